@@ -1,0 +1,82 @@
+"""``expect``: turn a CheckResult into pass / warning / exception under the active policy."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from mlqa import policy as _policy
+from mlqa import recording
+from mlqa.errors import CheckError, CheckWaived, InconclusiveWarning, InputError, QualityGateFailure
+from mlqa.result import CheckResult, Outcome
+
+
+def expect(result: CheckResult) -> CheckResult:
+    """Return ``result`` if it passes the active policy, else raise.
+
+    FAIL raises ``QualityGateFailure`` (an AssertionError), ERROR raises ``CheckError``,
+    WAIVED raises ``CheckWaived`` (the pytest plugin reports it as a skip), INCONCLUSIVE follows
+    the policy's ``inconclusive`` setting. Every result is published first, so the pytest plugin
+    records it whatever happens next.
+    """
+    if not isinstance(result, CheckResult):
+        raise InputError(f"expect() takes a CheckResult, got {type(result).__name__}")
+    recording.publish(result)
+    outcome = result.outcome
+    if outcome is Outcome.PASS:
+        return result
+    if outcome is Outcome.INCONCLUSIVE:
+        rule = _policy.active().inconclusive
+        if rule == "fail":
+            raise QualityGateFailure(result)
+        if rule == "warn":
+            warnings.warn(InconclusiveWarning(str(result)), stacklevel=2)
+        return result
+    if outcome is Outcome.FAIL:
+        raise QualityGateFailure(result)
+    if outcome is Outcome.WAIVED:
+        raise CheckWaived(result)
+    raise CheckError(result)
+
+
+def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., CheckResult]:
+    """Build ``expect_<family>`` from ``check_<family>``.
+
+    Bad input raised by the check becomes an ERROR result, so it is recorded like any other
+    outcome (properties, bundle) before ``CheckError`` is raised from the original InputError.
+    """
+
+    @functools.wraps(check)
+    def expect_check(*args: Any, **kwargs: Any) -> CheckResult:
+        try:
+            result = check(*args, **kwargs)
+        except InputError as exc:
+            metric = _argument(check, args, kwargs, "metric")
+            metric = metric if isinstance(metric, str) else getattr(metric, "__name__", None)
+            name = metric or family
+            failed = CheckResult(name=name, outcome=Outcome.ERROR, check=family, metric=metric,
+                                 message=f"{name} could not be evaluated: {exc}")
+            try:
+                return expect(failed)
+            except CheckError as err:
+                raise err from exc
+        return expect(result)
+
+    expect_check.__name__ = f"expect_{family}"
+    expect_check.__qualname__ = expect_check.__name__
+    expect_check.__doc__ = (f"``check_{family}(...)`` then ``expect(result)``: returns the result "
+                            f"or raises.\n\n" + (check.__doc__ or ""))
+    return expect_check
+
+
+def _argument(func: Callable[..., Any], args: tuple, kwargs: dict, name: str) -> Any:
+    """The value ``func`` would receive for parameter ``name`` (its default if not given)."""
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    return bound.arguments.get(name)

@@ -1,0 +1,153 @@
+"""Metrics by the names scikit-learn's scorers use.
+
+A threshold needs three facts about a metric besides its function: what it is computed from
+(hard labels, a score, class probabilities), which way is better, and its fixed arguments.
+``neg_`` scorer names are accepted and mean the plain loss (a threshold on ``log_loss`` reads
+as ``max=0.3``, not ``min=-0.3``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from sklearn import metrics as skm
+
+from mlqa.errors import InputError
+
+LABELS, SCORES, PROBA = "labels", "scores", "proba"
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """A resolved metric: ``func(y_true, y_pred, **kwargs) -> float``.
+
+    ``input`` is what ``y_pred`` must hold: ``labels`` (predicted classes or regression values),
+    ``scores`` (a score or probability per row, or a 2-D array for multiclass), ``proba``
+    (probabilities).
+    """
+
+    name: str
+    func: Callable[..., float]
+    greater_is_better: bool
+    input: str = LABELS
+    kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        kwargs = dict(self.kwargs)
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        return float(self.func(y_true, y_pred, **kwargs))
+
+
+def _m(name: str, func: Callable[..., float], better: bool, input: str = LABELS,  # noqa: A002
+       **kwargs: Any) -> Metric:
+    return Metric(name, func, better, input, MappingProxyType(kwargs))
+
+
+def _averaged(base: str, func: Callable[..., float]) -> list[Metric]:
+    out = [_m(base, func, True)]
+    out += [_m(f"{base}_{avg}", func, True, average=avg) for avg in ("micro", "macro",
+                                                                      "weighted")]
+    return out
+
+
+_TABLE: list[Metric] = [
+    _m("accuracy", skm.accuracy_score, True),
+    _m("balanced_accuracy", skm.balanced_accuracy_score, True),
+    _m("matthews_corrcoef", skm.matthews_corrcoef, True),
+    _m("cohen_kappa", skm.cohen_kappa_score, True),
+    *_averaged("f1", skm.f1_score),
+    *_averaged("precision", skm.precision_score),
+    *_averaged("recall", skm.recall_score),
+    *_averaged("jaccard", skm.jaccard_score),
+    _m("roc_auc", skm.roc_auc_score, True, SCORES),
+    _m("roc_auc_ovr", skm.roc_auc_score, True, PROBA, multi_class="ovr"),
+    _m("roc_auc_ovo", skm.roc_auc_score, True, PROBA, multi_class="ovo"),
+    _m("roc_auc_ovr_weighted", skm.roc_auc_score, True, PROBA, multi_class="ovr",
+       average="weighted"),
+    _m("roc_auc_ovo_weighted", skm.roc_auc_score, True, PROBA, multi_class="ovo",
+       average="weighted"),
+    _m("average_precision", skm.average_precision_score, True, SCORES),
+    _m("log_loss", skm.log_loss, False, PROBA),
+    _m("brier_score", skm.brier_score_loss, False, PROBA),
+    _m("r2", skm.r2_score, True),
+    _m("explained_variance", skm.explained_variance_score, True),
+    _m("max_error", skm.max_error, False),
+    _m("mean_absolute_error", skm.mean_absolute_error, False),
+    _m("mean_squared_error", skm.mean_squared_error, False),
+    _m("root_mean_squared_error", skm.root_mean_squared_error, False),
+    _m("mean_squared_log_error", skm.mean_squared_log_error, False),
+    _m("root_mean_squared_log_error", skm.root_mean_squared_log_error, False),
+    _m("median_absolute_error", skm.median_absolute_error, False),
+    _m("mean_absolute_percentage_error", skm.mean_absolute_percentage_error, False),
+    _m("mean_poisson_deviance", skm.mean_poisson_deviance, False),
+    _m("mean_gamma_deviance", skm.mean_gamma_deviance, False),
+    _m("d2_absolute_error_score", skm.d2_absolute_error_score, True),
+]
+
+METRICS: Mapping[str, Metric] = MappingProxyType({m.name: m for m in _TABLE})
+
+ALIASES: Mapping[str, str] = MappingProxyType({
+    "mae": "mean_absolute_error",
+    "mse": "mean_squared_error",
+    "rmse": "root_mean_squared_error",
+    "msle": "mean_squared_log_error",
+    "rmsle": "root_mean_squared_log_error",
+    "mape": "mean_absolute_percentage_error",
+    "brier_score_loss": "brier_score",
+    "auc": "roc_auc",
+    "mcc": "matthews_corrcoef",
+})
+
+# Names ending like these are losses/errors when a callable does not say which way is better.
+_LOWER_IS_BETTER = ("loss", "error", "deviance")
+
+
+def _infer_greater_is_better(name: str) -> bool | None:
+    lowered = name.lower()
+    if any(lowered.endswith(s) or f"_{s}" in lowered for s in _LOWER_IS_BETTER):
+        return False
+    if lowered.endswith(("score", "accuracy", "auc", "precision", "recall")):
+        return True
+    return None
+
+
+def resolve_metric(metric: str | Callable[..., float], *,
+                   greater_is_better: bool | None = None) -> Metric:
+    """Look a metric up by scorer name or alias, or wrap a callable ``f(y_true, y_pred)``."""
+    if isinstance(metric, Metric):
+        return metric
+    if callable(metric):
+        name = getattr(metric, "__name__", type(metric).__name__)
+        better = greater_is_better if greater_is_better is not None else \
+            _infer_greater_is_better(name)
+        if better is None:
+            raise InputError(f"metric {name!r}: cannot tell whether greater is better from the "
+                             "name; pass greater_is_better=True or False")
+        return Metric(name, metric, better, SCORES if "score" in _param_names(metric) else LABELS)
+    if not isinstance(metric, str):
+        raise InputError(f"metric must be a scikit-learn scorer name or a callable, "
+                         f"got {type(metric).__name__}")
+    key = metric.strip()
+    if key.startswith("neg_"):
+        key = key[4:]
+    key = ALIASES.get(key, key)
+    found = METRICS.get(key)
+    if found is None:
+        known = ", ".join(sorted(METRICS) + sorted(ALIASES))
+        raise InputError(f"unknown metric {metric!r}; known: {known}")
+    if greater_is_better is not None and greater_is_better != found.greater_is_better:
+        raise InputError(f"metric {found.name!r}: greater_is_better={greater_is_better} "
+                         f"contradicts the metric ({found.greater_is_better})")
+    return found
+
+
+def _param_names(func: Callable[..., Any]) -> tuple[str, ...]:
+    try:
+        return tuple(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return ()

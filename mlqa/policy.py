@@ -1,0 +1,56 @@
+"""The active gate policy: how ``expect`` treats each outcome.
+
+The pytest plugin sets it from its options; scripts and notebooks use the defaults or
+``with mlqa.policy.using(inconclusive="fail"):``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+
+from mlqa.errors import InputError
+
+INCONCLUSIVE_POLICIES = ("fail", "warn", "pass")
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """``inconclusive``: ``fail`` fails the test, ``warn`` passes it with a warning, ``pass``
+    passes it silently (the outcome is recorded as ``inconclusive`` in every case).
+    ``require_gpu``: a device check without its device is an error instead of a skip.
+    ``device``: overrides the device latency checks measure on (``--mlqa-device``)."""
+
+    inconclusive: str = "warn"
+    require_gpu: bool = False
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.inconclusive not in INCONCLUSIVE_POLICIES:
+            raise InputError(f"inconclusive policy must be one of {INCONCLUSIVE_POLICIES}, "
+                             f"got {self.inconclusive!r}")
+
+
+_active = Policy()
+
+
+def active() -> Policy:
+    return _active
+
+
+def set_active(policy: Policy) -> Policy:
+    """Make ``policy`` the active one; returns the previous one."""
+    global _active
+    previous, _active = _active, policy
+    return previous
+
+
+@contextlib.contextmanager
+def using(**changes: object) -> Iterator[Policy]:
+    """Temporarily change the active policy: ``with using(inconclusive="fail"): ...``."""
+    previous = set_active(dataclasses.replace(_active, **changes))
+    try:
+        yield _active
+    finally:
+        set_active(previous)

@@ -1,0 +1,51 @@
+"""Where results go once ``expect`` has seen them.
+
+The library cannot know about pytest, so it publishes each expected result to whoever
+subscribed: the pytest plugin (properties, bundle) or a script's ``capture()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlqa.result import CheckResult
+
+Listener = Callable[["CheckResult"], None]
+
+_listeners: list[Listener] = []
+_lock = threading.Lock()
+
+
+def subscribe(listener: Listener) -> Callable[[], None]:
+    """Call ``listener(result)`` for every published result; returns the unsubscribe function."""
+    with _lock:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return unsubscribe
+
+
+def publish(result: CheckResult) -> None:
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener(result)
+
+
+@contextlib.contextmanager
+def capture() -> Iterator[list[CheckResult]]:
+    """Collect the results published inside the block: ``with capture() as results: ...``."""
+    results: list[CheckResult] = []
+    unsubscribe = subscribe(results.append)
+    try:
+        yield results
+    finally:
+        unsubscribe()

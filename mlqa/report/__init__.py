@@ -1,0 +1,1 @@
+"""Reporting: JUnit enrichment, the results bundle, the release report."""

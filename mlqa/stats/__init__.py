@@ -1,0 +1,1 @@
+"""Statistical primitives shared by the check families (intervals, tests, resampling)."""

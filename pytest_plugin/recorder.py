@@ -1,0 +1,218 @@
+"""Maps pytest onto the library: each result a test expects becomes JUnit properties, a line
+in the results bundle, and the pass / fail / error / skip DESIGN.md's outcome table gives it."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlqa import policy, recording
+
+_results_key = pytest.StashKey[list]()
+_recorded_key = pytest.StashKey[int]()  # how many of the test's results are in the bundle
+_ERROR = "error"
+_OUTCOME_PROP = re.compile(r"mlqa\.(?:\d+\.)?outcome")
+
+
+class Recorder:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        workerinput = getattr(config, "workerinput", None)
+        self.is_controller = workerinput is None
+        self.worker = "main" if workerinput is None else str(workerinput["workerid"])
+        results = config.getoption("mlqa_results")
+        self.results_dir = None if results is None else \
+            (config.invocation_params.dir / results).resolve()
+        self.require_gpu = bool(config.getoption("mlqa_require_gpu"))
+        self._previous_policy = policy.set_active(policy.Policy(
+            inconclusive=config.getoption("mlqa_inconclusive"),
+            require_gpu=self.require_gpu, device=config.getoption("mlqa_device")))
+        self._current: pytest.Item | None = None
+        self._unsubscribe = recording.subscribe(self._on_result)
+        self.outcomes: Counter[str] = Counter()
+        if self.results_dir is not None and self.is_controller:
+            from mlqa.report import bundle
+
+            bundle.reset(self.results_dir)
+
+    # -- collecting results --------------------------------------------------------------
+
+    def _on_result(self, result: Any) -> None:
+        if self._current is not None:
+            self._current.stash[_results_key].append(result)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        item.stash[_results_key] = []
+        self._current = item
+        try:
+            return (yield)
+        finally:
+            self._current = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if item.get_closest_marker("gpu") is None:
+            return
+        device = policy.active().device
+        if device is not None and not device.startswith("cuda"):
+            return  # --mlqa-device moved the device checks off the GPU
+        from mlqa.devices import cuda_unavailable_reason
+
+        reason = cuda_unavailable_reason()
+        if reason is None:
+            return
+        if self.require_gpu:
+            self._record_error(item, "device", f"--mlqa-require-gpu: {reason}")
+            pytest.fail(f"--mlqa-require-gpu: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+    # -- mapping outcomes -----------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
+                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        results: list[Any] = item.stash.setdefault(_results_key, [])
+        skip_reason = None
+        if call.excinfo is not None and "mlqa.errors" in sys.modules:
+            skip_reason = self._interpret(item, call.excinfo.value)
+        if results:
+            _sync_properties(item, results)
+        report = yield
+        if skip_reason is not None:
+            path, lineno, _ = item.location
+            report.outcome = "skipped"
+            report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {skip_reason}")
+        if results:
+            report.mlqa_outcome = _overall(results)  # travels with the report under xdist
+        recorded = item.stash.get(_recorded_key, 0)
+        if self.results_dir is not None and len(results) > recorded:
+            self._write(item, results, recorded, _test_outcome(results, report))
+        item.stash[_recorded_key] = len(results)
+        return report
+
+    def _interpret(self, item: pytest.Item, exc: BaseException) -> str | None:
+        """Attach what an mlqa exception says to the test; return a skip reason if it skips."""
+        from mlqa.errors import CheckWaived, DeviceUnavailable, InputError
+
+        results = item.stash.setdefault(_results_key, [])
+        carried = getattr(exc, "result", None)
+        if carried is not None and not any(r is carried for r in results):
+            results.append(carried)  # raised directly, not through expect()
+        if isinstance(exc, CheckWaived):
+            return exc.result.message
+        if isinstance(exc, DeviceUnavailable):
+            if not self.require_gpu:
+                return str(exc)
+            self._record_error(item, "device", f"--mlqa-require-gpu: {exc}")
+        elif isinstance(exc, InputError) and carried is None:
+            self._record_error(item, "input", str(exc))
+        return None
+
+    def _record_error(self, item: pytest.Item, check: str, message: str) -> None:
+        from mlqa.result import CheckResult, Outcome
+
+        item.stash.setdefault(_results_key, []).append(
+            CheckResult(name=item.name, outcome=Outcome.ERROR, check=check, message=message))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport
+                                 ) -> tuple[str, str, str] | None:
+        # A check that could not run is an error, not a failure, in the terminal too.
+        if report.when == "call" and report.failed and \
+                getattr(report, "mlqa_outcome", None) == _ERROR:
+            return "error", "E", "ERROR"
+        return None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        props = dict(report.user_properties)
+        several = "mlqa.checks" in props
+        for name, value in report.user_properties:
+            if _OUTCOME_PROP.fullmatch(name) and not (several and name == "mlqa.outcome"):
+                self.outcomes[str(value)] += 1
+
+    # -- end of the session ---------------------------------------------------------------
+
+    def _write(self, item: pytest.Item, results: list[Any], start: int, outcome: str) -> None:
+        from mlqa.report import bundle
+
+        classname, name = _junit_identity(item)
+        for index, result in enumerate(results[start:], start):
+            bundle.append(self.results_dir, self.worker, {
+                "nodeid": item.nodeid, "classname": classname, "testname": name,
+                "index": index, "worker": self.worker, "test_outcome": outcome,
+                "markers": sorted({m.name for m in item.iter_markers()}),
+                "result": result.to_dict(),
+            })
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        result = yield  # pytest's junitxml writes its file in here
+        if self.is_controller:
+            xmlpath = self.config.getoption("xmlpath", None)
+            if xmlpath and Path(xmlpath).exists():
+                from mlqa.report.junit import promote_errors
+
+                promote_errors(Path(xmlpath))
+            if self.results_dir is not None:
+                from mlqa.report import bundle
+
+                self.bundle_file = bundle.merge(self.results_dir)
+        return result
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.outcomes:
+            return
+        total = sum(self.outcomes.values())
+        order = ("pass", "fail", "inconclusive", "error", "waived")
+        counts = ", ".join(f"{self.outcomes[o]} {o}" for o in order if self.outcomes[o])
+        line = f"mlqa: {total} check{'s' * (total != 1)}: {counts}"
+        if self.results_dir is not None:
+            line += f"; results bundle: {os.path.relpath(self.results_dir)}"
+        terminalreporter.write_sep("-", line)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._unsubscribe()
+        policy.set_active(self._previous_policy)
+
+
+def _sync_properties(item: pytest.Item, results: list[Any]) -> None:
+    """Replace this test's mlqa properties with ones for all its results so far (pytest's
+    junitxml reads the properties of the teardown report, so the last write wins)."""
+    from mlqa.report.junit import testcase_properties
+
+    kept = [p for p in item.user_properties if not str(p[0]).startswith("mlqa.")]
+    item.user_properties[:] = kept + testcase_properties(results)
+
+
+def _overall(results: list[Any]) -> str:
+    from mlqa.report.junit import overall_outcome
+
+    return overall_outcome(results).value
+
+
+def _test_outcome(results: list[Any], report: pytest.TestReport) -> str:
+    if results and report.failed and _overall(results) == _ERROR:
+        return _ERROR
+    return report.outcome
+
+
+def _junit_identity(item: pytest.Item) -> tuple[str, str]:
+    """(classname, name) as pytest's junitxml writes them, so the report can point at Jenkins'
+    test pages."""
+    from _pytest.junitxml import mangle_test_address
+
+    names = mangle_test_address(item.nodeid)
+    prefix = item.config.getoption("junitprefix", None)
+    if prefix:
+        names.insert(0, prefix)
+    return ".".join(names[:-1]), names[-1]
