@@ -1,0 +1,45 @@
+"""Fixtures shared by the project's own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JENKINS_CHECKER = ROOT.parent / "shared" / "jenkins" / "jenkins_junit_check.py"
+
+
+@pytest.fixture
+def jenkins_check():
+    """Run shared/jenkins/jenkins_junit_check.py --strict on a JUnit file; returns its JSON.
+
+    Skips when ../shared/jenkins is absent, except under MLQA_REQUIRE_SHARED=1 (CI), where its
+    absence fails the test: a report nobody checked must not pass as checked.
+    """
+    if not JENKINS_CHECKER.exists():
+        if os.environ.get("MLQA_REQUIRE_SHARED") == "1":
+            pytest.fail(f"MLQA_REQUIRE_SHARED=1 but the Jenkins checker is missing: "
+                        f"{JENKINS_CHECKER}")
+        pytest.skip(f"Jenkins JUnit checker not found at {JENKINS_CHECKER}")
+
+    def check(path: str | os.PathLike[str], *extra: str) -> dict:
+        proc = subprocess.run(
+            [sys.executable, str(JENKINS_CHECKER), "--strict", "--json", *extra, str(path)],
+            capture_output=True, text=True, check=False)
+        try:
+            verdict = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            pytest.fail(f"Jenkins checker gave no JSON (rc={proc.returncode}):\n"
+                        f"{proc.stdout}\n{proc.stderr}")
+        problems = [f for f in verdict.get("findings", [])
+                    if f.get("severity") in ("error", "warning")]
+        assert proc.returncode == 0 and verdict["ok"], \
+            f"Jenkins checker not clean on {path}:\n" + "\n".join(map(str, problems))
+        return verdict
+
+    return check
