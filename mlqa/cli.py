@@ -1,0 +1,45 @@
+"""The ``mlqa`` command. Each subcommand lives in the module that owns its concept and provides
+``add_arguments(parser)`` and ``run(args) -> int``; this file only wires them up."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mlqa import __version__
+from mlqa.errors import InputError
+
+# subcommand -> (module, one-line help). Exit codes: 0 ok, 1 the command's "no", 2 bad usage.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "summary": ("mlqa.report.summary", "print the checks of a results bundle and their outcomes"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlqa", description="Model quality as a build result.")
+    parser.add_argument("--version", action="version", version=f"mlqa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(importlib.import_module(args._module).run(args))
+    except InputError as exc:
+        print(f"mlqa {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
