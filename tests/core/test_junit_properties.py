@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from mlqa import CheckResult
-from mlqa.report.junit import promote_errors, result_properties, case_properties
+from mlqa.report.junit import case_properties, promote_errors, result_properties
 
 
 def test_properties_are_plain_strings_named_mlqa():
