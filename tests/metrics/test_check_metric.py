@@ -160,6 +160,7 @@ def test_model_scoring_chooses_predict_or_predict_proba(fitted):
     acc = check_metric(y, model=model, X=X, metric="accuracy", min=0.5)
     assert acc.value == pytest.approx(model.score(X, y))
     auc = check_metric(y, model=model, X=X, metric="roc_auc_ovr", min=0.5)
+    assert auc.ci_method == "delong" and auc.ci[0] < auc.value < auc.ci[1]
     assert auc.value == pytest.approx(roc_auc_score(y, model.predict_proba(X),
                                                     multi_class="ovr"))
     ll = check_metric(y, model=model, X=X, metric="neg_log_loss", max=2)
