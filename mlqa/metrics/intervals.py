@@ -74,6 +74,7 @@ class Interval:
     high: float
     method: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    estimate: float | None = None  # the metric itself, where the method computes it exactly
 
     @property
     def defined(self) -> bool:
@@ -127,7 +128,7 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
             auc, se = aucs[0], math.sqrt(max(cov[0, 0], 0.0))
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
         return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
-                        {"std_error": se})
+                        {"std_error": se}, estimate=float(auc))
     replicates = _replicates(ev, method, n_resamples, seed)
     undefined = int(np.sum(~np.isfinite(replicates)))
     low, high = percentile_interval(replicates, confidence)
