@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pytest_mlqa import slices
 from pytest_mlqa.recorder import Recorder
 
 MARKERS = (
@@ -29,3 +30,4 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     config.pluginmanager.register(Recorder(config), "mlqa-recorder")
+    config.pluginmanager.register(slices, "mlqa-slices")
