@@ -82,7 +82,7 @@ def test_properties_without_the_xunit2_warning(pytester):
         import mlqa
 
         def test_metric():
-            mlqa.expect_metric([0, 1, 1, 0], [0, 1, 1, 0], "accuracy", min=0.5)
+            mlqa.expect_metric([0, 1, 1, 0], [0, 1, 1, 0], "accuracy", min=0.5, ci=None)
         """)
     result = pytester.runpytest_subprocess("--junitxml=j.xml", "-W", "error",
                                            "-p", "no:cacheprovider")

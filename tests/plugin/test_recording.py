@@ -13,12 +13,12 @@ def test_raised_directly():
 
 
 def test_bad_input_without_expect():
-    mlqa.check_metric([0, 1], [0, 1, 1], "accuracy", min=0.5)
+    mlqa.check_metric([0, 1], [0, 1, 1], "accuracy", min=0.5, ci=None)
 
 
 def test_two_checks_in_one_test():
-    mlqa.expect_metric([0, 1, 1, 0], [0, 1, 1, 0], "accuracy", min=0.5)
-    mlqa.expect_metric([0, 1, 1, 0], [0, 1, 0, 0], "recall", min=0.9)
+    mlqa.expect_metric([0, 1, 1, 0], [0, 1, 1, 0], "accuracy", min=0.5, ci=None)
+    mlqa.expect_metric([0, 1, 1, 0], [0, 1, 0, 0], "recall", min=0.9, ci=None)
 
 
 def test_unrelated_failure_records_nothing():
