@@ -95,7 +95,9 @@ def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in records:
         node = str(r.get("nodeid", ""))
         if int(r.get("attempt", 1)) == last[node]:
-            kept[(node, int(r.get("index", 0)))] = {**r, "reruns": last[node] - first[node]}
+            # A merged file already counted its reruns: reading it again keeps the count.
+            reruns = max(int(r.get("reruns", 0)), last[node] - first[node])
+            kept[(node, int(r.get("index", 0)))] = {**r, "reruns": reruns}
     return [kept[key] for key in sorted(kept)]
 
 

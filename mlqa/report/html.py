@@ -46,7 +46,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:24px 0 8px}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px}
 th,td{border-bottom:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.check{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+td.check{font-family:ui-monospace,monospace;font-size:12px;min-width:240px;overflow-wrap:anywhere}
 td.msg{font-size:12px;color:#57606a}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;color:#fff;font-size:12px;
 font-weight:600;white-space:nowrap}
