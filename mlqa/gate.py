@@ -33,7 +33,15 @@ from typing import Any
 from mlqa._text import one_line
 from mlqa.errors import InputError
 from mlqa.policy import INCONCLUSIVE_POLICIES
-from mlqa.waivers import BUNDLE_FILE, VALID, Waiver, Waivers, yaml_document
+from mlqa.waivers import (
+    BUNDLE_FILE,
+    VALID,
+    Waiver,
+    Waivers,
+    check_keys,
+    read_text,
+    yaml_document,
+)
 
 __all__ = ["GatePolicy", "CheckVerdict", "Verdict", "WaiverUse", "evaluate", "load_policy",
            "gate", "APPROVE", "REFUSE", "DECIDE"]
@@ -63,29 +71,18 @@ class GatePolicy:
 
 def load_policy(path: str | os.PathLike[str]) -> GatePolicy:
     """Read a gate policy file; a problem is an InputError naming the file and line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"policy file {path}: cannot be read ({exc.strerror})") from None
-    doc, line_of = yaml_document(text, str(path))
+    doc, line_of = yaml_document(read_text(path, "policy file"), str(path))
     if doc is None:
         return GatePolicy()
     if not isinstance(doc, Mapping):
         raise InputError(f"{path}: a gate policy is a mapping (inconclusive, advisory)")
     where = f"{path}:{line_of(doc)}"
-    unknown = sorted(set(doc) - {"inconclusive", "advisory"})
-    if unknown:
-        raise InputError(f"{where}: unknown policy key(s) {unknown}; "
-                         f"allowed: ['inconclusive', 'advisory']")
+    check_keys(doc, ("inconclusive", "advisory"), where, "policy key(s)")
     advisory = doc.get("advisory") or {}
     if not isinstance(advisory, Mapping):
         raise InputError(f"{where}: advisory must map 'families' and/or 'checks' to lists")
     where = f"{path}:{line_of(advisory) or line_of(doc)}"
-    unknown = sorted(set(advisory) - {"families", "checks"})
-    if unknown:
-        raise InputError(f"{where}: unknown advisory key(s) {unknown}; "
-                         f"allowed: ['families', 'checks']")
+    check_keys(advisory, ("families", "checks"), where, "advisory key(s)")
     lists = {}
     for key in ("families", "checks"):
         value = advisory.get(key) or []

@@ -124,14 +124,24 @@ def waive(result: CheckResult, waiver: Waiver) -> CheckResult:
 
 def load(path: str | os.PathLike[str]) -> Waivers:
     """Read and validate a waivers file; any problem is an InputError naming file and line."""
-    path = Path(path)
+    return parse(read_text(path, "waivers file"), source=str(path))
+
+
+def read_text(path: str | os.PathLike[str], what: str) -> str:
+    """The UTF-8 text of a reviewed file (waivers, gate policy), or an InputError saying why not."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"waivers file {path}: cannot be read ({exc.strerror})") from None
+        raise InputError(f"{what} {path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise InputError(f"waivers file {path}: not UTF-8 text") from None
-    return parse(text, source=str(path))
+        raise InputError(f"{what} {path}: not UTF-8 text") from None
+
+
+def check_keys(fields: Mapping[str, Any], allowed: Sequence[str], where: str, what: str) -> None:
+    """A misspelt key must not be ignored silently: it names the line and the allowed keys."""
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise InputError(f"{where}: unknown {what} {unknown}; allowed: {list(allowed)}")
 
 
 def parse(text: str, source: str = "<waivers>") -> Waivers:
@@ -142,10 +152,7 @@ def parse(text: str, source: str = "<waivers>") -> Waivers:
 
 def _waiver(fields: Mapping[str, Any], line: int, source: str) -> Waiver:
     where = f"{source}:{line}"
-    unknown = sorted(set(fields) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise InputError(f"{where}: unknown waiver field(s) {unknown}; "
-                         f"allowed: {list(REQUIRED + OPTIONAL)}")
+    check_keys(fields, REQUIRED + OPTIONAL, where, "waiver field(s)")
     missing = [k for k in REQUIRED if fields.get(k) in (None, "")]
     if missing:
         raise InputError(f"{where}: waiver lacks {missing} (every waiver needs "
@@ -195,10 +202,7 @@ def yaml_entries(text: str, source: str, *, key: str) -> list[tuple[dict[str, An
     if document is None:
         return []
     if isinstance(document, Mapping):
-        extra = sorted(set(document) - {key})
-        if extra:
-            raise InputError(f"{source}:{line_of(document)}: unknown top-level key(s) {extra}; "
-                             f"expected {key!r}")
+        check_keys(document, (key,), f"{source}:{line_of(document)}", "top-level key(s)")
         document = document.get(key) or []
     if not isinstance(document, Sequence) or isinstance(document, str):
         raise InputError(f"{source}: {key!r} must be a list of entries")

@@ -105,7 +105,8 @@ def _subtitle(verdict: Verdict, prov: Mapping[str, Any]) -> str:
     if git.get("commit"):
         parts.append(f"commit {escape(git['commit'][:12])}{' (dirty)' if git.get('dirty') else ''}")
     for m in prov.get("models") or []:
-        parts.append(f"model {escape(str(m.get('name')))} sha256:{escape(str(m.get('sha256'))[:12])}")
+        digest = str(m.get("sha256"))[:12]
+        parts.append(f"model {escape(str(m.get('name')))} sha256:{escape(digest)}")
     parts.append(f"{len(verdict.checks)} checks: {escape(counts_text(verdict.counts))}")
     return " \u00b7 ".join(parts)
 
@@ -405,10 +406,10 @@ def _provenance_section(prov: Mapping[str, Any]) -> str:
                   or "none"))
     for kind in ("models", "datasets"):
         for i in prov.get(kind) or []:
-            shape = ", ".join(f"{k} {i[k]}" for k in ("rows", "columns", "size")
-                              if i.get(k) is not None)
+            shape = "".join(f", {k} {i[k]}" for k in ("rows", "columns", "size")
+                            if i.get(k) is not None)
             items.append((f"{kind[:-1]} {i.get('name')}",
-                          f"sha256:{i.get('sha256')} ({i.get('source')}{', ' + shape if shape else ''})"))
+                          f"sha256:{i.get('sha256')} ({i.get('source')}{shape})"))
     items.append(("captured", str(prov.get("captured_at", ""))))
     out.append("<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
                + "</dl>")

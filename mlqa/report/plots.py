@@ -116,7 +116,8 @@ def histogram(title: str, counts: Sequence[float], edges: Sequence[float], *,
     body = [_text(4, 13, title)]
     for c, a, b in zip(counts, edges[:-1], edges[1:], strict=False):
         h = (bottom - top) * c / peak
-        body.append(f'<rect x="{x(a):.1f}" y="{bottom - h:.1f}" width="{max(x(b) - x(a), 0.5):.1f}" '
+        w = max(x(b) - x(a), 0.5)
+        body.append(f'<rect x="{x(a):.1f}" y="{bottom - h:.1f}" width="{w:.1f}" '
                     f'height="{h:.1f}" fill="{CURRENT}"/>')
     for name, v in (marks or {}).items():
         if v is None or not math.isfinite(v):
