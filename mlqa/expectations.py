@@ -23,6 +23,7 @@ def expect(result: CheckResult) -> CheckResult:
     the policy's ``inconclusive`` setting. A failure the policy's waivers cover becomes WAIVED.
     Every result is published first, so the pytest plugin records it whatever happens next.
     """
+    __tracebackhide__ = True  # pytest shows the user's line, not mlqa's frames
     if not isinstance(result, CheckResult):
         raise InputError(f"expect() takes a CheckResult, got {type(result).__name__}")
     result = _apply_waivers(result)
@@ -67,6 +68,7 @@ def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., C
 
     @functools.wraps(check)
     def expect_check(*args: Any, **kwargs: Any) -> CheckResult:
+        __tracebackhide__ = True
         try:
             result = check(*args, **kwargs)
         except InputError as exc:

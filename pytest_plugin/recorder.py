@@ -237,10 +237,10 @@ def _load_waivers(config: pytest.Config, path: str) -> Any:
 def _sync_properties(item: pytest.Item, results: list[Any]) -> None:
     """Replace this test's mlqa properties with ones for all its results so far (pytest's
     junitxml reads the properties of the teardown report, so the last write wins)."""
-    from mlqa.report.junit import testcase_properties
+    from mlqa.report.junit import case_properties
 
     kept = [p for p in item.user_properties if not str(p[0]).startswith("mlqa.")]
-    item.user_properties[:] = kept + testcase_properties(results)
+    item.user_properties[:] = kept + case_properties(results)
 
 
 def _overall(results: list[Any]) -> str:

@@ -77,6 +77,11 @@ def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
     if metric.input == PROBA and (y_pred_arr.min() < 0 or y_pred_arr.max() > 1):
         raise InputError(f"metric {metric.name!r} needs probabilities in [0, 1] in y_pred, "
                          f"got values in [{y_pred_arr.min():.4g}, {y_pred_arr.max():.4g}]")
+    if metric.name.startswith(("roc_auc", "average_precision")):
+        present = np.unique(y_true_arr)
+        if len(present) < 2:
+            raise InputError(f"metric {metric.name!r} needs at least two classes in y_true, "
+                             f"only {present.tolist()} present")
     if weight is not None:
         check_finite("sample_weight", weight.astype(float))
         if (weight < 0).any():
