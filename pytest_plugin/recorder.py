@@ -122,10 +122,10 @@ class Recorder:
 
     def _interpret(self, item: pytest.Item, exc: BaseException) -> str | None:
         """Attach what an mlqa exception says to the test; return a skip reason if it skips."""
-        from mlqa.errors import CheckWaived, DeviceUnavailable, InputError
+        from mlqa.errors import CheckWaived, DeviceUnavailable, InputError, ResultError
 
         results = item.stash.setdefault(_results_key, [])
-        carried = getattr(exc, "result", None)
+        carried = exc.result if isinstance(exc, ResultError) else None
         if carried is not None and not any(r is carried for r in results):
             results.append(carried)  # raised directly, not through expect()
         if isinstance(exc, CheckWaived):

@@ -73,3 +73,20 @@ def test_require_gpu_turns_the_skip_into_an_error(pytester, jenkins_check):
     verdict = jenkins_check(pytester.path / "j.xml")
     (case,) = verdict["cases"]
     assert case["status"] == "FAILED" and case["properties"]["mlqa.outcome"] == "error"
+
+
+def test_properties_without_the_xunit2_warning(pytester):
+    """pytest's default family (xunit2) warns when the record_property fixture is used; mlqa
+    writes its properties without it, so runs stay warning-free whatever the family."""
+    pytester.makepyfile("""
+        import mlqa
+
+        def test_metric():
+            mlqa.expect_metric([0, 1, 1, 0], [0, 1, 1, 0], "accuracy", min=0.5)
+        """)
+    result = pytester.runpytest_subprocess("--junitxml=j.xml", "-W", "error",
+                                           "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "warnings" not in result.parseoutcomes()
+    xml = (pytester.path / "j.xml").read_text()
+    assert '<property name="mlqa.outcome" value="pass"' in xml
