@@ -29,3 +29,11 @@ def test_example_suite_passes_and_leaves_junit_and_bundle(tmp_path, jenkins_chec
     summary = subprocess.run([sys.executable, "-m", "mlqa.cli", "summary", str(results)],
                              capture_output=True, text=True, check=True).stdout
     assert summary.strip().endswith("8 checks: 8 pass")
+    report = subprocess.run(
+        [sys.executable, "-m", "mlqa.cli", "report", str(results), "-o", str(tmp_path / "r.html"),
+         "--md", str(tmp_path / "s.md")], capture_output=True, text=True, check=False)
+    assert report.returncode == 0, report.stderr
+    assert "Model release: APPROVE" in (tmp_path / "s.md").read_text()
+    gate = subprocess.run([sys.executable, "-m", "mlqa.cli", "gate", str(results)],
+                          capture_output=True, text=True, check=False)
+    assert gate.returncode == 0 and "APPROVE" in gate.stdout
