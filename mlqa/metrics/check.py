@@ -271,9 +271,9 @@ def _check_scores(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, presen
                   labels: np.ndarray) -> None:
     auc = metric.name.startswith("roc_auc")
     if auc and len(present) < 2:
-        raise InputError(f"y_true has a single class ({np.asarray(present[0]).tolist()!r}) in its "
-                         f"{len(y_true)} "
-                         f"rows; {metric.name} needs rows of at least two classes")
+        only = np.asarray(present[0]).tolist()
+        raise InputError(f"y_true has a single class ({only!r}) in its {len(y_true)} rows; "
+                         f"{metric.name} needs rows of at least two classes")
     if y_pred.ndim == 1:
         if len(present) > 2 and metric.input == SCORES:
             raise InputError(f"y_true has {len(present)} classes but y_pred one score per row; "
