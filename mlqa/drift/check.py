@@ -36,7 +36,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 column_types: Mapping[str, str] | None = None,
                 min_effect: float | Mapping[str, float] | None = None,
                 drift_share: float = 0.5, min_rows: int = 20,
-                column_names: Sequence[str] | None = None,
+                column_names: Sequence[str] | None = None, n_jobs: int | None = None,
                 html: str | None = None, name: str = "drift") -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
@@ -65,7 +65,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
 
     ``thresholds`` maps columns to the threshold of their drift score (p-value or distance).
     Outcome: FAIL when the dataset drifts; else ERROR when a column could not be tested; else
-    PASS. ``value`` is the share of drifted columns. ``html=path`` also writes evidently's
+    PASS. ``value`` is the share of drifted columns. Columns run on ``n_jobs`` threads
+    (None: one per core). ``html=path`` also writes evidently's
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
     """
     _check_options(alpha, correction, tests, drift_share, min_rows)
@@ -73,12 +74,11 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
     if mode not in (AUTO, EVIDENTLY):
         raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
-    ref = _reference(reference, columns, column_types, column_names)
+    ref = _reference(reference, columns, column_types, column_names, n_jobs)
     names = list(ref.columns) if columns is None else list(columns)
     cur = read_table("current", current, columns=columns, column_names=column_names)
     if columns is None:
         check_same_columns(names, list(cur))
-    _check_families(ref, cur, names)
     for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
         unknown = sorted(set(given) - set(names))
         if unknown:
@@ -90,7 +90,12 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     if not tested:
         raise InputError(f"no column to test: all are excluded ({excluded})")
     floors = _floors(min_effect, tested, ref)
-    runs = {n: _run(ref.columns[n], cur[n], by_column.get(n), mode, min_rows) for n in tested}
+    runs = dict(zip(tested, col.map_columns(
+        lambda n: _run(ref.columns[n], cur[n], by_column.get(n), mode, min_rows), tested, n_jobs),
+        strict=True))
+    clashes = [r.reason for r in runs.values() if r.clash]
+    if clashes:
+        raise InputError("incompatible column dtypes: " + ", ".join(clashes))
     results = _decide(runs, ref, mode, alpha, correction, dict(thresholds or {}), floors)
     result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
                              ref.n_rows, len(next(iter(cur.values()))))
@@ -119,9 +124,10 @@ def _check_options(alpha: float, correction: str | None, tests: Any, drift_share
 
 def _reference(reference: Any, columns: Sequence[str] | None,
                column_types: Mapping[str, str] | None,
-               column_names: Sequence[str] | None) -> ReferenceProfile:
+               column_names: Sequence[str] | None, n_jobs: int | None) -> ReferenceProfile:
     if not isinstance(reference, ReferenceProfile):
-        return profile(reference, columns, column_types=column_types, column_names=column_names)
+        return profile(reference, columns, column_types=column_types,
+                       column_names=column_names, n_jobs=n_jobs)
     if columns is not None:
         missing = [c for c in columns if c not in reference.columns]
         if missing:
@@ -132,16 +138,6 @@ def _reference(reference: Any, columns: Sequence[str] | None,
             raise InputError(f"column_types[{c!r}] = {t!r}, but the reference profile was "
                              f"made with {reference.columns[c].type!r}; profile again")
     return reference
-
-
-def _check_families(ref: ReferenceProfile, cur: Mapping[str, Any], names: list[str]) -> None:
-    clashes = []
-    for n in names:
-        want, got = ref.columns[n].family, col.dtype_family(cur[n])
-        if want != got and "empty" not in (want, got):
-            clashes.append(f"{n!r} ({want} in reference, {got} ({cur[n].dtype}) in current)")
-    if clashes:
-        raise InputError("incompatible column dtypes: " + ", ".join(clashes))
 
 
 def _floors(min_effect: float | Mapping[str, float] | None, tested: list[str],
@@ -168,17 +164,27 @@ def _floors(min_effect: float | Mapping[str, float] | None, tested: list[str],
 class _Run:
     """What testing one column produced, before the decision across columns."""
 
-    def __init__(self, column: ColumnProfile, cur: col.Sample, test: StatTest | None = None,
-                 statistic: float | None = None, p_value: float | None = None,
-                 effect: float | None = None, reason: str = "") -> None:
+    def __init__(self, column: ColumnProfile, cur: col.Sample | None,
+                 test: StatTest | None = None, statistic: float | None = None,
+                 p_value: float | None = None, effect: float | None = None, reason: str = "",
+                 clash: bool = False) -> None:
         self.column, self.cur, self.test = column, cur, test
         self.statistic, self.p_value, self.effect, self.reason = statistic, p_value, effect, reason
+        self.clash = clash
 
 
 def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int
          ) -> _Run:
     ref = column.sample
-    cur = col.prepare(column.name, series, ref.kind)
+    counted = None
+    if col.is_text_like(series) and ref.kind == col.CATEGORICAL:
+        counted = col.categorical_sample(column.name, series)
+    family = col.dtype_family(series, None if counted is None else counted.categories)
+    if family != column.family and "empty" not in (family, column.family):
+        return _Run(column, None, clash=True, reason=(
+            f"{column.name!r} ({column.family} in reference, {family} ({series.dtype}) "
+            f"in current)"))
+    cur = counted or col.prepare(column.name, series, ref.kind)
     reason = _untestable(ref, cur, min_rows)
     if reason:
         return _Run(column, cur, reason=reason)

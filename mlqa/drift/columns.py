@@ -9,7 +9,10 @@ distinct values (sorted) and their counts.
 from __future__ import annotations
 
 import dataclasses
-import functools
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,8 +35,19 @@ TYPES = (NUMERICAL, CATEGORICAL, BINARY, *EXCLUDED)
 INTEGER_CARDINALITY_LIMIT = 10
 
 
-def dtype_family(series: pd.Series) -> str:
-    """What kind of values a column holds, for the schema comparison of the two sides."""
+def is_text_like(series: pd.Series) -> bool:
+    """Object or string dtype: values whose kind only a look at them tells."""
+    dtype = series.dtype
+    return not isinstance(dtype, pd.CategoricalDtype) and (
+        pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype))
+
+
+def dtype_family(series: pd.Series, categories: np.ndarray | None = None) -> str:
+    """What kind of values a column holds, for the schema comparison of the two sides.
+
+    For object/string columns the distinct values (``categories``, when already counted)
+    answer as well as the whole column, at the cost of a handful of values.
+    """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return dtype_family(pd.Series(dtype.categories))
@@ -41,8 +55,9 @@ def dtype_family(series: pd.Series) -> str:
         return "number"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
-    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        inferred = pd.api.types.infer_dtype(series, skipna=True)  # one C-level pass
+    if is_text_like(series):
+        inferred = pd.api.types.infer_dtype(series if categories is None else categories,
+                                            skipna=True)
         if inferred == "empty":
             return "empty"
         if inferred == "string":
@@ -53,14 +68,14 @@ def dtype_family(series: pd.Series) -> str:
     return "other"
 
 
-def infer_type(series: pd.Series) -> str:
+def infer_type(series: pd.Series, family: str, counted: Sample | None = None) -> str:
     """evidently 0.7's column-type inference, plus identifiers.
 
     float -> numerical; integer -> categorical with at most 10 distinct values, else numerical
     (an integer column that is strictly increasing is an identifier); bool and category ->
     categorical; strings -> text when more than half the values are distinct (an identifier
     when all are), else categorical; datetime -> datetime. Binary is decided later, on both
-    sides together.
+    sides together. ``counted`` is the column's categorical sample when already made.
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
@@ -77,13 +92,12 @@ def infer_type(series: pd.Series) -> str:
         return NUMERICAL
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
-    family = dtype_family(series)
     if family == "string":
-        values = series.dropna()
-        distinct = values.nunique()
-        if len(values) > 1 and distinct == len(values):
+        counted = counted or categorical_sample(str(series.name), series)
+        distinct = len(counted.categories)
+        if counted.n > 1 and distinct == counted.n:
             return "id"
-        return "text" if distinct > 0.5 * series.count() else CATEGORICAL
+        return "text" if distinct > 0.5 * counted.n else CATEGORICAL
     if family == "number":
         return NUMERICAL
     return "unsupported"
@@ -104,6 +118,7 @@ class Sample:
     categories: np.ndarray | None = None
     counts: np.ndarray | None = None
     integer: bool = False
+    std: float | None = None
 
     @property
     def n(self) -> int:
@@ -116,12 +131,25 @@ class Sample:
     def missing(self) -> int:
         return self.n_rows - self.n
 
-    @functools.cached_property
-    def distinct(self) -> int:
+    def distinct_upto(self, limit: int) -> int:
+        """The number of distinct values if it is at most ``limit``, else ``limit + 1``.
+
+        On sorted values that is at most limit + 1 binary searches, not a pass over the data:
+        the selection rules only ask "more than 5?", "more than 20?".
+        """
         if self.values is None:
-            return len(self.categories)
-        v = self.values
-        return 0 if len(v) == 0 else int(np.count_nonzero(v[1:] != v[:-1])) + 1
+            return min(len(self.categories), limit + 1)
+        v, count, pos = self.values, 0, 0
+        while pos < len(v) and count <= limit:
+            pos = int(np.searchsorted(v, v[pos], side="right"))
+            count += 1
+        return count
+
+    def with_std(self) -> Sample:
+        """This sample with its standard deviation (ddof=0) stored: a profile keeps it."""
+        if self.values is None or self.std is not None:
+            return self
+        return dataclasses.replace(self, std=float(np.std(self.values)))
 
     def frequencies(self) -> tuple[np.ndarray, np.ndarray]:
         """(sorted distinct values, counts): a numerical side seen as categories."""
@@ -144,16 +172,19 @@ def numerical_sample(name: str, series: pd.Series) -> Sample:
                                else object)
         dtype = series.dtype
     integer = pd.api.types.is_integer_dtype(dtype) and not series.hasnans
-    try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise InputError(f"column {name!r} is treated as numerical but holds non-numeric "
-                         f"values (dtype {dtype})") from None
+    if dtype == np.float64:
+        s = np.sort(series.to_numpy())  # the one copy: a float64 column is a view
+    else:
+        try:
+            s = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise InputError(f"column {name!r} is treated as numerical but holds non-numeric "
+                             f"values (dtype {dtype})") from None
+        s.sort()  # a converted column is already a new array
     # NaN sorts last and -inf/+inf to the ends: the finite values are one slice of the sort.
-    s = np.sort(values)
     low = int(np.searchsorted(s, -np.inf, side="right"))
     high = int(np.searchsorted(s, np.inf, side="left"))
-    return Sample(NUMERICAL, len(values), values=s[low:high], integer=integer)
+    return Sample(NUMERICAL, len(s), values=s[low:high], integer=integer)
 
 
 def categorical_sample(name: str, series: pd.Series) -> Sample:
@@ -203,3 +234,21 @@ def aligned_counts(ref: Sample, cur: Sample) -> tuple[np.ndarray, np.ndarray, np
     ref_all, cur_all = np.zeros(len(keys), np.int64), np.zeros(len(keys), np.int64)
     ref_all[ref_pos], cur_all[cur_pos] = ref_counts, cur_counts
     return keys, ref_all, cur_all
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_columns(func: Callable[[T], R], items: Iterable[T], n_jobs: int | None) -> list[R]:
+    """``[func(x) for x in items]`` on up to ``n_jobs`` threads (None: one per core).
+
+    Per-column work is sorting and whole-array numpy arithmetic, which release the GIL, so
+    threads share the columns across cores without copying any data.
+    """
+    items = list(items)
+    workers = min(len(items), n_jobs or os.cpu_count() or 1)
+    if workers <= 1:
+        return [func(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))

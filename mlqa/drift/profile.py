@@ -60,7 +60,7 @@ class ReferenceProfile:
             entry: dict[str, Any] = {"name": c.name, "type": c.type, "family": c.family}
             s = c.sample
             if s is not None:
-                entry.update(kind=s.kind, n_rows=s.n_rows, integer=s.integer)
+                entry.update(kind=s.kind, n_rows=s.n_rows, integer=s.integer, std=s.std)
                 if s.values is not None:
                     arrays[f"values_{i}"] = s.values
                 else:
@@ -88,7 +88,8 @@ class ReferenceProfile:
             if "kind" in e:
                 sample = col.Sample(e["kind"], e["n_rows"], values=arrays.get(f"values_{i}"),
                                     categories=arrays.get(f"categories_{i}"),
-                                    counts=arrays.get(f"counts_{i}"), integer=e["integer"])
+                                    counts=arrays.get(f"counts_{i}"), integer=e["integer"],
+                                    std=e.get("std"))
             profiles[e["name"]] = ColumnProfile(e["name"], e["type"], e["family"], sample)
         return cls(profiles, meta["n_rows"])
 
@@ -107,12 +108,14 @@ def _saveable(name: str, categories: np.ndarray) -> np.ndarray:
 
 def profile(reference: Any, columns: Sequence[str] | None = None, *,
             column_types: Mapping[str, str] | None = None,
-            column_names: Sequence[str] | None = None) -> ReferenceProfile:
+            column_names: Sequence[str] | None = None, n_jobs: int | None = None
+            ) -> ReferenceProfile:
     """Prepare the reference side of ``check_drift`` once.
 
     Types are inferred from the reference (see ``mlqa.drift.columns.infer_type``) unless
     ``column_types`` names them: ``numerical``, ``categorical``, ``binary``, or ``text``/
-    ``id``/``datetime`` to leave a column out.
+    ``id``/``datetime`` to leave a column out. Columns are prepared on ``n_jobs`` threads
+    (None: one per core).
     """
     table = read_table("reference", reference, columns=columns, column_names=column_names)
     column_types = dict(column_types or {})
@@ -122,16 +125,24 @@ def profile(reference: Any, columns: Sequence[str] | None = None, *,
     bad = {c: t for c, t in column_types.items() if t not in col.TYPES}
     if bad:
         raise InputError(f"column_types: unknown types {bad}; use one of {list(col.TYPES)}")
-    profiles = {}
-    for name, series in table.items():
-        type_ = column_types.get(name) or col.infer_type(series)
-        family = col.dtype_family(series)
+
+    def prepare(name: str) -> ColumnProfile:
+        series = table[name]
+        # One hash pass over a text-like column serves its family, its type and its counts.
+        counted = col.categorical_sample(name, series) if col.is_text_like(series) else None
+        family = col.dtype_family(series, None if counted is None else counted.categories)
+        type_ = column_types.get(name) or col.infer_type(series, family, counted)
         sample = None
         if type_ not in col.EXCLUDED:
             kind = col.CATEGORICAL if type_ == col.BINARY else type_
             if kind == col.NUMERICAL and family not in ("number", "empty"):
                 raise InputError(f"column {name!r} is given as numerical but holds "
                                  f"{series.dtype} values")
-            sample = col.prepare(name, series, kind)
-        profiles[name] = ColumnProfile(name, type_, family, sample)
-    return ReferenceProfile(profiles, len(next(iter(table.values()))))
+            if kind == col.CATEGORICAL and counted is not None:
+                sample = counted
+            else:
+                sample = col.prepare(name, series, kind).with_std()
+        return ColumnProfile(name, type_, family, sample)
+
+    prepared = col.map_columns(prepare, table, n_jobs)
+    return ReferenceProfile({c.name: c for c in prepared}, len(next(iter(table.values()))))

@@ -11,7 +11,7 @@ SMALL_REFERENCE_ROWS = 1000
 def distinct_union(ref: Sample, cur: Sample, limit: int) -> int:
     """Distinct values of both sides together, exact up to ``limit`` (more counts as limit+1):
     the selection only asks whether it is <= 2 or <= 5, so a large reference answers alone."""
-    if ref.distinct > limit or cur.distinct > limit:
+    if ref.distinct_upto(limit) > limit or cur.distinct_upto(limit) > limit:
         return limit + 1
     ref_keys, _ = ref.frequencies()
     cur_keys, _ = cur.frequencies()

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import mlqa
+import mlqa.drift
 from mlqa.drift import adjust
 from mlqa.drift.stattests.binned import histogram, sturges_edges
 

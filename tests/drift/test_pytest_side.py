@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 import mlqa
+import mlqa.drift
 
 SUITE = '''
 import numpy as np
 import pandas as pd
 import mlqa
+import mlqa.drift
 
 rng = np.random.default_rng(0)
 ref = pd.DataFrame({"age": rng.normal(40, 10, 3000), "plan": rng.choice(list("abc"), 3000)})

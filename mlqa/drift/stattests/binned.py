@@ -52,7 +52,8 @@ def binned(ref: Sample, cur: Sample, fill_zeros: bool) -> tuple[np.ndarray, np.n
     ``fill_zeros`` (psi, kl_div): each side's empty bins get min(non-zero share) / 1e6 when
     that minimum is <= 1e-4, else 1e-4, without renormalising (evidently's rule).
     """
-    if ref.kind == NUMERICAL and ref.distinct > MAX_DISTINCT_AS_CATEGORIES:
+    if ref.kind == NUMERICAL and ref.distinct_upto(MAX_DISTINCT_AS_CATEGORIES) > \
+            MAX_DISTINCT_AS_CATEGORIES:
         r, c = ref.values, cur.values
         edges = sturges_edges(min(r[0], c[0]), max(r[-1], c[-1]), len(r) + len(c),
                               ref.integer and cur.integer)
