@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,12 @@ import numpy as np
 from mlqa._text import fmt_num
 from mlqa.drift import columns as col
 from mlqa.drift import selection
-from mlqa.drift.profile import ColumnProfile, ReferenceProfile, profile
+from mlqa.drift.profile import (
+    ColumnProfile,
+    ReferenceProfile,
+    profile_column,
+    validated_types,
+)
 from mlqa.drift.result import ColumnDrift, DriftResult
 from mlqa.drift.stattests import ColumnTestError, StatTest, get
 from mlqa.drift.stattests.categorical import tvd_effect
@@ -74,8 +80,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
     if mode not in (AUTO, EVIDENTLY):
         raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
-    ref = _reference(reference, columns, column_types, column_names, n_jobs)
-    names = list(ref.columns) if columns is None else list(columns)
+    column_of, names, n_reference = _reference(reference, columns, column_types,
+                                               column_names, n_jobs)
     cur = read_table("current", current, columns=columns, column_names=column_names)
     if columns is None:
         check_same_columns(names, list(cur))
@@ -84,21 +90,22 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
         if unknown:
             raise InputError(f"{option} names columns that are not compared: {unknown}")
 
-    excluded = {n: col.EXCLUDED[ref.columns[n].type] for n in names
-                if ref.columns[n].type in col.EXCLUDED}
-    tested = [n for n in names if n not in excluded]
-    if not tested:
-        raise InputError(f"no column to test: all are excluded ({excluded})")
-    floors = _floors(min_effect, tested, ref)
-    runs = dict(zip(tested, col.map_columns(
-        lambda n: _run(ref.columns[n], cur[n], by_column.get(n), mode, min_rows), tested, n_jobs),
-        strict=True))
+    # Each column is prepared, tested and let go in one job: only one reference and one
+    # current column per thread are ever sorted in memory at a time.
+    runs = dict(zip(names, col.map_columns(
+        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows), names,
+        n_jobs), strict=True))
     clashes = [r.reason for r in runs.values() if r.clash]
     if clashes:
         raise InputError("incompatible column dtypes: " + ", ".join(clashes))
-    results = _decide(runs, ref, mode, alpha, correction, dict(thresholds or {}), floors)
+    excluded = {n: r.reason for n, r in runs.items() if r.excluded}
+    runs = {n: r for n, r in runs.items() if not r.excluded}
+    if not runs:
+        raise InputError(f"no column to test: all are excluded ({excluded})")
+    floors = _floors(min_effect, runs)
+    results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
     result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
-                             ref.n_rows, len(next(iter(cur.values()))))
+                             n_reference, len(next(iter(cur.values()))))
     if html is not None:
         from mlqa.drift.html import write_evidently_report
 
@@ -123,11 +130,14 @@ def _check_options(alpha: float, correction: str | None, tests: Any, drift_share
 
 
 def _reference(reference: Any, columns: Sequence[str] | None,
-               column_types: Mapping[str, str] | None,
-               column_names: Sequence[str] | None, n_jobs: int | None) -> ReferenceProfile:
+               column_types: Mapping[str, str] | None, column_names: Sequence[str] | None,
+               n_jobs: int | None) -> tuple[Callable[[str], ColumnProfile], list[str], int]:
+    """(column name -> its prepared reference column, the names, the reference's rows)."""
     if not isinstance(reference, ReferenceProfile):
-        return profile(reference, columns, column_types=column_types,
-                       column_names=column_names, n_jobs=n_jobs)
+        table = read_table("reference", reference, columns=columns, column_names=column_names)
+        types = validated_types(column_types, table)
+        return (lambda n: profile_column(n, table[n], types.get(n)), list(table),
+                len(next(iter(table.values()))))
     if columns is not None:
         missing = [c for c in columns if c not in reference.columns]
         if missing:
@@ -137,11 +147,12 @@ def _reference(reference: Any, columns: Sequence[str] | None,
         if c in reference.columns and reference.columns[c].type != t:
             raise InputError(f"column_types[{c!r}] = {t!r}, but the reference profile was "
                              f"made with {reference.columns[c].type!r}; profile again")
-    return reference
+    names = list(reference.columns) if columns is None else list(columns)
+    return reference.columns.__getitem__, names, reference.n_rows
 
 
-def _floors(min_effect: float | Mapping[str, float] | None, tested: list[str],
-            ref: ReferenceProfile) -> dict[str, float]:
+def _floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, _Run]
+            ) -> dict[str, float]:
     given: Mapping[str, float]
     if min_effect is None:
         given = {}
@@ -152,62 +163,72 @@ def _floors(min_effect: float | Mapping[str, float] | None, tested: list[str],
     for key, value in given.items():
         if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
             raise InputError(f"min_effect[{key!r}] must be a number >= 0, got {value!r}")
-    floors = {}
-    for n in tested:
-        type_ = ref.columns[n].type
-        floors[n] = float(given.get(n, given.get(type_, DEFAULT_MIN_EFFECT[type_])))
-    return floors
+    return {n: float(given.get(n, given.get(r.type, DEFAULT_MIN_EFFECT[r.type])))
+            for n, r in runs.items()}
 
 
 # -- one column -----------------------------------------------------------------------------
 
+@dataclasses.dataclass
 class _Run:
-    """What testing one column produced, before the decision across columns."""
+    """What testing one column produced, before the decision across columns: figures only,
+    so that no sorted column outlives its job."""
 
-    def __init__(self, column: ColumnProfile, cur: col.Sample | None,
-                 test: StatTest | None = None, statistic: float | None = None,
-                 p_value: float | None = None, effect: float | None = None, reason: str = "",
-                 clash: bool = False) -> None:
-        self.column, self.cur, self.test = column, cur, test
-        self.statistic, self.p_value, self.effect, self.reason = statistic, p_value, effect, reason
-        self.clash = clash
+    type: str
+    n_reference: int = 0
+    missing_reference: float = 0.0
+    kind: str = ""
+    n_current: int = 0
+    missing_current: float = 0.0
+    test: StatTest | None = None
+    statistic: float | None = None
+    p_value: float | None = None
+    effect: float | None = None
+    reason: str = ""
+    clash: bool = False
+    excluded: bool = False
 
 
 def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int
          ) -> _Run:
+    if column.type in col.EXCLUDED:
+        return _Run(column.type, excluded=True, reason=col.EXCLUDED[column.type])
     ref = column.sample
     counted = None
     if col.is_text_like(series) and ref.kind == col.CATEGORICAL:
         counted = col.categorical_sample(column.name, series)
     family = col.dtype_family(series, None if counted is None else counted.categories)
     if family != column.family and "empty" not in (family, column.family):
-        return _Run(column, None, clash=True, reason=(
+        return _Run(column.type, clash=True, reason=(
             f"{column.name!r} ({column.family} in reference, {family} ({series.dtype}) "
             f"in current)"))
     cur = counted or col.prepare(column.name, series, ref.kind)
-    reason = _untestable(ref, cur, min_rows)
-    if reason:
-        return _Run(column, cur, reason=reason)
+    run = _Run(column.type, ref.n_rows, ref.missing / ref.n_rows,
+               _reported_type(column, ref, cur), cur.n_rows, cur.missing / cur.n_rows)
+    run.reason = _untestable(ref, cur, min_rows)
+    if run.reason:
+        return run
     if test_name is not None:
-        test = get(test_name, ref.kind)
+        run.test = get(test_name, ref.kind)
     elif mode == EVIDENTLY:
-        test = get(selection.evidently_default(ref, cur))
+        run.test = get(selection.evidently_default(ref, cur))
     else:
-        test = get(selection.auto_default(ref, cur))
+        run.test = get(selection.auto_default(ref, cur))
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            statistic, p_value = test.func(ref, cur)
+            run.statistic, run.p_value = run.test.func(ref, cur)
     except ColumnTestError as exc:
-        return _Run(column, cur, test, reason=f"{test.name}: {exc}")
-    score = test.score(statistic, p_value)
+        run.reason = f"{run.test.name}: {exc}"
+        return run
+    score = run.test.score(run.statistic, run.p_value)
     if score is None or not math.isfinite(score):
-        return _Run(column, cur, test, reason=f"{test.name} is undefined on this column "
-                                               f"(score {score})")
-    if ref.kind == col.NUMERICAL:
-        effect = statistic if test.name == "wasserstein" else normed_wasserstein(ref, cur)
+        run.reason = f"{run.test.name} is undefined on this column (score {score})"
+    elif ref.kind == col.NUMERICAL:
+        run.effect = run.statistic if run.test.name == "wasserstein" else \
+            normed_wasserstein(ref, cur)
     else:
-        effect = tvd_effect(ref, cur)
-    return _Run(column, cur, test, statistic, p_value, effect)
+        run.effect = tvd_effect(ref, cur)
+    return run
 
 
 def _untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
@@ -247,7 +268,7 @@ def adjust(p_values: Sequence[float], correction: str | None) -> list[float]:
     return adjusted.tolist()
 
 
-def _decide(runs: dict[str, _Run], ref: ReferenceProfile, mode: str, alpha: float,
+def _decide(runs: dict[str, _Run], mode: str, alpha: float,
             correction: str | None, thresholds: dict[str, float], floors: dict[str, float]
             ) -> dict[str, ColumnDrift]:
     evidently = mode == EVIDENTLY
@@ -257,10 +278,8 @@ def _decide(runs: dict[str, _Run], ref: ReferenceProfile, mode: str, alpha: floa
                                        None if evidently else correction), strict=True))
     out = {}
     for n, r in runs.items():
-        column, refs, cur = r.column, r.column.sample, r.cur
-        common = dict(column=n, kind=_reported_type(column, refs, cur), n_reference=refs.n_rows,
-                      n_current=cur.n_rows, missing_reference=refs.missing / refs.n_rows,
-                      missing_current=cur.missing / cur.n_rows)
+        common = dict(column=n, kind=r.kind, n_reference=r.n_reference, n_current=r.n_current,
+                      missing_reference=r.missing_reference, missing_current=r.missing_current)
         if r.reason:
             out[n] = ColumnDrift(test=None if r.test is None else r.test.name, statistic=None,
                                  p_value=None, adjusted_p_value=None, effect_size=None,

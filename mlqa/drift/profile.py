@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mlqa.drift import columns as col
 from mlqa.drift.tables import read_table
@@ -118,31 +119,38 @@ def profile(reference: Any, columns: Sequence[str] | None = None, *,
     (None: one per core).
     """
     table = read_table("reference", reference, columns=columns, column_names=column_names)
+    types = validated_types(column_types, table)
+    prepared = col.map_columns(lambda n: profile_column(n, table[n], types.get(n)), table,
+                               n_jobs)
+    return ReferenceProfile({c.name: c for c in prepared}, len(next(iter(table.values()))))
+
+
+def validated_types(column_types: Mapping[str, str] | None, names: Iterable[str]
+                    ) -> dict[str, str]:
     column_types = dict(column_types or {})
-    unknown = sorted(set(column_types) - set(table))
+    unknown = sorted(set(column_types) - set(names))
     if unknown:
         raise InputError(f"column_types names columns the reference lacks: {unknown}")
     bad = {c: t for c, t in column_types.items() if t not in col.TYPES}
     if bad:
         raise InputError(f"column_types: unknown types {bad}; use one of {list(col.TYPES)}")
+    return column_types
 
-    def prepare(name: str) -> ColumnProfile:
-        series = table[name]
-        # One hash pass over a text-like column serves its family, its type and its counts.
-        counted = col.categorical_sample(name, series) if col.is_text_like(series) else None
-        family = col.dtype_family(series, None if counted is None else counted.categories)
-        type_ = column_types.get(name) or col.infer_type(series, family, counted)
-        sample = None
-        if type_ not in col.EXCLUDED:
-            kind = col.CATEGORICAL if type_ == col.BINARY else type_
-            if kind == col.NUMERICAL and family not in ("number", "empty"):
-                raise InputError(f"column {name!r} is given as numerical but holds "
-                                 f"{series.dtype} values")
-            if kind == col.CATEGORICAL and counted is not None:
-                sample = counted
-            else:
-                sample = col.prepare(name, series, kind).with_std()
-        return ColumnProfile(name, type_, family, sample)
 
-    prepared = col.map_columns(prepare, table, n_jobs)
-    return ReferenceProfile({c.name: c for c in prepared}, len(next(iter(table.values()))))
+def profile_column(name: str, series: pd.Series, given_type: str | None) -> ColumnProfile:
+    """One reference column prepared: its type (given or inferred), family and sample."""
+    # One hash pass over a text-like column serves its family, its type and its counts.
+    counted = col.categorical_sample(name, series) if col.is_text_like(series) else None
+    family = col.dtype_family(series, None if counted is None else counted.categories)
+    type_ = given_type or col.infer_type(series, family, counted)
+    sample = None
+    if type_ not in col.EXCLUDED:
+        kind = col.CATEGORICAL if type_ == col.BINARY else type_
+        if kind == col.NUMERICAL and family not in ("number", "empty"):
+            raise InputError(f"column {name!r} is given as numerical but holds "
+                             f"{series.dtype} values")
+        if kind == col.CATEGORICAL and counted is not None:
+            sample = counted
+        else:
+            sample = col.prepare(name, series, kind).with_std()
+    return ColumnProfile(name, type_, family, sample)
