@@ -18,6 +18,9 @@ engine's, with the data resident:
 * ``mlqa``: check_drift(reference, current, tests="evidently")
 * ``mlqa_profile``: check_drift(profile, current, tests="evidently") with the reference profile
   loaded from a file saved beforehand (the reference data is not in memory)
+* ``mlqa_category``: as ``mlqa``, with the string columns held as pandas ``category`` (as a
+  Parquet dictionary column reads); the conversion is not timed. Object-dtype strings cost a
+  hash pass per column and side; this line shows what that costs.
 
 Times are the best of ``--repeats`` (evidently: 1 repeat at 1M, it takes minutes); ratios are
 against evidently in the same run. The machine is shared: read the table beside ``uptime``.
@@ -34,7 +37,7 @@ import tempfile
 import time
 
 SCENARIOS = {"100k": (100_000, 20, 5), "1m": (1_000_000, 20, 0)}
-ENGINES = ("evidently", "scipy", "sort", "mlqa", "mlqa_profile")
+ENGINES = ("evidently", "scipy", "sort", "mlqa", "mlqa_profile", "mlqa_category")
 
 
 def make_side(n: int, n_num: int, n_cat: int, current: bool, seed: int):
@@ -72,6 +75,10 @@ def run_engine(engine: str, scenario: str, repeats: int, profile_path: str) -> d
     n, n_num, n_cat = SCENARIOS[scenario]
     cur = make_side(n, n_num, n_cat, True, 0)
     ref = None if engine == "mlqa_profile" else make_side(n, n_num, n_cat, False, 0)
+    if engine == "mlqa_category":
+        for frame in (ref, cur):
+            for c in frame.columns[n_num:]:
+                frame[c] = frame[c].astype("category")
     scores: dict[str, float] = {}
     if engine == "evidently":
         import warnings
@@ -113,7 +120,7 @@ def run_engine(engine: str, scenario: str, repeats: int, profile_path: str) -> d
     else:
         import mlqa.drift
 
-        reference = ref if engine == "mlqa" else mlqa.drift.load_profile(profile_path)
+        reference = mlqa.drift.load_profile(profile_path) if engine == "mlqa_profile" else ref
         mlqa.check_drift(cur.iloc[:2000], cur.iloc[2000:4000], tests="evidently")  # imports
 
         def once():
@@ -184,7 +191,7 @@ def report(scenario: str, rows: dict) -> None:
         print(f"| {name} | {r['best_s']:.3f} | {runs} | {r['peak_mb']:.0f} | "
               f"{r['before_mb']:.0f} | {ratio} |")
     if base:
-        for name in ("mlqa", "mlqa_profile", "scipy"):
+        for name in ("mlqa", "mlqa_profile", "mlqa_category", "scipy"):
             if name not in rows:
                 continue
             theirs, ours = base["scores"], rows[name]["scores"]
