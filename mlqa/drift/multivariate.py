@@ -13,23 +13,7 @@ from mlqa.drift.profile import profile
 from mlqa.drift.tables import check_same_columns, read_table
 from mlqa.errors import InputError
 from mlqa.result import CheckResult, decide, describe
-
-
-def delong_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
-    """ROC AUC and DeLong's variance of it, from ranks (one sort per group).
-
-    V10_i = (rank of positive i among all - its rank among positives) / n0 is the share of
-    negatives it outranks (ties count half); V01_j likewise for negatives; AUC = mean V10 and
-    Var = var(V10)/n1 + var(V01)/n0.
-    """
-    from scipy.stats import rankdata
-
-    pos, neg = score[y == 1], score[y == 0]
-    n1, n0 = len(pos), len(neg)
-    ranks = rankdata(score)
-    v10 = (ranks[y == 1] - rankdata(pos)) / n0
-    v01 = 1.0 - (ranks[y == 0] - rankdata(neg)) / n1
-    return float(v10.mean()), float(v10.var(ddof=1) / n1 + v01.var(ddof=1) / n0)
+from mlqa.stats.delong import auc_and_covariance
 
 
 def check_multivariate_drift(reference: Any, current: Any, columns: Sequence[str] | None = None,
@@ -93,7 +77,8 @@ def check_multivariate_drift(reference: Any, current: Any, columns: Sequence[str
 
     with threadpool_limits(limits=n_threads, user_api="openmp"):
         score = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
-    auc, var = delong_auc(y, score)
+    aucs, cov = auc_and_covariance(y, score)
+    auc, var = float(aucs[0]), float(cov[0, 0])
     half = float(norm.ppf(0.5 + confidence / 2) * np.sqrt(var))
     ci = (max(0.0, auc - half), min(1.0, auc + half))
     outcome = decide(auc, max=max_auc, ci=ci)
