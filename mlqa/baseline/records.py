@@ -18,9 +18,11 @@ import io
 import json
 import os
 import platform
+import random
 import re
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -409,7 +411,7 @@ def resolve(store: Store, ref: str) -> str:
     """The record id ``ref`` names: an id as it is, otherwise an alias."""
     if _ID.match(ref):
         return ref
-    doc = _unsealed(store.get(_alias_key(ref)), f"alias {ref!r} in {store.location}")
+    doc = _read_shared(store, _alias_key(ref), f"alias {ref!r} in {store.location}")
     return str(doc["record"])
 
 
@@ -437,7 +439,8 @@ def set_alias(store: Store | str | os.PathLike[str] | None, alias: str, ref: str
            "record_sha256": sha256(canonical(record.doc)),
            "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
            "by": by, "reason": reason}
-    store.put(_alias_key(alias), _sealed(doc))
+    # Any whole alias read back will do: a later writer's 'latest' wins, as it should.
+    _put_shared(store, _alias_key(alias), lambda current: doc, lambda found: True)
     return record.id
 
 
@@ -458,20 +461,61 @@ def record_ids(store: Store) -> list[str]:
     if children is not None:
         return sorted(i for i in children("records") if _ID.match(i))
     try:
-        doc = _unsealed(store.get(INDEX_FILE), f"index of {store.location}")
+        doc = _read_shared(store, INDEX_FILE, f"index of {store.location}")
     except RecordNotFound:
         return []
     return sorted(doc.get("records", []))
 
 
-def _add_to_index(store: Store, record_id: str, attempts: int = 5) -> None:
-    """Stores that cannot list folders (plain HTTP repositories) keep an index file. It is
-    read-modify-write, so a concurrent writer may drop an entry: re-read and retry. Records
-    themselves never depend on the index."""
+def _add_to_index(store: Store, record_id: str) -> None:
+    """Stores that cannot list folders (plain HTTP repositories) keep an index file. Records
+    never depend on it; it only serves ``mlqa baseline list``."""
     if getattr(store, "children", None) is not None:
         return
-    for _ in range(attempts):
-        ids = set(record_ids(store))
-        if record_id in ids:
+
+    def with_this_record(current: dict[str, Any] | None) -> dict[str, Any]:
+        ids = set(current.get("records", [])) if current else set()
+        return {"schema": SCHEMA, "records": sorted(ids | {record_id})}
+
+    _put_shared(store, INDEX_FILE, with_this_record,
+                lambda found: record_id in found.get("records", []))
+
+
+# Aliases and the index are the only keys several writers share. A WebDAV server writes a PUT
+# into the file in place, so two concurrent PUTs can interleave into a torn file (measured
+# against wsgidav). Writers therefore read back what they wrote and write again until a whole
+# document that satisfies them is there; readers retry a torn read briefly before calling the
+# document corrupt. Record files have unique keys and are never shared.
+_SHARED_ATTEMPTS = 8
+
+
+def _read_shared(store: Store, key: str, what: str) -> dict[str, Any]:
+    for attempt in range(_SHARED_ATTEMPTS):
+        try:
+            return _unsealed(store.get(key), what)
+        except CorruptRecord:
+            if attempt == _SHARED_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * 2 ** attempt * (1 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _put_shared(store: Store, key: str, build: Callable[[dict[str, Any] | None], dict],
+                accept: Callable[[dict[str, Any]], bool]) -> None:
+    for attempt in range(_SHARED_ATTEMPTS):
+        try:
+            current: dict[str, Any] | None = _unsealed(store.get(key), key)
+        except (RecordNotFound, CorruptRecord):
+            current = None
+        if current is not None and attempt and accept(current):
             return
-        store.put(INDEX_FILE, _sealed({"schema": SCHEMA, "records": sorted(ids | {record_id})}))
+        store.put(key, _sealed(build(current)))
+        time.sleep(0.01 * (1 + random.random()))  # let a concurrent PUT finish, then verify
+        try:
+            found = _unsealed(store.get(key), key)
+        except CorruptRecord:
+            continue
+        if accept(found):
+            return
+    raise BaselineError(f"could not write {key} to {store.location}: concurrent writers kept "
+                        f"tearing it after {_SHARED_ATTEMPTS} attempts")

@@ -188,10 +188,11 @@ class HttpStore(Store):
     def _url(self, key: str) -> str:
         return self.base_url + urllib.parse.quote(_check_key(key))
 
-    def _request(self, method: str, key: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, key: str, *, url: str | None = None, **kwargs: Any
+                 ) -> requests.Response:
         import requests
 
-        url = self._url(key) if key else self.base_url
+        url = url or self._url(key)
         attempts = self.retries + 1
         reason = ""
         for attempt in range(attempts):
@@ -205,6 +206,11 @@ class HttpStore(Store):
                 continue
             except requests.ConnectionError:
                 reason = "could not connect (server down or unreachable)"
+                continue
+            except requests.exceptions.ChunkedEncodingError:
+                # the body ended early: the server dropped the connection, or the file
+                # changed while it was being sent
+                reason = "the response was cut off"
                 continue
             except requests.RequestException as exc:
                 raise StoreError(self._redact(
@@ -228,12 +234,21 @@ class HttpStore(Store):
             f"{method} {key} at {self.location}: HTTP {status} {response.reason}"))
 
     def _make_collections(self, key: str) -> None:
-        parts = key.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            folder = "/".join(parts[:i])
-            response = self._request("MKCOL", folder)
-            # 405: it exists already; 301: some servers redirect to the trailing-slash form.
-            if response.status_code not in (201, 301, 405):
+        """MKCOL each missing folder from the server root down to ``key``'s parent (WebDAV
+        servers answer PUT into a missing folder with 409; artifact repositories never do)."""
+        parsed = urllib.parse.urlsplit(self.base_url)
+        base_parts = [p for p in parsed.path.split("/") if p]
+        folders = ["/".join(base_parts[:i]) for i in range(1, len(base_parts) + 1)]
+        folders += ["/".join(base_parts + key.split("/")[:i])
+                    for i in range(1, len(key.split("/")))]
+        root = urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, "/", "", ""))
+        for folder in folders:
+            response = self._request("MKCOL", folder,
+                                     url=root + urllib.parse.quote(folder) + "/")
+            # 201 made, 405 exists already, 301 redirected to the slash form
+            if response.status_code in (401, 403) or (
+                    response.status_code not in (201, 301, 405) and
+                    folder.count("/") >= len(base_parts)):
                 self._raise_for(response, "MKCOL", folder)
 
     def _redact(self, text: str) -> str:
