@@ -17,15 +17,18 @@ from mlqa.stats.bootstrap import (
 )
 
 
-def test_weights_are_poisson_one():
+def test_weights_are_poisson_one_rounded_with_exact_mean_and_variance():
     w = np.concatenate(list(poisson_weight_chunks(10_001, 40, seed=1)))
     assert w.shape == (40, 10_001) and w.dtype == np.float32
-    counts = np.bincount(w.ravel().astype(int), minlength=9)[:6] / w.size
-    pmf = np.exp(-1) / np.array([math.factorial(k) for k in range(6)])
-    # 400k draws: each cell frequency within 5 standard errors of the Poisson(1) pmf
-    se = np.sqrt(pmf * (1 - pmf) / w.size)
-    assert np.all(np.abs(counts - pmf) < 5 * se), (counts, pmf)
-    assert abs(w.mean() - 1) < 5 / math.sqrt(w.size)
+    freq = np.bincount(w.ravel().astype(int), minlength=7) / w.size
+    pmf = np.array([94, 95, 46, 16, 4, 1, 0]) / 256
+    poisson = np.exp(-1) / np.array([math.factorial(k) for k in range(7)])
+    assert np.abs(pmf - poisson).max() < 0.01
+    # 400k draws: each cell frequency within 5 standard errors of the documented pmf
+    se = np.sqrt(pmf * (1 - pmf) / w.size) + 1e-12
+    assert np.all(np.abs(freq - pmf) <= 5 * se), (freq, pmf)
+    k = np.arange(7)
+    assert (k * pmf).sum() == 1 and ((k - 1) ** 2 * pmf).sum() == 1
 
 
 def test_same_seed_same_weights_whatever_the_chunk_size():
