@@ -47,10 +47,18 @@ def auc_and_covariance(y_true: Any, scores: Any, sample_weight: Any = None
     Returns ``(aucs, cov)`` with shapes ``(k,)`` and ``(k, k)``. O(k n log n).
     """
     y, s, w = _validated(y_true, scores, sample_weight)
+    if s.shape[0] == 1:
+        # One scorer: every row of a tie group has the same component, so the variance is a
+        # sum over groups and the components never need putting back in row order.
+        g = _TieGroups(s[0], y, w)
+        auc = g.auc()
+        m, n = _class_sizes(y)
+        var = (m / (m - 1) * np.dot(g.pos_sq, (g.v10 - auc) ** 2) / g.w_pos ** 2
+               + n / (n - 1) * np.dot(g.neg_sq, (g.v01 - auc) ** 2) / g.w_neg ** 2)
+        return np.array([auc]), np.array([[var]])
     components, aucs = structural_components(y, s, w)
-    pos = y
-    cov = _sandwich(components[:, pos], aucs, None if w is None else w[pos]) + \
-        _sandwich(components[:, ~pos], aucs, None if w is None else w[~pos])
+    cov = _sandwich(components[:, y], aucs, None if w is None else w[y]) + \
+        _sandwich(components[:, ~y], aucs, None if w is None else w[~y])
     return aucs, cov
 
 
@@ -62,29 +70,51 @@ def structural_components(y: np.ndarray, scores: np.ndarray, w: np.ndarray | Non
     k, n = scores.shape
     components = np.empty((k, n))
     aucs = np.empty(k)
-    weight = np.ones(n) if w is None else w
-    pos_weight = np.where(y, weight, 0.0)
-    w_pos = pos_weight.sum()
-    w_neg = weight.sum() - w_pos
     for r in range(k):
-        order = np.argsort(scores[r])
-        sorted_scores = scores[r][order]
-        # tie groups of the sorted scores: start positions and a group id per sorted row
-        starts_mask = np.empty(n, dtype=bool)
-        starts_mask[0] = True
-        np.not_equal(sorted_scores[1:], sorted_scores[:-1], out=starts_mask[1:])
-        starts = np.flatnonzero(starts_mask)
-        group = np.cumsum(starts_mask) - 1
-        pos_g = np.add.reduceat(pos_weight[order], starts)
-        neg_g = np.add.reduceat(weight[order], starts) - pos_g
-        neg_below = np.cumsum(neg_g) - neg_g
-        pos_above = w_pos - np.cumsum(pos_g)
-        v10_g = (neg_below + 0.5 * neg_g) / w_neg
-        v01_g = (pos_above + 0.5 * pos_g) / w_pos
-        row_is_pos = y[order]
-        components[r, order] = np.where(row_is_pos, v10_g[group], v01_g[group])
-        aucs[r] = float(np.dot(pos_g, v10_g)) / w_pos
+        g = _TieGroups(scores[r], y, w)
+        group = np.cumsum(g.starts_mask) - 1
+        components[r, g.order] = np.where(y[g.order], g.v10[group], g.v01[group])
+        aucs[r] = g.auc()
     return components, aucs
+
+
+class _TieGroups:
+    """One scorer's rows sorted once and cut into groups of tied scores, with per group the
+    positive and negative weight (and squared weight) and the components ``V10``/``V01``."""
+
+    def __init__(self, scores: np.ndarray, y: np.ndarray, w: np.ndarray | None):
+        n = len(scores)
+        self.order = order = np.argsort(scores)
+        ordered = scores[order]
+        self.starts_mask = starts_mask = np.empty(n, dtype=bool)
+        starts_mask[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts_mask[1:])
+        starts = np.flatnonzero(starts_mask)
+        is_pos = y[order]
+        if w is None:
+            ends = np.r_[starts[1:], n] - 1
+            pos = np.diff(np.cumsum(is_pos)[ends], prepend=0).astype(float)
+            neg = np.diff(np.r_[starts, n]) - pos
+            self.pos_sq, self.neg_sq = pos, neg
+        else:
+            wo = w[order]
+            pos_w = np.where(is_pos, wo, 0.0)
+            pos = np.add.reduceat(pos_w, starts)
+            neg = np.add.reduceat(wo, starts) - pos
+            self.pos_sq = np.add.reduceat(pos_w ** 2, starts)
+            self.neg_sq = np.add.reduceat(wo ** 2, starts) - self.pos_sq
+        self.pos, self.w_pos, self.w_neg = pos, pos.sum(), neg.sum()
+        # negatives below plus half the tied ones; positives above plus half the tied ones
+        self.v10 = (np.cumsum(neg) - 0.5 * neg) / self.w_neg
+        self.v01 = (self.w_pos - np.cumsum(pos) + 0.5 * pos) / self.w_pos
+
+    def auc(self) -> float:
+        return float(np.dot(self.pos, self.v10)) / self.w_pos
+
+
+def _class_sizes(y: np.ndarray) -> tuple[int, int]:
+    m = int(y.sum())
+    return m, len(y) - m
 
 
 def _sandwich(v: np.ndarray, aucs: np.ndarray, w: np.ndarray | None) -> np.ndarray:
