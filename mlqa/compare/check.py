@@ -251,7 +251,9 @@ def _flip_requirement(flips: dict[str, Any], max_rate: float, confidence: float,
     if not flips:
         raise InputError(f"max_negative_flip_rate needs classification labels; {metric!r} "
                          f"predictions have no right or wrong rows")
-    low, high = paired.wilson(flips["negative_flips"], n, paired.z_score(confidence))
+    from mlqa.stats.proportion import proportion_interval
+
+    low, high = proportion_interval(flips["negative_flips"], n, confidence)
     outcome = decide(flips["negative_flip_rate"], max=max_rate, ci=(low, high))
     return outcome, describe("negative flip rate", flips["negative_flip_rate"], max=max_rate,
                              ci=(low, high), confidence=confidence, n=n, outcome=outcome)

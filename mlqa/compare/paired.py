@@ -36,6 +36,7 @@ import numpy as np
 from scipy import stats
 
 from mlqa.metrics.registry import Metric
+from mlqa.stats.proportion import proportion_interval
 
 EXACT_BELOW = 25  # discordant rows under which McNemar's test is the exact binomial one
 
@@ -68,21 +69,12 @@ def mcnemar_table(correct_candidate: np.ndarray, correct_baseline: np.ndarray
     return both, baseline_only, candidate_only, n - both - baseline_only - candidate_only
 
 
-def wilson(successes: int, n: int, z: float) -> tuple[float, float]:
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def newcombe_interval(a: int, b: int, c: int, d: int, confidence: float) -> tuple[float, float]:
     """Newcombe's interval (method 10) for ``p_candidate - p_baseline`` of a paired table."""
     n = a + b + c + d
-    z = z_score(confidence)
     p1, p2 = (a + c) / n, (a + b) / n  # candidate, baseline accuracy
-    l1, u1 = wilson(a + c, n, z)
-    l2, u2 = wilson(a + b, n, z)
+    l1, u1 = proportion_interval(a + c, n, confidence)
+    l2, u2 = proportion_interval(a + b, n, confidence)
     margins = (a + c) * (b + d) * (a + b) * (c + d)
     phi = (a * d - b * c) / math.sqrt(margins) if margins > 0 else 0.0
     diff = p1 - p2

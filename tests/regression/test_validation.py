@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mlqa
-from mlqa.compare import paired
+from mlqa.stats.proportion import proportion_interval
 
 ALPHA = 0.05
 N = 5000
@@ -32,7 +32,6 @@ def paired_labels(rng: np.random.Generator, n: int, cells: tuple[float, float, f
 def simulate(cells: tuple[float, float, float, float], *, max_drop: float, seed: int,
              reps: int = REPS, n: int = N) -> dict[str, float]:
     rng = np.random.default_rng(seed)
-    z = paired.z_score(1 - ALPHA)
     true_diff = cells[2] - cells[1]
     fails = covered = unpaired_detects = 0
     for _ in range(reps):
@@ -44,8 +43,8 @@ def simulate(cells: tuple[float, float, float, float], *, max_drop: float, seed:
         covered += r.ci[0] <= true_diff <= r.ci[1]
         # what comparing two separate 95% intervals would conclude: a drop only when the
         # candidate's interval lies wholly below the baseline's, shifted by the margin
-        _, cand_high = paired.wilson(int((cand == y).sum()), n, z)
-        base_low, _ = paired.wilson(int((base == y).sum()), n, z)
+        _, cand_high = proportion_interval(int((cand == y).sum()), n, 1 - ALPHA)
+        base_low, _ = proportion_interval(int((base == y).sum()), n, 1 - ALPHA)
         unpaired_detects += cand_high < base_low - max_drop
     return {"fail": fails / reps, "coverage": covered / reps,
             "unpaired_fail": unpaired_detects / reps}
