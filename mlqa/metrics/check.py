@@ -1,52 +1,192 @@
-"""``check_metric``: a metric against a threshold."""
+"""``check_metric``: a metric against a threshold, decided on its confidence interval."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
 from mlqa.errors import InputError
-from mlqa.metrics.registry import LABELS, PROBA, Metric, resolve_metric
-from mlqa.result import CheckResult, decide, describe, requirement
+from mlqa.metrics import confusion
+from mlqa.metrics.intervals import METHODS, Evaluation, choose, interval
+from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, resolve_metric
+from mlqa.metrics.scoring import model_predictions, with_labels
+from mlqa.metrics.slices import Slice, make_slices
+from mlqa.result import CheckResult, Outcome, decide, describe, requirement
+
+DEFAULT_MIN_SLICE_SIZE = 30
 
 
-def check_metric(y_true: Any, y_pred: Any, metric: str | Callable[..., float] = "accuracy", *,
+@dataclasses.dataclass(frozen=True)
+class MetricResult(CheckResult):
+    """A metric check's result. ``ci_method`` names how the interval was made (``wilson``,
+    ``exact``, ``delong``, ``multinomial``, ``bootstrap``; None for a point decision).
+    ``slices`` maps each slice name to its own result when ``slices=`` was given; the outcome
+    is then the worst of the overall result and every slice's."""
+
+    ci_method: str | None = None
+    slices: Mapping[str, CheckResult] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "slices", MappingProxyType(dict(self.slices)))
+
+    def family_properties(self) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        if self.ci_method is not None:
+            props["ci_method"] = self.ci_method
+        if self.slices:
+            props["slices"] = len(self.slices)
+            for outcome in (Outcome.FAIL, Outcome.INCONCLUSIVE, Outcome.ERROR):
+                names = [k for k, r in self.slices.items() if r.outcome is outcome]
+                if names:
+                    props[f"slices_{outcome.value}"] = ", ".join(names)
+        return props
+
+
+def check_metric(y_true: Any, y_pred: Any = None,
+                 metric: str | Callable[..., float] = "accuracy", *,
                  min: float | None = None, max: float | None = None,  # noqa: A002
-                 sample_weight: Any = None, greater_is_better: bool | None = None,
-                 name: str | None = None) -> CheckResult:
+                 confidence: float = 0.95, ci: str | None = "auto", n_resamples: int = 2000,
+                 seed: Any = 0, sample_weight: Any = None, slices: Any = None,
+                 min_slice_size: int = DEFAULT_MIN_SLICE_SIZE, model: Any = None, X: Any = None,
+                 greater_is_better: bool | None = None, name: str | None = None
+                 ) -> MetricResult:
     """Score ``y_pred`` against ``y_true`` with ``metric`` and hold it to ``min`` and/or ``max``.
 
     ``metric`` is a scikit-learn scorer name (``"roc_auc"``, ``"f1_macro"``, ``"neg_log_loss"``
     or its plain ``"log_loss"``, aliases ``mae``/``mse``/``rmse``/``mape``) or a callable
-    ``f(y_true, y_pred) -> float``. Score metrics (``roc_auc``, ``average_precision``) take a
-    score or probability per row; ``log_loss``/``brier_score`` take probabilities.
+    ``f(y_true, y_pred) -> float`` (``greater_is_better`` given or inferred from its name).
+    Score metrics (``roc_auc``, ``average_precision``) take a score or probability per row;
+    ``log_loss``/``brier_score``/``roc_auc_ovr`` take probabilities. With ``model=`` and
+    ``X=`` instead of ``y_pred``, the model's ``predict``/``predict_proba`` supplies them.
 
-    Decision on the point estimate: PASS when ``min <= value <= max`` (each bound optional),
-    FAIL otherwise. A value the metric leaves undefined (NaN) is an ERROR.
+    The decision is made on a ``confidence`` interval of the metric: PASS when the whole
+    interval meets the requirement, FAIL when it lies wholly on the wrong side, INCONCLUSIVE
+    when it straddles. ``ci`` picks the interval: ``"auto"`` (Wilson for proportions such as
+    accuracy and binary precision/recall, DeLong for binary ROC AUC, a multinomial bootstrap
+    over the confusion cells for other confusion-matrix metrics, a Poisson bootstrap with
+    ``n_resamples`` resamples and ``seed`` for the rest), one of ``"wilson"``, ``"exact"``,
+    ``"delong"``, ``"multinomial"``, ``"bootstrap"``, or None for a decision on the point
+    estimate. A value the metric leaves undefined (NaN) is an ERROR.
+
+    ``slices`` (labels per row, the name of a column of ``X``, a dict of boolean masks, or one
+    :class:`~mlqa.metrics.Slice`) adds one result per slice to ``result.slices``; slices with
+    fewer than ``min_slice_size`` rows are INCONCLUSIVE with the reason, never dropped.
     """
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
     _check_bounds(min, max)
-    y_true_arr, y_pred_arr, weight = _validated(resolved, y_true, y_pred, sample_weight)
-    try:
-        value = resolved(y_true_arr, y_pred_arr, sample_weight=weight)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"metric {resolved.name!r} could not be computed: {exc}") from None
+    _check_options(confidence, ci, n_resamples, min_slice_size)
+    classes = None
+    if model is not None or X is not None:
+        if y_pred is not None:
+            raise InputError("pass either y_pred or model= and X=, not both")
+        y_pred, classes = model_predictions(resolved, model, X)
+        resolved = with_labels(resolved, classes)
+    elif y_pred is None:
+        raise InputError("y_pred is required (or pass model= and X=)")
+    arrays = _validated(resolved, y_true, y_pred, sample_weight)
+    ev = _evaluation(resolved, *arrays, classes)
     label = name or resolved.name
+    options = {"min": min, "max": max, "confidence": confidence, "ci": ci,
+               "n_resamples": n_resamples, "seed": seed}
+    if slices is None:
+        return _check(ev, label, **options)
+    parts = {s.name: _check_slice(resolved, arrays, classes, s, label, min_slice_size, options)
+             for s in make_slices(slices, ev.n, X)}
+    if isinstance(slices, Slice):
+        return parts[slices.name]
+    return _with_slices(_check(ev, label, **options), parts)
+
+
+def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None,  # noqa: A002
+           confidence: float, ci: str | None, n_resamples: int, seed: Any) -> MetricResult:
+    try:
+        value = ev.metric(ev.y_true, ev.y_pred, sample_weight=ev.weight)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"metric {ev.metric.name!r} could not be computed: {exc}") from None
     threshold, comparison = requirement(min, max)
-    outcome = decide(value, min=min, max=max)
-    message = describe(label, value, min=min, max=max, n=len(y_true_arr))
+    fields = {"name": label, "check": "metric", "metric": ev.metric.name, "value": value,
+              "threshold": threshold, "comparison": comparison, "n": ev.n}
+    details = {"min": min, "max": max, "greater_is_better": ev.metric.greater_is_better,
+               "input": ev.metric.input}
     if not math.isfinite(value):
-        message = f"{label} is undefined on this data (n={len(y_true_arr)})"
-    return CheckResult(
-        name=label, outcome=outcome, message=message, check="metric", metric=resolved.name,
-        value=value, threshold=threshold, comparison=comparison, n=len(y_true_arr),
-        details={"min": min, "max": max, "greater_is_better": resolved.greater_is_better,
-                 "input": resolved.input},
-    )
+        return MetricResult(outcome=Outcome.ERROR, details=details,
+                            message=f"{label} is undefined on this data (n={ev.n})", **fields)
+    if ci is None:
+        outcome = decide(value, min=min, max=max)
+        return MetricResult(outcome=outcome, details=details, **fields, message=describe(
+            label, value, min=min, max=max, n=ev.n, outcome=outcome))
+    method = choose(ev, ci)
+    iv = interval(ev, method, confidence, n_resamples, seed)
+    details.update(iv.details)
+    if not iv.defined:
+        reason = iv.details.get("reason", "the interval is undefined")
+        return MetricResult(
+            outcome=Outcome.INCONCLUSIVE, details=details, ci_method=method,
+            confidence=confidence, **fields,
+            message=f"{describe(label, value, min=min, max=max, n=ev.n)}: no {method} "
+                    f"interval ({reason}), not decided")
+    bounds = (iv.low, iv.high)
+    outcome = decide(value, min=min, max=max, ci=bounds)
+    return MetricResult(outcome=outcome, details=details, ci=bounds, confidence=confidence,
+                        ci_method=method, **fields, message=describe(
+                            label, value, min=min, max=max, ci=bounds, confidence=confidence,
+                            n=ev.n, outcome=outcome))
+
+
+def _check_slice(metric: Metric, arrays: tuple, classes: np.ndarray | None, part: Slice,
+                 label: str, min_slice_size: int, options: dict[str, Any]) -> CheckResult:
+    name = f"{label}[{part.name}]"
+    rows = int(part.mask.sum())
+    sub = tuple(None if a is None else a[part.mask] for a in arrays)
+    try:
+        if rows < min_slice_size:
+            value = _point_or_none(metric, sub)
+            threshold, comparison = requirement(options["min"], options["max"])
+            return MetricResult(
+                name=name, outcome=Outcome.INCONCLUSIVE, check="metric", metric=metric.name,
+                value=value, threshold=threshold, comparison=comparison, n=rows,
+                details={"slice": part.name, "min_slice_size": min_slice_size},
+                message=f"{describe(name, value, min=options['min'], max=options['max'], n=rows)}"
+                        f": slice has {rows} rows < min_slice_size {min_slice_size}, not decided")
+        if rows == 0:
+            raise InputError("the slice has no rows")
+        result = _check(_evaluation(metric, *sub, classes), name, **options)
+        return result.replace(details={**result.details, "slice": part.name})
+    except InputError as exc:
+        return MetricResult(name=name, outcome=Outcome.ERROR, check="metric", metric=metric.name,
+                            n=rows, details={"slice": part.name},
+                            message=f"{name} could not be evaluated: {exc}")
+
+
+def _point_or_none(metric: Metric, arrays: tuple) -> float | None:
+    y_true, y_pred, weight = arrays
+    if len(y_true) == 0:
+        return None
+    try:
+        value = metric(y_true, y_pred, sample_weight=weight)
+    except (ValueError, TypeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _with_slices(overall: MetricResult, parts: dict[str, CheckResult]) -> MetricResult:
+    from mlqa.report.junit import overall_outcome  # the one severity order of outcomes
+
+    outcome = overall_outcome([overall, *parts.values()])
+    counts = {o: sum(r.outcome is o for r in parts.values()) for o in Outcome}
+    tally = ", ".join(f"{c} {o.value}" for o, c in counts.items() if c)
+    bad = [r.message for r in parts.values() if r.outcome is not Outcome.PASS]
+    text = f"{overall.message}; slices: {tally}"
+    if bad:
+        text += " - " + "; ".join(bad)
+    return overall.replace(outcome=outcome, message=text, slices=parts)
 
 
 def _check_bounds(min: float | None, max: float | None) -> None:  # noqa: A002
@@ -58,6 +198,17 @@ def _check_bounds(min: float | None, max: float | None) -> None:  # noqa: A002
             raise InputError(f"{label} must be a finite number, got {bound!r}")
     if min is not None and max is not None and min > max:
         raise InputError(f"min ({min}) is greater than max ({max})")
+
+
+def _check_options(confidence: Any, ci: Any, n_resamples: Any, min_slice_size: Any) -> None:
+    if not isinstance(confidence, int | float) or not 0 < confidence < 1:
+        raise InputError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    if ci is not None and ci != "auto" and ci not in METHODS:
+        raise InputError(f"ci must be 'auto', None or one of {', '.join(METHODS)}; got {ci!r}")
+    if not isinstance(n_resamples, int | np.integer) or n_resamples < 100:
+        raise InputError(f"n_resamples must be an integer >= 100, got {n_resamples!r}")
+    if not isinstance(min_slice_size, int | np.integer) or min_slice_size < 1:
+        raise InputError(f"min_slice_size must be a positive integer, got {min_slice_size!r}")
 
 
 def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
@@ -78,7 +229,66 @@ def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
         raise InputError(f"metric {metric.name!r} needs probabilities in [0, 1] in y_pred, "
                          f"got values in [{y_pred_arr.min():.4g}, {y_pred_arr.max():.4g}]")
     if weight is not None:
-        check_finite("sample_weight", weight.astype(float))
+        if weight.dtype.kind not in "biuf":
+            raise InputError(f"sample_weight must be numeric, got dtype {weight.dtype}")
+        weight = weight.astype(float)
+        check_finite("sample_weight", weight)
         if (weight < 0).any():
             raise InputError("sample_weight has negative values")
     return y_true_arr, y_pred_arr, weight
+
+
+def _evaluation(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray,
+                weight: np.ndarray | None, classes: np.ndarray | None) -> Evaluation:
+    """Validated arrays plus the checks that depend on the kind of metric."""
+    labels = classes
+    if metric.input in (SCORES, PROBA):
+        present = _unique("y_true", y_true)
+        if classes is not None:
+            unseen = np.setdiff1d(present, classes)
+            if len(unseen):
+                raise InputError(f"y_true has label(s) {unseen[:5].tolist()} the model never "
+                                 f"saw in training (model classes: {classes[:10].tolist()})")
+        else:
+            labels = present
+        _check_scores(metric, y_true, y_pred, present, labels)
+    elif classes is None and metric.name in confusion.FORMULAS:
+        labels = _unique("y_true and y_pred", np.concatenate([y_true, y_pred]))
+    elif classes is not None:
+        unseen = np.setdiff1d(_unique("y_true", y_true), classes)
+        if len(unseen):
+            raise InputError(f"y_true has label(s) {unseen[:5].tolist()} the model never "
+                             f"saw in training (model classes: {classes[:10].tolist()})")
+    return Evaluation(metric, y_true, y_pred, weight, labels)
+
+
+def _check_scores(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, present: np.ndarray,
+                  labels: np.ndarray) -> None:
+    auc = metric.name.startswith("roc_auc")
+    if auc and len(present) < 2:
+        raise InputError(f"y_true has a single class ({present[0]!r}) in its {len(y_true)} "
+                         f"rows; {metric.name} needs rows of at least two classes")
+    if y_pred.ndim == 1:
+        if len(present) > 2 and metric.input == SCORES:
+            raise InputError(f"y_true has {len(present)} classes but y_pred one score per row; "
+                             f"for multiclass pass class probabilities to {metric.name}_ovr")
+        return
+    if y_pred.shape[1] != len(labels):
+        raise InputError(f"y_pred has {y_pred.shape[1]} probability columns but there are "
+                         f"{len(labels)} classes ({labels[:10].tolist()})")
+    if metric.input == PROBA:
+        sums = y_pred.sum(axis=1)
+        off = np.abs(sums - 1) > 1e-5
+        if off.any():
+            first = int(np.argmax(off))
+            raise InputError(f"y_pred rows must be probabilities summing to 1 for "
+                             f"{metric.name}; {int(off.sum())} row(s) do not, first at row "
+                             f"{first} (sum {sums[first]:.6g})")
+
+
+def _unique(label: str, values: np.ndarray) -> np.ndarray:
+    try:
+        return np.unique(values)
+    except TypeError:
+        raise InputError(f"{label} mixes label types that cannot be compared "
+                         f"(e.g. strings and numbers)") from None

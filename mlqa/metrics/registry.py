@@ -128,7 +128,7 @@ def resolve_metric(metric: str | Callable[..., float], *,
         if better is None:
             raise InputError(f"metric {name!r}: cannot tell whether greater is better from the "
                              "name; pass greater_is_better=True or False")
-        return Metric(name, metric, better, SCORES if "score" in _param_names(metric) else LABELS)
+        return Metric(name, metric, better, SCORES if "score" in param_names(metric) else LABELS)
     if not isinstance(metric, str):
         raise InputError(f"metric must be a scikit-learn scorer name or a callable, "
                          f"got {type(metric).__name__}")
@@ -146,7 +146,11 @@ def resolve_metric(metric: str | Callable[..., float], *,
     return found
 
 
-def _param_names(func: Callable[..., Any]) -> tuple[str, ...]:
+def accepts_sample_weight(func: Callable[..., Any]) -> bool:
+    return "sample_weight" in param_names(func)
+
+
+def param_names(func: Callable[..., Any]) -> tuple[str, ...]:
     try:
         return tuple(inspect.signature(func).parameters)
     except (TypeError, ValueError):
