@@ -140,116 +140,49 @@ def delong(y_true: np.ndarray, candidate: np.ndarray, baseline: np.ndarray, conf
 def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baseline: np.ndarray,
               confidence: float, *, relative: bool = False, n_resamples: int = 2000,
               random_state: Any = 0) -> PairedDifference:
-    """Paired bootstrap: every resample weighs the rows the same way for both models."""
+    """Paired bootstrap: every resample weighs the rows the same way for both models.
+
+    The metric family's replicates (confusion-matrix formulas, sums of rows, or the metric per
+    resample) are drawn for each model from the *same* seed: Poisson row weights depend only on
+    the seed and the row count, so replicate ``i`` of both models is the same resample of rows.
+    """
+    from mlqa.metrics.intervals import Evaluation
+    from mlqa.metrics.intervals import _replicates as replicates
     from mlqa.stats.bootstrap import percentile_interval
 
     value_c, value_b = metric(y_true, candidate), metric(y_true, baseline)
     diff = _relative(value_c, value_b) if relative else value_c - value_b
-    replicated = _replicate_by_sums if _SUMS.get(metric.name) and not metric.kwargs else \
-        _replicate_by_cells if _few_cells(metric, y_true, candidate, baseline) else \
-        _replicate_by_rows
-    rep_c, rep_b = replicated(metric, y_true, candidate, baseline, n_resamples, random_state)
+    seed = _int_seed(random_state)
+    labels = _labels(metric, y_true, candidate, baseline)
+    rep_c, rep_b = (replicates(Evaluation(metric, y_true, pred, None, labels), "bootstrap",
+                               n_resamples, seed) for pred in (candidate, baseline))
     with np.errstate(divide="ignore", invalid="ignore"):
-        replicates = (rep_c - rep_b) / np.abs(rep_b) if relative else rep_c - rep_b
-    low, high = percentile_interval(replicates, confidence)
+        replicated = (rep_c - rep_b) / np.abs(rep_b) if relative else rep_c - rep_b
+    low, high = percentile_interval(replicated, confidence)
     # Two-sided bootstrap p-value for "no difference": how often the replicates cross zero.
-    finite = replicates[np.isfinite(replicates)]
+    finite = replicated[np.isfinite(replicated)]
     p_value = None if finite.size == 0 else \
         float(min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))))
     return PairedDifference(value_c, value_b, diff, (low, high), p_value, "paired_bootstrap")
 
 
-# Metrics that are a function of a few weighted sums over rows: per-row columns, then the value
-# from the column sums. One matrix product per chunk of resamples replaces a metric call per
-# resample, with the same Poisson weights (so the same replicates, to rounding).
-def _mean_of(loss: Any) -> tuple[Any, Any]:
-    return (lambda y, p: np.column_stack([np.ones(len(y)), loss(y, p)]),
-            lambda s: s[:, 1] / s[:, 0])
+def _int_seed(random_state: Any) -> int:
+    """One integer seed for both models (a Generator would move on between the two draws)."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**63))
+    return int(random_state)
 
 
-def _r2_columns(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones(len(y)), y, y * y, (y - p) ** 2])
-
-
-def _r2_value(s: np.ndarray) -> np.ndarray:
-    total = s[:, 2] - s[:, 1] ** 2 / s[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return 1 - s[:, 3] / total
-
-
-_EPS = np.finfo(np.float64).eps
-_SUMS: dict[str, tuple[Any, Any]] = {
-    "mean_absolute_error": _mean_of(lambda y, p: np.abs(y - p)),
-    "mean_squared_error": _mean_of(lambda y, p: (y - p) ** 2),
-    "mean_absolute_percentage_error": _mean_of(lambda y, p: np.abs(y - p) /
-                                               np.maximum(np.abs(y), _EPS)),
-    "r2": (_r2_columns, _r2_value),
-}
-_SUMS["root_mean_squared_error"] = (_SUMS["mean_squared_error"][0],
-                                    lambda s: np.sqrt(s[:, 1] / s[:, 0]))
-
-
-def _replicate_by_sums(metric: Metric, y: np.ndarray, candidate: np.ndarray,
-                       baseline: np.ndarray, n_resamples: int, seed: Any
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    from mlqa.stats.bootstrap import weighted_sums
-
-    columns, value = _SUMS[metric.name]
-    y = y.astype(float)
-    cols_c, cols_b = columns(y, candidate.astype(float)), columns(y, baseline.astype(float))
-    sums = weighted_sums(np.hstack([cols_c, cols_b]), n_resamples, seed=seed)
-    p = cols_c.shape[1]
-    return value(sums[:, :p]), value(sums[:, p:])
-
-
-MAX_CELLS = 256  # distinct (label, candidate, baseline) rows under which cells are resampled
-
-
-def _few_cells(metric: Metric, y: np.ndarray, candidate: np.ndarray, baseline: np.ndarray
-               ) -> bool:
+def _labels(metric: Metric, y: np.ndarray, candidate: np.ndarray, baseline: np.ndarray
+            ) -> np.ndarray | None:
+    """The classes the metric family's formulas index by, as ``check_metric`` sets them."""
+    from mlqa.metrics import confusion
     from mlqa.metrics.registry import LABELS
 
-    if metric.input != LABELS or candidate.ndim != 1:
-        return False
-    sizes = [len(np.unique(a)) for a in (y, candidate, baseline)]
-    return sizes[0] * sizes[1] * sizes[2] <= MAX_CELLS and len(y) > MAX_CELLS
-
-
-def _replicate_by_cells(metric: Metric, y: np.ndarray, candidate: np.ndarray,
-                        baseline: np.ndarray, n_resamples: int, seed: Any
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Label metrics depend on the rows only through counts of (label, candidate, baseline)
-    triples; resampling rows is exactly a multinomial draw over those cells, and each metric
-    call sees a handful of weighted rows instead of all of them."""
-    from mlqa.stats.bootstrap import multinomial_counts
-
-    triples = np.rec.fromarrays([y, candidate, baseline])
-    cells, counts = np.unique(triples, return_counts=True)
-    draws = multinomial_counts(counts, n_resamples, seed=seed)
-    y_cells, c_cells, b_cells = (np.asarray(cells[f]) for f in cells.dtype.names)
-    rep_c = np.array([_weighted(metric, y_cells, c_cells, w) for w in draws])
-    rep_b = np.array([_weighted(metric, y_cells, b_cells, w) for w in draws])
-    return rep_c, rep_b
-
-
-def _replicate_by_rows(metric: Metric, y: np.ndarray, candidate: np.ndarray,
-                       baseline: np.ndarray, n_resamples: int, seed: Any
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    from mlqa.stats.bootstrap import bootstrap as replicate
-
-    def statistic(weights: np.ndarray) -> np.ndarray:
-        return np.array([[_weighted(metric, y, candidate, w), _weighted(metric, y, baseline, w)]
-                         for w in weights])
-
-    reps = replicate(statistic, len(y), n_resamples, seed=seed)
-    return reps[:, 0], reps[:, 1]
-
-
-def _weighted(metric: Metric, y_true: np.ndarray, pred: np.ndarray, w: np.ndarray) -> float:
-    try:
-        return metric(y_true, pred, sample_weight=w)
-    except TypeError:  # a callable without sample_weight: resample the rows themselves
-        rows = np.repeat(np.arange(len(w)), np.asarray(w, dtype=np.int64))
-        return float(metric.func(y_true[rows], pred[rows], **metric.kwargs))
-    except ValueError:  # undefined on this resample (e.g. one class left): not counted
-        return math.nan
+    if metric.input != LABELS:
+        return np.unique(y)
+    if metric.name in confusion.FORMULAS:
+        return np.unique(np.concatenate([y, candidate, baseline]))
+    return None

@@ -107,7 +107,7 @@ def test_roc_auc_uses_delong_on_the_same_rows(models):
     assert r.value == pytest.approx(roc_auc_score(y, cand) - roc_auc_score(y, base))
     assert r.p_value is not None and 0 <= r.p_value <= 1
     boot = mlqa.check_regression(y, cand, base, "roc_auc", max_drop=0.005, test="bootstrap",
-                                 n_resamples=400)
+                                 n_resamples=200)
     # the analytic and the resampled interval agree on the width to within 30%
     width = lambda res: res.ci[1] - res.ci[0]  # noqa: E731
     assert width(boot) == pytest.approx(width(r), rel=0.3)

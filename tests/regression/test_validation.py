@@ -114,12 +114,12 @@ def test_paired_bootstrap_equal_models_fail_at_most_alpha():
         shared = rng.normal(scale=0.5, size=n)
         base = y + shared + rng.normal(scale=0.3, size=n)
         cand = y + shared + rng.normal(scale=0.3, size=n)
-        r = mlqa.check_regression(y, cand, base, "mae", max_drop=0.0, n_resamples=1000,
+        r = mlqa.check_regression(y, cand, base, "mae", max_drop=0.0, n_resamples=500,
                                   random_state=i)
         assert r.test == "paired_bootstrap"
         fails += r.outcome is mlqa.Outcome.FAIL
         worse = y + shared + rng.normal(scale=0.6, size=n)
-        detected += mlqa.check_regression(y, worse, base, "mae", max_drop=0.0, n_resamples=1000,
+        detected += mlqa.check_regression(y, worse, base, "mae", max_drop=0.0, n_resamples=500,
                                           random_state=i).outcome is mlqa.Outcome.FAIL
     print(f"paired bootstrap (mae): A/A false FAIL {fails / reps:.3f}, worse model detected "
           f"{detected / reps:.3f}")
