@@ -14,6 +14,7 @@ from mlqa.errors import InputError
 # subcommand -> (module, one-line help). Exit codes: 0 ok, 1 the command's "no", 2 bad usage.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("mlqa.report.summary", "print the checks of a results bundle and their outcomes"),
+    "baseline": ("mlqa.baseline.cli", "list, show and promote baseline records"),
 }
 
 
