@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ from mlqa.errors import InputError
 SKOPS, SAFETENSORS, TORCHSCRIPT, ONNX, PICKLE = "skops", "safetensors", "torchscript", "onnx", \
     "pickle"
 SAFE_FORMATS = (SKOPS, SAFETENSORS, TORCHSCRIPT, ONNX)
+# skops lists some of scikit-learn's own compiled types (sklearn.tree._tree.Tree) as untrusted
+# because they are rebuilt through a constructor call; a library's own types are not what an
+# attacker smuggles in (that is builtins, os, subprocess, or an unknown module's callable).
+_LIBRARY_TYPES = ("sklearn.", "numpy.", "scipy.")
 _SUFFIX = {SKOPS: ".skops", SAFETENSORS: ".safetensors", TORCHSCRIPT: ".pt", ONNX: ".onnx",
            PICKLE: ".pkl"}
 
@@ -88,10 +93,12 @@ def serialize(model: Any = None, *, path: str | os.PathLike[str] | None = None,
 
 
 def _default_format(model: Any) -> str:
-    module = type(model).__module__
-    if module.startswith("sklearn") or hasattr(model, "get_params"):
+    if type(model).__module__.startswith("sklearn") or hasattr(model, "get_params"):
         return SKOPS
-    if module.startswith("torch"):
+    torch = sys.modules.get("torch")
+    if torch is not None and (isinstance(model, torch.nn.Module) or (
+            isinstance(model, dict) and model and
+            all(isinstance(v, torch.Tensor) for v in model.values()))):
         return SAFETENSORS  # a state dict: weights only, the code stays in the repository
     raise InputError(f"cannot tell how to store a {type(model).__name__}: pass format= "
                      f"({', '.join(SAFE_FORMATS)}) or path= to a model file")
@@ -104,10 +111,11 @@ def load(data: bytes, *, name: str = "", trust: bool = False) -> Any:
         import skops.io
 
         untrusted = skops.io.get_untrusted_types(data=data)
-        if untrusted and not trust:
+        unknown = [t for t in untrusted if not t.startswith(_LIBRARY_TYPES)]
+        if unknown and not trust:
             raise UnsafeModelFormat(
                 f"model {name}: skops file uses types outside skops' trusted set "
-                f"({', '.join(untrusted[:5])}); loading them could run their code. Pass "
+                f"({', '.join(unknown[:5])}); loading them could run their code. Pass "
                 f"trust=True (--mlqa-trust-model) only for a file you know")
         return skops.io.loads(data, trusted=untrusted or None)
     if fmt == SAFETENSORS:
