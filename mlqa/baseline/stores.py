@@ -79,6 +79,7 @@ class LocalStore(Store):
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the store from the team / CI user
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
