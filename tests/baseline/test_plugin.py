@@ -99,8 +99,12 @@ def test_regressed_candidate_fails_and_is_not_saved(pytester, monkeypatch, jenki
     monkeypatch.setenv("COMPARE", "1")
     monkeypatch.setenv("DEGRADE", "1")
     result = pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
-                                "--junitxml=report.xml")
+                                "--junitxml=report.xml", "--mlqa-results=results")
     result.assert_outcomes(passed=1, failed=1)
+    # a gatekeeper promoting with the run's results bundle is refused
+    assert mlqa_main(["baseline", "promote", "--store", str(store), "--alias", "release",
+                      "--bundle", str(pytester.path / "results")]) == 1
+    assert not (store / "aliases" / "release.json").exists()
     result.stdout.fnmatch_lines(["*mlqa: baseline not saved: the run did not pass*"])
     assert len(list((store / "records").iterdir())) == 1
     failure = _cases(pytester.path / "report.xml")["test_no_regression"].find("failure")
