@@ -129,3 +129,53 @@ def test_concurrent_writers_never_leave_a_torn_record(dav_server):
         record = load_record(store, record_id)  # checksums of record and side files verified
         assert record.predictions("holdout").y_pred.shape == (300,)
     assert load_record(store, "latest").id in written
+
+
+def test_head_probes_and_bearer_token_is_never_shown(dav_server):
+    store = HttpStore(dav_server.url, env=dav_server.env())
+    assert not store.exists("probe.txt")
+    store.put("probe.txt", b"x")
+    assert store.exists("probe.txt")
+    token = "tok-7Hh2-very-secret"
+    bearer = HttpStore(dav_server.url, env={"MLQA_STORE_TOKEN": token}, retries=0)
+    assert bearer._session().headers["Authorization"] == f"Bearer {token}"
+    with pytest.raises(StoreError) as info:  # this server only takes basic auth
+        bearer.get("probe.txt")
+    assert "credentials from MLQA_STORE_TOKEN" in str(info.value)
+    assert token not in str(info.value) and token not in repr(bearer)
+
+
+def test_a_server_that_never_answers_times_out(tmp_path):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+    stop = threading.Event()
+
+    def accept_and_hang():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # never answers
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept_and_hang, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        store = HttpStore(f"http://127.0.0.1:{port}/x/", env={}, timeout=0.3, retries=1,
+                          backoff=0.01)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"after 2 attempts: timed out after 0.3 s"):
+            store.get("record.json")
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
