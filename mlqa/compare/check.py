@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from mlqa._text import fmt_num
 from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
 from mlqa.compare import paired
 from mlqa.errors import InputError
@@ -124,7 +125,7 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     what = f"{resolved.name} {'relative ' if relative else ''}change"
     message = describe(what, diff.difference, min=lower, max=upper, ci=ci,
                        confidence=confidence, n=n, outcome=outcome)
-    message += (f"; candidate {_fmt(diff.candidate)} vs baseline {_fmt(diff.baseline)} "
+    message += (f"; candidate {fmt_num(diff.candidate)} vs baseline {fmt_num(diff.baseline)} "
                 f"({diff.test}")
     message += f", p={diff.p_value:.3g})" if diff.p_value is not None else ")"
     if outcome is Outcome.ERROR:
@@ -145,12 +146,6 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
         ci=ci, p_value=diff.p_value, details=details, candidate=diff.candidate,
         test=diff.test, negative_flip_rate=flips.get("negative_flip_rate"),
         positive_flip_rate=flips.get("positive_flip_rate"), **common)
-
-
-def _fmt(x: float) -> str:
-    from mlqa._text import fmt_num
-
-    return fmt_num(x)
 
 
 def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,

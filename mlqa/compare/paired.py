@@ -39,6 +39,7 @@ from mlqa.metrics.registry import Metric
 from mlqa.stats.proportion import proportion_interval
 
 EXACT_BELOW = 25  # discordant rows under which McNemar's test is the exact binomial one
+MIN_DEFINED = 0.95  # share of bootstrap replicates that must be defined for an interval
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,9 +159,12 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
                                n_resamples, seed) for pred in (candidate, baseline))
     with np.errstate(divide="ignore", invalid="ignore"):
         replicated = (rep_c - rep_b) / np.abs(rep_b) if relative else rep_c - rep_b
-    low, high = percentile_interval(replicated, confidence)
-    # Two-sided bootstrap p-value for "no difference": how often the replicates cross zero.
     finite = replicated[np.isfinite(replicated)]
+    # A difference undefined on many resamples (a class missing, a zero baseline) has no
+    # trustworthy percentiles: no interval, so the check is an ERROR rather than a guess.
+    low, high = percentile_interval(replicated, confidence) \
+        if finite.size >= MIN_DEFINED * len(replicated) else (math.nan, math.nan)
+    # Two-sided bootstrap p-value for "no difference": how often the replicates cross zero.
     p_value = None if finite.size == 0 else \
         float(min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))))
     return PairedDifference(value_c, value_b, diff, (low, high), p_value, "paired_bootstrap")

@@ -284,3 +284,14 @@ def test_expect_regression_on_incomparable_baseline_is_check_error(models, store
     X, y = models["X"], models["y"]
     with pytest.raises(mlqa.CheckError, match="not comparable"):
         mlqa.expect_regression(y[::-1], models["cand"].predict(X)[::-1], stored, max_drop=0.05)
+
+
+def test_difference_undefined_on_many_resamples_is_an_error():
+    # 12 rows, one positive: a third of the resamples lose it, the baseline's recall is 0
+    # there and a relative change is undefined
+    y = np.array([1] + [0] * 11)
+    pred = np.array([1, 1] + [0] * 10)
+    r = mlqa.check_regression(y, pred, y, "recall", max_drop=0.1, relative=True,
+                              n_resamples=200)
+    assert r.outcome is Outcome.ERROR and r.ci is None
+    assert "undefined on this data" in r.message
