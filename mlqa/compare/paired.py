@@ -155,8 +155,12 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     diff = _relative(value_c, value_b) if relative else value_c - value_b
     seed = _int_seed(random_state)
     labels = _labels(metric, y_true, candidate, baseline)
-    rep_c, rep_b = (replicates(Evaluation(metric, y_true, pred, None, labels), "bootstrap",
-                               n_resamples, seed) for pred in (candidate, baseline))
+    joint = _joint_confusion(metric, labels, y_true, candidate, baseline, n_resamples, seed)
+    if joint is not None:
+        rep_c, rep_b = joint
+    else:
+        rep_c, rep_b = (replicates(Evaluation(metric, y_true, pred, None, labels), "bootstrap",
+                                   n_resamples, seed) for pred in (candidate, baseline))
     with np.errstate(divide="ignore", invalid="ignore"):
         replicated = (rep_c - rep_b) / np.abs(rep_b) if relative else rep_c - rep_b
     finite = replicated[np.isfinite(replicated)]
@@ -168,6 +172,38 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     p_value = None if finite.size == 0 else \
         float(min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))))
     return PairedDifference(value_c, value_b, diff, (low, high), p_value, "paired_bootstrap")
+
+
+MAX_JOINT_CELLS = 50_000_000  # resamples x label^3 cells drawn at once, at most
+
+
+def _joint_confusion(metric: Metric, labels: np.ndarray | None, y: np.ndarray,
+                     candidate: np.ndarray, baseline: np.ndarray, n_resamples: int, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Replicates of a confusion-matrix metric for both models from one multinomial draw over
+    the joint cells (true, candidate, baseline): resampling rows changes nothing but those
+    counts, so this *is* the paired row bootstrap, at a cost that does not grow with the rows.
+    None where it does not apply (not a built-in confusion metric, too many classes)."""
+    from mlqa.metrics import confusion
+    from mlqa.metrics.registry import METRICS
+    from mlqa.stats.bootstrap import multinomial_counts
+
+    if metric.name not in confusion.FORMULAS or METRICS.get(metric.name) != metric or \
+            labels is None or n_resamples * len(labels) ** 3 > MAX_JOINT_CELLS:
+        return None
+    k = len(labels)
+    hits = np.flatnonzero(labels == 1) if labels.dtype.kind in "biuf" else []
+    positive = int(hits[0]) if len(hits) else None
+    if positive is None and "_" not in metric.name.replace("balanced_", "").replace(
+            "matthews_", "").replace("cohen_", ""):
+        return None  # a binary metric without label 1: scikit-learn's own error path decides
+    index = (np.searchsorted(labels, y) * k + np.searchsorted(labels, candidate)) * k + \
+        np.searchsorted(labels, baseline)
+    cells = np.bincount(index, minlength=k ** 3).reshape(k, k, k)
+    draws = multinomial_counts(cells, n_resamples, seed=seed).astype(float)
+    formula = confusion.FORMULAS[metric.name]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return formula(draws.sum(axis=3), positive), formula(draws.sum(axis=2), positive)
 
 
 def _int_seed(random_state: Any) -> int:
