@@ -14,6 +14,8 @@ from mlqa.errors import InputError
 # subcommand -> (module, one-line help). Exit codes: 0 ok, 1 the command's "no", 2 bad usage.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("mlqa.report.summary", "print the checks of a results bundle and their outcomes"),
+    "report": ("mlqa.report.cli", "write the release report (HTML, Markdown, plot CSV)"),
+    "gate": ("mlqa.gate", "approve or refuse a release: exit 0, 1 (blocked) or 2 (bad input)"),
     "baseline": ("mlqa.baseline.cli", "list, show and promote baseline records"),
 }
 

@@ -23,8 +23,8 @@ class DeviceUnavailable(MlqaError, RuntimeError):
     """
 
 
-class _ResultError(MlqaError):
-    """An exception that carries the CheckResult it is about."""
+class ResultError(MlqaError):
+    """Base of the exceptions that carry the CheckResult they are about (``.result``)."""
 
     def __init__(self, result: CheckResult):
         super().__init__(result.message)
@@ -34,15 +34,15 @@ class _ResultError(MlqaError):
         return self.result.message
 
 
-class QualityGateFailure(_ResultError, AssertionError):
+class QualityGateFailure(ResultError, AssertionError):
     """A check's requirement is violated (or is INCONCLUSIVE under a policy that fails it)."""
 
 
-class CheckError(_ResultError, RuntimeError):
+class CheckError(ResultError, RuntimeError):
     """A check could not run (bad input, missing baseline, device error): outcome ERROR."""
 
 
-class CheckWaived(_ResultError):
+class CheckWaived(ResultError):
     """A failing check is covered by a valid waiver: outcome WAIVED (a skip in pytest/JUnit)."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import warnings
@@ -19,11 +20,13 @@ def expect(result: CheckResult) -> CheckResult:
 
     FAIL raises ``QualityGateFailure`` (an AssertionError), ERROR raises ``CheckError``,
     WAIVED raises ``CheckWaived`` (the pytest plugin reports it as a skip), INCONCLUSIVE follows
-    the policy's ``inconclusive`` setting. Every result is published first, so the pytest plugin
-    records it whatever happens next.
+    the policy's ``inconclusive`` setting. A failure the policy's waivers cover becomes WAIVED.
+    Every result is published first, so the pytest plugin records it whatever happens next.
     """
+    __tracebackhide__ = True  # pytest shows the user's line, not mlqa's frames
     if not isinstance(result, CheckResult):
         raise InputError(f"expect() takes a CheckResult, got {type(result).__name__}")
+    result = _apply_waivers(result)
     recording.publish(result)
     outcome = result.outcome
     if outcome is Outcome.PASS:
@@ -42,6 +45,20 @@ def expect(result: CheckResult) -> CheckResult:
     raise CheckError(result)
 
 
+def _apply_waivers(result: CheckResult) -> CheckResult:
+    """WAIVED if a valid waiver covers this failing result (never an ERROR)."""
+    active = _policy.active()
+    failing = result.outcome is Outcome.FAIL or (
+        result.outcome is Outcome.INCONCLUSIVE and active.inconclusive == "fail")
+    if not active.waivers or not failing:
+        return result
+    from mlqa import provenance, waivers
+
+    check_id = recording.current_test() or result.name
+    waiver = active.waivers.find(check_id, dt.date.today(), provenance.model_hashes())
+    return result if waiver is None else waivers.waive(result, waiver)
+
+
 def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., CheckResult]:
     """Build ``expect_<family>`` from ``check_<family>``.
 
@@ -51,6 +68,7 @@ def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., C
 
     @functools.wraps(check)
     def expect_check(*args: Any, **kwargs: Any) -> CheckResult:
+        __tracebackhide__ = True
         try:
             result = check(*args, **kwargs)
         except InputError as exc:

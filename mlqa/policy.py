@@ -9,8 +9,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mlqa.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlqa.waivers import Waivers
 
 INCONCLUSIVE_POLICIES = ("fail", "warn", "pass")
 
@@ -20,11 +24,14 @@ class Policy:
     """``inconclusive``: ``fail`` fails the test, ``warn`` passes it with a warning, ``pass``
     passes it silently (the outcome is recorded as ``inconclusive`` in every case).
     ``require_gpu``: a device check without its device is an error instead of a skip.
-    ``device``: overrides the device latency checks measure on (``--mlqa-device``)."""
+    ``device``: overrides the device latency checks measure on (``--mlqa-device``).
+    ``waivers``: the reviewed waivers (``--mlqa-waivers``) that turn covered failures into
+    WAIVED."""
 
     inconclusive: str = "warn"
     require_gpu: bool = False
     device: str | None = None
+    waivers: Waivers | None = None
 
     def __post_init__(self) -> None:
         if self.inconclusive not in INCONCLUSIVE_POLICIES:

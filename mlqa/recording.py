@@ -18,6 +18,7 @@ Listener = Callable[["CheckResult"], None]
 
 _listeners: list[Listener] = []
 _lock = threading.Lock()
+_current_test: str | None = None
 
 
 def subscribe(listener: Listener) -> Callable[[], None]:
@@ -49,3 +50,19 @@ def capture() -> Iterator[list[CheckResult]]:
         yield results
     finally:
         unsubscribe()
+
+
+def current_test() -> str | None:
+    """The node id of the pytest test running now (None outside pytest): waivers match on it."""
+    return _current_test
+
+
+@contextlib.contextmanager
+def running_test(nodeid: str) -> Iterator[None]:
+    """Mark ``nodeid`` as the running test for the block (the pytest plugin wraps each test)."""
+    global _current_test
+    previous, _current_test = _current_test, nodeid
+    try:
+        yield
+    finally:
+        _current_test = previous

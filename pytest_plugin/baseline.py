@@ -46,11 +46,15 @@ def _session(config: pytest.Config) -> Any:
     if session is None:
         from mlqa.baseline.session import BaselineSession
 
-        location = _setting(config, "mlqa_baseline")
-        if location is not None and "://" not in location:
-            location = str(config.invocation_params.dir / location)
-        elif location is None:
+        # an option is relative to where pytest was started, the ini key to its ini file
+        location, base = config.getoption("mlqa_baseline"), config.invocation_params.dir
+        if location is None:
+            location = config.getini("mlqa_baseline") or None
+            base = config.inipath.parent if config.inipath else config.rootpath
+        if location is None:
             location = str(config.invocation_params.dir / ".mlqa" / "baselines")
+        elif "://" not in location:
+            location = str(base / location)
         session = BaselineSession(location, ref=_setting(config, "mlqa_baseline_ref") or
                                   "approved", trust_model=config.getoption("mlqa_trust_model"),
                                   save=config.getoption("mlqa_save_baseline"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pytest_mlqa import slices
 from pytest_mlqa.recorder import Recorder
 
 pytest_plugins = ["pytest_mlqa.baseline"]  # --mlqa-baseline, the mlqa_baseline fixture
@@ -20,6 +21,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "warning (default), or pass it silently")
     group.addoption("--mlqa-results", metavar="DIR", default=None,
                     help="write the results bundle (one JSON line per check) to DIR")
+    group.addoption("--mlqa-waivers", metavar="FILE", default=None,
+                    help="reviewed waivers (YAML): a failing check a valid waiver covers is "
+                         "reported as waived (skipped) instead of failed")
     group.addoption("--mlqa-require-gpu", action="store_true", default=False,
                     help="a device check without a GPU is an error instead of a skip")
     group.addoption("--mlqa-device", default=None, metavar="DEVICE",
@@ -31,3 +35,4 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     config.pluginmanager.register(Recorder(config), "mlqa-recorder")
+    config.pluginmanager.register(slices, "mlqa-slices")

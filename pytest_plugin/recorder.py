@@ -17,6 +17,7 @@ from mlqa import policy, recording
 
 _results_key = pytest.StashKey[list]()
 _recorded_key = pytest.StashKey[int]()  # how many of the test's results are in the bundle
+_attempt_key = pytest.StashKey[int]()  # 1, then 2, 3... when pytest-rerunfailures reruns it
 _ERROR = "error"
 _OUTCOME_PROP = re.compile(r"mlqa\.(?:\d+\.)?outcome")
 
@@ -31,16 +32,27 @@ class Recorder:
         self.results_dir = None if results is None else \
             (config.invocation_params.dir / results).resolve()
         self.require_gpu = bool(config.getoption("mlqa_require_gpu"))
+        self.waivers_file = config.getoption("mlqa_waivers")
+        waivers = None if self.waivers_file is None else _load_waivers(config, self.waivers_file)
         self._previous_policy = policy.set_active(policy.Policy(
             inconclusive=config.getoption("mlqa_inconclusive"),
-            require_gpu=self.require_gpu, device=config.getoption("mlqa_device")))
+            require_gpu=self.require_gpu, device=config.getoption("mlqa_device"),
+            waivers=waivers))
         self._current: pytest.Item | None = None
         self._unsubscribe = recording.subscribe(self._on_result)
         self.outcomes: Counter[str] = Counter()
-        if self.results_dir is not None and self.is_controller:
-            from mlqa.report import bundle
+        if self.results_dir is not None:
+            from mlqa import provenance
 
-            bundle.reset(self.results_dir)
+            provenance.clear()  # registrations belong to one run
+            if self.is_controller:
+                from mlqa.report import bundle
+
+                bundle.reset(self.results_dir)
+                provenance.reset(self.results_dir)
+                from mlqa.waivers import keep_in_bundle
+
+                keep_in_bundle(self.results_dir, waivers)
 
     # -- collecting results --------------------------------------------------------------
 
@@ -53,12 +65,18 @@ class Recorder:
         item.stash[_results_key] = []
         self._current = item
         try:
-            return (yield)
+            with recording.running_test(item.nodeid):
+                return (yield)
         finally:
             self._current = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        attempt = item.stash.get(_attempt_key, 0) + 1
+        item.stash[_attempt_key] = attempt
+        if attempt > 1:  # a rerun: this attempt's results replace the previous attempt's
+            item.stash[_results_key] = []
+            item.stash[_recorded_key] = 0
         if item.get_closest_marker("gpu") is None:
             return
         device = policy.active().device
@@ -95,15 +113,19 @@ class Recorder:
         recorded = item.stash.get(_recorded_key, 0)
         if self.results_dir is not None and len(results) > recorded:
             self._write(item, results, recorded, _test_outcome(results, report))
+        elif self.results_dir is not None and report.skipped and not results and \
+                (skip_reason is not None or item.get_closest_marker("gpu") is not None
+                 or item.get_closest_marker("mlqa") is not None):
+            self._write_skip(item, report)
         item.stash[_recorded_key] = len(results)
         return report
 
     def _interpret(self, item: pytest.Item, exc: BaseException) -> str | None:
         """Attach what an mlqa exception says to the test; return a skip reason if it skips."""
-        from mlqa.errors import CheckWaived, DeviceUnavailable, InputError
+        from mlqa.errors import CheckWaived, DeviceUnavailable, InputError, ResultError
 
         results = item.stash.setdefault(_results_key, [])
-        carried = getattr(exc, "result", None)
+        carried = exc.result if isinstance(exc, ResultError) else None
         if carried is not None and not any(r is carried for r in results):
             results.append(carried)  # raised directly, not through expect()
         if isinstance(exc, CheckWaived):
@@ -143,20 +165,35 @@ class Recorder:
     # -- end of the session ---------------------------------------------------------------
 
     def _write(self, item: pytest.Item, results: list[Any], start: int, outcome: str) -> None:
+        for index, result in enumerate(results[start:], start):
+            self._append(item, index, outcome, result.to_dict())
+
+    def _write_skip(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """A model-quality test that skipped (no GPU) leaves no result; the gatekeeper still
+        needs to see that its evidence is missing."""
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = str(reason).removeprefix("Skipped: ")
+        self._append(item, 0, "skipped", {"name": item.name, "outcome": "skipped",
+                                          "check": "skipped", "message": reason})
+
+    def _append(self, item: pytest.Item, index: int, outcome: str, result: dict) -> None:
         from mlqa.report import bundle
 
         classname, name = _junit_identity(item)
-        for index, result in enumerate(results[start:], start):
-            bundle.append(self.results_dir, self.worker, {
-                "nodeid": item.nodeid, "classname": classname, "testname": name,
-                "index": index, "worker": self.worker, "test_outcome": outcome,
-                "markers": sorted({m.name for m in item.iter_markers()}),
-                "result": result.to_dict(),
-            })
+        bundle.append(self.results_dir, self.worker, {
+            "nodeid": item.nodeid, "classname": classname, "testname": name,
+            "index": index, "attempt": item.stash.get(_attempt_key, 1), "worker": self.worker,
+            "test_outcome": outcome, "markers": sorted({m.name for m in item.iter_markers()}),
+            "result": result,
+        })
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
         result = yield  # pytest's junitxml writes its file in here
+        if self.results_dir is not None:
+            from mlqa import provenance
+
+            provenance.write_part(self.results_dir, self.worker)
         if self.is_controller:
             xmlpath = self.config.getoption("xmlpath", None)
             if xmlpath and Path(xmlpath).exists():
@@ -167,6 +204,7 @@ class Recorder:
                 from mlqa.report import bundle
 
                 self.bundle_file = bundle.merge(self.results_dir)
+                provenance.merge(self.results_dir, root=self.config.rootpath)
         return result
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -185,13 +223,24 @@ class Recorder:
         policy.set_active(self._previous_policy)
 
 
+def _load_waivers(config: pytest.Config, path: str) -> Any:
+    """A waivers file that does not validate stops the run before any test: a usage error."""
+    from mlqa.errors import InputError
+    from mlqa.waivers import load
+
+    try:
+        return load(config.invocation_params.dir / path)
+    except InputError as exc:
+        raise pytest.UsageError(f"--mlqa-waivers: {exc}") from None
+
+
 def _sync_properties(item: pytest.Item, results: list[Any]) -> None:
     """Replace this test's mlqa properties with ones for all its results so far (pytest's
     junitxml reads the properties of the teardown report, so the last write wins)."""
-    from mlqa.report.junit import testcase_properties
+    from mlqa.report.junit import case_properties
 
     kept = [p for p in item.user_properties if not str(p[0]).startswith("mlqa.")]
-    item.user_properties[:] = kept + testcase_properties(results)
+    item.user_properties[:] = kept + case_properties(results)
 
 
 def _overall(results: list[Any]) -> str:

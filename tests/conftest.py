@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Nothing may call home from a test run (evidently reads this; so do other libraries).
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 JENKINS_CHECKER = ROOT.parent / "shared" / "jenkins" / "jenkins_junit_check.py"
 

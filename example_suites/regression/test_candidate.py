@@ -2,8 +2,7 @@
 
 Run it (from the repository root)::
 
-    pytest example_suites/regression --mlqa-baseline=example_suites/regression/baselines \
-        --junitxml=reports/regression.xml
+    pytest example_suites/regression --junitxml=reports/regression.xml
 """
 
 from __future__ import annotations

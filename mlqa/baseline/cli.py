@@ -89,9 +89,11 @@ def _show(store, ref: str, as_json: bool) -> int:
     for name, entry in sorted(record.doc.get("drift_references", {}).items()):
         print(f"drift    {name}: {entry.get('rows')} rows x {len(entry.get('columns', []))} cols")
     prov = record.provenance
-    print("source   " + ", ".join(f"{k}={prov[k]}" for k in
-                                  ("git_commit", "build_url", "build_number", "host")
-                                  if prov.get(k)))
+    source = {"git": (prov.get("git") or {}).get("commit"),
+              **{k.lower(): v for k, v in (prov.get("jenkins") or {}).items()
+                 if k in ("BUILD_URL", "BUILD_NUMBER")},
+              "host": (prov.get("platform") or {}).get("node")}
+    print("source   " + ", ".join(f"{k}={v}" for k, v in source.items() if v))
     return 0
 
 

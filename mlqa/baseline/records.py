@@ -17,10 +17,8 @@ import hashlib
 import io
 import json
 import os
-import platform
 import random
 import re
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -28,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mlqa import __version__
+from mlqa import provenance
 from mlqa._plain import to_plain
 from mlqa._validation import as_1d, check_consistent_length
 from mlqa.baseline.errors import BaselineError, CorruptRecord, RecordNotFound
@@ -257,7 +255,7 @@ class RecordBuilder:
             "evaluations": self.evaluations,
             "latency": self.latency,
             "drift_references": self.drift_references,
-            "provenance": provenance(),
+            "provenance": provenance.capture(),
             "files": {rel: {"sha256": sha256(data), "bytes": len(data)}
                       for rel, data in sorted(files.items())},
         }
@@ -277,37 +275,6 @@ def _storable(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.kind == "O":
         return arr.astype(str)
     return arr
-
-
-def provenance() -> dict[str, Any]:
-    """Where and from what a record was made: CI build, git commit, host, versions."""
-    import sys
-
-    env = os.environ
-    info: dict[str, Any] = {
-        "mlqa": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "host": platform.node(),
-        "git_commit": env.get("GIT_COMMIT") or _git_commit(),
-    }
-    for var in ("BUILD_URL", "BUILD_NUMBER", "JOB_NAME", "BUILD_TAG", "GIT_BRANCH"):
-        if env.get(var):
-            info[var.lower()] = env[var]
-    for module in ("sklearn", "torch", "pandas"):
-        mod = sys.modules.get(module)
-        if mod is not None:
-            info[module] = getattr(mod, "__version__", None)
-    return info
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -106,10 +106,16 @@ def check_metric(y_true: Any, y_pred: Any = None,
 
 def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None,  # noqa: A002
            confidence: float, ci: str | None, n_resamples: int, seed: Any) -> MetricResult:
-    try:
-        value = ev.metric(ev.y_true, ev.y_pred, sample_weight=ev.weight)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"metric {ev.metric.name!r} could not be computed: {exc}") from None
+    method = None if ci is None else choose(ev, ci)
+    # DeLong's AUC is scikit-learn's to 1e-12 (tested): no second sort for the point estimate
+    iv = interval(ev, method, confidence, n_resamples, seed) if method == "delong" else None
+    if iv is not None and iv.estimate is not None:
+        value = iv.estimate
+    else:
+        try:
+            value = ev.metric(ev.y_true, ev.y_pred, sample_weight=ev.weight)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"metric {ev.metric.name!r} could not be computed: {exc}") from None
     threshold, comparison = requirement(min, max)
     fields = {"name": label, "check": "metric", "metric": ev.metric.name, "value": value,
               "threshold": threshold, "comparison": comparison, "n": ev.n}
@@ -118,12 +124,11 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
     if not math.isfinite(value):
         return MetricResult(outcome=Outcome.ERROR, details=details,
                             message=f"{label} is undefined on this data (n={ev.n})", **fields)
-    if ci is None:
+    if method is None:
         outcome = decide(value, min=min, max=max)
         return MetricResult(outcome=outcome, details=details, **fields, message=describe(
             label, value, min=min, max=max, n=ev.n, outcome=outcome))
-    method = choose(ev, ci)
-    iv = interval(ev, method, confidence, n_resamples, seed)
+    iv = iv or interval(ev, method, confidence, n_resamples, seed)
     details.update(iv.details)
     if not iv.defined:
         reason = iv.details.get("reason", "the interval is undefined")
@@ -228,6 +233,11 @@ def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
     if metric.input == PROBA and (y_pred_arr.min() < 0 or y_pred_arr.max() > 1):
         raise InputError(f"metric {metric.name!r} needs probabilities in [0, 1] in y_pred, "
                          f"got values in [{y_pred_arr.min():.4g}, {y_pred_arr.max():.4g}]")
+    if metric.name.startswith(("roc_auc", "average_precision")):
+        present = np.unique(y_true_arr)
+        if len(present) < 2:
+            raise InputError(f"metric {metric.name!r} needs at least two classes in y_true, "
+                             f"only {present.tolist()} present")
     if weight is not None:
         if weight.dtype.kind not in "biuf":
             raise InputError(f"sample_weight must be numeric, got dtype {weight.dtype}")

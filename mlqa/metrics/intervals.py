@@ -6,8 +6,8 @@ method         used for (``ci="auto"`` takes the first that applies)        how
 ``wilson``     accuracy; binary precision/recall; micro precision/recall/   Wilson score
                F1 (= accuracy) -- without sample weights                    interval on k / n
 ``exact``      the same proportions, on request                             Clopper–Pearson
-``delong``     binary ROC AUC (weighted too)                                DeLong variance,
-                                                                            normal interval
+``delong``     ROC AUC: binary, and multiclass one-vs-rest (macro or        DeLong variance,
+               weighted); sample weights allowed                            normal interval
 ``multinomial``  confusion-matrix metrics (balanced accuracy, F1, MCC,      multinomial draw
                kappa, jaccard, averaged precision/recall) -- unweighted     over the cells
 ``bootstrap``  everything: sums-of-rows metrics (errors, log loss, R^2...)  Poisson bootstrap,
@@ -36,7 +36,7 @@ from mlqa.stats.bootstrap import (
     percentile_interval,
     weighted_sums,
 )
-from mlqa.stats.delong import auc_and_covariance
+from mlqa.stats.delong import auc_and_covariance, structural_components
 from mlqa.stats.proportion import proportion_interval
 
 METHODS = ("wilson", "exact", "delong", "multinomial", "bootstrap")
@@ -74,6 +74,7 @@ class Interval:
     high: float
     method: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    estimate: float | None = None  # the metric itself, where the method computes it exactly
 
     @property
     def defined(self) -> bool:
@@ -89,6 +90,9 @@ def applicable(ev: Evaluation) -> list[str]:
             (name in ("accuracy",) or name.endswith("_micro") or ev.positive() is not None):
         found += ["wilson", "exact"]
     if name == "roc_auc" and binary and ev.y_pred.ndim == 1 and _builtin(ev):
+        found.append("delong")
+    if name in ("roc_auc_ovr", "roc_auc_ovr_weighted") and _builtin(ev) and \
+            ev.y_pred.ndim == 2 and len(ev.labels) > 2:
         found.append("delong")
     if name in confusion.FORMULAS and ev.weight is None and _builtin(ev):
         found.append("multinomial")
@@ -117,11 +121,14 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
         return Interval(*proportion_interval(k, n, confidence, method), method,
                         {"successes": k, "trials": n})
     if method == "delong":
-        aucs, cov = auc_and_covariance(ev.y_true == ev.labels[-1], ev.y_pred, ev.weight)
-        se = math.sqrt(max(cov[0, 0], 0.0))
+        if ev.y_pred.ndim == 2:
+            auc, se = _one_vs_rest_auc(ev)
+        else:
+            aucs, cov = auc_and_covariance(ev.y_true == ev.labels[-1], ev.y_pred, ev.weight)
+            auc, se = aucs[0], math.sqrt(max(cov[0, 0], 0.0))
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
-        return Interval(max(0.0, aucs[0] - z * se), min(1.0, aucs[0] + z * se), method,
-                        {"std_error": se})
+        return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
+                        {"std_error": se}, estimate=float(auc))
     replicates = _replicates(ev, method, n_resamples, seed)
     undefined = int(np.sum(~np.isfinite(replicates)))
     low, high = percentile_interval(replicates, confidence)
@@ -133,6 +140,30 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
         details["reason"] = (f"{ev.metric.name} was undefined on {undefined} of "
                              f"{len(replicates)} resamples")
     return Interval(low, high, method, details)
+
+
+def _one_vs_rest_auc(ev: Evaluation) -> tuple[float, float]:
+    """Multiclass one-vs-rest ROC AUC (macro or prevalence-weighted) and its standard error.
+
+    Each class's AUC is a DeLong statistic whose influence on row i is
+    ``w_i (V_i - AUC_k) / W_k`` (``W_k`` the weight of the row's side: class k or the rest);
+    the average's influence is the same average of those, and its variance the sum of squares.
+    """
+    w = np.ones(ev.n) if ev.weight is None else ev.weight
+    k = len(ev.labels)
+    is_class = ev.y_true[None, :] == ev.labels[:, None]  # (k, n)
+    if ev.metric.kwargs.get("average") == "weighted":
+        share = (is_class * w).sum(axis=1) / w.sum()
+    else:
+        share = np.full(k, 1 / k)
+    value, influence = 0.0, np.zeros(ev.n)
+    for c in range(k):
+        y = is_class[c]
+        components, aucs = structural_components(y, ev.y_pred[None, :, c], ev.weight)
+        side_weight = np.where(y, w[y].sum(), w[~y].sum())
+        influence += share[c] * w * (components[0] - aucs[0]) / side_weight
+        value += share[c] * aucs[0]
+    return value, float(np.sqrt(np.sum(influence**2)))
 
 
 def _builtin(ev: Evaluation) -> bool:

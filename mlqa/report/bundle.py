@@ -47,15 +47,16 @@ def dumps(record: Mapping[str, Any]) -> str:
 
 
 def merge(directory: Path) -> Path:
-    """Merge the part files into ``results.jsonl`` (sorted by test, stable), remove the parts."""
+    """Merge the part files into ``results.jsonl`` (sorted by test, stable, last attempt of a
+    rerun test only), remove the parts."""
     directory = Path(directory)
     parts = sorted(directory.glob(_PART_GLOB))
     records: list[dict[str, Any]] = []
     for part in parts:
         records.extend(_read_lines(part))
-    records.sort(key=lambda r: (str(r.get("nodeid", "")), int(r.get("index", 0))))
+    records = latest(records)
     target = directory / RESULTS_FILE
-    _write_atomic(target, "".join(dumps(r) + "\n" for r in records))
+    write_atomic(target, "".join(dumps(r) + "\n" for r in records))
     for part in parts:
         part.unlink()
     return target
@@ -76,7 +77,28 @@ def read(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for f in files:
         records.extend(_read_lines(f))
-    return records
+    return latest(records)
+
+
+def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Last result wins: a test that ran several times (pytest-rerunfailures) keeps only its
+    last attempt's records, and within it the last line per ``(nodeid, index)``. Each kept
+    record carries ``reruns``, how many earlier attempts were dropped. Sorted by test, stable."""
+    records = list(records)
+    last: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for r in records:
+        node, attempt = str(r.get("nodeid", "")), int(r.get("attempt", 1))
+        last[node] = max(last.get(node, attempt), attempt)
+        first[node] = min(first.get(node, attempt), attempt)
+    kept: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in records:
+        node = str(r.get("nodeid", ""))
+        if int(r.get("attempt", 1)) == last[node]:
+            # A merged file already counted its reruns: reading it again keeps the count.
+            reruns = max(int(r.get("reruns", 0)), last[node] - first[node])
+            kept[(node, int(r.get("index", 0)))] = {**r, "reruns": reruns}
+    return [kept[key] for key in sorted(kept)]
 
 
 def _read_lines(path: Path) -> Iterable[dict[str, Any]]:
@@ -96,7 +118,7 @@ def _read_lines(path: Path) -> Iterable[dict[str, Any]]:
             yield record
 
 
-def _write_atomic(target: Path, text: str) -> None:
+def write_atomic(target: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -56,7 +56,7 @@ def result_properties(result: CheckResult, prefix: str = PREFIX) -> list[tuple[s
     return props
 
 
-def testcase_properties(results: Sequence[CheckResult]) -> list[tuple[str, str]]:
+def case_properties(results: Sequence[CheckResult]) -> list[tuple[str, str]]:
     """Properties for a test: ``mlqa.<field>`` for one result; for several, the overall
     ``mlqa.outcome`` and ``mlqa.checks`` then ``mlqa.<i>.<field>`` per result (names stay
     unique: Jenkins keeps only the last of duplicate property names)."""

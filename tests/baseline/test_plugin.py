@@ -225,4 +225,4 @@ def test_secret_never_appears_in_any_output(pytester, monkeypatch, dav_server, c
     for text in outputs:
         assert dav_server.password not in text
     records = json.loads((next(dav_server.root.rglob("record.json"))).read_text())
-    assert records["provenance"]["mlqa"]
+    assert records["provenance"]["python"]

@@ -64,7 +64,7 @@ def test_round_trip_and_layout(tmp_path):
     assert doc["evaluations"]["holdout"]["metrics"]["f1_macro"]["config"] == {
         "name": "f1_macro", "kwargs": {"average": "macro"}, "input": "labels",
         "greater_is_better": True}
-    assert doc["provenance"]["python"] and "git_commit" in doc["provenance"]
+    assert doc["provenance"]["python"] and "git" in doc["provenance"]  # mlqa.provenance
     with pytest.raises(RecordNotFound, match="has no evaluations entry 'other'.*holdout"):
         record.predictions("other")
 

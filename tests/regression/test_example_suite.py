@@ -20,8 +20,9 @@ def test_example_suite_passes_against_its_baseline(tmp_path, jenkins_check):
     assert approved.model["name"] == "example-classifier" and approved.model["version"] == "1.0"
     report = tmp_path / "regression.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "example_suites/regression", f"--mlqa-baseline={store}",
-         f"--junitxml={report}", "-p", "no:cacheprovider", "-q"],
+        # the store comes from the suite's pytest.ini (mlqa_baseline = baselines)
+        [sys.executable, "-m", "pytest", "example_suites/regression", f"--junitxml={report}",
+         "-p", "no:cacheprovider", "-q"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "mlqa: 3 checks: 3 pass" in proc.stdout

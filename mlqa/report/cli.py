@@ -1,0 +1,161 @@
+"""``mlqa report BUNDLE -o report.html [--md summary.md] [--plot-csv DIR]``.
+
+Also writes, for Jenkins' Plot plugin, one CSV per check (``--plot-csv``: a header row and one
+value row, file names fixed by the test's node id so trends survive across builds), and, behind
+``--attach-junit``, SVG plots attached to their test cases for the junit-attachments plugin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlqa import gate
+from mlqa.errors import InputError
+from mlqa.gate import CheckVerdict, Verdict
+from mlqa.report.rows import name_counts
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+CSV_FIELDS = ("value", "threshold", "ci_low", "ci_high", "baseline")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", help="results folder (--mlqa-results) or its results.jsonl")
+    parser.add_argument("-o", "--output", metavar="HTML", default=None,
+                        help="write the HTML report here (default: report.html in the bundle)")
+    parser.add_argument("--md", metavar="FILE", default=None, help="also write a Markdown summary")
+    parser.add_argument("--plot-csv", metavar="DIR", default=None,
+                        help="write one CSV per check for Jenkins' Plot plugin into DIR")
+    parser.add_argument("--attach-junit", metavar="XML", default=None,
+                        help="write each check's plots as SVG and attach them to its test case "
+                             "in this JUnit file ([[ATTACHMENT|...]] lines, junit-attachments)")
+    parser.add_argument("--attach-dir", metavar="DIR", default="mlqa-plots",
+                        help="where --attach-junit writes the SVG files (inside the workspace)")
+    parser.add_argument("--workspace", metavar="DIR", default=None,
+                        help="the Jenkins workspace the attachments must lie in "
+                             "(default: $WORKSPACE, else the current folder)")
+    gate.add_gate_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlqa import provenance
+    from mlqa.report import html, markdown
+
+    verdict = gate.verdict_from_args(args)
+    folder = Path(args.bundle) if Path(args.bundle).is_dir() else Path(args.bundle).parent
+    prov = provenance.read(folder)
+    output = Path(args.output) if args.output else folder / "report.html"
+    _write(output, html.render(verdict, prov))
+    written = [output]
+    if args.md:
+        _write(Path(args.md), markdown.render(verdict, prov))
+        written.append(Path(args.md))
+    if args.plot_csv:
+        written += write_plot_csv(verdict, Path(args.plot_csv))
+    if args.attach_junit:
+        workspace = args.workspace or os.environ.get("WORKSPACE") or os.getcwd()
+        written += attach_plots(verdict, Path(args.attach_junit), Path(args.attach_dir),
+                                Path(workspace))
+    print(f"mlqa report: {verdict.headline()}")
+    print(f"mlqa report: wrote {output}" + (f" and {len(written) - 1} more files"
+                                            if len(written) > 1 else ""))
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    from mlqa.report.bundle import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, text)
+
+
+def file_stem(c: CheckVerdict, names: Mapping[str, int]) -> str:
+    """A file name fixed by the test's node id (plus the result's name when the test has
+    several), safe on every file system; long ids keep a hash so they stay unique."""
+    text = c.nodeid if names.get(c.nodeid, 0) <= 1 else f"{c.nodeid}-{c.result.get('name')}"
+    stem = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
+    if len(stem) > 120:
+        stem = f"{stem[:100]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return stem
+
+
+def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
+    """``mlqa-<check>.csv`` per check with a value: header ``value,threshold,...`` and one row.
+
+    The Plot plugin reads the header as series labels and each later row as points of this
+    build, so one row per file; numbers are plain ``.``-decimals (it parses them with
+    ``Double.parseDouble``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    names = name_counts(list(verdict.checks))
+    written = []
+    for c in verdict.checks:
+        values = _csv_values(c.result)
+        if not values:
+            continue
+        path = directory / f"mlqa-{file_stem(c, names)}.csv"
+        path.write_text(",".join(values) + "\n" + ",".join(repr(v) for v in values.values())
+                        + "\n", encoding="ascii")
+        written.append(path)
+    return written
+
+
+def _csv_values(result: Mapping[str, Any]) -> dict[str, float]:
+    ci = result.get("ci") or (None, None)
+    raw = {"value": result.get("value"), "threshold": result.get("threshold"),
+           "ci_low": ci[0], "ci_high": ci[1], "baseline": result.get("baseline")}
+    if raw["value"] is None:
+        return {}
+    return {k: float(v) for k, v in raw.items() if isinstance(v, int | float)
+            and not isinstance(v, bool)}
+
+
+def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
+                 workspace: Path) -> list[Path]:
+    """Write each check's plots as SVG under ``directory`` and put one
+    ``[[ATTACHMENT|path]]`` line per plot at the head of its test case's ``<system-out>``.
+
+    Paths are absolute: junit-attachments resolves a relative one against the workspace root
+    (not the report's folder), which the Jenkins checker flags; so the files must lie inside
+    ``workspace``, where the plugin can read them on the agent. Markers go first because
+    Jenkins keeps only the head and tail of a passing test's output.
+    """
+    from mlqa.report import html
+    from mlqa.report.junit import _write_tree
+
+    workspace = workspace.resolve()
+    directory = directory.resolve()
+    if not directory.is_relative_to(workspace):
+        raise InputError(f"--attach-dir {directory} is outside the workspace {workspace}: "
+                         f"junit-attachments reads files from the workspace only")
+    try:
+        tree = ET.parse(junit_path)
+    except (OSError, ET.ParseError) as exc:
+        raise InputError(f"--attach-junit {junit_path}: cannot be read as XML ({exc})") from None
+    cases = {(t.get("classname"), t.get("name")): t for t in tree.iter("testcase")}
+    names = name_counts(list(verdict.checks))
+    markers: dict[tuple[str, str], list[str]] = {}
+    written = []
+    directory.mkdir(parents=True, exist_ok=True)
+    for c in verdict.checks:
+        key = (c.record.get("classname"), c.record.get("testname"))
+        if key not in cases:
+            continue
+        for suffix, svg in html.check_plots(c, names):
+            path = directory / f"{file_stem(c, names)}-{_UNSAFE.sub('_', suffix)}.svg"
+            path.write_text(svg, encoding="utf-8")
+            written.append(path)
+            markers.setdefault(key, []).append(f"[[ATTACHMENT|{path}]]")
+    for key, lines in markers.items():
+        out = cases[key].find("system-out")
+        if out is None:
+            out = ET.SubElement(cases[key], "system-out")
+        out.text = "\n".join(lines) + "\n" + (out.text or "")
+    if markers:
+        _write_tree(tree, junit_path)
+    return written
