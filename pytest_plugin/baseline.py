@@ -71,8 +71,21 @@ def mlqa_baseline(pytestconfig: pytest.Config) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("mlqa_save_baseline") and not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        return
+    bundle = _bundle_dir(config)
+    if bundle is not None:  # a reference left by an earlier run must not be promoted
+        (bundle / BUNDLE_REFERENCE).unlink(missing_ok=True)
+    if config.getoption("mlqa_save_baseline"):
         config.stash[_staging_key] = tempfile.mkdtemp(prefix="mlqa-baseline-")
+
+
+BUNDLE_REFERENCE = "baseline.json"  # in the results bundle: the record this run saved
+
+
+def _bundle_dir(config: pytest.Config) -> Any:
+    results = config.getoption("mlqa_results", None)
+    return None if results is None else config.invocation_params.dir / results
 
 
 _staging_key = pytest.StashKey[str]()
@@ -130,6 +143,13 @@ def _write(config: pytest.Config, mine: Any, staging: str | None, exitstatus: in
         return f"baseline NOT saved: {exc}"
     if record_id is None:
         return "baseline not saved: no test recorded anything through mlqa_baseline"
+    bundle = _bundle_dir(config)
+    if bundle is not None:  # so that 'mlqa baseline promote BUNDLE' finds the record
+        import json
+
+        bundle.mkdir(parents=True, exist_ok=True)
+        (bundle / BUNDLE_REFERENCE).write_text(json.dumps(
+            {"schema": 1, "store": session.store.location, "record": record_id}) + "\n")
     return f"baseline record {record_id} saved to {session.store.location} (alias latest)"
 
 

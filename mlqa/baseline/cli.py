@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 
 from mlqa._text import fmt_num, one_line
+from mlqa.baseline.errors import BaselineError
 from mlqa.baseline.records import APPROVED, LATEST, aliases, load_record, record_ids, set_alias
 from mlqa.baseline.stores import open_store
 
@@ -34,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     promote = action.add_parser("promote", parents=[common],
                                 help="make a record the approved baseline")
     promote.add_argument("ref", nargs="?", default=LATEST,
-                         help="record id or alias to promote (default: latest)")
+                         help="record id or alias to promote (default: latest), or the results "
+                              "bundle of a run saved with --mlqa-save-baseline: its record, in "
+                              "the store it was saved to")
     promote.add_argument("--alias", default=APPROVED, help="alias to set (default: approved)")
     promote.add_argument("--by", default=os.environ.get("USER"), help="who approves")
     promote.add_argument("--reason", default=None, help="why (kept in the alias file)")
@@ -43,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "promote" and _is_bundle(args.ref):
+        return _promote_run(args)
     store = open_store(args.store)
     if args.action == "list":
         return _list(store)
@@ -95,6 +101,34 @@ def _show(store, ref: str, as_json: bool) -> int:
               "host": (prov.get("platform") or {}).get("node")}
     print("source   " + ", ".join(f"{k}={v}" for k, v in source.items() if v))
     return 0
+
+
+BUNDLE_REFERENCE = "baseline.json"  # written by the pytest plugin into the results bundle
+
+
+def _is_bundle(ref: str) -> bool:
+    path = Path(ref)
+    return path.is_dir() or path.name == "results.jsonl"
+
+
+def _promote_run(args: argparse.Namespace) -> int:
+    """Promote the record a run saved, found through its results bundle (the Jenkinsfile's
+    'Promote baseline' stage, after the gate and the gatekeeper's approval)."""
+    folder = Path(args.ref) if Path(args.ref).is_dir() else Path(args.ref).parent
+    reference = folder / BUNDLE_REFERENCE
+    if not reference.is_file():
+        print(f"mlqa baseline promote: nothing promoted: the run in {folder} saved no baseline "
+              f"record (run pytest with --mlqa-save-baseline and tests that record through "
+              f"the mlqa_baseline fixture)")
+        return 0
+    try:
+        saved = json.loads(reference.read_text())
+        store_location, record_id = args.store or saved["store"], saved["record"]
+    except (ValueError, KeyError, TypeError):
+        raise BaselineError(f"{reference} is not a baseline reference") from None
+    args.bundle = args.bundle or str(folder)
+    args.ref = record_id
+    return _promote(open_store(store_location), args)
 
 
 def _promote(store, args: argparse.Namespace) -> int:

@@ -226,3 +226,20 @@ def test_secret_never_appears_in_any_output(pytester, monkeypatch, dav_server, c
         assert dav_server.password not in text
     records = json.loads((next(dav_server.root.rglob("record.json"))).read_text())
     assert records["provenance"]["python"]
+
+
+def test_promote_a_run_through_its_results_bundle(pytester, capsys):
+    """The Jenkinsfile's 'Promote baseline' stage: mlqa baseline promote "$BUNDLE"."""
+    pytester.makepyfile(test_suite=SUITE)
+    store = pytester.path / "store"
+    pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
+                       "--mlqa-results=results").assert_outcomes(passed=1, skipped=1)
+    saved = json.loads((pytester.path / "results" / "baseline.json").read_text())
+    assert saved["record"] == load_record(store, "latest").id
+    assert mlqa_main(["baseline", "promote", str(pytester.path / "results")]) == 0
+    assert load_record(store, "approved").id == saved["record"]
+    # a later run that saves nothing leaves no reference behind to promote by mistake
+    pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-results=results")
+    assert not (pytester.path / "results" / "baseline.json").exists()
+    assert mlqa_main(["baseline", "promote", str(pytester.path / "results")]) == 0
+    assert "nothing promoted" in capsys.readouterr().out
