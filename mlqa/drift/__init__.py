@@ -1,22 +1,14 @@
-"""Data drift (not built yet: issue 6)."""
+"""Data drift: evidently's catalogue of two-sample tests, its default choice of test, and
+mlqa's corrected, materiality-aware mode; reference profiles; multivariate drift."""
 
-from mlqa._unbuilt import unbuilt
-from mlqa.result import CheckResult
+from mlqa.drift.check import adjust, check_drift
+from mlqa.drift.multivariate import check_multivariate_drift
+from mlqa.drift.profile import ReferenceProfile, profile
+from mlqa.drift.result import ColumnDrift, DriftResult
+from mlqa.expectations import expecting
 
-check_drift = unbuilt("check_drift", "issue 6, data drift")
-check_multivariate_drift = unbuilt("check_multivariate_drift", "issue 6, data drift")
-
-
-class DriftResult(CheckResult):
-    """Placeholder type until issue 6 lands."""
-
-
-class ColumnDrift:
-    """Placeholder type until issue 6 lands."""
-
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("mlqa.ColumnDrift is not built yet (issue 6, data drift)")
-
-from mlqa.expectations import expecting  # noqa: E402
-
+load_profile = ReferenceProfile.load
 expect_drift = expecting(check_drift, "drift")
+
+__all__ = ["ColumnDrift", "DriftResult", "ReferenceProfile", "adjust", "check_drift",
+           "check_multivariate_drift", "expect_drift", "load_profile", "profile"]

@@ -233,11 +233,6 @@ def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
     if metric.input == PROBA and (y_pred_arr.min() < 0 or y_pred_arr.max() > 1):
         raise InputError(f"metric {metric.name!r} needs probabilities in [0, 1] in y_pred, "
                          f"got values in [{y_pred_arr.min():.4g}, {y_pred_arr.max():.4g}]")
-    if metric.name.startswith(("roc_auc", "average_precision")):
-        present = np.unique(y_true_arr)
-        if len(present) < 2:
-            raise InputError(f"metric {metric.name!r} needs at least two classes in y_true, "
-                             f"only {present.tolist()} present")
     if weight is not None:
         if weight.dtype.kind not in "biuf":
             raise InputError(f"sample_weight must be numeric, got dtype {weight.dtype}")
@@ -276,8 +271,9 @@ def _check_scores(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, presen
                   labels: np.ndarray) -> None:
     auc = metric.name.startswith("roc_auc")
     if auc and len(present) < 2:
-        raise InputError(f"y_true has a single class ({present[0]!r}) in its {len(y_true)} "
-                         f"rows; {metric.name} needs rows of at least two classes")
+        only = np.asarray(present[0]).tolist()
+        raise InputError(f"y_true has a single class ({only!r}) in its {len(y_true)} rows; "
+                         f"{metric.name} needs rows of at least two classes")
     if y_pred.ndim == 1:
         if len(present) > 2 and metric.input == SCORES:
             raise InputError(f"y_true has {len(present)} classes but y_pred one score per row; "

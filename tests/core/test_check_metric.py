@@ -72,7 +72,7 @@ def test_callable_metric_direction_from_name_or_argument():
      r"y_pred has 1 non-finite value\(s\)"),
     (([0, 1, 1], [0.2, 1.4, 0.9], "log_loss"), {"max": 0.5}, r"probabilities in \[0, 1\]"),
     (([1, 1, 1], [0.2, 0.4, 0.9], "roc_auc"), {"min": 0.5},
-     r"two classes in y_true, only \[1\] present"),
+     r"y_true has a single class \(1\)"),
     (([0, 1, 2], [0, 1, 1], "f1"), {"min": 0.5}, "could not be computed"),
     (([0, 1], [0, 1], "acuracy"), {"min": 0.5}, "unknown metric 'acuracy'"),
     (([0, 1], [0, 1]), {}, "needs a requirement"),

@@ -1,0 +1,351 @@
+"""``check_drift``: per-column two-sample tests and the dataset verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlqa._text import fmt_num
+from mlqa.drift import columns as col
+from mlqa.drift import selection
+from mlqa.drift.profile import (
+    ColumnProfile,
+    ReferenceProfile,
+    profile_column,
+    validated_types,
+)
+from mlqa.drift.result import ColumnDrift, DriftResult
+from mlqa.drift.stattests import ColumnTestError, StatTest, get
+from mlqa.drift.stattests.categorical import tvd_effect
+from mlqa.drift.stattests.numerical import normed_wasserstein
+from mlqa.drift.tables import check_same_columns, read_table
+from mlqa.errors import InputError
+from mlqa.result import Outcome
+
+CORRECTIONS = ("holm", "bh", None)
+# Materiality floors of the effect size in mlqa's own mode: a tenth of a reference standard
+# deviation of normed Wasserstein distance (evidently's own distance threshold) and two
+# percentage points of total variation.
+DEFAULT_MIN_EFFECT = {col.NUMERICAL: 0.1, col.CATEGORICAL: 0.02, col.BINARY: 0.02}
+EVIDENTLY = "evidently"
+AUTO = "auto"
+
+
+def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = None, *,
+                alpha: float = 0.05, correction: str | None = "holm",
+                tests: str | Mapping[str, str] = AUTO,
+                thresholds: Mapping[str, float] | None = None,
+                column_types: Mapping[str, str] | None = None,
+                min_effect: float | Mapping[str, float] | None = None,
+                drift_share: float = 0.5, min_rows: int = 20,
+                column_names: Sequence[str] | None = None, n_jobs: int | None = None,
+                html: str | None = None, name: str = "drift") -> DriftResult:
+    """Test every column of ``current`` against ``reference`` for a change of distribution.
+
+    ``reference``/``current``: pandas DataFrames, 2-D numpy arrays (``column_names`` names
+    their columns, else ``"0"``, ``"1"``...), pyarrow Tables or Parquet paths; ``reference``
+    may be a ``ReferenceProfile`` (``mlqa.drift.profile``). ``columns`` selects columns; without
+    it both sides must have the same ones. Column types are inferred from the reference (or
+    given in ``column_types``); text, identifier and datetime columns are left out, with the
+    reason, in ``result.excluded``. NaN and +-inf are dropped per column and the change in
+    their share is reported. A column that is empty, constant or has fewer than ``min_rows``
+    values on a side is an ERROR entry; the others still run.
+
+    ``tests``:
+
+    * ``"auto"`` (default): ``ks`` for numerical, ``chi2_homogeneity`` for categorical, ``z``
+      for binary columns; p-values adjusted across columns (``correction``: ``"holm"``
+      controls the family-wise error rate, ``"bh"`` the false discovery rate, None neither).
+      A column drifts when its adjusted p-value is below ``alpha`` AND its effect size
+      reaches ``min_effect`` (default 0.1 normed Wasserstein for numerical columns, 0.02 total
+      variation for categorical and binary). The dataset drifts when any column does.
+    * ``"evidently"``: evidently 0.7's default test per column (its <=1000-reference-row rule)
+      with its thresholds and comparison operators, no correction, no materiality floor;
+      the dataset drifts when the share of drifted columns is >= ``drift_share``.
+    * a dict ``{column: test name}``: those columns get that test (``"*"`` sets the mode of
+      the others: ``"auto"``, the default, or ``"evidently"``).
+
+    ``thresholds`` maps columns to the threshold of their drift score (p-value or distance).
+    Outcome: FAIL when the dataset drifts; else ERROR when a column could not be tested; else
+    PASS. ``value`` is the share of drifted columns. Columns run on ``n_jobs`` threads
+    (None: one per core). ``html=path`` also writes evidently's
+    DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
+    """
+    _check_options(alpha, correction, tests, drift_share, min_rows)
+    by_column = dict(tests) if isinstance(tests, Mapping) else {}
+    mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
+    if mode not in (AUTO, EVIDENTLY):
+        raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
+    column_of, names, n_reference = _reference(reference, columns, column_types,
+                                               column_names, n_jobs)
+    cur = read_table("current", current, columns=columns, column_names=column_names)
+    if columns is None:
+        check_same_columns(names, list(cur))
+    for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise InputError(f"{option} names columns that are not compared: {unknown}")
+
+    # Each column is prepared, tested and let go in one job: only one reference and one
+    # current column per thread are ever sorted in memory at a time.
+    runs = dict(zip(names, col.map_columns(
+        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows), names,
+        n_jobs), strict=True))
+    clashes = [r.reason for r in runs.values() if r.clash]
+    if clashes:
+        raise InputError("incompatible column dtypes: " + ", ".join(clashes))
+    excluded = {n: r.reason for n, r in runs.items() if r.excluded}
+    runs = {n: r for n, r in runs.items() if not r.excluded}
+    if not runs:
+        raise InputError(f"no column to test: all are excluded ({excluded})")
+    floors = _floors(min_effect, runs)
+    results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
+    result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
+                             n_reference, len(next(iter(cur.values()))))
+    if html is not None:
+        from mlqa.drift.html import write_evidently_report
+
+        write_evidently_report(html, reference, cur, result, column_names)
+    return result
+
+
+# -- options and inputs ---------------------------------------------------------------------
+
+def _check_options(alpha: float, correction: str | None, tests: Any, drift_share: float,
+                   min_rows: int) -> None:
+    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
+        raise InputError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    if correction not in CORRECTIONS:
+        raise InputError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}")
+    if not isinstance(tests, str | Mapping):
+        raise InputError(f'tests must be "auto", "evidently" or a dict, got {tests!r}')
+    if not (isinstance(drift_share, int | float) and 0 < drift_share <= 1):
+        raise InputError(f"drift_share must be in (0, 1], got {drift_share!r}")
+    if not (isinstance(min_rows, int) and min_rows >= 1):
+        raise InputError(f"min_rows must be a positive integer, got {min_rows!r}")
+
+
+def _reference(reference: Any, columns: Sequence[str] | None,
+               column_types: Mapping[str, str] | None, column_names: Sequence[str] | None,
+               n_jobs: int | None) -> tuple[Callable[[str], ColumnProfile], list[str], int]:
+    """(column name -> its prepared reference column, the names, the reference's rows)."""
+    if not isinstance(reference, ReferenceProfile):
+        table = read_table("reference", reference, columns=columns, column_names=column_names)
+        types = validated_types(column_types, table)
+        return (lambda n: profile_column(n, table[n], types.get(n)), list(table),
+                len(next(iter(table.values()))))
+    if columns is not None:
+        missing = [c for c in columns if c not in reference.columns]
+        if missing:
+            raise InputError(f"the reference profile lacks the columns {missing} asked for "
+                             f"in columns=")
+    for c, t in (column_types or {}).items():
+        if c in reference.columns and reference.columns[c].type != t:
+            raise InputError(f"column_types[{c!r}] = {t!r}, but the reference profile was "
+                             f"made with {reference.columns[c].type!r}; profile again")
+    names = list(reference.columns) if columns is None else list(columns)
+    return reference.columns.__getitem__, names, reference.n_rows
+
+
+def _floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, _Run]
+            ) -> dict[str, float]:
+    given: Mapping[str, float]
+    if min_effect is None:
+        given = {}
+    elif isinstance(min_effect, Mapping):
+        given = min_effect
+    else:
+        given = {t: float(min_effect) for t in DEFAULT_MIN_EFFECT}
+    for key, value in given.items():
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            raise InputError(f"min_effect[{key!r}] must be a number >= 0, got {value!r}")
+    return {n: float(given.get(n, given.get(r.type, DEFAULT_MIN_EFFECT[r.type])))
+            for n, r in runs.items()}
+
+
+# -- one column -----------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class _Run:
+    """What testing one column produced, before the decision across columns: figures only,
+    so that no sorted column outlives its job."""
+
+    type: str
+    n_reference: int = 0
+    missing_reference: float = 0.0
+    kind: str = ""
+    n_current: int = 0
+    missing_current: float = 0.0
+    test: StatTest | None = None
+    statistic: float | None = None
+    p_value: float | None = None
+    effect: float | None = None
+    reason: str = ""
+    clash: bool = False
+    excluded: bool = False
+
+
+def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int
+         ) -> _Run:
+    if column.type in col.EXCLUDED:
+        return _Run(column.type, excluded=True, reason=col.EXCLUDED[column.type])
+    ref = column.sample
+    counted = None
+    if col.is_text_like(series) and ref.kind == col.CATEGORICAL:
+        counted = col.categorical_sample(column.name, series)
+    family = col.dtype_family(series, None if counted is None else counted.categories)
+    if family != column.family and "empty" not in (family, column.family):
+        return _Run(column.type, clash=True, reason=(
+            f"{column.name!r} ({column.family} in reference, {family} ({series.dtype}) "
+            f"in current)"))
+    cur = counted or col.prepare(column.name, series, ref.kind)
+    run = _Run(column.type, ref.n_rows, ref.missing / ref.n_rows,
+               _reported_type(column, ref, cur), cur.n_rows, cur.missing / cur.n_rows)
+    run.reason = _untestable(ref, cur, min_rows)
+    if run.reason:
+        return run
+    if test_name is not None:
+        run.test = get(test_name, ref.kind)
+    elif mode == EVIDENTLY:
+        run.test = get(selection.evidently_default(ref, cur))
+    else:
+        run.test = get(selection.auto_default(ref, cur))
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            run.statistic, run.p_value = run.test.func(ref, cur)
+    except ColumnTestError as exc:
+        run.reason = f"{run.test.name}: {exc}"
+        return run
+    score = run.test.score(run.statistic, run.p_value)
+    if score is None or not math.isfinite(score):
+        run.reason = f"{run.test.name} is undefined on this column (score {score})"
+    elif ref.kind == col.NUMERICAL:
+        run.effect = run.statistic if run.test.name == "wasserstein" else \
+            normed_wasserstein(ref, cur)
+    else:
+        run.effect = tvd_effect(ref, cur)
+    return run
+
+
+def _untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
+    for side, s in (("reference", ref), ("current", cur)):
+        if s.n == 0:
+            return f"no values in {side} (all {s.n_rows} rows NaN or inf)"
+        if s.n < min_rows:
+            return f"too few values in {side}: {s.n} < min_rows={min_rows}"
+    if selection.distinct_union(ref, cur, 1) == 1:
+        value = ref.values[0] if ref.values is not None else ref.categories[0]
+        return f"constant column (only the value {value!r} on both sides): nothing to test"
+    return ""
+
+
+# -- deciding -------------------------------------------------------------------------------
+
+def adjust(p_values: Sequence[float], correction: str | None) -> list[float]:
+    """p-values adjusted for testing several columns.
+
+    Holm: sort ascending, p_(i) * (m - i + 1) made non-decreasing, capped at 1 (controls the
+    family-wise error rate; statsmodels' ``multipletests(method="holm")``, without its
+    seconds-long import). BH: ``scipy.stats.false_discovery_control`` (controls the false
+    discovery rate).
+    """
+    p = np.asarray(p_values, dtype=float)
+    if correction is None or len(p) == 0:
+        return p.tolist()
+    if correction == "bh":
+        from scipy.stats import false_discovery_control
+
+        return np.asarray(false_discovery_control(p, method="bh")).tolist()
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    stepped = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return adjusted.tolist()
+
+
+def _decide(runs: dict[str, _Run], mode: str, alpha: float,
+            correction: str | None, thresholds: dict[str, float], floors: dict[str, float]
+            ) -> dict[str, ColumnDrift]:
+    evidently = mode == EVIDENTLY
+    with_p = [n for n, r in runs.items() if r.test is not None and r.p_value is not None
+              and not r.reason]
+    adjusted = dict(zip(with_p, adjust([runs[n].p_value for n in with_p],
+                                       None if evidently else correction), strict=True))
+    out = {}
+    for n, r in runs.items():
+        common = dict(column=n, kind=r.kind, n_reference=r.n_reference, n_current=r.n_current,
+                      missing_reference=r.missing_reference, missing_current=r.missing_current)
+        if r.reason:
+            out[n] = ColumnDrift(test=None if r.test is None else r.test.name, statistic=None,
+                                 p_value=None, adjusted_p_value=None, effect_size=None,
+                                 threshold=None, min_effect=None, drifted=None,
+                                 reason=r.reason, **common)
+            continue
+        test = r.test
+        if n in thresholds:
+            threshold = float(thresholds[n])
+        elif test.returns_p_value and not evidently:
+            threshold = alpha
+        else:
+            threshold = test.default_threshold
+        floor = None
+        if test.returns_p_value:
+            p_adj = adjusted[n]
+            drifted = test.drifted(p_adj, threshold)
+            if not evidently:
+                floor = floors[n]
+                drifted = drifted and r.effect >= floor
+        else:
+            p_adj = None
+            drifted = test.drifted(r.statistic, threshold)
+        out[n] = ColumnDrift(test=test.name, statistic=r.statistic, p_value=r.p_value,
+                             adjusted_p_value=p_adj, effect_size=r.effect, threshold=threshold,
+                             min_effect=floor, drifted=drifted, **common)
+    return out
+
+
+def _reported_type(column: ColumnProfile, ref: col.Sample, cur: col.Sample) -> str:
+    if column.type == col.BINARY or selection.distinct_union(ref, cur, 2) == 2:
+        return col.BINARY
+    return column.type
+
+
+def _dataset_result(name: str, results: dict[str, ColumnDrift], excluded: dict[str, str],
+                    mode: str, correction: str | None, alpha: float, drift_share: float,
+                    n_reference: int, n_current: int) -> DriftResult:
+    drifted = [c for c in results.values() if c.drifted]
+    errors = [c for c in results.values() if c.drifted is None]
+    share = len(drifted) / len(results)
+    if mode == EVIDENTLY:
+        dataset_drift = share >= drift_share
+        rule = f"share {fmt_num(share)} {'>=' if dataset_drift else '<'} " \
+               f"{fmt_num(drift_share)}, evidently's default tests"
+        threshold, comparison = drift_share, "<"
+    else:
+        dataset_drift = bool(drifted)
+        rule = (f"{correction or 'uncorrected'} at alpha={fmt_num(alpha)}, "
+                f"material effect only")
+        threshold, comparison = 0.0, "<="
+    outcome = Outcome.FAIL if dataset_drift else Outcome.ERROR if errors else Outcome.PASS
+    head = (f"{name}: {len(drifted)} of {len(results)} columns drifted ({rule}; "
+            f"n_ref={n_reference}, n_cur={n_current})")
+    parts = [head]
+    if drifted:
+        parts.append("drifted: " + "; ".join(c.summary() for c in drifted))
+    if errors:
+        parts.append("not tested: " + "; ".join(c.summary() for c in errors))
+    if excluded:
+        parts.append(f"excluded: {', '.join(excluded)}")
+    p_adj = [c.adjusted_p_value for c in results.values() if c.adjusted_p_value is not None]
+    return DriftResult(
+        name=name, outcome=outcome, message=" | ".join(parts), check="drift",
+        metric="drifted_share", value=share, threshold=threshold, comparison=comparison,
+        p_value=min(p_adj) if p_adj else None, n=n_current, columns=results, excluded=excluded,
+        details={"tests": mode, "correction": None if mode == EVIDENTLY else correction,
+                 "alpha": alpha, "drift_share": drift_share, "dataset_drift": dataset_drift,
+                 "n_reference": n_reference, "drifted_columns": [c.column for c in drifted]})
