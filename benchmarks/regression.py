@@ -11,7 +11,7 @@ data, best of ``--repeats``; the anchor runs ``--anchor-resamples`` resamples an
 from __future__ import annotations
 
 import argparse
-import time
+import timeit
 
 import numpy as np
 from sklearn import metrics as skm
@@ -20,12 +20,7 @@ import mlqa
 
 
 def best_of(repeats: int, func) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(func, number=1, repeat=repeats))
 
 
 def naive_paired_bootstrap(metric, y, cand, base, n_resamples: int) -> np.ndarray:
