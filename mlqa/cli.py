@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("mlqa.report.summary", "print the checks of a results bundle and their outcomes"),
     "report": ("mlqa.report.cli", "write the release report (HTML, Markdown, plot CSV)"),
     "gate": ("mlqa.gate", "approve or refuse a release: exit 0, 1 (blocked) or 2 (bad input)"),
+    "baseline": ("mlqa.baseline.cli", "list, show and promote baseline records"),
 }
 
 

@@ -6,6 +6,8 @@ import pytest
 from pytest_mlqa import slices
 from pytest_mlqa.recorder import Recorder
 
+pytest_plugins = ["pytest_mlqa.baseline"]  # --mlqa-baseline, the mlqa_baseline fixture
+
 MARKERS = (
     "mlqa: a model-quality check (select them with -m mlqa)",
     "gpu: needs a CUDA device; skipped without one, an error under --mlqa-require-gpu",

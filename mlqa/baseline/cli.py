@@ -1,0 +1,146 @@
+"""``mlqa baseline list|show|promote``: the gatekeeper's view of the baseline store.
+
+``promote`` points the ``approved`` alias (what the next runs compare against) at a record,
+after verifying it; with ``--bundle`` it refuses a run whose results hold a failed or errored
+check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from mlqa._text import fmt_num, one_line
+from mlqa.baseline.errors import BaselineError
+from mlqa.baseline.records import APPROVED, LATEST, aliases, load_record, record_ids, set_alias
+from mlqa.baseline.stores import open_store
+
+STORE_ENV = "MLQA_BASELINE"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", default=os.environ.get(STORE_ENV),
+                        help=f"baseline store: folder or http(s) URL (default ${STORE_ENV}, "
+                             f"else .mlqa/baselines)")
+    action = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    action.add_parser("list", parents=[common],
+                      help="the records in the store, oldest first, with aliases")
+    show = action.add_parser("show", parents=[common],
+                             help="one record: model, evaluations, metrics, provenance")
+    show.add_argument("ref", nargs="?", default=APPROVED, help="record id or alias "
+                                                              "(default: approved)")
+    show.add_argument("--json", action="store_true", help="print the record's JSON")
+    promote = action.add_parser("promote", parents=[common],
+                                help="make a record the approved baseline")
+    promote.add_argument("ref", nargs="?", default=LATEST,
+                         help="record id or alias to promote (default: latest), or the results "
+                              "bundle of a run saved with --mlqa-save-baseline: its record, in "
+                              "the store it was saved to")
+    promote.add_argument("--alias", default=APPROVED, help="alias to set (default: approved)")
+    promote.add_argument("--by", default=os.environ.get("USER"), help="who approves")
+    promote.add_argument("--reason", default=None, help="why (kept in the alias file)")
+    promote.add_argument("--bundle", default=None,
+                         help="results bundle of the run: refuse if a check failed or errored")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "promote" and _is_bundle(args.ref):
+        return _promote_run(args)
+    store = open_store(args.store)
+    if args.action == "list":
+        return _list(store)
+    if args.action == "show":
+        return _show(store, args.ref, args.json)
+    return _promote(store, args)
+
+
+def _list(store) -> int:
+    ids = record_ids(store)
+    pointed: dict[str, list[str]] = {}
+    for alias, record_id in aliases(store).items():
+        pointed.setdefault(record_id, []).append(alias)
+    if not ids:
+        print(f"no baseline records in {store.location}")
+        return 0
+    for record_id in ids:
+        record = load_record(store, record_id)
+        model = record.model
+        tags = f"  [{', '.join(sorted(pointed[record_id]))}]" if record_id in pointed else ""
+        print(f"{record_id}  {model.get('name') or '-'} {model.get('version') or '-'}  "
+              f"evaluations: {', '.join(record.evaluations) or '-'}{tags}")
+    return 0
+
+
+def _show(store, ref: str, as_json: bool) -> int:
+    record = load_record(store, ref)
+    if as_json:
+        print(json.dumps(record.doc, indent=1, sort_keys=True))
+        return 0
+    model = record.model
+    print(f"record   {record.id}  ({store.location})")
+    print(f"created  {record.created}")
+    print(f"model    {model.get('name') or '-'} {model.get('version') or '-'}  "
+          f"sha256 {str(model.get('sha256') or '-')[:16]}  format {model.get('format') or '-'}")
+    for name, entry in sorted(record.doc.get("evaluations", {}).items()):
+        metrics = ", ".join(f"{m} {fmt_num(v['value'])}" for m, v in
+                            sorted(entry.get("metrics", {}).items()))
+        print(f"eval     {name}: n={entry.get('n')}  {metrics}  "
+              f"labels {entry['fingerprint']['labels_sha256'][:12]}")
+    for name, entry in sorted(record.doc.get("latency", {}).items()):
+        print(f"latency  {name}: {entry.get('n')} samples  "
+              f"{one_line(json.dumps(entry.get('environment', {})), 200)}")
+    for name, entry in sorted(record.doc.get("drift_references", {}).items()):
+        print(f"drift    {name}: {entry.get('rows')} rows x {len(entry.get('columns', []))} cols")
+    prov = record.provenance
+    source = {"git": (prov.get("git") or {}).get("commit"),
+              **{k.lower(): v for k, v in (prov.get("jenkins") or {}).items()
+                 if k in ("BUILD_URL", "BUILD_NUMBER")},
+              "host": (prov.get("platform") or {}).get("node")}
+    print("source   " + ", ".join(f"{k}={v}" for k, v in source.items() if v))
+    return 0
+
+
+BUNDLE_REFERENCE = "baseline.json"  # written by the pytest plugin into the results bundle
+
+
+def _is_bundle(ref: str) -> bool:
+    path = Path(ref)
+    return path.is_dir() or path.name == "results.jsonl"
+
+
+def _promote_run(args: argparse.Namespace) -> int:
+    """Promote the record a run saved, found through its results bundle (the Jenkinsfile's
+    'Promote baseline' stage, after the gate and the gatekeeper's approval)."""
+    folder = Path(args.ref) if Path(args.ref).is_dir() else Path(args.ref).parent
+    reference = folder / BUNDLE_REFERENCE
+    if not reference.is_file():
+        print(f"mlqa baseline promote: nothing promoted: the run in {folder} saved no baseline "
+              f"record (run pytest with --mlqa-save-baseline and tests that record through "
+              f"the mlqa_baseline fixture)")
+        return 0
+    try:
+        saved = json.loads(reference.read_text())
+        store_location, record_id = args.store or saved["store"], saved["record"]
+    except (ValueError, KeyError, TypeError):
+        raise BaselineError(f"{reference} is not a baseline reference") from None
+    args.bundle = args.bundle or str(folder)
+    args.ref = record_id
+    return _promote(open_store(store_location), args)
+
+
+def _promote(store, args: argparse.Namespace) -> int:
+    if args.bundle:
+        from mlqa.report import bundle
+
+        bad = [r for r in bundle.read(args.bundle)
+               if r["result"].get("outcome") in ("fail", "error")]
+        if bad:
+            print(f"mlqa baseline promote: refused: {len(bad)} check(s) in {args.bundle} "
+                  f"failed or errored, e.g. {one_line(bad[0]['result'].get('message', ''), 200)}")
+            return 1
+    record_id = set_alias(store, args.alias, args.ref, by=args.by, reason=args.reason)
+    print(f"{args.alias} -> {record_id} in {store.location}")
+    return 0

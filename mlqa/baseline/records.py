@@ -1,0 +1,488 @@
+"""Baseline records: what a passed run leaves for the next one to be compared against.
+
+A record is ``records/<id>/record.json`` plus side files beside it (per-row predictions as
+compressed ``.npz``, latency samples, drift reference frames as Parquet, the model file). The
+JSON carries the sha256 of every side file and of its own canonical form, so a truncated,
+corrupted or half-written record is refused on read instead of being compared against.
+
+Write order makes a record appear whole: side files first, then ``record.json`` (each an atomic
+``put``), then the index and the aliases (``latest``, ``approved``) that point at it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from mlqa import provenance
+from mlqa._plain import to_plain
+from mlqa._validation import as_1d, check_consistent_length
+from mlqa.baseline.errors import BaselineError, CorruptRecord, RecordNotFound
+from mlqa.baseline.fingerprint import DataFingerprint, fingerprint
+from mlqa.baseline.stores import Store, open_store
+from mlqa.errors import InputError
+
+SCHEMA = 1
+RECORD_FILE = "record.json"
+INDEX_FILE = "index.json"
+APPROVED, LATEST = "approved", "latest"
+_ID = re.compile(r"^\d{8}T\d{6}\d{6}Z-[0-9a-f]{10}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def canonical(doc: Mapping[str, Any]) -> bytes:
+    """The bytes a checksum is taken over: sorted keys, no spaces, no NaN."""
+    return json.dumps(to_plain(doc), sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode("ascii")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sealed(doc: dict[str, Any]) -> bytes:
+    """``doc`` with its own checksum added, as the (indented, readable) file content."""
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    return json.dumps({**to_plain(body), "sha256": sha256(canonical(body))}, sort_keys=True,
+                      indent=1, ensure_ascii=True, allow_nan=False).encode("ascii") + b"\n"
+
+
+def _unsealed(data: bytes, what: str) -> dict[str, Any]:
+    """Parse and verify a sealed JSON document; clear errors for each way it can be wrong."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = getattr(exc, "msg", type(exc).__name__)
+        raise CorruptRecord(f"{what} is not valid JSON ({reason}, {len(data)} bytes): truncated "
+                            f"or corrupt") from None
+    if not isinstance(doc, dict) or "schema" not in doc:
+        raise CorruptRecord(f"{what} is not an mlqa baseline document")
+    schema = doc.get("schema")
+    if not isinstance(schema, int) or schema > SCHEMA:
+        raise BaselineError(f"{what} has schema {schema!r}, newer than this mlqa reads "
+                            f"({SCHEMA}); upgrade mlqa to use it")
+    stated = doc.pop("sha256", None)
+    if stated is None:
+        raise CorruptRecord(f"{what} has no sha256 checksum")
+    actual = sha256(canonical(doc))
+    if actual != stated:
+        raise CorruptRecord(f"{what} failed its sha256 check (stated {stated[:12]}…, content "
+                            f"{actual[:12]}…): modified or corrupt")
+    return doc
+
+
+def _check_name(kind: str, name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InputError(f"{kind} name must be 1-100 letters, digits, '.', '_' or '-' "
+                         f"(starting with a letter or digit), got {name!r}")
+    return name
+
+
+# -- what a record holds ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PredictionSet:
+    """A model's per-row predictions on one evaluation set, with what a fair comparison needs:
+    the fingerprint of the rows and labels, and the metric values recorded with their
+    configuration. Pass it as ``baseline_pred`` to ``check_regression`` and the comparability
+    guards run before anything is compared."""
+
+    name: str
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    fingerprint: DataFingerprint
+    metrics: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    record_id: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.y_pred)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.y_pred if dtype is None else self.y_pred.astype(dtype)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LatencySamples:
+    name: str
+    samples_ms: np.ndarray
+    environment: Mapping[str, Any]
+    info: Mapping[str, Any]
+
+
+def metric_config(metric: Any) -> dict[str, Any]:
+    """What identifies a metric's computation: name, fixed arguments, input kind, direction."""
+    from mlqa.metrics.registry import resolve_metric
+
+    m = resolve_metric(metric) if not hasattr(metric, "kwargs") else metric
+    return {"name": m.name, "kwargs": to_plain(dict(m.kwargs)), "input": m.input,
+            "greater_is_better": bool(m.greater_is_better)}
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+class RecordBuilder:
+    """Collects what a run leaves behind, then ``save(store)`` writes it as one record."""
+
+    def __init__(self, *, model_name: str | None = None, model_version: str | None = None):
+        self.model: dict[str, Any] = {"name": model_name, "version": model_version}
+        self._model_file: tuple[str, bytes] | None = None
+        self.evaluations: dict[str, dict[str, Any]] = {}
+        self.latency: dict[str, dict[str, Any]] = {}
+        self.drift_references: dict[str, dict[str, Any]] = {}
+        self._files: dict[str, bytes] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.evaluations or self.latency or self.drift_references
+                    or self.model.get("sha256"))
+
+    def set_model(self, model: Any = None, *, name: str | None = None,
+                  version: str | None = None, path: str | os.PathLike[str] | None = None,
+                  format: str | None = None, store_file: bool = True) -> None:  # noqa: A002
+        """Identify the model (name, version, content hash). ``model`` is serialised in a format
+        that loads without running code (skops for scikit-learn, safetensors for a torch
+        state dict); ``path`` takes an existing file (its format is read from its content)."""
+        from mlqa.baseline import models
+
+        if name is not None:
+            self.model["name"] = name
+        if version is not None:
+            self.model["version"] = version
+        if model is None and path is None:
+            return
+        data, fmt, filename = models.serialize(model, path=path, format=format)
+        self.model.update(sha256=sha256(data), format=fmt, bytes=len(data))
+        self._model_file = (f"model/{filename}", data) if store_file else None
+
+    def add_predictions(self, name: str, y_true: Any, y_pred: Any, *, data: Any = None,
+                        metrics: Sequence[Any] = ("accuracy",)) -> PredictionSet:
+        """Per-row predictions on an evaluation set, its fingerprint (labels, and features when
+        ``data`` is given) and the value of each metric with its configuration."""
+        from mlqa.metrics.registry import resolve_metric
+
+        _check_name("evaluation", name)
+        y_true_arr = _storable(as_1d("y_true", y_true))
+        y_pred_arr = _storable(as_1d("y_pred", y_pred, allow_2d=True))
+        check_consistent_length(y_true=y_true_arr, y_pred=y_pred_arr)
+        recorded: dict[str, dict[str, Any]] = {}
+        for metric in metrics:
+            resolved = resolve_metric(metric)
+            try:
+                value = resolved(y_true_arr, y_pred_arr)
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"evaluation {name!r}: metric {resolved.name!r} could not be "
+                                 f"computed on these predictions: {exc}") from None
+            recorded[resolved.name] = {"value": value, "config": metric_config(resolved)}
+        fp = fingerprint(y_true_arr, data)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, y_true=y_true_arr, y_pred=y_pred_arr)
+        file = f"predictions/{name}.npz"
+        self._files[file] = buffer.getvalue()
+        self.evaluations[name] = {"fingerprint": fp.to_dict(), "metrics": recorded,
+                                  "file": file, "n": len(y_true_arr)}
+        return PredictionSet(name, y_true_arr, y_pred_arr, fp, MappingProxyType(recorded))
+
+    def add_latency(self, name: str, samples_ms: Any, *,
+                    environment: Mapping[str, Any] | None = None, **info: Any) -> None:
+        """Latency samples (milliseconds per query) with the environment they were taken in."""
+        _check_name("latency", name)
+        samples = as_1d("samples_ms", samples_ms).astype(float)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, samples_ms=samples)
+        file = f"latency/{name}.npz"
+        self._files[file] = buffer.getvalue()
+        self.latency[name] = {"file": file, "n": len(samples),
+                              "environment": to_plain(dict(environment or {})),
+                              "info": to_plain(info)}
+
+    def add_drift_reference(self, name: str, frame: Any) -> None:
+        """A drift reference profile (the reference data frame), stored as Parquet."""
+        import pandas as pd
+
+        _check_name("drift reference", name)
+        if not isinstance(frame, pd.DataFrame):
+            raise InputError(f"drift reference {name!r} must be a pandas DataFrame, got "
+                             f"{type(frame).__name__}")
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        file = f"drift/{name}.parquet"
+        self._files[file] = buffer.getvalue()
+        self.drift_references[name] = {"file": file, "rows": len(frame),
+                                       "columns": [str(c) for c in frame.columns]}
+
+    def merge(self, record: BaselineRecord) -> None:
+        """Take over everything ``record`` holds (parts written by pytest-xdist workers)."""
+        for key, value in record.model.items():
+            if value is not None and self.model.get(key) is None:
+                self.model[key] = value
+        if record.model.get("file") and self._model_file is None:
+            self._model_file = (record.model["file"], record.file(record.model["file"]))
+        for section in ("evaluations", "latency", "drift_references"):
+            mine = getattr(self, section)
+            for name, entry in record.doc.get(section, {}).items():
+                if name in mine:
+                    raise BaselineError(f"two parts of this run recorded {section} {name!r}")
+                mine[name] = dict(entry)
+                self._files[entry["file"]] = record.file(entry["file"])
+
+    def save(self, store: Store | str | os.PathLike[str] | None = None, *,
+             aliases: Iterable[str] = (LATEST,)) -> str:
+        """Write the record (side files, then the record, then the aliases); returns its id."""
+        store = open_store(store)
+        files = dict(self._files)
+        model = dict(self.model)
+        if self._model_file is not None:
+            files[self._model_file[0]] = self._model_file[1]
+            model["file"] = self._model_file[0]
+        now = _dt.datetime.now(_dt.timezone.utc)
+        doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "created": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "model": model,
+            "evaluations": self.evaluations,
+            "latency": self.latency,
+            "drift_references": self.drift_references,
+            "provenance": provenance.capture(),
+            "files": {rel: {"sha256": sha256(data), "bytes": len(data)}
+                      for rel, data in sorted(files.items())},
+        }
+        record_id = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{sha256(canonical(doc))[:10]}"
+        doc["id"] = record_id
+        for rel, data in files.items():
+            store.put(f"records/{record_id}/{rel}", data)
+        store.put(f"records/{record_id}/{RECORD_FILE}", _sealed(doc))
+        _add_to_index(store, record_id)
+        for alias in aliases:
+            set_alias(store, alias, record_id)
+        return record_id
+
+
+def _storable(arr: np.ndarray) -> np.ndarray:
+    """Arrays ``np.load(allow_pickle=False)`` can read back: object labels become strings."""
+    if arr.dtype.kind == "O":
+        return arr.astype(str)
+    return arr
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+class BaselineRecord:
+    """A record read from a store, its checksum verified. Side files are fetched on first use
+    and verified against the sha256 the record states for them."""
+
+    def __init__(self, doc: dict[str, Any], store: Store):
+        self.doc = doc
+        self.store = store
+        self._cache: dict[str, bytes] = {}
+
+    id = property(lambda self: self.doc["id"])
+    created = property(lambda self: self.doc.get("created"))
+    model = property(lambda self: dict(self.doc.get("model", {})))
+    provenance = property(lambda self: dict(self.doc.get("provenance", {})))
+
+    def __repr__(self) -> str:
+        return f"BaselineRecord({self.id!r}, store={self.store!r})"
+
+    def file(self, rel: str) -> bytes:
+        if rel in self._cache:
+            return self._cache[rel]
+        stated = self.doc.get("files", {}).get(rel)
+        if stated is None:
+            raise CorruptRecord(f"record {self.id} lists no file {rel!r}")
+        data = self.store.get(f"records/{self.id}/{rel}")
+        if len(data) != stated["bytes"] or sha256(data) != stated["sha256"]:
+            raise CorruptRecord(f"record {self.id}: {rel} failed its sha256 check "
+                                f"({len(data)} of {stated['bytes']} bytes): truncated or corrupt")
+        self._cache[rel] = data
+        return data
+
+    def _entry(self, section: str, name: str) -> dict[str, Any]:
+        entries = self.doc.get(section, {})
+        if name not in entries:
+            have = ", ".join(sorted(entries)) or "none"
+            raise RecordNotFound(f"baseline record {self.id} has no {section} entry {name!r} "
+                                 f"(it has: {have})")
+        return entries[name]
+
+    def _arrays(self, rel: str) -> dict[str, np.ndarray]:
+        try:
+            with np.load(io.BytesIO(self.file(rel)), allow_pickle=False) as npz:
+                return {k: npz[k] for k in npz.files}
+        except (ValueError, OSError) as exc:
+            raise CorruptRecord(f"record {self.id}: {rel} cannot be read: {exc}") from None
+
+    @property
+    def evaluations(self) -> list[str]:
+        return sorted(self.doc.get("evaluations", {}))
+
+    def predictions(self, name: str) -> PredictionSet:
+        entry = self._entry("evaluations", name)
+        arrays = self._arrays(entry["file"])
+        return PredictionSet(name, arrays["y_true"], arrays["y_pred"],
+                             DataFingerprint.from_dict(entry["fingerprint"]),
+                             MappingProxyType(dict(entry.get("metrics", {}))), self.id)
+
+    def metric(self, evaluation: str, metric: str) -> float:
+        recorded = self._entry("evaluations", evaluation).get("metrics", {})
+        if metric not in recorded:
+            raise RecordNotFound(f"baseline record {self.id}: evaluation {evaluation!r} has no "
+                                 f"metric {metric!r} (it has: {', '.join(sorted(recorded))})")
+        return float(recorded[metric]["value"])
+
+    def latency(self, name: str) -> LatencySamples:
+        entry = self._entry("latency", name)
+        return LatencySamples(name, self._arrays(entry["file"])["samples_ms"],
+                              MappingProxyType(entry.get("environment", {})),
+                              MappingProxyType(entry.get("info", {})))
+
+    def drift_reference(self, name: str) -> Any:
+        import pandas as pd
+
+        entry = self._entry("drift_references", name)
+        return pd.read_parquet(io.BytesIO(self.file(entry["file"])))
+
+    def load_model(self, *, trust: bool = False) -> Any:
+        """The stored model, loaded only from formats that cannot run code on load (skops,
+        safetensors, TorchScript, ONNX) unless ``trust=True``."""
+        from mlqa.baseline import models
+
+        rel = self.model.get("file")
+        if not rel:
+            raise RecordNotFound(f"baseline record {self.id} holds no model file")
+        return models.load(self.file(rel), name=rel, trust=trust)
+
+
+def record_key(record_id: str) -> str:
+    return f"records/{record_id}/{RECORD_FILE}"
+
+
+def _alias_key(alias: str) -> str:
+    return f"aliases/{_check_name('alias', alias)}.json"
+
+
+def resolve(store: Store, ref: str) -> str:
+    """The record id ``ref`` names: an id as it is, otherwise an alias."""
+    if _ID.match(ref):
+        return ref
+    doc = _read_shared(store, _alias_key(ref), f"alias {ref!r} in {store.location}")
+    return str(doc["record"])
+
+
+def load_record(store: Store | str | os.PathLike[str] | None = None,
+                ref: str = APPROVED) -> BaselineRecord:
+    """Read and verify the record ``ref`` (an id or an alias, default ``approved``)."""
+    store = open_store(store)
+    try:
+        record_id = resolve(store, ref)
+    except RecordNotFound:
+        raise RecordNotFound(f"no baseline {ref!r} in {store.location}: record one with "
+                             f"--mlqa-save-baseline, then 'mlqa baseline promote'") from None
+    doc = _unsealed(store.get(record_key(record_id)), f"record {record_id}")
+    if doc.get("id") != record_id:
+        raise CorruptRecord(f"record {record_id} names itself {doc.get('id')!r}")
+    return BaselineRecord(doc, store)
+
+
+def set_alias(store: Store | str | os.PathLike[str] | None, alias: str, ref: str, *,
+              by: str | None = None, reason: str | None = None) -> str:
+    """Point ``alias`` at the record ``ref`` names (verified first); returns the record id."""
+    store = open_store(store)
+    record = load_record(store, ref)
+    doc = {"schema": SCHEMA, "alias": alias, "record": record.id,
+           "record_sha256": sha256(canonical(record.doc)),
+           "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+           "by": by, "reason": reason}
+    # Any whole alias read back will do: a later writer's 'latest' wins, as it should.
+    _put_shared(store, _alias_key(alias), lambda current: doc, lambda found: True)
+    return record.id
+
+
+def aliases(store: Store, names: Iterable[str] = (APPROVED, LATEST)) -> dict[str, str]:
+    """alias -> record id for the aliases that exist."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = resolve(store, name)
+        except RecordNotFound:
+            continue
+    return found
+
+
+def record_ids(store: Store) -> list[str]:
+    """All record ids, oldest first."""
+    children = getattr(store, "children", None)
+    if children is not None:
+        return sorted(i for i in children("records") if _ID.match(i))
+    try:
+        doc = _read_shared(store, INDEX_FILE, f"index of {store.location}")
+    except RecordNotFound:
+        return []
+    return sorted(doc.get("records", []))
+
+
+def _add_to_index(store: Store, record_id: str) -> None:
+    """Stores that cannot list folders (plain HTTP repositories) keep an index file. Records
+    never depend on it; it only serves ``mlqa baseline list``."""
+    if getattr(store, "children", None) is not None:
+        return
+
+    def with_this_record(current: dict[str, Any] | None) -> dict[str, Any]:
+        ids = set(current.get("records", [])) if current else set()
+        return {"schema": SCHEMA, "records": sorted(ids | {record_id})}
+
+    _put_shared(store, INDEX_FILE, with_this_record,
+                lambda found: record_id in found.get("records", []))
+
+
+# Aliases and the index are the only keys several writers share. A WebDAV server writes a PUT
+# into the file in place, so two concurrent PUTs can interleave into a torn file (measured
+# against wsgidav). Writers therefore read back what they wrote and write again until a whole
+# document that satisfies them is there; readers retry a torn read briefly before calling the
+# document corrupt. Record files have unique keys and are never shared.
+_SHARED_ATTEMPTS = 8
+
+
+def _read_shared(store: Store, key: str, what: str) -> dict[str, Any]:
+    for attempt in range(_SHARED_ATTEMPTS):
+        try:
+            return _unsealed(store.get(key), what)
+        except CorruptRecord:
+            if attempt == _SHARED_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * 2 ** attempt * (1 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _put_shared(store: Store, key: str, build: Callable[[dict[str, Any] | None], dict],
+                accept: Callable[[dict[str, Any]], bool]) -> None:
+    for attempt in range(_SHARED_ATTEMPTS):
+        try:
+            current: dict[str, Any] | None = _unsealed(store.get(key), key)
+        except (RecordNotFound, CorruptRecord):
+            current = None
+        if current is not None and attempt and accept(current):
+            return
+        store.put(key, _sealed(build(current)))
+        time.sleep(0.01 * (1 + random.random()))  # let a concurrent PUT finish, then verify
+        try:
+            found = _unsealed(store.get(key), key)
+        except CorruptRecord:
+            continue
+        if accept(found):
+            return
+    raise BaselineError(f"could not write {key} to {store.location}: concurrent writers kept "
+                        f"tearing it after {_SHARED_ATTEMPTS} attempts")

@@ -1,0 +1,100 @@
+"""One test run's view of baselines: the record it compares against, and the one it may leave.
+
+The pytest plugin hands this to tests as the ``mlqa_baseline`` fixture; scripts can use it
+directly. Reading is lazy (no store is touched until a test asks), and everything a test saves
+is collected whether or not the run will write it, so a test reads the same either way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from mlqa.baseline.records import (
+    APPROVED,
+    LATEST,
+    BaselineRecord,
+    LatencySamples,
+    PredictionSet,
+    RecordBuilder,
+    load_record,
+)
+from mlqa.baseline.stores import Store, open_store
+
+
+class BaselineSession:
+    """``store``: a path, URL or Store; ``ref``: the record compared against (an id or an
+    alias, default ``approved``); ``trust_model``: allow pickled model files."""
+
+    def __init__(self, store: Store | str | os.PathLike[str] | None = None, *,
+                 ref: str = APPROVED, trust_model: bool = False, save: bool = False):
+        self._location = store
+        self._store: Store | None = store if isinstance(store, Store) else None
+        self.ref = ref
+        self.trust_model = trust_model
+        self.saving = save
+        self.builder = RecordBuilder()
+        self._record: BaselineRecord | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self._location)
+        return self._store
+
+    def __repr__(self) -> str:
+        where = self._store.location if self._store is not None else self._location
+        return f"BaselineSession(store={str(where)!r}, ref={self.ref!r})"
+
+    # -- the previous model ---------------------------------------------------------------------
+
+    @property
+    def record(self) -> BaselineRecord:
+        """The baseline record (loaded and verified on first use)."""
+        if self._record is None:
+            self._record = load_record(self.store, self.ref)
+        return self._record
+
+    def predictions(self, evaluation: str) -> PredictionSet:
+        """The baseline's per-row predictions on ``evaluation``: pass them to
+        ``check_regression`` as ``baseline_pred`` and the comparability guards run."""
+        return self.record.predictions(evaluation)
+
+    def metric(self, evaluation: str, metric: str) -> float:
+        return self.record.metric(evaluation, metric)
+
+    def latency(self, name: str) -> LatencySamples:
+        return self.record.latency(name)
+
+    def drift_reference(self, name: str) -> Any:
+        return self.record.drift_reference(name)
+
+    def load_model(self) -> Any:
+        return self.record.load_model(trust=self.trust_model)
+
+    # -- this run's record ----------------------------------------------------------------------
+
+    def save_predictions(self, evaluation: str, y_true: Any, y_pred: Any, *, data: Any = None,
+                         metrics: Any = ("accuracy",)) -> PredictionSet:
+        return self.builder.add_predictions(evaluation, y_true, y_pred, data=data,
+                                            metrics=metrics)
+
+    def save_model(self, model: Any = None, **kwargs: Any) -> None:
+        self.builder.set_model(model, **kwargs)
+
+    def save_latency(self, name: str, samples_ms: Any, **kwargs: Any) -> None:
+        self.builder.add_latency(name, samples_ms, **kwargs)
+
+    def save_drift_reference(self, name: str, frame: Any) -> None:
+        self.builder.add_drift_reference(name, frame)
+
+    def write(self, store: Store | None = None, *, parts: Sequence[BaselineRecord] = (),
+              aliases: tuple[str, ...] = (LATEST,)) -> str | None:
+        """Save what this run collected (plus ``parts`` from other processes) as one record;
+        None when nothing was collected."""
+        for part in parts:
+            self.builder.merge(part)
+        if not self.builder:
+            return None
+        return self.builder.save(store or self.store, aliases=aliases)

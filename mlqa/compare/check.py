@@ -1,0 +1,254 @@
+"""``check_regression``: the candidate against the previous model, paired, with margins."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mlqa._text import fmt_num
+from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
+from mlqa.compare import paired
+from mlqa.errors import InputError
+from mlqa.metrics.registry import LABELS, Metric, resolve_metric
+from mlqa.result import CheckResult, Outcome, decide, describe, requirement
+
+TESTS = ("auto", "mcnemar", "delong", "bootstrap")
+# Label metrics that measure regression targets: "right" and "wrong" rows mean nothing there.
+_NOT_CLASSIFICATION = ("r2", "explained_variance", "d2_absolute_error_score")
+_SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class RegressionResult(CheckResult):
+    """A :class:`CheckResult` whose ``value`` is the difference ``candidate - baseline`` (or
+    ``(candidate - baseline) / |baseline|`` when relative) and ``ci`` its paired interval.
+    ``baseline`` is the previous model's metric, ``candidate`` the new one's. Flip rates are the
+    shares of rows the baseline got right and the candidate wrong (negative) and the reverse
+    (positive), for classification labels."""
+
+    candidate: float | None = None
+    test: str | None = None
+    negative_flip_rate: float | None = None
+    positive_flip_rate: float | None = None
+
+    def family_properties(self) -> dict[str, Any]:
+        props = {"candidate": self.candidate, "test": self.test,
+                 "negative_flip_rate": self.negative_flip_rate,
+                 "positive_flip_rate": self.positive_flip_rate,
+                 "relative": self.details.get("relative")}
+        return {k: v for k, v in props.items() if v is not None}
+
+
+def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
+                     metric: str | Callable[..., float] = "accuracy", *,
+                     max_drop: float | None = None, min_gain: float | None = None,
+                     max_gain: float | None = None, relative: bool = False,
+                     confidence: float = 0.95, test: str = "auto",
+                     max_negative_flip_rate: float | None = None, data: Any = None,
+                     n_resamples: int = 2000, random_state: Any = 0,
+                     greater_is_better: bool | None = None,
+                     name: str | None = None) -> RegressionResult:
+    """Compare the candidate with the baseline on the same rows, paired, against margins.
+
+    The difference is ``d = metric(candidate) - metric(baseline)`` (``relative=True``:
+    ``d / |metric(baseline)|``), oriented by the metric: for a loss, a drop in quality is a rise.
+    Margins bound the change in quality:
+
+    - ``max_drop``: non-inferiority, quality may fall by at most this much (``max_drop=0``:
+      must not get worse);
+    - ``min_gain``: superiority, quality must rise by at least this much;
+    - ``max_gain``: a rise above this is suspicious (leakage, a changed test set) and fails.
+
+    The interval of ``d`` at ``confidence`` decides: PASS when it lies wholly inside the margins,
+    FAIL when wholly outside, INCONCLUSIVE when it straddles a margin. ``test="auto"`` picks
+    McNemar for accuracy (Newcombe's paired interval), DeLong's paired test for binary ROC AUC,
+    and a paired bootstrap (``n_resamples``, seeded by ``random_state``) for any other metric.
+
+    ``baseline_pred`` is an array, or a :class:`mlqa.baseline.PredictionSet` from a stored
+    record: then the comparability guards run first (same rows, labels, label set, features
+    when ``data`` is given, metric configuration) and a mismatch is an ERROR saying which.
+    ``max_negative_flip_rate`` also bounds the share of rows the candidate newly gets wrong
+    (Wilson interval, same decision rule).
+    """
+    from mlqa.baseline.records import PredictionSet
+
+    resolved = resolve_metric(metric, greater_is_better=greater_is_better)
+    _check_options(max_drop, min_gain, max_gain, max_negative_flip_rate, confidence, test)
+    lower, upper = _bounds(resolved.greater_is_better, max_drop, min_gain, max_gain)
+    stored = baseline_pred if isinstance(baseline_pred, PredictionSet) else None
+    y, cand, base = _validated(resolved, y_true, candidate_pred,
+                               stored.y_pred if stored is not None else baseline_pred)
+    label = name or f"{resolved.name} vs baseline"
+    n = len(y)
+    common = {"name": label, "check": "regression", "metric": resolved.name, "n": n,
+              "confidence": confidence}
+    threshold, comparison = requirement(lower, upper)
+    common.update(threshold=threshold, comparison=comparison)
+    details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
+                               "max_gain": max_gain, "min": lower, "max": upper,
+                               "greater_is_better": resolved.greater_is_better}
+    if stored is not None:
+        from mlqa.compare.guards import incomparable
+
+        details.update(baseline_evaluation=stored.name, baseline_record=stored.record_id)
+        problem = incomparable(stored, y, resolved, data)
+        if problem is not None:
+            what, why = problem
+            return RegressionResult(
+                outcome=Outcome.ERROR, details={**details, "incomparable": what},
+                message=f"{label}: not comparable with the baseline: {why}", **common)
+
+    chosen = _choose_test(test, resolved, y, cand)
+    try:
+        if chosen == "mcnemar":
+            diff = paired.mcnemar(cand == y, base == y, confidence, relative=relative,
+                                  n_resamples=n_resamples, random_state=random_state)
+        elif chosen == "delong":
+            diff = paired.delong(y == _positive(y), cand, base, confidence, relative=relative)
+        else:
+            diff = paired.bootstrap(resolved, y, cand, base, confidence, relative=relative,
+                                    n_resamples=n_resamples, random_state=random_state)
+    except ValueError as exc:
+        raise InputError(f"{resolved.name} could not be compared: {exc}") from None
+
+    flips = _flip_rates(resolved, y, cand, base)
+    details.update(candidate=diff.candidate, baseline=diff.baseline, difference=diff.difference,
+                   **flips)
+    ci = diff.ci if all(math.isfinite(c) for c in diff.ci) else None
+    outcome = decide(diff.difference, min=lower, max=upper, ci=ci)
+    if ci is None and outcome is not Outcome.ERROR:
+        outcome = Outcome.ERROR  # no interval: never decide on a bare point
+    what = f"{resolved.name} {'relative ' if relative else ''}change"
+    message = describe(what, diff.difference, min=lower, max=upper, ci=ci,
+                       confidence=confidence, n=n, outcome=outcome)
+    message += (f"; candidate {fmt_num(diff.candidate)} vs baseline {fmt_num(diff.baseline)} "
+                f"({diff.test}")
+    message += f", p={diff.p_value:.3g})" if diff.p_value is not None else ")"
+    if outcome is Outcome.ERROR:
+        message = f"{what} is undefined on this data (n={n}): {message}"
+
+    if flips.get("negative_flip_rate") is not None:
+        message += (f"; flips: {flips['negative_flips']} newly wrong, "
+                    f"{flips['positive_flips']} newly right")
+    if max_negative_flip_rate is not None:
+        flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate, confidence,
+                                                       n, resolved.name)
+        details["flip_outcome"] = flip_outcome.value
+        if _SEVERITY[flip_outcome] > _SEVERITY[outcome]:
+            outcome = flip_outcome
+        message += f"; {flip_message}"
+    return RegressionResult(
+        outcome=outcome, message=message, value=diff.difference, baseline=diff.baseline,
+        ci=ci, p_value=diff.p_value, details=details, candidate=diff.candidate,
+        test=diff.test, negative_flip_rate=flips.get("negative_flip_rate"),
+        positive_flip_rate=flips.get("positive_flip_rate"), **common)
+
+
+def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,
+                   confidence: Any, test: Any) -> None:
+    for label, bound in (("max_drop", max_drop), ("min_gain", min_gain),
+                         ("max_gain", max_gain), ("max_negative_flip_rate", max_flip)):
+        if bound is not None and not (isinstance(bound, int | float | np.number)
+                                      and not isinstance(bound, bool) and math.isfinite(bound)):
+            raise InputError(f"{label} must be a finite number, got {bound!r}")
+    if max_drop is None and min_gain is None and max_gain is None and max_flip is None:
+        raise InputError("check_regression needs a requirement: pass max_drop=, min_gain=, "
+                         "max_gain= and/or max_negative_flip_rate=")
+    if max_drop is not None and min_gain is not None:
+        raise InputError("pass max_drop= (a drop allowed) or min_gain= (a gain required), "
+                         "not both")
+    if max_drop is not None and max_drop < 0:
+        raise InputError(f"max_drop must be >= 0 (a drop allowed), got {max_drop!r}; "
+                         f"use min_gain= to require an improvement")
+    floor = -max_drop if max_drop is not None else min_gain
+    if max_gain is not None and floor is not None and max_gain <= floor:
+        raise InputError(f"max_gain ({max_gain}) must be above the lower margin ({floor})")
+    if max_flip is not None and not 0 <= max_flip <= 1:
+        raise InputError(f"max_negative_flip_rate must be in [0, 1], got {max_flip!r}")
+    if not isinstance(confidence, float | int) or not 0 < confidence < 1:
+        raise InputError(f"confidence must be in (0, 1), got {confidence!r}")
+    if test not in TESTS:
+        raise InputError(f"test must be one of {TESTS}, got {test!r}")
+
+
+def _bounds(greater_is_better: bool, max_drop: float | None, min_gain: float | None,
+            max_gain: float | None) -> tuple[float | None, float | None]:
+    """Margins on quality as bounds on ``d`` in the metric's own direction."""
+    low = -max_drop if max_drop is not None else min_gain
+    high = max_gain
+    if greater_is_better:
+        return low, high
+    return (None if high is None else -high), (None if low is None else -low)
+
+
+def _validated(metric: Metric, y_true: Any, candidate: Any, baseline: Any
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = as_1d("y_true", y_true)
+    allow_2d = metric.input != LABELS
+    cand = as_1d("candidate_pred", candidate, allow_2d=allow_2d)
+    base = as_1d("baseline_pred", baseline, allow_2d=allow_2d)
+    check_consistent_length(y_true=y, candidate_pred=cand, baseline_pred=base)
+    check_no_missing_labels("y_true", y)
+    for label, arr in (("candidate_pred", cand), ("baseline_pred", base)):
+        if metric.input == LABELS:
+            check_no_missing_labels(label, arr)
+        elif arr.dtype.kind not in "biuf":
+            raise InputError(f"metric {metric.name!r} needs numeric scores in {label}, got "
+                             f"dtype {arr.dtype}")
+        else:
+            check_finite(label, arr)
+    if cand.shape[1:] != base.shape[1:]:
+        raise InputError(f"candidate_pred and baseline_pred have different shapes "
+                         f"{cand.shape} and {base.shape}")
+    return y, cand, base
+
+
+def _choose_test(test: str, metric: Metric, y: np.ndarray, cand: np.ndarray) -> str:
+    accuracy = metric.name == "accuracy" and metric.input == LABELS
+    binary_auc = metric.name == "roc_auc" and cand.ndim == 1 and len(np.unique(y)) == 2
+    if test == "auto":
+        return "mcnemar" if accuracy else "delong" if binary_auc else "bootstrap"
+    if test == "mcnemar" and not accuracy:
+        raise InputError(f"test='mcnemar' compares accuracy on labels; {metric.name!r} needs "
+                         f"test='bootstrap'")
+    if test == "delong" and not binary_auc:
+        raise InputError(f"test='delong' compares binary ROC AUC on 1-D scores; "
+                         f"{metric.name!r} here needs test='bootstrap'")
+    return test
+
+
+def _positive(y: np.ndarray) -> Any:
+    """The positive class as scikit-learn's roc_auc_score takes it: the larger label."""
+    return np.unique(y)[-1]
+
+
+def _flip_rates(metric: Metric, y: np.ndarray, cand: np.ndarray, base: np.ndarray
+                ) -> dict[str, Any]:
+    from sklearn.utils.multiclass import type_of_target
+
+    if metric.input != LABELS or metric.name in _NOT_CLASSIFICATION or \
+            not metric.greater_is_better or \
+            type_of_target(y) not in ("binary", "multiclass"):
+        return {}
+    right_c, right_b = cand == y, base == y
+    negative = int(np.count_nonzero(right_b & ~right_c))
+    positive = int(np.count_nonzero(right_c & ~right_b))
+    return {"negative_flips": negative, "positive_flips": positive,
+            "negative_flip_rate": negative / len(y), "positive_flip_rate": positive / len(y)}
+
+
+def _flip_requirement(flips: dict[str, Any], max_rate: float, confidence: float, n: int,
+                      metric: str) -> tuple[Outcome, str]:
+    if not flips:
+        raise InputError(f"max_negative_flip_rate needs classification labels; {metric!r} "
+                         f"predictions have no right or wrong rows")
+    from mlqa.stats.proportion import proportion_interval
+
+    low, high = proportion_interval(flips["negative_flips"], n, confidence)
+    outcome = decide(flips["negative_flip_rate"], max=max_rate, ci=(low, high))
+    return outcome, describe("negative flip rate", flips["negative_flip_rate"], max=max_rate,
+                             ci=(low, high), confidence=confidence, n=n, outcome=outcome)
