@@ -16,7 +16,7 @@ from typing import Any
 from mlqa._text import fmt_num
 from mlqa.errors import InputError
 from mlqa.latency import environment
-from mlqa.latency.quantiles import check_quantile, ratio_interval
+from mlqa.latency.quantiles import check_quantile, paired_ratio_interval, ratio_interval
 from mlqa.latency.report import LatencyReport, LatencyResult, load_latency, quantile_label
 from mlqa.result import CheckResult, Outcome, decide, describe
 
@@ -92,7 +92,8 @@ def check_latency_regression(report: LatencyReport, baseline: Any, max_slowdown:
 
     The figure is ``quantile(current) / quantile(baseline)`` over the queries that were not
     preempted, with a two-sided ``confidence`` interval from independent moving-block
-    bootstraps of both runs (blocks of sqrt(n) queries: samples are autocorrelated). FAIL when
+    bootstraps of both runs (blocks of sqrt(n) queries: samples are autocorrelated), or, for
+    arms of one interleaved run, from resampling their shared rounds jointly. FAIL when
     the interval lies wholly above ``max_slowdown``, PASS when wholly at or below it, else
     INCONCLUSIVE. A margin, never a bare significance test: the same model measured in two
     processes differs by a few percent, which a test on thousands of queries calls significant.
@@ -145,7 +146,7 @@ def check_latency_regression(report: LatencyReport, baseline: Any, max_slowdown:
     verdicts = [_regression_verdict(report[bs], baseline[bs], q, float(max_slowdown),
                                     confidence, label, max_contention,
                                     throttle if q >= TAIL_FROM and not paired else [],
-                                    draws, seed) for bs in sizes]
+                                    paired, draws, seed) for bs in sizes]
     chosen = _worst(verdicts)
     return _result(name or f"latency_regression_{pct}", chosen, verdicts, report,
                    report[chosen.batch_size], metric=f"{pct}_ratio", comparison="<=",
@@ -185,8 +186,8 @@ def _slo_verdict(result: LatencyResult, q: float, max_ms: float, policy: str,
 
 def _regression_verdict(current: LatencyResult, base: LatencyResult, q: float,
                         max_slowdown: float, confidence: float, label: str,
-                        max_contention: float, throttle: list[str], draws: int,
-                        seed: int) -> _Verdict:
+                        max_contention: float, throttle: list[str], paired: bool,
+                        draws: int, seed: int) -> _Verdict:
     name = f"{label} (batch {current.batch_size})"
     reasons = [f"{side} run had {r.preempted_fraction:.1%} preempted queries "
                f"(> {max_contention:.0%})" for side, r in (("current", current),
@@ -202,7 +203,12 @@ def _regression_verdict(current: LatencyResult, base: LatencyResult, q: float,
         return _Verdict(current.batch_size, Outcome.ERROR,
                         f"{name} undefined: the baseline's {quantile_label(q)} is {ref_q} ms",
                         threshold=max_slowdown)
-    ratio, ci = ratio_interval(cur, ref, q, confidence, draws=draws, seed=seed)
+    cur_rounds, ref_rounds = current.rounds_of(clean=True), base.rounds_of(clean=True)
+    if paired and cur_rounds is not None and ref_rounds is not None:
+        ratio, ci = paired_ratio_interval(cur, cur_rounds, ref, ref_rounds, q, confidence,
+                                          draws=draws, seed=seed)
+    else:
+        ratio, ci = ratio_interval(cur, ref, q, confidence, draws=draws, seed=seed)
     outcome = decide(ratio, max=max_slowdown, ci=ci)
     message = describe(name, ratio, max=max_slowdown, ci=ci, confidence=confidence,
                        n=len(cur), outcome=outcome)

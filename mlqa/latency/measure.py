@@ -118,8 +118,10 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
                 for name in names if r % 2 == 0 else names[::-1]:
                     arm = arms[name]
                     session.run_for(arm.call, segment_warmup, 0.0)
+                    before_n = len(arm.samples.wall)
                     session.sample(arm.call, arm.samples, 10**9,
                                    time.perf_counter_ns() + int(segment_time_s * 1e9))
+                    arm.rounds += [r] * (len(arm.samples.wall) - before_n)
             duration = time.perf_counter() - start
             overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
             for name, arm in arms.items():
@@ -145,6 +147,7 @@ class _Arm:
         self.warmup_iters = session.run_for(self.call, s.warmup_iters, s.warmup_time_s)
         self.warmup_s = time.perf_counter() - t0
         self.samples = Samples()
+        self.rounds: list[int] = []  # interleaved runs: the round of each sample
 
     def result(self, duration_s: float, stop_reason: str, overhead_ns: float | None
                ) -> LatencyResult:
@@ -160,7 +163,7 @@ class _Arm:
             cold_ns=self.cold_ns, warmup_iters=self.warmup_iters, warmup_s=self.warmup_s,
             duration_s=duration_s, stop_reason=stop_reason, throughput_qps=qps,
             peak_memory_bytes=peak, memory_kind=kind, overhead_ns=overhead_ns,
-            quantiles=s.quantiles, confidence=s.confidence)
+            quantiles=s.quantiles, confidence=s.confidence, rounds=self.rounds or None)
 
 
 def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int

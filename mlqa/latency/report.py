@@ -36,7 +36,8 @@ class LatencyResult:
     (an involuntary context switch, or on one CPU thread wall time well above thread CPU time);
     None where the probe is unavailable. ``cold_ns``: the first call at this batch size, before
     warm-up, kept apart from the warm samples. ``overhead_ns``: the harness's own time per query,
-    measured by timing a no-op through the same loop.
+    measured by timing a no-op through the same loop. ``rounds``: for arms of an interleaved
+    run, the round each query was taken in (None otherwise).
     """
 
     batch_size: int
@@ -54,6 +55,7 @@ class LatencyResult:
     overhead_ns: float | None = None
     quantiles: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
     confidence: float = 0.99
+    rounds: np.ndarray | None = None
     _cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -61,7 +63,7 @@ class LatencyResult:
         set_(self, "samples_ns", np.asarray(self.samples_ns, dtype=np.int64))
         if len(self.samples_ns) == 0:
             raise InputError(f"batch size {self.batch_size}: no latency samples")
-        for name in ("preempted", "device_samples_ns"):
+        for name in ("preempted", "device_samples_ns", "rounds"):
             arr = getattr(self, name)
             if arr is not None:
                 arr = np.asarray(arr, dtype=bool if name == "preempted" else np.int64)
@@ -86,10 +88,16 @@ class LatencyResult:
     def samples_ms(self, *, clean: bool = False) -> np.ndarray:
         """Per-query latency in ms; ``clean`` leaves out the preempted queries (a CI-noise
         filter, not production truth: production tails include preemption)."""
-        ms = self.samples_ns / _NS_PER_MS
+        return self.samples_ns[self._kept(clean)] / _NS_PER_MS
+
+    def rounds_of(self, *, clean: bool = False) -> np.ndarray | None:
+        """The round of each sample ``samples_ms(clean=clean)`` returns (interleaved arms)."""
+        return None if self.rounds is None else self.rounds[self._kept(clean)]
+
+    def _kept(self, clean: bool) -> slice | np.ndarray:
         if clean and self.preempted is not None and not self.preempted.all():
-            return ms[~self.preempted]
-        return ms
+            return ~self.preempted
+        return slice(None)
 
     def quantile(self, q: float, *, clean: bool = False,
                  confidence: float | None = None) -> QuantileEstimate:
