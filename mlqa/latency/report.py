@@ -11,7 +11,7 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -231,13 +231,14 @@ def save_latency(report: LatencyReport, path: str | os.PathLike[str]) -> Path:
         raise InputError(f"save_latency takes a LatencyReport, got {type(report).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Not mkstemp: its 0600 mode would make a shared record unreadable to others.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open(tmp, "x", encoding="utf-8") as fh:
             json.dump(report.to_dict(), fh, allow_nan=False, separators=(",", ":"))
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
