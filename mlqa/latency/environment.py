@@ -83,15 +83,15 @@ def torch_stack(torch: Any, device: Any) -> dict[str, Any]:
     return info
 
 
-def gpu_state(index: int) -> dict[str, Any] | None:
-    """``nvidia-smi --query-gpu`` for GPU ``index`` (clocks, temperature, power, throttle
-    reasons, driver, UUID); None where nvidia-smi is absent or fails."""
+def gpu_state(ident: str) -> dict[str, Any] | None:
+    """``nvidia-smi --query-gpu`` for GPU ``ident`` (an index or a UUID): clocks, temperature,
+    power, throttle reasons, driver, UUID; None where nvidia-smi is absent or fails."""
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return None
     try:
         out = subprocess.run(
-            [smi, f"--id={index}", f"--query-gpu={','.join(_SMI_FIELDS)}",
+            [smi, f"--id={ident}", f"--query-gpu={','.join(_SMI_FIELDS)}",
              "--format=csv,noheader,nounits"],
             capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):

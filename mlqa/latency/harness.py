@@ -321,7 +321,12 @@ class Session:
     def gpu_state(self) -> dict[str, Any] | None:
         if not self.cuda:
             return None
-        return environment.gpu_state(self.device.index or 0)
+        # nvidia-smi numbers GPUs ignoring CUDA_VISIBLE_DEVICES: name ours by UUID if we can
+        uuid = getattr(self.torch.cuda.get_device_properties(self.device), "uuid", None)
+        text = str(uuid) if uuid else ""
+        ident = (text if text.startswith("GPU-") else f"GPU-{text}") if text else \
+            str(self.device.index or 0)
+        return environment.gpu_state(ident)
 
     def environment(self, before: dict[str, Any] | None) -> dict[str, Any]:
         torch, host = self.torch, environment.host()

@@ -136,8 +136,11 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
 class _Arm:
     """One model at one batch size: cold call, warm-up, samples, then throughput."""
 
-    def __init__(self, session: Session, model: Any, example_inputs: Any, bs: int) -> None:
-        self.session, self.batch_size = session, bs
+    def __init__(self, session: Session, model: Any, example_inputs: Any, bs: int, *,
+                 solo: bool = False) -> None:
+        # solo: the only arm measured, so the device's peak memory at the end is its own;
+        # interleaved arms take theirs right after their warm-up.
+        self.session, self.batch_size, self.solo = session, bs, solo
         session.reset_peak_memory()
         eager = session.call_for(model, example_inputs, bs)
         self.cold_ns = session.time_once(eager)
@@ -146,6 +149,7 @@ class _Arm:
         s = session.settings
         self.warmup_iters = session.run_for(self.call, s.warmup_iters, s.warmup_time_s)
         self.warmup_s = time.perf_counter() - t0
+        self.peak = session.peak_memory()
         self.samples = Samples()
         self.rounds: list[int] = []  # interleaved runs: the round of each sample
 
@@ -156,7 +160,7 @@ class _Arm:
             raise InputError(f"batch size {self.batch_size}: no query finished within the "
                              f"time limit; raise max_time_s")
         qps = session.throughput(self.call, float(np.median(samples.wall)) / 1e9)
-        peak, kind = session.peak_memory()
+        peak, kind = session.peak_memory() if self.solo else self.peak
         return LatencyResult(
             batch_size=self.batch_size, samples_ns=samples.wall,
             preempted=samples.preempted or None, device_samples_ns=samples.device or None,
@@ -169,7 +173,7 @@ class _Arm:
 def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
                    ) -> LatencyResult:
     s = session.settings
-    arm = _Arm(session, model, example_inputs, bs)
+    arm = _Arm(session, model, example_inputs, bs, solo=True)
     start = time.perf_counter_ns()
     deadline = start + int(s.max_time_s * 1e9)
     min_end = start + int(s.min_time_s * 1e9)
