@@ -86,7 +86,7 @@ def check_latency(report: LatencyReport, quantile: float = 0.99, max_ms: Any = N
 def check_latency_regression(report: LatencyReport, baseline: Any, max_slowdown: float = 1.10,
                              quantile: float = 0.5, confidence: float = 0.99, *,
                              batch_size: int | None = None, max_contention: float | None = None,
-                             draws: int = 2000, seed: int = 0,
+                             timing: str = "wall", draws: int = 2000, seed: int = 0,
                              name: str | None = None) -> LatencyCheckResult:
     """Is ``report`` slower than ``baseline`` by more than ``max_slowdown`` at ``quantile``?
 
@@ -105,6 +105,11 @@ def check_latency_regression(report: LatencyReport, baseline: Any, max_slowdown:
     no GPU slowdown (the median: at most 50%), else INCONCLUSIVE with the reason; arms of one
     ``measure_latency_interleaved`` run saw the same neighbours and skip this rule.
     ``max_contention`` overrides the cut-off.
+
+    ``timing="device"`` compares device time instead of wall time: CUDA-event time, or on one
+    CPU thread the thread's CPU time. Preemption adds nothing to it, so all queries count and
+    the contention rule is not applied: the robust way to ask "does the model do more work"
+    on an overloaded machine, though not what a user waits for.
     """
     q = check_quantile("quantile", quantile)
     if not (isinstance(confidence, float | int) and 0.5 <= confidence < 1):
@@ -115,6 +120,8 @@ def check_latency_regression(report: LatencyReport, baseline: Any, max_slowdown:
     if max_contention is not None and not (isinstance(max_contention, float | int)
                                            and 0 <= max_contention <= 1):
         raise InputError(f"max_contention must be in [0, 1] or None, got {max_contention!r}")
+    if timing not in ("wall", "device"):
+        raise InputError(f"timing must be 'wall' or 'device', got {timing!r}")
     report = _report("report", report)
     if isinstance(baseline, str | os.PathLike):
         baseline = load_latency(baseline)
@@ -139,18 +146,18 @@ def check_latency_regression(report: LatencyReport, baseline: Any, max_slowdown:
                        result, metric=f"{pct}_ratio", comparison="<=",
                        details={**details, "differences": differs}, confidence=confidence)
     if max_contention is None:
-        max_contention = 1.0 if paired else (TAIL_CONTENTION if q >= TAIL_FROM
-                                             else MEDIAN_CONTENTION)
+        max_contention = 1.0 if paired or timing == "device" else (
+            TAIL_CONTENTION if q >= TAIL_FROM else MEDIAN_CONTENTION)
     throttle = [t for t in (report.environment.get("throttled"),
                             baseline.environment.get("throttled")) if t]
     verdicts = [_regression_verdict(report[bs], baseline[bs], q, float(max_slowdown),
                                     confidence, label, max_contention,
                                     throttle if q >= TAIL_FROM and not paired else [],
-                                    paired, draws, seed) for bs in sizes]
+                                    paired, timing, draws, seed) for bs in sizes]
     chosen = _worst(verdicts)
     return _result(name or f"latency_regression_{pct}", chosen, verdicts, report,
                    report[chosen.batch_size], metric=f"{pct}_ratio", comparison="<=",
-                   details={**details, "max_contention": max_contention},
+                   details={**details, "max_contention": max_contention, "timing": timing},
                    confidence=confidence)
 
 
@@ -187,7 +194,7 @@ def _slo_verdict(result: LatencyResult, q: float, max_ms: float, policy: str,
 def _regression_verdict(current: LatencyResult, base: LatencyResult, q: float,
                         max_slowdown: float, confidence: float, label: str,
                         max_contention: float, throttle: list[str], paired: bool,
-                        draws: int, seed: int) -> _Verdict:
+                        timing: str, draws: int, seed: int) -> _Verdict:
     name = f"{label} (batch {current.batch_size})"
     reasons = [f"{side} run had {r.preempted_fraction:.1%} preempted queries "
                f"(> {max_contention:.0%})" for side, r in (("current", current),
@@ -197,13 +204,16 @@ def _regression_verdict(current: LatencyResult, base: LatencyResult, q: float,
     if reasons:
         return _Verdict(current.batch_size, Outcome.INCONCLUSIVE,
                         f"{name} not judged: {'; '.join(reasons)}", threshold=max_slowdown)
-    cur, ref = current.samples_ms(clean=True), base.samples_ms(clean=True)
-    cur_q, ref_q = current.quantile(q, clean=True).value, base.quantile(q, clean=True).value
+    clean = timing == "wall"  # preemption adds nothing to device time: keep every query
+    cur = current.samples_ms(clean=clean, timing=timing)
+    ref = base.samples_ms(clean=clean, timing=timing)
+    cur_q = current.quantile(q, clean=clean, timing=timing).value
+    ref_q = base.quantile(q, clean=clean, timing=timing).value
     if ref_q <= 0:
         return _Verdict(current.batch_size, Outcome.ERROR,
                         f"{name} undefined: the baseline's {quantile_label(q)} is {ref_q} ms",
                         threshold=max_slowdown)
-    cur_rounds, ref_rounds = current.rounds_of(clean=True), base.rounds_of(clean=True)
+    cur_rounds, ref_rounds = current.rounds_of(clean=clean), base.rounds_of(clean=clean)
     if paired and cur_rounds is not None and ref_rounds is not None:
         ratio, ci = paired_ratio_interval(cur, cur_rounds, ref, ref_rounds, q, confidence,
                                           draws=draws, seed=seed)

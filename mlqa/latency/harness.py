@@ -353,7 +353,8 @@ class Session:
 
 @dataclasses.dataclass
 class Samples:
-    """What the timed loop appends to: wall ns, device ns (CUDA), preempted flags."""
+    """What the timed loop appends to: wall ns, device ns (CUDA events, or thread CPU time
+    on one CPU thread), preempted flags."""
 
     wall: list[int] = dataclasses.field(default_factory=list)
     device: list[int] = dataclasses.field(default_factory=list)
@@ -372,7 +373,7 @@ def _nivcsw() -> int:
 def _cpu_loop(call: Callable[[], Any], into: Samples, max_n: int, deadline_ns: int, *,
               probe_cpu_time: bool) -> bool:
     pc, tt = time.perf_counter_ns, time.thread_time_ns
-    wall, pre = into.wall.append, into.preempted.append
+    wall, pre, dev = into.wall.append, into.preempted.append, into.device.append
     if _RUSAGE is None:  # pragma: no cover - no per-thread probe on this platform
         for _ in range(max_n):
             t0 = pc()
@@ -391,10 +392,12 @@ def _cpu_loop(call: Callable[[], Any], into: Samples, max_n: int, deadline_ns: i
         t1 = pc()
         c1 = tt()
         s1 = ru(who).ru_nivcsw
-        d = t1 - t0
+        d, cpu = t1 - t0, c1 - c0
         wall(d)
-        pre(s1 != s0 or (probe_cpu_time and d - (c1 - c0) > max(_PREEMPT_MIN_NS,
-                                                                 d * _PREEMPT_FRACTION)))
+        pre(s1 != s0 or (probe_cpu_time and d - cpu > max(_PREEMPT_MIN_NS,
+                                                           d * _PREEMPT_FRACTION)))
+        if probe_cpu_time:  # one thread: its CPU time is the work the query took
+            dev(cpu)
         if t1 >= deadline_ns:
             return False
     return True

@@ -31,10 +31,12 @@ class LatencyResult:
     """One batch size's measurement.
 
     ``samples_ns``: wall time per query (``perf_counter_ns`` around the call, plus
-    ``torch.cuda.synchronize()`` on CUDA). ``device_samples_ns``: CUDA-event time of the same
-    queries (None on CPU). ``preempted``: per query, whether the OS took the CPU away during it
-    (an involuntary context switch, or on one CPU thread wall time well above thread CPU time);
-    None where the probe is unavailable. ``cold_ns``: the first call at this batch size, before
+    ``torch.cuda.synchronize()`` on CUDA). ``device_samples_ns``: the time the device worked
+    on the same queries: CUDA-event time on CUDA; on CPU with one thread, the thread's CPU
+    time (the time it actually ran, so preemption is left out); None otherwise.
+    ``preempted``: per query, whether the OS took the CPU away during it (an involuntary
+    context switch, or on one CPU thread wall time well above thread CPU time); None where the
+    probe is unavailable. ``cold_ns``: the first call at this batch size, before
     warm-up, kept apart from the warm samples. ``overhead_ns``: the harness's own time per query,
     measured by timing a no-op through the same loop. ``rounds``: for arms of an interleaved
     run, the round each query was taken in (None otherwise).
@@ -85,10 +87,18 @@ class LatencyResult:
     def throughput_items_per_s(self) -> float | None:
         return None if self.throughput_qps is None else self.throughput_qps * self.batch_size
 
-    def samples_ms(self, *, clean: bool = False) -> np.ndarray:
+    def samples_ms(self, *, clean: bool = False, timing: str = "wall") -> np.ndarray:
         """Per-query latency in ms; ``clean`` leaves out the preempted queries (a CI-noise
-        filter, not production truth: production tails include preemption)."""
-        return self.samples_ns[self._kept(clean)] / _NS_PER_MS
+        filter, not production truth: production tails include preemption). ``timing``:
+        ``"wall"`` (the gated latency) or ``"device"`` (``device_samples_ns``)."""
+        if timing == "wall":
+            return self.samples_ns[self._kept(clean)] / _NS_PER_MS
+        if timing != "device":
+            raise InputError(f"timing must be 'wall' or 'device', got {timing!r}")
+        if self.device_samples_ns is None:
+            raise InputError(f"batch size {self.batch_size}: no device time was recorded "
+                             f"(CUDA events, or CPU time with num_threads=1)")
+        return self.device_samples_ns[self._kept(clean)] / _NS_PER_MS
 
     def rounds_of(self, *, clean: bool = False) -> np.ndarray | None:
         """The round of each sample ``samples_ms(clean=clean)`` returns (interleaved arms)."""
@@ -99,16 +109,14 @@ class LatencyResult:
             return ~self.preempted
         return slice(None)
 
-    def quantile(self, q: float, *, clean: bool = False,
-                 confidence: float | None = None) -> QuantileEstimate:
+    def quantile(self, q: float, *, clean: bool = False, confidence: float | None = None,
+                 timing: str = "wall") -> QuantileEstimate:
         """The ``q``-quantile in ms with its exact order-statistic interval."""
         q = check_quantile("quantile", q)
-        return self._estimate(q, clean, self.confidence if confidence is None else confidence)
-
-    def _estimate(self, q: float, clean: bool, confidence: float) -> QuantileEstimate:
-        key = (q, clean, confidence)
+        key = (q, clean, self.confidence if confidence is None else confidence, timing)
         if key not in self._cache:  # results are immutable: each figure is worked out once
-            self._cache[key] = estimate(np.sort(self.samples_ms(clean=clean)), q, confidence)
+            ms = np.sort(self.samples_ms(clean=clean, timing=timing))
+            self._cache[key] = estimate(ms, q, key[2])
         return self._cache[key]
 
     @property

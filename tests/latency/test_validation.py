@@ -1,15 +1,19 @@
 """Validation of the regression gate on real timings (CPU; CI has no GPU).
 
-20 seeded repetitions, each measuring three arms in alternating rounds in one process
+20 repetitions, each measuring three arms in alternating rounds in one process
 (``measure_latency_interleaved``): the base model, an identical copy, and a model doing 30%
-more work (13 instead of 10 Linear(256, 256) + ReLU blocks, batch 32, one thread). The arms
-share every round, so a noisy neighbour on this shared 2-core machine slows all of them
-alike; the gate is the 99% interval of the p50 ratio (the 40 rounds resampled jointly for
-both arms) against a 1.10 margin. When written, under a load average of ~5 on 2 cores (22-30%
-of queries preempted): A/A ratios 0.95-1.08, never flagged; heavy/base 1.35-1.54, lowest
-lower bound 1.21, flagged 20/20.
+more work (13 instead of 10 Linear(256, 256) + ReLU blocks, batch 32, one thread). Rounds are
+one query long (300 rounds, one untimed query after each switch), so the arms are never more
+than a few milliseconds apart and a noisy neighbour on this shared 2-core machine slows them
+alike; the rounds are resampled jointly for the 99% interval of the p50 ratio, held to a 1.10
+margin.
 
-Required: the identical copy is flagged at most once in 20; the heavy model at least 19 times.
+Judged on device time (the thread's CPU time: preemption adds nothing to it):
+the identical copy is flagged at most once in 20, the heavy model at least 19 times.
+Judged on wall time (the default): the copy is flagged at most once, and the heavy model is
+never approved (PASS). Wall-time detection itself depends on the load: with 80-98% of queries
+preempted (another pytest -n 2 run beside five other users) it fell to 15/20, the rest
+INCONCLUSIVE; at 20-30% it was 20/20.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import mlqa
 from mlqa.latency import check_latency_regression, measure_latency_interleaved
 
 REPS = 20
+FAIL, PASS = mlqa.Outcome.FAIL, mlqa.Outcome.PASS
 
 
 def mlp(blocks: int) -> torch.nn.Module:
@@ -34,17 +39,27 @@ def test_identical_model_not_flagged_and_thirty_percent_more_work_flagged():
     base, heavy = mlp(10), mlp(13)
     same = copy.deepcopy(base)
     x = torch.randn(32, 256)
-    same_flags, heavy_flags, ratios = 0, 0, []
+    flags = {"device": [0, 0], "wall": [0, 0]}
+    heavy_passed_wall, rows = 0, []
     for rep in range(REPS):
         arms = measure_latency_interleaved(
             {"base": base, "same": same, "heavy": heavy}, x, device="cpu", batch_sizes=(32,),
-            rounds=40, segment_time_s=0.01, warmup_iters=5, warmup_time_s=0.02,
-            throughput_time_s=0.005, overhead_iters=50)
-        aa = check_latency_regression(arms["same"], arms["base"], seed=rep)
-        ab = check_latency_regression(arms["heavy"], arms["base"], seed=rep)
-        assert aa.details["paired"] and ab.details["paired"]
-        same_flags += aa.outcome is mlqa.Outcome.FAIL
-        heavy_flags += ab.outcome is mlqa.Outcome.FAIL
-        ratios.append((round(aa.value, 3), round(ab.value, 3)))
-    assert same_flags <= 1, f"A/A flagged {same_flags}/{REPS}: {ratios}"
-    assert heavy_flags >= 19, f"+30% work flagged {heavy_flags}/{REPS}: {ratios}"
+            rounds=300, segment_time_s=0, segment_warmup=1, warmup_iters=5,
+            warmup_time_s=0.02, throughput_time_s=0.005, overhead_iters=50)
+        row = [round(arms["base"][32].preempted_fraction, 2)]
+        for timing, counts in flags.items():
+            aa = check_latency_regression(arms["same"], arms["base"], timing=timing, seed=rep)
+            ab = check_latency_regression(arms["heavy"], arms["base"], timing=timing, seed=rep)
+            assert aa.details["paired"] and ab.details["timing"] == timing
+            counts[0] += aa.outcome is FAIL
+            counts[1] += ab.outcome is FAIL
+            if timing == "wall":
+                heavy_passed_wall += ab.outcome is PASS
+            row += [round(aa.value, 3), round(ab.value, 3), round(ab.ci[0], 3)]
+        rows.append(tuple(row))
+    # each row: preempted share; device A/A ratio, heavy ratio, its lower bound; same for wall
+    detail = f"flags (A/A, heavy) {flags}; rows {rows}"
+    assert flags["device"][0] <= 1 and flags["wall"][0] <= 1, detail
+    assert flags["device"][1] >= 19, detail
+    assert heavy_passed_wall == 0, detail
+    print("VALIDATION", detail)
