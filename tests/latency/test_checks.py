@@ -203,3 +203,28 @@ def test_records_round_trip_and_serve_as_baseline(tmp_path):
     (tmp_path / "bad.json").write_text('{"schema": "other"}')
     with pytest.raises(mlqa.InputError, match="schema"):
         load_latency(tmp_path / "bad.json")
+
+
+def test_device_timing_judges_work_whatever_the_preemption():
+    """Wall time drowned in preemption (every query hit by a 4 ms slice): the wall tails are
+    not judged, while device time (the work) shows the 30% slowdown."""
+    rng = np.random.default_rng(8)
+
+    def run(work_ms, seed):
+        work = rng.lognormal(np.log(work_ms), 0.05, 2000)
+        wall = work + 4.0
+        return LatencyReport(results={1: LatencyResult(
+            1, np.round(wall * 1e6), preempted=np.ones(2000, bool),
+            device_samples_ns=np.round(work * 1e6))}, environment=ENV)
+
+    slow, base = run(1.3, 1), run(1.0, 2)
+    assert check_latency_regression(slow, base, quantile=0.99).outcome \
+        is mlqa.Outcome.INCONCLUSIVE
+    r = check_latency_regression(slow, base, quantile=0.99, timing="device")
+    assert r.outcome is mlqa.Outcome.FAIL and r.details["timing"] == "device"
+    assert r.value == pytest.approx(1.3, rel=0.05)
+    with pytest.raises(mlqa.InputError, match="timing"):
+        check_latency_regression(slow, base, timing="cpu")
+    no_device = report({1: (1.0, 0.1, 500)})
+    with pytest.raises(mlqa.InputError, match="no device time"):
+        check_latency_regression(no_device, no_device, timing="device")

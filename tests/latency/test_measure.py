@@ -40,7 +40,9 @@ def test_report_per_batch_size_with_percentiles_throughput_and_environment():
         assert 0 < r.overhead_ns < 50_000
         assert r.preempted is not None and len(r.preempted) == r.n
         assert r.peak_memory_bytes > 0 and r.memory_kind == "process_max_rss"
-        assert r.device_samples_ns is None
+        # one thread: device time is the thread's CPU time, never above the wall time
+        assert len(r.device_samples_ns) == r.n
+        assert np.median(r.device_samples_ns) <= np.median(r.samples_ns)
         assert set(r.summary()) >= {"p50_ms", "p99_ci_ms", "throughput_qps", "cold_ms"}
     env = lat.environment
     assert env["device_type"] == "cpu" and env["num_threads"] == 1
@@ -73,6 +75,7 @@ def test_torchscript_and_plain_callables_are_measured():
     assert lat[1].n >= 50 and lat.model
     plain = measure_latency(sum, ([1, 2, 3],), num_threads=None, **FAST)
     assert plain[1].p50 < 1.0
+    assert plain[1].device_samples_ns is None  # threads not pinned: CPU time means nothing
 
 
 def test_cold_first_call_is_kept_apart():
@@ -104,6 +107,7 @@ def test_a_query_that_gives_up_the_cpu_is_marked_preempted():
     # sleeping is wall time without thread CPU time: the probe must see it
     lat = measure_latency(lambda t: time.sleep(0.001), torch.zeros(1), **FAST)
     assert lat[1].preempted_fraction > 0.9
+    assert lat[1].quantile(0.5, timing="device").value < 0.5  # ms: sleeping is not work
     busy = measure_latency(lambda t: sum(range(2000)), torch.zeros(1), **FAST)
     assert busy[1].preempted_fraction < 0.5
 
