@@ -13,7 +13,7 @@ Two constructions, each where it is sound:
   autocorrelated (clock drift, contention bursts), so blocks of ``ceil(sqrt(n))`` consecutive
   queries are resampled, each run independently.
 * **Round bootstrap** for the arms of one interleaved run: the rounds are resampled, the same
-  rounds for both arms (multinomial weights per round), so contention that slowed a round for
+  rounds for both arms (Poisson weights per round), so contention that slowed a round for
   every arm cancels in the ratio instead of widening it.
 
 The sample quantile is the inverse of the empirical CDF: the ``ceil(q * n)``-th smallest value.
@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from mlqa.errors import InputError
+from mlqa.stats.bootstrap import bootstrap, percentile_interval
 
 # Bootstrap draws are made in chunks of this many values per arm, to bound memory.
 _CHUNK_VALUES = 4_000_000
@@ -172,9 +173,7 @@ def ratio_interval(current: np.ndarray, baseline: np.ndarray, q: float, confiden
     point = _q(current, q) / _q(baseline, q)
     ratios = bootstrap_quantile(current, q, draws, rng) / bootstrap_quantile(baseline, q, draws,
                                                                              rng)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(ratios, [tail, 1 - tail])
-    return float(point), (float(low), float(high))
+    return float(point), percentile_interval(ratios, confidence)
 
 
 def _q(samples: np.ndarray, q: float) -> float:
@@ -187,30 +186,31 @@ def paired_ratio_interval(current: np.ndarray, current_rounds: np.ndarray,
                           confidence: float, *, draws: int = 2000, seed: int = 0
                           ) -> tuple[float, tuple[float, float]]:
     """Like :func:`ratio_interval` for arms measured in shared rounds: ``*_rounds`` gives each
-    sample's round; every bootstrap draw weights round ``r`` by the same multinomial count in
-    both arms."""
+    sample's round; every bootstrap draw gives round ``r`` the same Poisson weight in both
+    arms (mlqa.stats.bootstrap's weights, over rounds instead of rows)."""
     rounds = int(max(current_rounds.max(), baseline_rounds.max())) + 1
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(rounds, np.full(rounds, 1 / rounds), size=draws)
+
+    def ratio(weights: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return _weighted_quantile(current, current_rounds, weights, q) / \
+                _weighted_quantile(baseline, baseline_rounds, weights, q)
+
     point = _q(current, q) / _q(baseline, q)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratios = _weighted_quantile(current, current_rounds, weights, q) / \
-            _weighted_quantile(baseline, baseline_rounds, weights, q)
-    tail = (1 - confidence) / 2
-    low, high = np.nanquantile(ratios, [tail, 1 - tail])
-    return float(point), (float(low), float(high))
+    replicates = bootstrap(ratio, rounds, draws, seed=seed)
+    return float(point), percentile_interval(replicates, confidence)
 
 
 def _weighted_quantile(samples: np.ndarray, rounds: np.ndarray, weights: np.ndarray,
                        q: float) -> np.ndarray:
     """Per row of ``weights`` (draws x rounds): the smallest sample whose weighted ECDF
-    reaches ``q`` (the inverse-ECDF quantile, as :func:`rank`)."""
+    reaches ``q`` (the inverse-ECDF quantile, as :func:`rank`); NaN where the drawn rounds
+    hold no sample."""
     order = np.argsort(samples, kind="stable")
     values, owner = samples[order], rounds[order]
     out = np.empty(len(weights))
     step = max(1, _CHUNK_VALUES // len(samples))
     for start in range(0, len(weights), step):
-        cum = np.cumsum(weights[start:start + step][:, owner], axis=1)
+        cum = np.cumsum(weights[start:start + step][:, owner], axis=1, dtype=np.float64)
         total = cum[:, -1:]
         k = (cum >= q * total - 1e-9).argmax(axis=1)
         out[start:start + step] = np.where(total[:, 0] > 0, values[k], np.nan)
