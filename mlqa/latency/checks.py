@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from mlqa._text import fmt_num
 from mlqa.errors import InputError
 from mlqa.latency import environment
@@ -26,6 +28,8 @@ POLICIES = ("no_false_alarm", "certify")
 TAIL_CONTENTION = 0.05
 MEDIAN_CONTENTION = 0.5
 TAIL_FROM = 0.9
+_PERCENTILES = ("p50", "p95", "p99")  # recorded with every result, whatever was gated
+_HISTOGRAM_BINS = 50
 _SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
 
 
@@ -34,9 +38,11 @@ class LatencyCheckResult(CheckResult):
     """A latency check's result: adds the percentiles and device as ``mlqa.*`` properties."""
 
     def family_properties(self) -> dict[str, Any]:
-        keys = ("device", "batch_size", "p50_ms", "p95_ms", "p99_ms", "preempted_fraction",
-                "overhead_ns", "baseline_device", "paired")
-        return {k: self.details[k] for k in keys if self.details.get(k) is not None}
+        d = self.details
+        props = {f"{p}_ms": d[p] for p in _PERCENTILES if d.get(p) is not None}
+        keys = ("device", "batch_size", "preempted_fraction", "overhead_ns", "baseline_device",
+                "paired")
+        return {**props, **{k: d[k] for k in keys if d.get(k) is not None}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,14 +251,19 @@ def _result(name: str, chosen: _Verdict, verdicts: list[_Verdict], report: Laten
     message = chosen.message
     if len(verdicts) > 1:
         message += f"; worst of batch sizes {', '.join(str(v.batch_size) for v in verdicts)}"
-    figures = {f"p{p}_ms": result.quantile(p / 100).value for p in (50, 95, 99)}
+    def percentiles(r: LatencyResult) -> dict[str, float]:
+        return {p: r.quantile(int(p[1:]) / 100).value for p in _PERCENTILES}
+
+    by_batch = {bs: percentiles(r) for bs, r in report.items()}
     return LatencyCheckResult(
         name=name, outcome=chosen.outcome, message=message, check="latency", metric=metric,
         value=chosen.value, threshold=chosen.threshold, comparison=comparison,
         baseline=chosen.baseline, ci=chosen.ci,
         confidence=confidence if confidence is not None else result.confidence,
         n=chosen.n, details={
-            **details, "device": report.device, "batch_size": chosen.batch_size, **figures,
+            **details, "device": report.device, "batch_size": chosen.batch_size,
+            **by_batch[chosen.batch_size], "percentiles_by_batch": by_batch,
+            "histogram": _histogram(result.samples_ms()),
             "preempted_fraction": result.preempted_fraction,
             "overhead_ns": result.overhead_ns, "stop_reason": result.stop_reason,
             "batch_sizes": {v.batch_size: {"outcome": v.outcome.value, "value": v.value,
@@ -301,3 +312,13 @@ def _finite(ci: tuple[float, float]) -> tuple[float | None, float | None] | None
     """An infinite bound (too few queries) is recorded as a missing one."""
     low, high = (c if math.isfinite(c) else None for c in ci)
     return None if low is None and high is None else (low, high)
+
+
+def _histogram(ms: Any) -> dict[str, list[float]]:
+    """Binned wall latencies for the release report's plot: 50 bins up to the 99.9th
+    percentile, slower queries counted in the last bin."""
+    top = float(np.quantile(ms, 0.999))
+    low = float(ms.min())
+    counts, edges = np.histogram(np.minimum(ms, top), bins=_HISTOGRAM_BINS,
+                                 range=(low, max(top, low * 1.001 + 1e-9)))
+    return {"counts": counts.tolist(), "edges": edges.tolist()}

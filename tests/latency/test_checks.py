@@ -124,6 +124,16 @@ def test_expect_latency_raises_on_failure_and_records_properties():
     assert props["mlqa.batch_size"] == "1"
 
 
+def test_details_carry_what_the_release_report_plots():
+    lat = report({1: (1.0, 0.1, 2000), 8: (2.0, 0.1, 1000)})
+    d = check_latency(lat, 0.99, max_ms=50).details
+    assert d["percentiles_by_batch"][8]["p99"] == pytest.approx(lat[8].p99)
+    assert d["p50"] == d["percentiles_by_batch"][d["batch_size"]]["p50"]
+    hist = d["histogram"]
+    assert len(hist["edges"]) == len(hist["counts"]) + 1
+    assert sum(hist["counts"]) == lat[d["batch_size"]].n
+
+
 def test_regression_flags_a_slowdown_beyond_the_margin_only():
     base = report({1: (1.0, 0.1, 3000)}, seed=1)
     same = report({1: (1.0, 0.1, 3000)}, seed=2)
