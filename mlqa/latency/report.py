@@ -33,7 +33,8 @@ class LatencyResult:
     ``samples_ns``: wall time per query (``perf_counter_ns`` around the call, plus
     ``torch.cuda.synchronize()`` on CUDA). ``device_samples_ns``: the time the device worked
     on the same queries: CUDA-event time on CUDA; on CPU with one thread, the thread's CPU
-    time (the time it actually ran, so preemption is left out); None otherwise.
+    time (the time it actually ran, so preemption is left out; its window also holds the two
+    wall-clock reads, ~1-2 us where the thread clock is a system call); None otherwise.
     ``preempted``: per query, whether the OS took the CPU away during it (an involuntary
     context switch, or on one CPU thread wall time well above thread CPU time); None where the
     probe is unavailable. ``cold_ns``: the first call at this batch size, before

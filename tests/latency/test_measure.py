@@ -40,9 +40,10 @@ def test_report_per_batch_size_with_percentiles_throughput_and_environment():
         assert 0 < r.overhead_ns < 50_000
         assert r.preempted is not None and len(r.preempted) == r.n
         assert r.peak_memory_bytes > 0 and r.memory_kind == "process_max_rss"
-        # one thread: device time is the thread's CPU time, never above the wall time
+        # one thread: device time is the thread's CPU time; its window also holds the two
+        # wall-clock reads (a few us where the thread clock is a system call, as here)
         assert len(r.device_samples_ns) == r.n
-        assert np.median(r.device_samples_ns) <= np.median(r.samples_ns)
+        assert 0 < np.median(r.device_samples_ns) <= np.median(r.samples_ns) + 10_000
         assert set(r.summary()) >= {"p50_ms", "p99_ci_ms", "throughput_qps", "cold_ms"}
     env = lat.environment
     assert env["device_type"] == "cpu" and env["num_threads"] == 1
