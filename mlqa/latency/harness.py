@@ -161,6 +161,14 @@ class Session:
     # -- context -------------------------------------------------------------------------
 
     def __enter__(self) -> Session:
+        try:
+            self._enter()
+        except BaseException:
+            self.__exit__()  # undo what was set before the failure
+            raise
+        return self
+
+    def _enter(self) -> None:
         torch, n = self.torch, self.settings.num_threads
         if torch is not None:
             if n is not None:
@@ -174,7 +182,6 @@ class Session:
                 ctx = torch.cuda.device(self.device)
                 ctx.__enter__()
                 self._restore.append(lambda: ctx.__exit__(None, None, None))
-        return self
 
     def __exit__(self, *exc: object) -> None:
         while self._restore:
