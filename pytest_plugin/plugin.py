@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pytest_mlqa import slices
+from pytest_mlqa import latency, slices
 from pytest_mlqa.recorder import Recorder
 
 pytest_plugins = ["pytest_mlqa.baseline"]  # --mlqa-baseline, the mlqa_baseline fixture
@@ -36,3 +36,4 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     config.pluginmanager.register(Recorder(config), "mlqa-recorder")
     config.pluginmanager.register(slices, "mlqa-slices")
+    config.pluginmanager.register(latency, "mlqa-latency")

@@ -1,11 +1,30 @@
-"""Latency (not built yet: issue 5)."""
+"""Latency: trustworthy per-query percentiles, SLO gates and noise-aware regression.
 
-from mlqa._unbuilt import unbuilt
+``measure_latency`` times a model per query (wall clock plus ``torch.cuda.synchronize()`` on
+CUDA) and returns a :class:`LatencyReport`; ``check_latency`` holds a percentile to an SLO on
+its exact order-statistic interval; ``check_latency_regression`` bounds the ratio of
+quantiles against a baseline run with a block bootstrap; ``measure_latency_interleaved``
+measures A/B arms in alternating rounds. torch is imported only when a measurement runs.
+"""
 
-measure_latency = unbuilt("measure_latency", "issue 5, GPU latency")
-check_latency = unbuilt("check_latency", "issue 5, GPU latency")
-check_latency_regression = unbuilt("check_latency_regression", "issue 5, GPU latency")
-
-from mlqa.expectations import expecting  # noqa: E402
+from mlqa.expectations import expecting
+from mlqa.latency.checks import LatencyCheckResult, check_latency, check_latency_regression
+from mlqa.latency.harness import resolve_device
+from mlqa.latency.measure import measure_latency, measure_latency_interleaved
+from mlqa.latency.report import LatencyReport, LatencyResult, load_latency, save_latency
 
 expect_latency = expecting(check_latency, "latency")
+
+__all__ = [
+    "LatencyCheckResult",
+    "LatencyReport",
+    "LatencyResult",
+    "check_latency",
+    "check_latency_regression",
+    "expect_latency",
+    "load_latency",
+    "measure_latency",
+    "measure_latency_interleaved",
+    "resolve_device",
+    "save_latency",
+]

@@ -1,0 +1,139 @@
+"""The latency harness on CPU: its own cost per query, and its figures next to
+torch.utils.benchmark's for the same models, in one run (target: overhead <= 1 us per query).
+
+1. Harness overhead: a no-op timed through measure_latency's own loop (perf_counter_ns pair,
+   the call, the preemption probe outside the window), against the bare floor of a
+   ``perf_counter_ns(); f(); perf_counter_ns()`` loop. Best of ``--repeats``.
+2. The same models timed by ``measure_latency`` (per-query p50/p99, one thread) and by
+   ``torch.utils.benchmark.Timer.blocked_autorange`` (a median of block means, one thread),
+   alternating, best of ``--repeats`` each.
+3. Per batch size: p50 / p99 with their 99% intervals, throughput, cold call, preempted share.
+4. A/A: the same model against an identical copy, interleaved, p50 and p99 ratios.
+
+    python benchmarks/latency_harness.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.utils.benchmark as tb
+
+from mlqa.latency import check_latency_regression, measure_latency, measure_latency_interleaved
+from mlqa.latency.harness import Samples, Session, Settings
+
+TARGET_NS = 1000.0
+
+
+def mlp(blocks: int, width: int = 256) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(*[m for _ in range(blocks)
+                                 for m in (torch.nn.Linear(width, width), torch.nn.ReLU())]).eval()
+
+
+def settings(**changes) -> Settings:
+    base = dict(batch_sizes=(1,), warmup_iters=20, warmup_time_s=0.2, min_iters=700,
+                min_time_s=0.5, max_time_s=3.0, max_iters=1_000_000, target_rel_ci=0.02,
+                quantiles=(0.5, 0.99), confidence=0.99, num_threads=1, mode="eager",
+                throughput_time_s=0.1, overhead_iters=20_000)
+    return Settings(**{**base, **changes})
+
+
+def harness_overhead(iters: int) -> tuple[float, float, float]:
+    """(in-window median ns, whole loop ns per query incl. probe, bare floor median ns)."""
+    with Session("cpu", settings()) as session:
+        noop = session.noop_for(torch.zeros(1, 4), 1)
+        samples = Samples()
+        start = time.perf_counter_ns()
+        session.sample(noop, samples, iters, start + 10**10)
+        loop_ns = (time.perf_counter_ns() - start) / len(samples.wall)
+    pc, floor = time.perf_counter_ns, []
+    append = floor.append
+    for _ in range(iters):
+        t0 = pc()
+        noop()
+        append(pc() - t0)
+    return float(np.median(samples.wall)), loop_ns, float(np.median(floor))
+
+
+def torch_benchmark_ms(model: torch.nn.Module, x: torch.Tensor) -> float:
+    with torch.inference_mode():
+        timer = tb.Timer(stmt="model(x)", globals={"model": model, "x": x}, num_threads=1)
+        return timer.blocked_autorange(min_run_time=1.0).median * 1e3
+
+
+def mlqa_ms(model: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
+    """(per-query p50, per-query mean) in ms."""
+    bs = x.shape[0]
+    lat = measure_latency(model, x, device="cpu", batch_sizes=(bs,), warmup_time_s=0.2,
+                          min_time_s=0.5, max_time_s=2.0, quantiles=(0.5,),
+                          throughput_time_s=0.05, overhead_iters=200)
+    return lat[bs].p50, float(lat[bs].samples_ms().mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    runs = [harness_overhead(100_000) for _ in range(args.repeats)]
+    window, loop, floor = (min(r[i] for r in runs) for i in range(3))
+    print(f"1. harness overhead per query (no-op, best of {args.repeats} x 100k queries):")
+    print(f"   anchor: bare perf_counter_ns pair + call : {floor:7.0f} ns (median)")
+    print(f"   mlqa timed window (what a sample holds)  : {window:7.0f} ns (median)  "
+          f"ratio {window / floor:.2f}  target <= {TARGET_NS:.0f} ns  "
+          f"{'OK' if window <= TARGET_NS else 'OVER'}")
+    print(f"   mlqa whole loop incl. preemption probe   : {loop:7.0f} ns per query (mean)")
+
+    print(f"2. same model, mlqa per-query p50 and mean vs torch.utils.benchmark "
+          f"blocked_autorange (a median of block means), best of {args.repeats}, alternating:")
+    cases = {"Linear(16,16), batch 1": (torch.nn.Linear(16, 16).eval(), torch.randn(1, 16)),
+             "MLP 10x256, batch 1": (mlp(10), torch.randn(1, 256)),
+             "MLP 10x256, batch 32": (mlp(10), torch.randn(32, 256))}
+    for label, (model, x) in cases.items():
+        ours, theirs = [], []
+        for _ in range(args.repeats):
+            ours.append(mlqa_ms(model, x))
+            theirs.append(torch_benchmark_ms(model, x))
+        p50, mean, b = min(o[0] for o in ours), min(o[1] for o in ours), min(theirs)
+        print(f"   {label:22s} mlqa p50 {p50 * 1e3:8.2f} us, mean {mean * 1e3:8.2f} us | "
+              f"torch.utils.benchmark {b * 1e3:8.2f} us | ratios p50 {p50 / b:.3f}, "
+              f"mean {mean / b:.3f}")
+
+    print("3. measure_latency per batch size (MLP 10x256, one thread):")
+    lat = measure_latency(mlp(10), torch.randn(32, 256), device="cpu",
+                          batch_sizes=(1, 8, 32), max_time_s=5.0)
+    for bs, r in lat.items():
+        p50, p99 = r.quantile(0.5), r.quantile(0.99)
+        print(f"   batch {bs:2d}: n={r.n:6d} p50 {p50.value:.4f} ms [{p50.ci_low:.4f}, "
+              f"{p50.ci_high:.4f}]  p99 {p99.value:.4f} ms [{p99.ci_low:.4f}, {p99.ci_high:.4f}]"
+              f"  throughput {r.throughput_items_per_s:9.0f} items/s  cold "
+              f"{r.cold_ns / 1e6:.2f} ms  preempted {r.preempted_fraction:.1%}  "
+              f"overhead {r.overhead_ns:.0f} ns  stop {r.stop_reason}")
+
+    print("4. A/A: MLP 10x256 batch 32 against an identical copy, interleaved (30 rounds):")
+    base = mlp(10)
+    ratios = {0.5: [], 0.99: []}
+    for rep in range(args.repeats):
+        arms = measure_latency_interleaved({"a": base, "b": copy.deepcopy(base)},
+                                           torch.randn(32, 256), device="cpu",
+                                           batch_sizes=(32,), segment_time_s=0.05)
+        for q in ratios:
+            r = check_latency_regression(arms["b"], arms["a"], quantile=q, seed=rep)
+            ratios[q].append((r.value, r.ci, r.outcome.value))
+    for q, rows in ratios.items():
+        values = [v for v, _, _ in rows]
+        print(f"   p{q * 100:g} ratio: median {statistics.median(values):.4f}, range "
+              f"{min(values):.4f}-{max(values):.4f}, widest CI "
+              f"{min(c[0] for _, c, _ in rows):.4f}-{max(c[1] for _, c, _ in rows):.4f}, "
+              f"outcomes {[o for _, _, o in rows]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""``measure_latency`` and ``measure_latency_interleaved``: the measurement protocol.
+
+Per batch size: one cold call (timed, kept apart), warm-up until both ``warmup_iters`` calls
+and ``warmup_time_s`` seconds have passed (cuDNN autotuning, allocator growth and lazy
+library loading are per input shape), then timed queries until every requested percentile's
+exact interval is within ``target_rel_ci`` of its estimate (after at least ``min_iters``
+queries and ``min_time_s``), or ``max_time_s`` / ``max_iters`` is reached. Then throughput
+back to back, the harness overhead (a no-op through the same loop) and peak memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mlqa.errors import InputError
+from mlqa.latency.harness import Samples, Session, Settings, resolve_device
+from mlqa.latency.report import LatencyReport, LatencyResult
+
+QUANTILES = (0.5, 0.9, 0.95, 0.99)
+_CHECK_EVERY = 50  # the stop rule is looked at every max(50, n/10) queries
+
+
+def measure_latency(model: Any, example_inputs: Any, *, device: str = "cuda",
+                    batch_sizes: Any = (1,), warmup_iters: int = 20,
+                    warmup_time_s: float = 0.5, min_iters: int = 700, min_time_s: float = 1.0,
+                    max_time_s: float = 10.0, max_iters: int = 1_000_000,
+                    target_rel_ci: float = 0.02, quantiles: Any = QUANTILES,
+                    confidence: float = 0.99, num_threads: int | None = 1,
+                    mode: str = "eager", throughput_time_s: float = 0.25,
+                    overhead_iters: int = 1000) -> LatencyReport:
+    """Per-query latency of ``model`` at each batch size, with trustworthy percentiles.
+
+    ``model``: a torch ``nn.Module`` (put in eval mode and moved to the device), a TorchScript
+    module or function, or any callable. ``example_inputs``: the model's arguments (a tuple or
+    list: positional, a dict: keyword, else the one argument) whose tensors and arrays have the
+    batch as first dimension, rows repeated cyclically to each batch size; or a callable
+    ``f(batch_size)`` returning them.
+
+    ``device``: ``"cuda"`` (or ``"cuda:<i>"``), ``"cpu"`` or ``"auto"`` (CUDA when usable);
+    ``--mlqa-device`` overrides it. Asking for CUDA without a usable GPU raises
+    ``mlqa.DeviceUnavailable`` (a skip under pytest), never a silent CPU run.
+
+    A query's latency is wall time (``perf_counter_ns``) around the call plus
+    ``torch.cuda.synchronize()`` on CUDA; CUDA events give its device time. Percentile ``q``
+    is the ``ceil(q n)``-th smallest of ``n`` queries; its interval is the exact
+    order-statistic ``confidence`` interval (a finite bound on p99 at 99% needs 528 queries,
+    hence ``min_iters=700``). ``num_threads`` pins torch's intra-op threads (None leaves them);
+    ``mode="cuda_graph"`` captures the model in a CUDA graph and times its replay.
+
+    Returns a :class:`~mlqa.latency.report.LatencyReport` (``report[batch_size]`` is a
+    :class:`~mlqa.latency.report.LatencyResult`) carrying the environment.
+    """
+    settings = _settings(locals())
+    resolved = resolve_device(device)
+    with Session(resolved, settings) as session:
+        model = session.prepare(model)
+        before = session.gpu_state()
+        results = {}
+        for bs in settings.batch_sizes:
+            results[bs] = _measure_batch(session, model, example_inputs, bs)
+        env = session.environment(before)
+    return LatencyReport(results=results, environment=env, model=_model_name(model),
+                         created=_now())
+
+
+def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, *,
+                                device: str = "cuda", batch_sizes: Any = (1,),
+                                rounds: int = 30, segment_time_s: float = 0.1,
+                                segment_warmup: int = 3, warmup_iters: int = 20,
+                                warmup_time_s: float = 0.5, quantiles: Any = QUANTILES,
+                                confidence: float = 0.99, num_threads: int | None = 1,
+                                mode: str = "eager", throughput_time_s: float = 0.25,
+                                overhead_iters: int = 1000) -> dict[str, LatencyReport]:
+    """Measure several models in alternating rounds in one process (A/B testing).
+
+    ``models`` maps a name to a model, e.g. ``{"baseline": m0, "candidate": m1}``. Each round
+    gives every model a segment of ``segment_time_s`` seconds (at least one query; 0 gives
+    exactly one), in an order that rotates every round (ABC, BCA, CAB, ...), so all arms see
+    the same neighbours and the same drift; each segment starts with ``segment_warmup`` untimed
+    queries because the first query after a switch runs with the other model's weights in
+    cache (without them the arm scheduled after a switch showed a +3.4% p99 bias). On a
+    heavily loaded machine, many one-query rounds (``rounds=500, segment_time_s=0,
+    segment_warmup=1``) pair the arms closest in time and judge most reliably.
+
+    Returns one report per name, sharing a ``pairing`` id that ``check_latency_regression``
+    recognises: paired reports are compared round by round, without the contention downgrade
+    a stored baseline needs.
+
+    The other arguments are as for :func:`measure_latency`.
+    """
+    if not isinstance(models, Mapping) or len(models) < 2:
+        raise InputError("models must be a mapping of at least two names to models, "
+                         "e.g. {'baseline': m0, 'candidate': m1}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise InputError(f"rounds must be a positive int, got {rounds!r}")
+    if isinstance(segment_warmup, bool) or not isinstance(segment_warmup, int) \
+            or segment_warmup < 0:
+        raise InputError(f"segment_warmup must be a non-negative int, got {segment_warmup!r}")
+    if isinstance(segment_time_s, bool) or not isinstance(segment_time_s, float | int) or \
+            not segment_time_s >= 0:
+        raise InputError(f"segment_time_s must be >= 0, got {segment_time_s!r}")
+    # The stop rule does not apply (rounds decide); max_time_s only bounds a slow warm-up.
+    settings = _settings({**locals(), "min_iters": 1, "min_time_s": 0.0, "max_iters": 1,
+                          "max_time_s": max(segment_time_s, 1.0), "target_rel_ci": 0.0})
+    names = [str(name) for name in models]
+    resolved = resolve_device(device)
+    pairing = uuid.uuid4().hex
+    per_arm: dict[str, dict[int, LatencyResult]] = {name: {} for name in names}
+    with Session(resolved, settings) as session:
+        prepared = {name: session.prepare(m) for name, m in zip(names, models.values(),
+                                                                  strict=True)}
+        before = session.gpu_state()
+        for bs in settings.batch_sizes:
+            arms = {name: _Arm(session, prepared[name], example_inputs, bs) for name in names}
+            start = time.perf_counter()
+            for r in range(rounds):
+                # Rotate the order (ABC, BCA, CAB): every arm takes every position equally
+                # often and, from three arms on, always follows another model. Reversing
+                # (ABC, CBA) would leave B always right after a switch and A, C half the time
+                # after themselves: a +3-4% bias on B's median, measured.
+                k = r % len(names)
+                for name in names[k:] + names[:k]:
+                    arm = arms[name]
+                    session.run_for(arm.call, segment_warmup, 0.0)
+                    before_n = len(arm.samples.wall)
+                    session.sample(arm.call, arm.samples, 10**9,
+                                   time.perf_counter_ns() + int(segment_time_s * 1e9))
+                    arm.rounds += [r] * (len(arm.samples.wall) - before_n)
+            duration = time.perf_counter() - start
+            overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
+            for name, arm in arms.items():
+                per_arm[name][bs] = arm.result(duration, f"{rounds}_rounds", overhead)
+        env = session.environment(before)
+    created = _now()
+    return {name: LatencyReport(results=per_arm[name], environment=env,
+                                model=_model_name(prepared[name]), created=created,
+                                pairing=pairing, arm=name) for name in names}
+
+
+class _Arm:
+    """One model at one batch size: cold call, warm-up, samples, then throughput."""
+
+    def __init__(self, session: Session, model: Any, example_inputs: Any, bs: int, *,
+                 solo: bool = False) -> None:
+        # solo: the only arm measured, so the device's peak memory at the end is its own;
+        # interleaved arms take theirs right after their warm-up.
+        self.session, self.batch_size, self.solo = session, bs, solo
+        session.reset_peak_memory()
+        eager = session.call_for(model, example_inputs, bs)
+        self.cold_ns = session.time_once(eager)
+        self.call = session.in_mode(eager)
+        t0 = time.perf_counter()
+        s = session.settings
+        self.warmup_iters = session.run_for(self.call, s.warmup_iters, s.warmup_time_s)
+        self.warmup_s = time.perf_counter() - t0
+        self.peak = session.peak_memory()
+        self.samples = Samples()
+        self.rounds: list[int] = []  # interleaved runs: the round of each sample
+
+    def result(self, duration_s: float, stop_reason: str, overhead_ns: float | None
+               ) -> LatencyResult:
+        session, s, samples = self.session, self.session.settings, self.samples
+        if not samples.wall:
+            raise InputError(f"batch size {self.batch_size}: no query finished within the "
+                             f"time limit; raise max_time_s")
+        qps = session.throughput(self.call, float(np.median(samples.wall)) / 1e9)
+        peak, kind = session.peak_memory() if self.solo else self.peak
+        return LatencyResult(
+            batch_size=self.batch_size, samples_ns=samples.wall,
+            preempted=samples.preempted or None, device_samples_ns=samples.device or None,
+            cold_ns=self.cold_ns, warmup_iters=self.warmup_iters, warmup_s=self.warmup_s,
+            duration_s=duration_s, stop_reason=stop_reason, throughput_qps=qps,
+            peak_memory_bytes=peak, memory_kind=kind, overhead_ns=overhead_ns,
+            quantiles=s.quantiles, confidence=s.confidence, rounds=self.rounds or None)
+
+
+def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
+                   ) -> LatencyResult:
+    s = session.settings
+    arm = _Arm(session, model, example_inputs, bs, solo=True)
+    start = time.perf_counter_ns()
+    deadline = start + int(s.max_time_s * 1e9)
+    min_end = start + int(s.min_time_s * 1e9)
+    while True:
+        n = len(arm.samples.wall)
+        chunk = min(max(_CHECK_EVERY, n // 10), s.max_iters - n)
+        if not session.sample(arm.call, arm.samples, chunk, deadline):
+            reason = "max_time"
+            break
+        n = len(arm.samples.wall)
+        if n >= s.max_iters:
+            reason = "max_iters"
+            break
+        if n >= s.min_iters and time.perf_counter_ns() >= min_end and \
+                arm.samples.tight(s.quantiles, s.confidence, s.target_rel_ci):
+            reason = "ci_target_met"
+            break
+    duration = (time.perf_counter_ns() - start) / 1e9
+    overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
+    return arm.result(duration, reason, overhead)
+
+
+def _settings(args: Mapping[str, Any]) -> Settings:
+    return Settings(**{f.name: args[f.name] for f in dataclasses.fields(Settings)})
+
+
+def _model_name(model: Any) -> str:
+    name = getattr(model, "original_name", None) or getattr(model, "__name__", None)
+    return str(name or type(model).__name__)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
