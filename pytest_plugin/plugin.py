@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from pytest_mlqa import latency, slices
 from pytest_mlqa.recorder import Recorder
 
-pytest_plugins = ["pytest_mlqa.baseline"]  # --mlqa-baseline, the mlqa_baseline fixture
+# One module per concept, loaded with this one (and blocked with it by -p no:mlqa):
+pytest_plugins = [
+    "pytest_mlqa.baseline",  # --mlqa-baseline, the mlqa_baseline fixture
+    "pytest_mlqa.latency",  # the mlqa_device fixture
+    "pytest_mlqa.slices",  # the mlqa_slices marker: one test case per slice
+]
 
 MARKERS = (
     "mlqa: a model-quality check (select them with -m mlqa)",
@@ -35,5 +39,3 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     config.pluginmanager.register(Recorder(config), "mlqa-recorder")
-    config.pluginmanager.register(slices, "mlqa-slices")
-    config.pluginmanager.register(latency, "mlqa-latency")

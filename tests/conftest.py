@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import sklearn.metrics  # noqa: F401
+
+import mlqa
+
+# pytester's in-process runs (runpytest) drop the modules first imported inside them: C
+# extensions (numpy above all) then refuse a second import, and a re-imported mlqa module makes
+# classes the outer test's objects are not instances of. Import the library (and with it the
+# scientific stack) once, here, so every in-process run finds it loaded.
+for _module in pkgutil.walk_packages(mlqa.__path__, "mlqa."):
+    importlib.import_module(_module.name)
 
 # Nothing may call home from a test run (evidently reads this; so do other libraries).
 os.environ.setdefault("DO_NOT_TRACK", "1")
