@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "measure_latency": "mlqa.latency",
     "check_latency": "mlqa.latency",
     "check_latency_regression": "mlqa.latency",
+    "measure_latency_interleaved": "mlqa.latency",
     "expect_latency": "mlqa.latency",
 }
 
