@@ -1,7 +1,8 @@
 """What installing mlqa costs a pytest run that uses no mlqa check (target: <= 50 ms).
 
 Runs the same one-test suite with the plugin loaded and with it disabled (``-p no:mlqa``),
-interleaved so machine noise hits both alike, and prints the medians and their difference.
+interleaved so machine noise hits both alike, and prints the best times and their difference
+(medians beside them).
 Also prints ``python -X importtime``'s cumulative figure for the plugin module alone.
 
     python benchmarks/plugin_import.py [--rounds 21]
@@ -59,17 +60,22 @@ def main() -> None:
             for name, (with_args, without_args, isolated) in arms.items():
                 times[name][0].append(run_once(folder, *with_args, isolated=isolated))
                 times[name][1].append(run_once(folder, *without_args, isolated=isolated))
-    print(f"pytest run of one plain test, {args.rounds} interleaved rounds, medians:")
+    # Noise only ever adds time, so the best of many interleaved runs is the figure judged;
+    # medians are printed beside it to show the spread.
+    print(f"pytest run of one plain test, {args.rounds} interleaved rounds, best (median):")
     for name, (with_plugin, without) in times.items():
-        med_with, med_without = statistics.median(with_plugin), statistics.median(without)
-        diff = med_with - med_without
+        best_with, best_without = min(with_plugin), min(without)
+        diff = best_with - best_without
+        median_diff = statistics.median(with_plugin) - statistics.median(without)
         label = ("autoload off, -p pytest_mlqa.plugin vs nothing" if name == "isolated"
                  else "all installed plugins, mlqa vs -p no:mlqa")
         print(f"  [{label}]")
-        print(f"    anchor (without mlqa): {med_without:8.1f} ms")
-        print(f"    with mlqa            : {med_with:8.1f} ms   ratio {med_with / med_without:.3f}")
-        print(f"    added by mlqa        : {diff:8.1f} ms   target <= {TARGET_MS:.0f} ms  "
-              f"{'OK' if diff <= TARGET_MS else 'OVER'}")
+        print(f"    anchor (without mlqa): {best_without:8.1f} ms "
+              f"({statistics.median(without):.1f})")
+        print(f"    with mlqa            : {best_with:8.1f} ms "
+              f"({statistics.median(with_plugin):.1f})   ratio {best_with / best_without:.3f}")
+        print(f"    added by mlqa        : {diff:8.1f} ms ({median_diff:.1f})   target <= "
+              f"{TARGET_MS:.0f} ms  {'OK' if diff <= TARGET_MS else 'OVER'}")
     print(f"  import of pytest_mlqa.plugin beyond pytest (-X importtime): "
           f"{plugin_import_ms():.1f} ms")
 
