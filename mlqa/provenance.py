@@ -266,7 +266,7 @@ def write_part(directory: str | os.PathLike[str], worker: str) -> Path | None:
 def merge(directory: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
           extra: Mapping[str, Any] | None = None) -> Path:
     """Write ``provenance.json``: the environment plus every part's models and datasets."""
-    from mlqa.report.bundle import write_atomic
+    from mlqa._atomic import write_atomic
 
     directory = Path(directory)
     parts = sorted(directory.glob(_PART_GLOB))

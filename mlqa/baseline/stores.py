@@ -12,7 +12,6 @@ and are never written into a message, a log line or ``repr``.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -20,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlqa._atomic import write_atomic
 from mlqa.baseline.errors import RecordNotFound, StoreError
 from mlqa.errors import InputError
 
@@ -73,17 +73,7 @@ class LocalStore(Store):
     def put(self, key: str, data: bytes) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the store from the team / CI user
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, data)
 
     def get(self, key: str) -> bytes:
         try:

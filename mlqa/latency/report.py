@@ -11,13 +11,13 @@ import dataclasses
 import json
 import math
 import os
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mlqa._atomic import write_atomic
 from mlqa._plain import to_plain
 from mlqa.errors import InputError
 from mlqa.latency.quantiles import QuantileEstimate, check_quantile, estimate
@@ -240,15 +240,7 @@ def save_latency(report: LatencyReport, path: str | os.PathLike[str]) -> Path:
         raise InputError(f"save_latency takes a LatencyReport, got {type(report).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its 0600 mode would make a shared record unreadable to others.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            json.dump(report.to_dict(), fh, allow_nan=False, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(report.to_dict(), allow_nan=False, separators=(",", ":")))
     return path
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlqa._atomic import write_atomic
 from mlqa._plain import to_plain
 from mlqa.errors import InputError
 
@@ -116,16 +116,3 @@ def _read_lines(path: Path) -> Iterable[dict[str, Any]]:
                 raise InputError(f"{path}:{lineno}: schema {record['schema']} is newer than "
                                  f"this mlqa reads ({SCHEMA}); upgrade mlqa")
             yield record
-
-
-def write_atomic(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path, text: str) -> None:
-    from mlqa.report.bundle import write_atomic
+    from mlqa._atomic import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
@@ -126,7 +126,7 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
     Jenkins keeps only the head and tail of a passing test's output.
     """
     from mlqa.report import html
-    from mlqa.report.junit import _write_tree
+    from mlqa.report.junit import write_tree
 
     workspace = workspace.resolve()
     directory = directory.resolve()
@@ -157,5 +157,5 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
             out = ET.SubElement(cases[key], "system-out")
         out.text = "\n".join(lines) + "\n" + (out.text or "")
     if markers:
-        _write_tree(tree, junit_path)
+        write_tree(tree, junit_path)
     return written

@@ -9,11 +9,11 @@ teardown). The second is a rewrite of the finished file, touching only those tes
 from __future__ import annotations
 
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from mlqa._atomic import write_atomic
 from mlqa._plain import plain_number, to_plain
 from mlqa._text import clean_text, one_line
 from mlqa.result import CheckResult, Outcome
@@ -94,16 +94,10 @@ def promote_errors(path: str | os.PathLike[str]) -> int:
             failure.set("message", clean_text(failure.get("message", ""), one_line=True))
             changed += 1
     if changed:
-        _write_tree(tree, path)
+        write_tree(tree, path)
     return changed
 
 
-def _write_tree(tree: ET.ElementTree, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        tree.write(tmp, encoding="utf-8", xml_declaration=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_tree(tree: ET.ElementTree, path: str | os.PathLike[str]) -> None:
+    """Write a JUnit tree back in place, atomically (Jenkins may be reading it)."""
+    write_atomic(path, ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True))

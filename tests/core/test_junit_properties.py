@@ -1,3 +1,4 @@
+import stat
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -57,5 +58,6 @@ def test_promote_errors_only_touches_mlqa_errors(tmp_path):
     assert cases["a"].find("error").get("message") == "mlqa.CheckError: bad"
     assert cases["a"].find("error").text == "trace"
     assert cases["b"].find("failure") is not None and cases["c"].find("failure") is not None
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # Jenkins' agent must still read it
     before = path.read_bytes()
     assert promote_errors(path) == 0 and path.read_bytes() == before
