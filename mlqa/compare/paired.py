@@ -148,7 +148,7 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     the seed and the row count, so replicate ``i`` of both models is the same resample of rows.
     """
     from mlqa.metrics.intervals import Evaluation
-    from mlqa.metrics.intervals import _replicates as replicates
+    from mlqa.metrics.intervals import metric_replicates as replicates
     from mlqa.stats.bootstrap import percentile_interval
 
     value_c, value_b = metric(y_true, candidate), metric(y_true, baseline)

@@ -129,7 +129,7 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
         return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
                         {"std_error": se}, estimate=float(auc))
-    replicates = _replicates(ev, method, n_resamples, seed)
+    replicates = metric_replicates(ev, method, n_resamples, seed)
     undefined = int(np.sum(~np.isfinite(replicates)))
     low, high = percentile_interval(replicates, confidence)
     details = {"n_resamples": n_resamples, "seed": seed if isinstance(seed, int) else None,
@@ -182,7 +182,12 @@ def _proportion_counts(ev: Evaluation) -> tuple[int, int]:
     return tp, int(cm[:, pos].sum() if name == "precision" else cm[pos].sum())
 
 
-def _replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) -> np.ndarray:
+def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) -> np.ndarray:
+    """The metric on ``n_resamples`` resampled evaluation sets (multinomial or bootstrap).
+
+    Public because the paired comparison (``mlqa.compare``) replicates each metric the same way:
+    one definition per metric, not a copy in each family.
+    """
     name = ev.metric.name
     if name in confusion.FORMULAS and _builtin(ev):
         formula = confusion.FORMULAS[name]
