@@ -152,15 +152,20 @@ class _Context:
         def read() -> Any:
             from mlqa.quality.frames import read_path
 
-            path = str(source.path)
-            if source.format is not None and not path.lower().endswith(
-                    (".csv", ".parquet") if source.format == "csv" else ()):
-                import pandas as pd
-
-                return pd.read_csv(path) if source.format == "csv" else pd.read_parquet(path)
-            return read_path(f"data source {name!r}", path)
+            return read_path(f"data source {name!r}", str(source.path), source.format)
 
         return self.cached(("data", name), read)
+
+    def table(self, name: str) -> Any:
+        """A Parquet file's path as it is (a check that reads Parquet itself, or on an
+        engine, gets the path, not the rows); anything else as a DataFrame."""
+        from mlqa.quality.frames import file_format
+
+        source = self.suite.data[name]
+        if source.path is not None and file_format(str(source.path), source.format) == \
+                "parquet":
+            return str(source.path)
+        return self.frame(name)
 
     def model(self) -> Any:
         source = self.suite.model

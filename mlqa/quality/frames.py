@@ -48,15 +48,27 @@ def as_frame(name: str, data: Any) -> pd.DataFrame:
     return data
 
 
-def read_path(name: str, path: str) -> pd.DataFrame:
-    """A CSV or Parquet file (by extension) as a DataFrame; a problem names the file."""
+def file_format(path: str, format: str | None = None) -> str | None:  # noqa: A002
+    """``csv`` or ``parquet``: ``format`` when given, else the extension's (None: neither)."""
+    if format is not None:
+        return format
+    lower = path.lower()
+    if lower.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    return "csv" if lower.endswith(CSV_SUFFIXES) else None
+
+
+def read_path(name: str, path: str, format: str | None = None) -> pd.DataFrame:  # noqa: A002
+    """A CSV or Parquet file (by ``format``, else by extension) as a DataFrame; a problem
+    names the file."""
     lower = path.lower()
     if not os.path.exists(path):
         raise InputError(f"{name}: no such file: {path!r}")
+    kind = file_format(path, format)
     try:
-        if lower.endswith(PARQUET_SUFFIXES):
+        if kind == "parquet":
             return pd.read_parquet(path)
-        if lower.endswith(CSV_SUFFIXES):
+        if kind == "csv":
             return pd.read_csv(path, sep="\t" if lower.endswith(".tsv") else ",")
     except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types for bad files
         raise InputError(f"{name}: {path!r} could not be read: {exc}") from None

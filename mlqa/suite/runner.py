@@ -19,6 +19,10 @@ class Context(Protocol):
     def frame(self, name: str) -> Any:
         """The table a data source names (a pandas DataFrame)."""
 
+    def table(self, name: str) -> Any:
+        """The data source for a check that reads files itself: a Parquet path as it is,
+        anything else as a DataFrame."""
+
     def model(self) -> Any:
         """The suite's model."""
 
@@ -111,7 +115,7 @@ def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 
     kwargs = _take(o, "columns", "tests", "correction", "alpha", "min_effect",
                    "max_missing_change", "min_rows")
-    return check_drift(ctx.frame(o["reference"]), ctx.frame(o["current"]), name=spec.id,
+    return check_drift(ctx.table(o["reference"]), ctx.table(o["current"]), name=spec.id,
                        **kwargs)
 
 

@@ -209,3 +209,28 @@ def test_file_pattern_is_configurable(project):
     project.makeini(INI + "mlqa_suite_files = *.checks.yml\n")
     result = project.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
     assert "gate.checks.yml::demo::auc" in result.stdout.str()
+
+
+def test_file_sources_csv_and_parquet(pytester):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"x": rng.normal(size=500), "k": rng.choice(["a", "b"], 500)})
+    cur = ref.assign(x=ref["x"] + 1.0)
+    pytester.mkdir("data")
+    ref.to_parquet(pytester.path / "data" / "ref.parquet")
+    cur.to_csv(pytester.path / "data" / "cur.txt", index=False)
+    pytester.makeini(INI)
+    pytester.path.joinpath("files.mlqa.yaml").write_text(textwrap.dedent("""
+        data:
+          ref: {path: data/ref.parquet}
+          cur: {path: data/cur.txt, format: csv}
+        checks:
+          - {id: drifted, kind: drift, reference: ref, current: cur}
+          - {id: same_schema, kind: schema, reference: ref, data: cur}
+    """))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*files.mlqa.yaml:6:5: check 'drifted' (drift): drifted: 1 of 2 "
+                                 "columns drifted*"])
