@@ -99,13 +99,27 @@ class SuiteCheck(pytest.Function):
         from mlqa.result import CheckResult, Outcome
         from mlqa.suite import run_check
 
+        from mlqa.errors import CheckError, DeviceUnavailable
+
         context = _Context(self.suite_node, request)
+        family = _FAMILY.get(self.spec.kind, "quality")
         try:
             result = run_check(self.spec, context)
-        except InputError as exc:
-            result = CheckResult(name=self.spec.id, outcome=Outcome.ERROR,
-                                 check=_FAMILY.get(self.spec.kind, self.spec.kind),
-                                 message=f"{self.spec.id} could not be evaluated: {exc}")
+        except DeviceUnavailable:
+            raise  # a skip (or an error under --mlqa-require-gpu): the recorder decides
+        except Exception as exc:  # noqa: BLE001 - a check that crashed is an ERROR, never a pass
+            if isinstance(exc, InputError):
+                why = str(exc)
+            elif isinstance(exc, pytest.FixtureLookupError):
+                why = f"no fixture named {exc.argname!r} (see pytest --fixtures)"
+            else:
+                why = f"check crashed: {type(exc).__name__}: {exc}"
+            failed = CheckResult(name=self.spec.id, outcome=Outcome.ERROR, check=family,
+                                 message=f"{self.spec.id} could not be evaluated: {why}")
+            try:
+                mlqa.expect(failed)
+            except CheckError as err:
+                raise err from exc
         mlqa.expect(result)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -122,6 +136,7 @@ class SuiteCheck(pytest.Function):
         return super().repr_failure(excinfo)
 
 
+# The result family of each kind (the data-quality kinds are all "quality").
 _FAMILY = {"metric": "metric", "regression": "regression", "drift": "drift",
            "latency": "latency", "latency_regression": "latency"}
 

@@ -234,3 +234,31 @@ def test_file_sources_csv_and_parquet(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*files.mlqa.yaml:6:5: check 'drifted' (drift): drifted: 1 of 2 "
                                  "columns drifted*"])
+
+
+def test_a_crash_or_a_missing_fixture_is_an_error_never_a_pass(pytester):
+    pytester.makeini(INI)
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.fixture
+        def broken():
+            return "not a table"
+    """)
+    pytester.path.joinpath("c.mlqa.yaml").write_text(textwrap.dedent("""
+        data:
+          gone: {fixture: no_such_fixture}
+          broken: {fixture: broken}
+        checks:
+          - {id: gone, kind: row_count, data: gone, min: 1}
+          - {id: broken, kind: row_count, data: broken, min: 1}
+    """))
+    result = pytester.runpytest("-p", "no:cacheprovider", "--junitxml=j.xml")
+    result.assert_outcomes(errors=2)
+    cases = junit_cases(pytester.path / "j.xml")
+    assert {c["status"] for c in cases.values()} == {"ERROR"}
+    gone = cases["gone"]["properties"]["mlqa.message"]
+    assert "no fixture named 'no_such_fixture'" in gone
+    # a fixture may return a path; this one's text is not a file
+    assert "data source 'broken': no such file: 'not a table'" in \
+        cases["broken"]["properties"]["mlqa.message"]
