@@ -95,11 +95,9 @@ class SuiteCheck(pytest.Function):
     def run_check(self, request: pytest.FixtureRequest) -> None:
         __tracebackhide__ = True
         import mlqa
-        from mlqa.errors import InputError
+        from mlqa.errors import CheckError, DeviceUnavailable, InputError
         from mlqa.result import CheckResult, Outcome
         from mlqa.suite import run_check
-
-        from mlqa.errors import CheckError, DeviceUnavailable
 
         context = _Context(self.suite_node, request)
         family = _FAMILY.get(self.spec.kind, "quality")
