@@ -262,3 +262,43 @@ def test_a_crash_or_a_missing_fixture_is_an_error_never_a_pass(pytester):
     # a fixture may return a path; this one's text is not a file
     assert "data source 'broken': no such file: 'not a table'" in \
         cases["broken"]["properties"]["mlqa.message"]
+
+
+def test_latency_slo_regression_and_gpu_marker(project):
+    project.makepyfile(test_python="")  # only the YAML checks here
+    project.makeconftest(CONFTEST + '''
+
+@pytest.fixture(scope="session", autouse=True)
+def stored_latency(model, holdout, tmp_path_factory):
+    """A latency record of this model on this machine, as a previous run would leave it."""
+    import os
+
+    from mlqa.latency import measure_latency, save_latency
+
+    path = os.path.join(os.getcwd(), "latency.json")
+    X = holdout[["a", "b", "c", "d"]]
+    save_latency(measure_latency(model.predict, lambda bs: X.iloc[:bs], device="cpu",
+                                 min_iters=300, max_time_s=1.0), path)
+''')
+    project.path.joinpath("gate.mlqa.yaml").write_text(textwrap.dedent("""
+        data:
+          holdout: {fixture: holdout}
+        model: {fixture: model}
+        checks:
+          - {id: slo, kind: latency, data: holdout, target: y, device: cpu, max_ms: 500, quantile: 0.9,
+             min_iters: 300, max_time_s: 1.0}
+          - {id: no_slower, kind: latency_regression, data: holdout, target: y, device: cpu,
+             baseline_file: latency.json, max_slowdown: 3.0, min_iters: 300, max_time_s: 1.0}
+          - {id: on_gpu, kind: latency, data: holdout, target: y, device: cuda, max_ms: 500}
+    """))
+    result = project.runpytest("-p", "no:cacheprovider", "--junitxml=j.xml", "-rs")
+    cases = junit_cases(project.path / "j.xml")
+    props = {name: c["properties"] for name, c in cases.items()}
+    assert props["slo"]["mlqa.check"] == props["no_slower"]["mlqa.check"] == "latency"
+    assert props["slo"]["mlqa.outcome"] == "pass"
+    assert props["no_slower"]["mlqa.outcome"] in ("pass", "inconclusive")
+    import torch
+
+    if not torch.cuda.is_available():
+        result.assert_outcomes(passed=2, skipped=1)
+        result.stdout.fnmatch_lines(["*SKIPPED*gate.mlqa.yaml*"])
