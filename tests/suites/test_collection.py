@@ -285,8 +285,8 @@ def stored_latency(model, holdout, tmp_path_factory):
           holdout: {fixture: holdout}
         model: {fixture: model}
         checks:
-          - {id: slo, kind: latency, data: holdout, target: y, device: cpu, max_ms: 500, quantile: 0.9,
-             min_iters: 300, max_time_s: 1.0}
+          - {id: slo, kind: latency, data: holdout, target: y, device: cpu, max_ms: 500,
+             quantile: 0.9, min_iters: 300, max_time_s: 1.0}
           - {id: no_slower, kind: latency_regression, data: holdout, target: y, device: cpu,
              baseline_file: latency.json, max_slowdown: 3.0, min_iters: 300, max_time_s: 1.0}
           - {id: on_gpu, kind: latency, data: holdout, target: y, device: cuda, max_ms: 500}
