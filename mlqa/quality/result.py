@@ -16,6 +16,15 @@ SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.WAIVED: 2, Outcome
             Outcome.ERROR: 4}
 
 
+def _base_fields(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The CheckResult fields of a ``to_dict()`` (``type`` and the subclass's own dropped)."""
+    names = {f.name for f in dataclasses.fields(CheckResult)}
+    out = {k: v for k, v in d.items() if k in names}
+    if out.get("ci") is not None:
+        out["ci"] = tuple(out["ci"])
+    return out
+
+
 def worst(outcomes: Any) -> Outcome:
     """The most severe of ``outcomes`` (PASS when there are none)."""
     return max(outcomes, key=SEVERITY.__getitem__, default=Outcome.PASS)
@@ -54,6 +63,14 @@ class QualityResult(CheckResult):
         super().__post_init__()
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> QualityResult:
+        """The inverse of ``to_dict()`` (a results-bundle line's ``result``)."""
+        columns = {name: ColumnQuality(**{**c, "ci": None if c.get("ci") is None
+                                          else tuple(c["ci"])})
+                   for name, c in (d.get("columns") or {}).items()}
+        return cls(**_base_fields(d), rule=str(d.get("rule", "")), columns=columns)
+
     def columns_with(self, outcome: Outcome) -> list[str]:
         return [name for name, c in self.columns.items() if c.outcome is outcome]
 
@@ -76,6 +93,12 @@ class DataQualityResult(CheckResult):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DataQualityResult:
+        """The inverse of ``to_dict()``."""
+        rules = {k: QualityResult.from_dict(r) for k, r in (d.get("rules") or {}).items()}
+        return cls(**_base_fields(d), rules=rules)
 
     def family_properties(self) -> dict[str, Any]:
         props: dict[str, Any] = {"quality.rules": len(self.rules)}

@@ -129,3 +129,16 @@ def test_files_are_read_by_extension(tmp_path, frames):
     ref.to_csv(tmp_path / "ref.csv", index=False)
     ref.to_parquet(tmp_path / "ref.parquet")
     assert check_missing(tmp_path / "ref.csv", tmp_path / "ref.parquet").passed
+
+
+def test_results_round_trip_through_plain_dicts(frames):
+    import json
+
+    from mlqa.quality import DataQualityResult, QualityResult
+
+    ref, cur = frames
+    r = mlqa.check_data(ref, cur.assign(x=np.nan), ranges={"count": (0, 10)})
+    back = DataQualityResult.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert back == r and back.rules["missing"].columns["x"].outcome is FAIL
+    one = r.rules["ranges"]
+    assert QualityResult.from_dict(json.loads(json.dumps(one.to_dict()))) == one
