@@ -1,7 +1,7 @@
 """Fixtures the YAML suite (release.mlqa.yaml) and the Python tests (test_release.py) share.
 
 A real project loads the candidate from its training job and the batches from its warehouse;
-this one builds them from a dataset that ships with scikit-learn (see data.py).
+this one builds them from a dataset that ships with scikit-learn (see release_data.py).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # data.py sits beside this file
-from data import TARGET, splits, train  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))  # release_data.py sits beside this file
+from release_data import TARGET, splits, train  # noqa: E402
 
 
 @pytest.fixture(scope="session")

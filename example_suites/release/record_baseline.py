@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from data import FEATURES, TARGET, splits, train
+from release_data import FEATURES, TARGET, splits, train
 
 from mlqa.baseline import APPROVED, LATEST, RecordBuilder
 

@@ -21,7 +21,7 @@ def test_production_data_quality_at_once(reference_inputs, production):
 def test_no_drift_in_model_scores(model, holdout, production):
     """The model's own view of the shift: its scores on production against the holdout."""
     import pandas as pd
-    from data import FEATURES
+    from release_data import FEATURES
 
     scores = pd.DataFrame({"score": model.predict_proba(holdout[FEATURES])[:, 1]})
     now = pd.DataFrame({"score": model.predict_proba(production[FEATURES])[:, 1]})

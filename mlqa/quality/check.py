@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlqa.expectations import expecting
-from mlqa.quality.frames import as_frame
+from mlqa.quality.frames import as_frame, select
 from mlqa.quality.missing import DEFAULT_MAX_CHANGE, check_missing
 from mlqa.quality.result import FAMILY, DataQualityResult, QualityResult, worst
 from mlqa.quality.rules import (
@@ -38,7 +38,8 @@ def check_data(reference: Any, current: Any, *, columns: Sequence[str] | None = 
     """
     ref, cur = as_frame("reference", reference), as_frame("current", current)
     if columns is not None:
-        ref, cur = ref[list(columns)], cur[[c for c in columns if c in cur.columns]]
+        ref = ref[select("reference", ref, columns)]
+        cur = cur[[c for c in ref.columns if c in cur.columns]]
     rules: dict[str, QualityResult] = {"schema": check_schema(ref, cur,
                                                                extra_columns=extra_columns)}
     rules["missing"] = check_missing(ref, cur, max_change=max_missing_change,

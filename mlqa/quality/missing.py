@@ -81,6 +81,9 @@ def check_missing(reference: Any = None, current: Any = None, columns: Any = Non
     ref = None if reference is None else as_frame("reference", reference)
     if ref is None and shares is None:
         raise InputError("check_missing needs reference= (for max_change) or max_share=")
+    if max_change is None and shares is None:
+        raise InputError("check_missing needs max_change= or max_share=: with neither it "
+                         "checks nothing")
     names = select("reference" if ref is not None else "current",
                    ref if ref is not None else cur, columns)
     if isinstance(shares, dict):

@@ -32,6 +32,8 @@ DF = pd.DataFrame({"a": [1.0, 2.0, np.nan], "b": ["x", "y", "x"]})
     (lambda: check_missing(DF.iloc[:0], DF), "reference has no rows"),
     (lambda: check_missing(DF, pd.DataFrame({"a": [1], 1: [2], "1": [3]})),
      "column names that collide as text: ['1']"),
+    (lambda: check_missing(DF, DF, max_change=None), "needs max_change= or max_share="),
+    (lambda: mlqa.check_data(DF, DF, columns=["zz"]), "reference lacks the columns ['zz']"),
     (lambda: check_schema({"a": "vector"}, DF), "schema kinds must be one of"),
     (lambda: check_schema(DF, DF, extra_columns="ignore"), 'extra_columns must be "fail"'),
     (lambda: check_ranges(DF, {}), "ranges must be a non-empty mapping"),
