@@ -43,7 +43,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 min_effect: float | Mapping[str, float] | None = None,
                 drift_share: float = 0.5, min_rows: int = 20,
                 column_names: Sequence[str] | None = None, n_jobs: int | None = None,
-                html: str | None = None, name: str = "drift") -> DriftResult:
+                html: str | None = None, name: str = "drift", exact: bool = True) -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
     ``reference``/``current``: pandas DataFrames, 2-D numpy arrays (``column_names`` names
@@ -74,7 +74,20 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     PASS. ``value`` is the share of drifted columns. Columns run on ``n_jobs`` threads
     (None: one per core). ``html=path`` also writes evidently's
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
+
+    On an engine (a DuckDB relation, a Spark DataFrame, a Parquet path, glob or folder) only
+    summaries leave it (``mlqa.engines``); ``exact=False`` lets numerical tests run on rank
+    sketches, marked approximate with their rank error (docs/scale.md).
     """
+    from mlqa.engines import on_engine  # DuckDB relations, Spark DataFrames, Parquet paths
+
+    if on_engine(reference, current):
+        from mlqa.engines.drift import check_drift_on_engine
+
+        return check_drift_on_engine(
+            reference, current, columns, alpha=alpha, correction=correction, tests=tests,
+            thresholds=thresholds, column_types=column_types, min_effect=min_effect,
+            drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name)
     _check_options(alpha, correction, tests, drift_share, min_rows)
     by_column = dict(tests) if isinstance(tests, Mapping) else {}
     mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
