@@ -19,10 +19,18 @@ from mlqa.engines.sql import Moments, PooledSums
 
 
 def ks(s: PooledSums) -> tuple[float, float]:
-    """Two-sided KS: D and scipy's asymptotic p = kstwo.sf(D, round(n m / (n + m)))."""
+    """Two-sided KS: D and scipy's p-value: exact when neither side has more than 10000
+    values (scipy's own exact routine, fed with D), else kstwo.sf(D, round(n m / (n + m)))."""
     from scipy.stats import kstwo
 
     d = s.ks
+    if max(s.n_ref, s.n_cur) <= 10000:
+        from scipy.stats._stats_py import _attempt_exact_2kssamp  # what ks_2samp calls
+
+        g = math.gcd(s.n_ref, s.n_cur)
+        ok, d_exact, prob = _attempt_exact_2kssamp(s.n_ref, s.n_cur, g, d, "two-sided")
+        if ok:
+            return d, float(np.clip(prob, 0, 1))
     big, small = sorted([float(s.n_ref), float(s.n_cur)], reverse=True)
     en = big * small / (big + small)
     return d, float(np.clip(kstwo.sf(d, np.round(en)), 0, 1))

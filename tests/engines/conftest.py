@@ -58,6 +58,8 @@ def spark():
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.memory", "768m")
                .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.adaptive.enabled", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.driver.host", "127.0.0.1")
                .getOrCreate())
