@@ -45,6 +45,7 @@ from mlqa.drift.stattests.categorical import tvd_effect
 from mlqa.engines import engine_for, finish, sql
 from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
 from mlqa.errors import InputError
+from mlqa.result import Outcome
 
 # Up to this many values on both sides together the pooled order is fetched and the
 # in-memory tests run on it (scipy's exact p-values apply up to 10000 per side for KS).
@@ -105,6 +106,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     ref_m = sql.moments(engine, ref_t, numerical, other)
     cur_m = sql.moments(engine, cur_t, numerical, other)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
+    side.alpha = alpha
     runs: dict[str, _Run] = {}
     excluded: dict[str, str] = {}
     for n in names:
@@ -121,7 +123,14 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     details = dict(result.details, engine=engine.name, exact=exact)
     if side.approximate:
         details["approximate"] = side.approximate
-    return dataclasses.replace(result, details=details)
+    changes: dict[str, Any] = {"details": details}
+    errors = [c for c, r in results.items() if r.drifted is None]
+    if side.inconclusive and result.outcome is Outcome.ERROR and \
+            set(errors) == set(side.inconclusive):
+        # only the sketch's error stood in the way: not an error of the check, not a pass
+        changes.update(outcome=Outcome.INCONCLUSIVE,
+                       message=result.message + " | approximate (exact=False): INCONCLUSIVE")
+    return dataclasses.replace(result, **changes)
 
 
 def ref_m_rows(m: Mapping[str, sql.Moments], engine: Engine, table: Table) -> int:
@@ -193,6 +202,8 @@ class _Sides:
         self.engine, self.ref, self.cur = engine, ref, cur
         self.ref_m, self.cur_m, self.exact = ref_m, cur_m, exact
         self.approximate: dict[str, dict[str, float]] = {}
+        self.inconclusive: list[str] = []
+        self.alpha = 0.05
 
     def run(self, name: str, type_: str, test_name: str | None, mode: str, min_rows: int
             ) -> _Run:

@@ -57,7 +57,9 @@ class DuckDBEngine(Engine):
         threads = os.environ.get("MLQA_DUCKDB_THREADS")
         if threads:
             config["threads"] = int(threads)
-        return cls(connection=duckdb.connect(config=config))
+        connection = duckdb.connect(config=config)
+        connection.execute("SET enable_progress_bar = false")  # a per-session option
+        return cls(connection=connection)
 
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'

@@ -19,21 +19,24 @@ from mlqa.engines.sql import Moments, PooledSums
 
 
 def ks(s: PooledSums) -> tuple[float, float]:
-    """Two-sided KS: D and scipy's p-value: exact when neither side has more than 10000
-    values (scipy's own exact routine, fed with D), else kstwo.sf(D, round(n m / (n + m)))."""
+    """Two-sided KS: D and scipy's p-value (``ks_p_value``)."""
+    return s.ks, ks_p_value(s.ks, s.n_ref, s.n_cur)
+
+
+def ks_p_value(d: float, n1: int, n2: int) -> float:
+    """scipy's ks_2samp p-value for D: exact when neither side has more than 10000 values
+    (scipy's own exact routine, fed with D), else kstwo.sf(D, round(n m / (n + m)))."""
     from scipy.stats import kstwo
 
-    d = s.ks
-    if max(s.n_ref, s.n_cur) <= 10000:
+    if max(n1, n2) <= 10000:
         from scipy.stats._stats_py import _attempt_exact_2kssamp  # what ks_2samp calls
 
-        g = math.gcd(s.n_ref, s.n_cur)
-        ok, d_exact, prob = _attempt_exact_2kssamp(s.n_ref, s.n_cur, g, d, "two-sided")
+        ok, _, prob = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
         if ok:
-            return d, float(np.clip(prob, 0, 1))
-    big, small = sorted([float(s.n_ref), float(s.n_cur)], reverse=True)
+            return float(np.clip(prob, 0, 1))
+    big, small = sorted([float(n1), float(n2)], reverse=True)
     en = big * small / (big + small)
-    return d, float(np.clip(kstwo.sf(d, np.round(en)), 0, 1))
+    return float(np.clip(kstwo.sf(d, np.round(en)), 0, 1))
 
 
 def normed_wasserstein(s: PooledSums, ref: Moments) -> float:

@@ -60,7 +60,7 @@ def _open(data: Any, columns: list[str]) -> tuple[Engine, Table]:
     table = engine.table(data, "data")
     table.require(columns, "y_true/y_pred")
     q = [engine.quote(c) for c in columns]
-    nulls = engine.one(f"SELECT COUNT(*), " + ", ".join(
+    nulls = engine.one("SELECT COUNT(*), " + ", ".join(
         f"SUM(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END)" for c in q) + f" FROM {table.source}")
     if int(nulls[0]) == 0:
         raise InputError("data has no rows")
@@ -125,8 +125,9 @@ FROM (SELECT CAST({sc} AS DOUBLE) AS s,
 def delong_auc(engine: Engine, table: Table, y: str, score: str) -> tuple[float, float, int]:
     """(AUC, DeLong variance, rows) from placements computed in the engine."""
     _, positive = _binary(engine, table, y)
+    placements = _placements(engine, table, y, score, positive)
     row = engine.one(f"SELECT SUM(pos), SUM(neg), SUM(pos * v10), SUM(pos * v10 * v10), "
-                     f"SUM(neg * v01 * v01) FROM ({_placements(engine, table, y, score, positive)}) p")
+                     f"SUM(neg * v01 * v01) FROM ({placements}) p")
     m, n, s1, s2, t2 = (float(v) for v in row)
     auc = s1 / m
     var = (s2 - m * auc * auc) / (m * (m - 1)) + (t2 - n * auc * auc) / (n * (n - 1))
