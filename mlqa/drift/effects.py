@@ -59,21 +59,36 @@ def wasserstein_bound(order: PooledOrder, ref_std: float, alpha: float) -> Effec
     n, m = order.n, order.m
     if len(order.values) < 2:
         return EffectBound(0.0, 0.0, 0.0)
+    # In place on a few (k-1)-long buffers: these arrays are as long as both columns together.
     f = order.ref_cum[:-1] / n
     g = order.cur_cum[:-1] / m
     d = f - g
-    var = f * (1.0 - f) / n + g * (1.0 - g) / m
-    dx = np.diff(order.values)
-    corrected = np.sqrt(np.maximum(d * d - var, 0.0))
-    estimate = float(np.dot(corrected, dx)) / norm
-    del corrected, var, f, g
+    tmp = f * f
+    f -= tmp
+    f /= n                      # F(1-F)/n
+    np.multiply(g, g, out=tmp)
+    g -= tmp
+    g /= m                      # G(1-G)/m
+    f += g                      # var(d_hat)
+    np.multiply(d, d, out=tmp)
+    tmp -= f
+    np.maximum(tmp, 0.0, out=tmp)
+    np.sqrt(tmp, out=tmp)       # |d| corrected for noise
+    dx = np.subtract(order.values[1:], order.values[:-1], out=g)
+    estimate = float(np.dot(tmp, dx)) / norm
     # h(x_j) = sum_{i >= j} sign(d_i) dx_i: a row at x_j lies at or below every grid point
-    # from j on. Reverse cumulative sum; the last value has no interval above it.
-    h = np.empty(len(order.values))
-    h[:-1] = np.cumsum((np.sign(d) * dx)[::-1])[::-1]
-    h[-1] = 0.0
-    se = math.sqrt(_weighted_var(h, order.ref_counts, n) / n
-                   + _weighted_var(h, order.cur_counts, m) / m) / norm
+    # from j on (a reverse cumulative sum; the last value has no interval above it, h = 0).
+    np.sign(d, out=d)
+    d *= dx
+    h = tmp
+    np.cumsum(d[::-1], out=h[::-1])
+    hh = np.multiply(h, h, out=f)
+    se2 = 0.0
+    for cum, size in ((order.ref_cum, n), (order.cur_cum, m)):
+        w = np.subtract(cum[:-1], np.r_[0.0, cum[:-2]], out=d)  # counts at x_0..x_{k-2}
+        mean = float(np.dot(w, h)) / size
+        se2 += max(float(np.dot(w, hh)) / size - mean * mean, 0.0) / size
+    se = math.sqrt(se2) / norm
     return EffectBound(estimate, estimate - _z(alpha) * se, se)
 
 

@@ -117,3 +117,23 @@ def test_bad_counts_are_refused():
         P.PooledOrder.from_counts([1.0, 2.0], [1], [1, 1])
     with pytest.raises(ValueError, match="at least"):
         P.ks(P.PooledOrder.from_counts([1.0, 2.0], [1, 1], [0, 0]))
+
+
+@pytest.mark.parametrize("n,m", [(300, 500), (40, 25), (3000, 2500), (20000, 15000)])
+def test_sorted_pair_without_ties_equals_scipy(n, m):
+    rng = np.random.default_rng(n)
+    x, y = rng.normal(size=n), rng.standard_t(3, m) * 1.2 + 0.05
+    pair = P.SortedPair(np.sort(x), np.sort(y))
+    assert pair.distinct_rows
+    want = ss.ks_2samp(x, y)
+    assert P.ks_distinct(pair) == pytest.approx((want.statistic, want.pvalue), abs=TOL)
+    cvm = ss.cramervonmises_2samp(x, y)
+    assert P.cramer_von_mises_distinct(pair) == pytest.approx((cvm.statistic, cvm.pvalue),
+                                                              abs=TOL)
+
+
+def test_sorted_pair_sees_ties_within_and_across_sides():
+    assert not P.SortedPair(np.array([1.0, 1.0, 2.0]), np.array([3.0, 4.0])).distinct_rows
+    assert not P.SortedPair(np.array([1.0, 2.0]), np.array([2.0, 4.0])).distinct_rows
+    assert not P.SortedPair(np.array([1.0, 2.0]), np.array([3.0, 3.0])).distinct_rows
+    assert P.SortedPair(np.array([1.0, 2.0]), np.array([1.5, 4.0])).distinct_rows

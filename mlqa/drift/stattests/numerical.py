@@ -33,9 +33,20 @@ def pooled_order(ref: Sample, cur: Sample) -> pooled.PooledOrder:
     return order
 
 
+def sorted_pair(ref: Sample, cur: Sample) -> pooled.SortedPair:
+    """Both sides' sorted values, read without a merge when no value repeats."""
+    held = getattr(_current, "sorted", None)
+    if held is not None and held.ref is ref.values and held.cur is cur.values:
+        return held
+    pair = pooled.SortedPair(ref.values, cur.values)
+    _current.sorted = pair
+    return pair
+
+
 def release_pooled_order() -> None:
     """Let the thread's pooled order go (a column job calls this when it is done)."""
     _current.pair = None
+    _current.sorted = None
 
 # evidently divides by the reference's standard deviation, but never by less than this.
 MIN_NORM = 0.001
@@ -76,7 +87,11 @@ def wasserstein(ref: Sample, cur: Sample) -> tuple[float, None]:
 @register("ks", "K-S p_value", (NUMERICAL,), p_value=True, threshold=0.05, drift_if="<=")
 def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
-    (exact up to 10000 rows per side, asymptotic above), from the pooled order."""
+    (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
+    merge when no value repeats)."""
+    pair = sorted_pair(ref, cur)
+    if pair.distinct_rows:
+        return pooled.ks_distinct(pair)
     return pooled.ks(pooled_order(ref, cur))
 
 
@@ -97,6 +112,9 @@ def cramer_von_mises(ref: Sample, cur: Sample) -> tuple[float, float]:
     evidently ships a copy of this scipy function."""
     if ref.n < 2 or cur.n < 2:
         raise ColumnTestError("Cramer-von Mises needs at least 2 values per side")
+    pair = sorted_pair(ref, cur)
+    if pair.distinct_rows and max(ref.n, cur.n) > pooled.CVM_EXACT_MAX_N:
+        return pooled.cramer_von_mises_distinct(pair)
     return pooled.cramer_von_mises(pooled_order(ref, cur))
 
 

@@ -211,9 +211,14 @@ def ks(order: PooledOrder) -> tuple[float, float]:
     max_s = float(diff.max())
     min_s = float(np.clip(-diff.min(), 0, 1))
     d = min_s if min_s > max_s else max_s
-    n1, n2 = order.n, order.m
+    return _ks_p(order.n, order.m, d, lambda: order)
+
+
+def _ks_p(n1: int, n2: int, d: float, order: Any) -> tuple[float, float]:
+    """(D, p) as ks_2samp reports them; ``order()`` gives a PooledOrder for the small exact
+    path's fallback."""
     if max(n1, n2) <= KS_EXACT_MAX_N:
-        exact = _ks_exact(order, d)
+        exact = _ks_exact(n1, n2, d, order)
         if exact is not None:
             return exact
     from scipy.stats import kstwo
@@ -224,15 +229,14 @@ def ks(order: PooledOrder) -> tuple[float, float]:
     return d, p
 
 
-def _ks_exact(order: PooledOrder, d: float) -> tuple[float, float] | None:
-    n1, n2 = order.n, order.m
+def _ks_exact(n1: int, n2: int, d: float, order: Any) -> tuple[float, float] | None:
     try:
         from scipy.stats._stats_py import _attempt_exact_2kssamp
     except ImportError:  # a scipy without the private routine: the public function on the
         # written-out samples (at most 10000 rows a side on this path) is the same thing.
         from scipy.stats import ks_2samp
 
-        x, y = order.expand()
+        x, y = order().expand()
         res = ks_2samp(x, y)
         return float(res.statistic), float(res.pvalue)
     ok, d_rounded, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
@@ -444,3 +448,67 @@ def _cdf_cvm_inf(x: float) -> float:
         k += 1
         if abs(z) < 1e-7:
             return total
+
+
+# -- two sorted samples without ties: no merge at all ----------------------------------------
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SortedPair:
+    """Two sorted samples read without merging them, for the common continuous case.
+
+    With no value on more than one row, every rank statistic follows from
+    ``P_i = #{current < ref_i}`` (one binary search per reference row): reference row ``i``
+    (0-based) has pooled rank ``i + 1 + P_i``, and the current rows between reference rows
+    ``q - 1`` and ``q`` have ``q`` reference rows below them. ``distinct_rows`` says whether
+    this shortcut applies; where it does not, use a ``PooledOrder``.
+    """
+
+    ref: np.ndarray
+    cur: np.ndarray
+
+    @functools.cached_property
+    def below(self) -> np.ndarray:
+        """``P_i``: current rows strictly below reference row ``i``."""
+        return np.searchsorted(self.cur, self.ref, side="left")
+
+    @functools.cached_property
+    def distinct_rows(self) -> bool:
+        u, v = self.ref, self.cur
+        if len(u) == 0 or len(v) == 0:
+            return False
+        if np.count_nonzero(u[1:] == u[:-1]) or np.count_nonzero(v[1:] == v[:-1]):
+            return False
+        below = self.below
+        inside = below < len(v)
+        return not np.count_nonzero(v[below[inside]] == u[inside])
+
+
+def ks_distinct(pair: SortedPair) -> tuple[float, float]:
+    """``ks`` for a ``SortedPair`` with ``distinct_rows``: the ECDF gap is largest right
+    after a reference row (``(i+1)/n - P_i/m``) or right before one (``P_q/m - q/n``,
+    ``P_n = m``); the same divisions as scipy, so the same D to the last bit."""
+    n, m = len(pair.ref), len(pair.cur)
+    f = np.arange(n + 1) / n
+    g = np.empty(n + 1)
+    np.divide(pair.below, m, out=g[:n])
+    g[n] = 1.0
+    max_s = float(np.max(f[1:] - g[:-1]))
+    np.subtract(g, f, out=g)
+    min_s = float(np.clip(np.max(g), 0, 1))
+    d = min_s if min_s > max_s else max_s
+    return _ks_p(n, m, d, lambda: PooledOrder.from_sorted(pair.ref, pair.cur))
+
+
+def cramer_von_mises_distinct(pair: SortedPair) -> tuple[float, float]:
+    """``cramer_von_mises`` for a ``SortedPair`` with ``distinct_rows`` (and more than 20
+    rows on a side): ``U = n sum_i P_i^2 + m (n^2 m - sum_i (2i + 1) P_i)``, the rank form
+    with the current side's sum taken by parts over the reference rows."""
+    n, m = len(pair.ref), len(pair.cur)
+    p = pair.below.astype(np.float64)
+    ref_part = float(np.dot(p, p))
+    odd = np.arange(1.0, 2.0 * n, 2.0)
+    cur_part = float(n) * n * m - float(np.dot(odd, p))
+    u = n * ref_part + m * cur_part
+    k, big_n = n * m, n + m
+    t = u / (k * big_n) - (4 * k - 1) / (6 * big_n)
+    return float(t), _cvm_asymptotic_p(t, big_n, n, m, k)
