@@ -236,30 +236,58 @@ class _Sides:
 
     def _finish_samples(self, run: _Run, profile: ColumnProfile, ref: col.Sample,
                         cur: col.Sample, test_name: str | None, mode: str,
-                        numerical_effect: Any = None) -> None:
-        """The in-memory path itself on samples built from the engine's summaries."""
-        from mlqa.drift.check import _reported_type, _untestable
-        from mlqa.drift.stattests.numerical import normed_wasserstein
+                        sums: sql.PooledSums | None = None) -> None:
+        """The in-memory tests themselves on samples built from the engine's summaries
+        (categorical counts, or a fetched pooled order); ``sums`` gives the effect of a
+        numerical column whose sample is a value -> count map."""
+        from mlqa.drift.check import _effect_bound, _reported_type, _untestable
 
         run.kind = _reported_type(profile, ref, cur)
         run.reason = _untestable(ref, cur, 1)
         if run.reason:
             return
         run.test = _choose(test_name, ref, cur, mode)
-        if run.test.name in IN_MEMORY_ONLY:
-            raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[run.test.name]}")
         with np.errstate(divide="ignore", invalid="ignore"):
-            run.statistic, run.p_value = run.test.func(ref, cur)
-        self._effect(run, ref, cur, numerical_effect or (lambda: normed_wasserstein(ref, cur)))
-
-    def _effect(self, run: _Run, ref: Any, cur: Any, numerical_effect: Any) -> None:
-        score = run.test.score(run.statistic, run.p_value)
-        if score is None or not math.isfinite(score):
-            run.reason = f"{run.test.name} is undefined on this column (score {score})"
+            for t in self._names(run.test.name, test_name, mode):
+                if t in IN_MEMORY_ONLY:
+                    raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
+                run.statistics[t] = get(t).func(ref, cur)
+        if ref.kind == col.NUMERICAL and ref.values is None and sums is not None:
+            rm = self.ref_m[profile.name]
+            self._finish(run, mode, lambda: finish.normed_wasserstein(sums, rm),
+                         lambda: finish.wasserstein_bound(sums, rm, self.alpha))
         elif ref.kind == col.NUMERICAL:
-            run.effect = run.statistic if run.test.name == "wasserstein" else numerical_effect()
+            from mlqa.drift.stattests.numerical import normed_wasserstein
+
+            self._finish(run, mode, lambda: normed_wasserstein(ref, cur),
+                         lambda: _effect_bound(ref, cur, self.alpha))
         else:
-            run.effect = tvd_effect(ref, cur)
+            self._finish(run, mode, lambda: tvd_effect(ref, cur),
+                         lambda: _effect_bound(ref, cur, self.alpha))
+
+    @staticmethod
+    def _names(chosen: str, test_name: str | None, mode: str) -> list[str]:
+        """The decisive test plus, in auto mode, its companions in the Holm family."""
+        from mlqa.drift.check import AUTO_COMPANIONS
+
+        names = [chosen]
+        if mode == AUTO and test_name is None:
+            names += AUTO_COMPANIONS.get(chosen, ())
+        return names
+
+    def _finish(self, run: _Run, mode: str, effect: Any, bound: Any) -> None:
+        """As ``check_drift``'s ``_run_column`` after its tests: scores defined, effect, and
+        the effect's lower bound where a test rejects before correction."""
+        run.statistic, run.p_value = run.statistics[run.test.name]
+        for t, (stat, p) in run.statistics.items():
+            score = get(t).score(stat, p)
+            if score is None or not math.isfinite(score):
+                run.reason = f"{t} is undefined on this column (score {score})"
+                return
+        run.effect = run.statistic if run.test.name == "wasserstein" else effect()
+        p_values = [p for _, p in run.statistics.values() if p is not None]
+        if mode != EVIDENTLY and p_values and min(p_values) < self.alpha:
+            run.effect_low = bound().low
 
     # -- numerical ------------------------------------------------------------------------
 
@@ -282,12 +310,11 @@ class _Sides:
             cur = _from_pooled(v, c, cm.n_rows, integer, small)
             profile = ColumnProfile(name, run.type, "number", ref)
             if small:  # the in-memory sample itself: every test exactly as in memory
-                self._finish_samples(run, profile, ref, cur, test_name, mode, None)
+                self._finish_samples(run, profile, ref, cur, test_name, mode)
                 return
             if _choose(test_name, ref, cur, mode).name not in FROM_SUMS + ("hellinger",):
                 # categorical tests and binned ones on <= 20 values: from the counts
-                self._finish_samples(run, profile, ref, cur, test_name, mode,
-                                     lambda: finish.normed_wasserstein(sums, rm))
+                self._finish_samples(run, profile, ref, cur, test_name, mode, sums)
                 return
             shape_ref, shape_cur = ref, cur
         run.kind = col.BINARY if run.type == col.BINARY or sums.distinct == 2 else run.type
@@ -296,17 +323,18 @@ class _Sides:
                           f"nothing to test")
             return
         run.test = _choose(test_name, shape_ref, shape_cur, mode)
-        t = run.test.name
-        if t in IN_MEMORY_ONLY:
-            raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
-        if t in FROM_SUMS:
-            run.statistic, run.p_value = _from_sums(t, sums, rm, cm)
-        elif t in BINNED:
-            run.statistic, run.p_value = self._binned(t, name, sums, rm, cm, integer)
-        else:
-            raise ColumnTestError(f"{t} is not available on an engine for a numerical column "
-                                  f"with {sums.distinct} distinct values")
-        self._effect(run, shape_ref, shape_cur, lambda: finish.normed_wasserstein(sums, rm))
+        for t in self._names(run.test.name, test_name, mode):
+            if t in IN_MEMORY_ONLY:
+                raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
+            if t in FROM_SUMS:
+                run.statistics[t] = _from_sums(t, sums, rm, cm)
+            elif t in BINNED:
+                run.statistics[t] = self._binned(t, name, sums, rm, cm, integer)
+            else:
+                raise ColumnTestError(f"{t} is not available on an engine for a numerical "
+                                      f"column with {sums.distinct} distinct values")
+        self._finish(run, mode, lambda: finish.normed_wasserstein(sums, rm),
+                     lambda: finish.wasserstein_bound(sums, rm, self.alpha))
 
     def _binned(self, test: str, name: str, sums: sql.PooledSums, rm: sql.Moments,
                 cm: sql.Moments, integer: bool) -> tuple[float, None]:

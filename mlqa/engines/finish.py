@@ -10,6 +10,7 @@ forms scipy itself uses there (``n > 10000`` for KS, ``n > 20`` for Cramér-von 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -138,3 +139,20 @@ def t_test(ref: Moments, cur: Moments) -> tuple[float, float]:
     r = ttest_ind_from_stats(ref.mean, sd(ref), ref.n, cur.mean, sd(cur), cur.n,
                              equal_var=False)
     return float(r.statistic), float(r.pvalue)
+
+
+def wasserstein_bound(s: PooledSums, ref: Moments, alpha: float) -> Any:
+    """``mlqa.drift.effects.wasserstein_bound`` from the engine's sums: the bias-corrected
+    normed W1 and its one-sided lower confidence bound (delta method)."""
+    from mlqa.drift.effects import EffectBound, _z
+
+    norm = max(math.sqrt(max(ref.var or 0.0, 0.0)), MIN_NORM)
+    if s.distinct < 2:
+        return EffectBound(0.0, 0.0, 0.0)
+    estimate = s.wasserstein_corrected / norm
+    se2 = 0.0
+    for h, h2, size in ((s.h_ref, s.h2_ref, s.n_ref), (s.h_cur, s.h2_cur, s.n_cur)):
+        mean = h / size
+        se2 += max(h2 / size - mean * mean, 0.0) / size
+    se = math.sqrt(se2) / norm
+    return EffectBound(estimate, estimate - _z(alpha) * se, se)

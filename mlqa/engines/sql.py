@@ -133,6 +133,13 @@ class PooledSums:
     cvm_ref: float
     cvm_cur: float
     anderson: float
+    # the bias-corrected Wasserstein integral and the moments of its influence function h
+    # (mlqa.drift.effects.wasserstein_bound, term by term)
+    wasserstein_corrected: float
+    h_ref: float
+    h2_ref: float
+    h_cur: float
+    h2_cur: float
 
     @property
     def ks(self) -> float:
@@ -144,28 +151,33 @@ class PooledSums:
 def pooled_sums(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int, n_cur: int
                 ) -> PooledSums:
     """One GROUP BY and one window over the pooled order of ``column``."""
-    n, m, big_n = float(n_ref), float(n_cur), float(n_ref + n_cur)
+    n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
     order = "ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    above = "ORDER BY v DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     sql = f"""
 WITH w AS (
   SELECT v, r, c, SUM(r) OVER ({order}) AS cr, SUM(c) OVER ({order}) AS cc,
          LEAD(v) OVER (ORDER BY v) - v AS gap
   FROM ({_grouped(engine, ref, cur, column)}) g),
 x AS (
-  SELECT r, c, cr, cc, gap, cr / {literal(n)} - cc / {literal(m)} AS d, r + c AS l,
-         cr + cc - r - c AS b
-  FROM w)
+  SELECT v, r, c, cr, cc, gap, cr / {n} AS f, cc / {m} AS gg, cr / {n} - cc / {m} AS d,
+         r + c AS l, cr + cc - r - c AS b
+  FROM w),
+y AS (
+  SELECT *, COALESCE(SUM(SIGN(d) * gap) OVER ({above}), 0) AS h FROM x)
 SELECT COUNT(*), SUM(CASE WHEN r > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN c > 0 THEN 1 ELSE 0 END),
   MAX(d), MIN(d), SUM(ABS(d) * gap), SUM(d * d * gap),
   SUM(r * (b + (l + 1) / 2)), SUM(l * l * l - l),
   SUM(r * POWER(b + (l + 1) / 2 - cr + r - (r + 1) / 2, 2) + r * (r * r - 1) / 12),
   SUM(c * POWER(b + (l + 1) / 2 - cc + c - (c + 1) / 2, 2) + c * (c * c - 1) / 12),
-  SUM(CASE WHEN (b + l / 2) * ({literal(big_n)} - b - l / 2) - {literal(big_n)} * l / 4 = 0
-      THEN 0 ELSE l / {literal(big_n)} * (
-        POWER({literal(big_n)} * (cr - r / 2) - (b + l / 2) * {literal(n)}, 2) / {literal(n)}
-      + POWER({literal(big_n)} * (cc - c / 2) - (b + l / 2) * {literal(m)}, 2) / {literal(m)})
-      / ((b + l / 2) * ({literal(big_n)} - b - l / 2) - {literal(big_n)} * l / 4) END)
-FROM x"""
+  SUM(CASE WHEN (b + l / 2) * ({big_n} - b - l / 2) - {big_n} * l / 4 = 0
+      THEN 0 ELSE l / {big_n} * (
+        POWER({big_n} * (cr - r / 2) - (b + l / 2) * {n}, 2) / {n}
+      + POWER({big_n} * (cc - c / 2) - (b + l / 2) * {m}, 2) / {m})
+      / ((b + l / 2) * ({big_n} - b - l / 2) - {big_n} * l / 4) END),
+  SUM(SQRT(GREATEST(d * d - ((f - f * f) / {n} + (gg - gg * gg) / {m}), 0)) * gap),
+  SUM(r * h), SUM(r * h * h), SUM(c * h), SUM(c * h * h)
+FROM y"""
     row = engine.one(sql)
     vals = [0.0 if v is None else float(v) for v in row]
     return PooledSums(n_ref, n_cur, int(vals[0]), int(vals[1]), int(vals[2]), *vals[3:])

@@ -39,7 +39,7 @@ def assert_same_drift(memory, engine, rel: float = 1e-9) -> None:
         b = engine.columns[name]
         for field in ("test", "kind", "drifted", "reason", "n_reference", "n_current"):
             assert getattr(a, field) == getattr(b, field), (name, field)
-        for field in ("statistic", "p_value", "adjusted_p_value", "effect_size",
+        for field in ("statistic", "p_value", "adjusted_p_value", "effect_size", "effect_low",
                       "missing_reference", "missing_current"):
             x, y = getattr(a, field), getattr(b, field)
             assert (x is None) == (y is None), (name, field)
