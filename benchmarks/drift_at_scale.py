@@ -79,6 +79,64 @@ def generate_metric(folder: str, rows: int) -> str:
     return path
 
 
+def spark_vs_evidently(ref: str, cur: str) -> dict:
+    """mlqa on Spark and evidently's legacy Spark engine on the same DataFrames, each one's
+    largest difference from evidently's own pandas statistics on the same data."""
+    import warnings
+
+    import pandas as pd
+    from pyspark.sql import SparkSession
+
+    import mlqa
+
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    spark = (SparkSession.builder.master("local[2]").appName("mlqa-bench")
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+             .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "4")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.host", "127.0.0.1").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    sref, scur = spark.read.parquet(ref), spark.read.parquet(cur)
+    names = [c for c in sref.columns]
+    numerical = [c for c in names if not c.startswith("cat")]
+    categorical = [c for c in names if c.startswith("cat")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from evidently.legacy.metrics import DataDriftTable
+        from evidently.legacy.pipeline.column_mapping import ColumnMapping
+        from evidently.legacy.report import Report
+        from evidently.legacy.spark.engine import SparkEngine
+    mapping = ColumnMapping(numerical_features=numerical, categorical_features=categorical)
+
+    def evidently_scores(reference, current, engine=None) -> dict:
+        report = Report(metrics=[DataDriftTable()])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report.run(reference_data=reference, current_data=current, column_mapping=mapping,
+                       **({"engine": engine} if engine else {}))
+        table = report.as_dict()["metrics"][0]["result"]["drift_by_columns"]
+        return {c: (v["stattest_name"], float(v["drift_score"])) for c, v in table.items()}
+
+    out: dict = {}
+    t = time.perf_counter()
+    mine = mlqa.check_drift(sref, scur, tests="evidently")
+    out["mlqa_spark_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    theirs = evidently_scores(sref, scur, SparkEngine)
+    out["evidently_spark_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pandas_scores = evidently_scores(pd.read_parquet(ref), pd.read_parquet(cur))
+    out["evidently_pandas_s"] = time.perf_counter() - t
+    out["mlqa_max_diff"] = max(abs(mine.columns[c].score - pandas_scores[c][1])
+                               for c in pandas_scores)
+    out["evidently_spark_max_diff"] = max(abs(theirs[c][1] - pandas_scores[c][1])
+                                          for c in pandas_scores)
+    out["tests"] = {c: (mine.columns[c].test, theirs[c][0], pandas_scores[c][0])
+                    for c in pandas_scores}
+    spark.stop()
+    return out
+
+
 # -- children -----------------------------------------------------------------------------
 
 def child(task: str, args: dict) -> dict:
@@ -101,6 +159,12 @@ def child(task: str, args: dict) -> dict:
             cur = pd.read_parquet(args["cur"])
             r = mlqa.check_drift(ref, cur, tests=args["tests"])
             out["scores"] = {c: v.score for c, v in r.columns.items()}
+        elif task == "duckdb_sketch":
+            r = mlqa.check_drift(args["ref"], args["cur"], tests="auto", exact=False)
+            out["outcome"] = r.outcome.value
+            out["scores"] = {c: v.score for c, v in r.columns.items()}
+        elif task == "spark":
+            out.update(spark_vs_evidently(args["ref"], args["cur"]))
         elif task == "metric":
             r = mlqa.check_metric("y", "pred", "f1_macro", min=0.5, data=args["path"])
             out.update(value=r.value, ci=list(r.ci), n=r.n)
@@ -137,6 +201,9 @@ def main() -> None:
     ap.add_argument("--tests", default="evidently")
     ap.add_argument("--cap-gb", type=float, default=6.0, help="in-memory path's RLIMIT_AS")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--sketch", action="store_true", help="also exact=False (tests=auto)")
+    ap.add_argument("--spark-rows", type=int, default=0,
+                    help="rows per side for mlqa on Spark vs evidently's legacy Spark engine")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--clean", action="store_true", help="delete the generated data at the end")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -163,6 +230,30 @@ def main() -> None:
         if m.get("ok") and d.get("ok"):
             diff = max(abs(d["scores"][c] - m["scores"][c]) for c in m["scores"])
             print(f"largest |score difference| DuckDB vs in-memory: {diff:.3g}")
+    if a.sketch:
+        rows.append(("mlqa check_drift on DuckDB, exact=False (grid sketch, KS)",
+                     run_child("duckdb_sketch", {"ref": ref, "cur": cur}, a.timeout)))
+        print(rows[-1], flush=True)
+    if a.spark_rows:
+        sfolder = os.path.join(a.folder, f"spark{a.spark_rows}")
+        os.makedirs(sfolder, exist_ok=True)
+        sref = generate(sfolder, "ref", a.spark_rows, 0.0)
+        scur = generate(sfolder, "cur", a.spark_rows, 0.05)
+        sp = run_child("spark", {"ref": sref, "cur": scur}, a.timeout)
+        print("spark:", sp, flush=True)
+        if sp.get("ok"):
+            rows.append((f"mlqa on Spark local[2], {a.spark_rows:,} rows/side "
+                         f"(max diff vs evidently pandas {sp['mlqa_max_diff']:.2g})",
+                         {"ok": True, "wall": sp["mlqa_spark_s"], "peak_rss_mb": float("nan")}))
+            rows.append((f"evidently legacy Spark engine, same data (max diff vs evidently "
+                         f"pandas {sp['evidently_spark_max_diff']:.2g})",
+                         {"ok": True, "wall": sp["evidently_spark_s"],
+                          "peak_rss_mb": float("nan")}))
+            rows.append(("evidently pandas (the reference statistics)",
+                         {"ok": True, "wall": sp["evidently_pandas_s"],
+                          "peak_rss_mb": sp["peak_rss_mb"]}))
+        else:
+            rows.append(("Spark comparison", sp))
     if a.metric_rows:
         t1 = time.perf_counter()
         path = generate_metric(a.folder, a.metric_rows)

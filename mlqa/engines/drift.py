@@ -278,6 +278,7 @@ class _Sides:
     def _finish(self, run: _Run, mode: str, effect: Any, bound: Any) -> None:
         """As ``check_drift``'s ``_run_column`` after its tests: scores defined, effect, and
         the effect's lower bound where a test rejects before correction."""
+        assert run.test is not None
         run.statistic, run.p_value = run.statistics[run.test.name]
         for t, (stat, p) in run.statistics.items():
             score = get(t).score(stat, p)
@@ -337,7 +338,9 @@ class _Sides:
                      lambda: finish.wasserstein_bound(sums, rm, self.alpha))
 
     def _binned(self, test: str, name: str, sums: sql.PooledSums, rm: sql.Moments,
-                cm: sql.Moments, integer: bool) -> tuple[float, None]:
+                cm: sql.Moments, integer: bool) -> tuple[float, float | None]:
+        assert rm.low is not None and cm.low is not None  # both sides have values here
+        assert rm.high is not None and cm.high is not None
         low, high = min(rm.low, cm.low), max(rm.high, cm.high)
         if test == "hellinger":
             # evidently's numerical hellinger: Sturges edges over the distinct values

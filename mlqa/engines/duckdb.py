@@ -52,7 +52,7 @@ class DuckDBEngine(Engine):
         if relations:
             return cls(anchor=relations[0])
         duckdb = _duckdb()
-        config = {"memory_limit": os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT",
+        config: dict[str, Any] = {"memory_limit": os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT",
                                                  DEFAULT_MEMORY_LIMIT)}
         threads = os.environ.get("MLQA_DUCKDB_THREADS")
         if threads:
@@ -69,6 +69,7 @@ class DuckDBEngine(Engine):
         try:
             if self._connection is not None:
                 return self._connection.sql(sql).fetchall()
+            assert self._anchor is not None  # one of connection/anchor is always set
             if self._anchor_view is None:
                 self._anchor_view = fresh_name("anchor")
                 self._anchor.create_view(self._anchor_view, replace=True)

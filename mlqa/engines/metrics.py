@@ -95,7 +95,7 @@ def _cells(engine: Engine, table: Table, columns: list[str]) -> tuple[np.ndarray
 
 
 def _positive(labels: np.ndarray) -> int | None:
-    hits = np.flatnonzero(labels == 1) if labels.dtype.kind in "biuf" else []
+    hits: Any = np.flatnonzero(labels == 1) if labels.dtype.kind in "biuf" else []
     return int(hits[0]) if len(hits) else None
 
 
@@ -177,7 +177,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
     details: dict[str, Any] = {"min": min, "max": max, "engine": engine.name,
                                "greater_is_better": resolved.greater_is_better,
                                "input": resolved.input}
-    low = high = None
+    low: float | None = None
+    high: float | None = None
     if mname in confusion.FORMULAS:
         labels, cm = _cells(engine, table, [y_true, y_pred])
         n, pos = int(cm.sum()), _positive(labels)
@@ -243,7 +244,7 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         raise InputError(f"metric {mname!r} is not available on an engine; available: "
                          f"{sorted(confusion.FORMULAS) + ['roc_auc', *LOSSES]}")
     threshold, comparison = requirement(min, max)
-    fields = {"name": label, "check": "metric", "metric": mname, "value": value,
+    fields: dict[str, Any] = {"name": label, "check": "metric", "metric": mname, "value": value,
               "threshold": threshold, "comparison": comparison, "n": n}
     if not math.isfinite(value):
         return MetricResult(outcome=Outcome.ERROR, details=details,
@@ -252,7 +253,7 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         outcome = decide(value, min=min, max=max)
         return MetricResult(outcome=outcome, details=details, **fields, message=describe(
             label, value, min=min, max=max, n=n, outcome=outcome))
-    if low is None or not (math.isfinite(low) and math.isfinite(high)):
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return MetricResult(outcome=Outcome.INCONCLUSIVE, details=details, ci_method=method,
                             confidence=confidence, **fields,
                             message=f"{describe(label, value, min=min, max=max, n=n)}: no "
@@ -336,11 +337,11 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
             cells = multinomial_counts(np.array([a, b, c, d]), n_resamples, seed=random_state)
             with np.errstate(divide="ignore", invalid="ignore"):
                 reps = (cells[:, 0] + cells[:, 2]) / (cells[:, 0] + cells[:, 1]) - 1
-            ci = percentile_interval(reps, confidence)
+            span = percentile_interval(reps, confidence)
             diff_v = (cand_v - base_v) / abs(base_v) if base_v else math.nan
         else:
-            ci, diff_v = paired.newcombe_interval(a, b, c, d, confidence), cand_v - base_v
-        diff = paired.PairedDifference(cand_v, base_v, diff_v, ci, paired.mcnemar_p_value(b, c),
+            span, diff_v = paired.newcombe_interval(a, b, c, d, confidence), cand_v - base_v
+        diff = paired.PairedDifference(cand_v, base_v, diff_v, span, paired.mcnemar_p_value(b, c),
                                        "mcnemar_exact" if b + c < paired.EXACT_BELOW
                                        else "mcnemar")
     elif mname in confusion.FORMULAS and test in ("auto", "bootstrap"):
@@ -400,7 +401,8 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
                                "baseline": diff.baseline, "difference": diff.difference,
                                **flips}
     threshold, comparison = requirement(lower, upper)
-    ci = diff.ci if all(math.isfinite(x) for x in diff.ci) else None
+    ci: tuple[float, float] | None = \
+        diff.ci if all(math.isfinite(x) for x in diff.ci) else None
     outcome = decide(diff.difference, min=lower, max=upper, ci=ci)
     if ci is None:
         outcome = Outcome.ERROR
