@@ -165,8 +165,10 @@ def _column_types(engine: Engine, table: Table, names: Sequence[str],
             out[n] = "datetime"
         elif t == INTEGER:
             distinct, count = sql.distinct_count(engine, table, n)
+            # all values distinct: an identifier, whatever the row order (which a lake or a
+            # shuffled Spark table does not keep; in memory pandas' order also counts)
             out[n] = col.CATEGORICAL if distinct <= col.INTEGER_CARDINALITY_LIMIT else \
-                "id" if distinct == count and _increasing(engine, table, n) else col.NUMERICAL
+                "id" if distinct == count else col.NUMERICAL
         elif t == STRING:
             distinct, count = sql.distinct_count(engine, table, n)
             out[n] = "id" if count > 1 and distinct == count else \
@@ -174,12 +176,6 @@ def _column_types(engine: Engine, table: Table, names: Sequence[str],
         else:
             out[n] = "unsupported"
     return out
-
-
-def _increasing(engine: Engine, table: Table, column: str) -> bool:
-    # Row order means little in a lake; an integer column whose values are all distinct is
-    # an identifier whatever its order (in memory, pandas' order decides).
-    return True
 
 
 @dataclasses.dataclass
@@ -406,8 +402,6 @@ def _from_pooled(values: np.ndarray, counts: np.ndarray, n_rows: int, integer: b
 
 def _counted(engine: Engine, table: Table, name: str, n_rows: int) -> col.Sample:
     keys, counts = sql.category_counts(engine, table, name)
-    if keys and isinstance(keys[0], float) and all(float(k).is_integer() for k in keys):
-        pass  # floats stay floats, as pandas keeps them
     arr = np.array(keys, dtype=object if any(isinstance(k, str) for k in keys) else None)
     order = col._sort_order(arr)
     return col.Sample(col.CATEGORICAL, n_rows, categories=arr[order], counts=counts[order])

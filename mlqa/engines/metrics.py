@@ -56,6 +56,12 @@ def _open(data: Any, columns: list[str]) -> tuple[Engine, Table]:
         if not isinstance(c, str):
             raise InputError(f"with data=, y_true/y_pred/baseline_pred name columns of it; "
                              f"got {type(c).__name__}")
+    from mlqa.engines import kind_of
+
+    if kind_of(data) is None:
+        raise InputError("data= must be a DuckDB relation, a Spark DataFrame or a Parquet "
+                         "path/glob/folder (Parquet needs pip install 'mlqa[duckdb]'); for "
+                         "in-memory data pass the arrays as y_true/y_pred")
     engine = engine_for(data, label="data")
     table = engine.table(data, "data")
     table.require(columns, "y_true/y_pred")
