@@ -1,7 +1,10 @@
 """The same checks on a real local[2] Spark session equal the in-memory path to 1e-9.
 
-One session for the module (the conftest's), few queries per test: Spark answers each
-summary query in a fraction of a second, so the tests pick the paths, not every test name.
+One test function on purpose: under pytest-xdist (``-n 2``) separate tests may land on both
+workers and each would start its own JVM; one function keeps it to one session per run. Spark
+answers each summary query in a fraction of a second on an idle machine, so the sections pick
+the paths (fetched pooled order, engine-side sums, two-pass bins, counts, cells, placements),
+not every test name (the DuckDB tests run the same SQL for each).
 """
 
 from __future__ import annotations
@@ -15,32 +18,23 @@ from tests.engines.conftest import assert_same_drift, drift_frame
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(scope="module")
-def frames(spark):
+def test_spark_engine_equals_in_memory(spark, monkeypatch):
     ref, cur = drift_frame(600, 0.0, 11), drift_frame(700, 0.08, 12)
-    return ref, cur, spark.createDataFrame(ref).cache(), spark.createDataFrame(cur).cache()
+    sref, scur = spark.createDataFrame(ref).cache(), spark.createDataFrame(cur).cache()
 
-
-def test_evidently_defaults_on_spark_equal_in_memory(frames):
-    ref, cur, sref, scur = frames
+    # evidently's defaults: small columns fetch the pooled order, categories are counted
     columns = ["x", "few", "s", "flag"]
     engine = mlqa.check_drift(sref, scur, columns, tests="evidently")
     assert engine.details["engine"] == "spark"
     assert_same_drift(mlqa.check_drift(ref, cur, columns, tests="evidently"), engine)
 
-
-def test_sums_and_bins_on_spark_equal_in_memory(frames, monkeypatch):
-    """Forced through the engine-side pooled order and the two-pass bins."""
+    # forced through the engine-side pooled-order sums and the two-pass bins
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
-    ref, cur, sref, scur = frames
-    tests = {"x": "ks", "tied": "mannw", "skew": "psi", "big": "anderson", "few": "hellinger",
-             "s": "chisquare"}
+    tests = {"x": "ks", "tied": "mannw", "skew": "psi", "few": "hellinger", "s": "chisquare"}
     assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
                       mlqa.check_drift(sref, scur, list(tests), tests=tests))
 
-
-def test_metric_and_regression_on_spark(spark, frames):
-    ref, _, sref, _ = frames
+    # metrics from cells and placements, the paired regression from McNemar's table
     frame = ref.assign(y=ref["flag"].astype(int), p=(ref["big"] > 500).astype(int),
                        q=(ref["big"] > 450).astype(int), score=ref["big"] / 1000.0)
     df = spark.createDataFrame(frame[["y", "p", "q", "score"]])
