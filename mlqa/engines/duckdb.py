@@ -4,12 +4,15 @@ disk, so a check needs memory for its summaries, not for the rows.
 A DuckDB relation lives in the connection that made it; queries about it run through
 ``relation.query`` on a view of it, so the user's connection (with its settings and any
 attached catalogs) does the work. Parquet paths alone get a private connection whose
-``memory_limit`` and ``threads`` come from ``MLQA_DUCKDB_MEMORY_LIMIT`` / ``MLQA_DUCKDB_THREADS``.
+``memory_limit``, ``threads`` and spill folder come from ``MLQA_DUCKDB_MEMORY_LIMIT`` /
+``MLQA_DUCKDB_THREADS`` / ``MLQA_DUCKDB_TEMP_DIRECTORY`` (default: a folder under the system
+temporary directory, never the working directory).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +57,9 @@ class DuckDBEngine(Engine):
         duckdb = _duckdb()
         config: dict[str, Any] = {"memory_limit": os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT",
                                                  DEFAULT_MEMORY_LIMIT)}
+        # DuckDB spills to "./.tmp" by default: that would be the user's repository
+        config["temp_directory"] = os.environ.get("MLQA_DUCKDB_TEMP_DIRECTORY") or \
+            os.path.join(tempfile.gettempdir(), f"mlqa-duckdb-{os.getpid()}")
         threads = os.environ.get("MLQA_DUCKDB_THREADS")
         if threads:
             config["threads"] = int(threads)
