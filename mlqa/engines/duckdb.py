@@ -56,7 +56,9 @@ class DuckDBEngine(Engine):
             return cls(anchor=relations[0])
         duckdb = _duckdb()
         config: dict[str, Any] = {"memory_limit": os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT",
-                                                 DEFAULT_MEMORY_LIMIT)}
+                                                                 DEFAULT_MEMORY_LIMIT),
+                                  # summaries only: no row order to keep (less memory in sorts)
+                                  "preserve_insertion_order": False}
         # DuckDB spills to "./.tmp" by default: that would be the user's repository
         config["temp_directory"] = os.environ.get("MLQA_DUCKDB_TEMP_DIRECTORY") or \
             os.path.join(tempfile.gettempdir(), f"mlqa-duckdb-{os.getpid()}")
