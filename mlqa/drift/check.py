@@ -11,7 +11,7 @@ import numpy as np
 
 from mlqa._text import fmt_num
 from mlqa.drift import columns as col
-from mlqa.drift import selection
+from mlqa.drift import effects, selection
 from mlqa.drift.profile import (
     ColumnProfile,
     ReferenceProfile,
@@ -21,7 +21,11 @@ from mlqa.drift.profile import (
 from mlqa.drift.result import ColumnDrift, DriftResult
 from mlqa.drift.stattests import ColumnTestError, StatTest, get
 from mlqa.drift.stattests.categorical import tvd_effect
-from mlqa.drift.stattests.numerical import normed_wasserstein
+from mlqa.drift.stattests.numerical import (
+    normed_wasserstein,
+    pooled_order,
+    release_pooled_order,
+)
 from mlqa.drift.tables import check_same_columns, read_table
 from mlqa.errors import InputError
 from mlqa.result import Outcome
@@ -44,7 +48,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 drift_share: float = 0.5, min_rows: int = 20,
                 column_names: Sequence[str] | None = None, n_jobs: int | None = None,
                 html: str | None = None, name: str = "drift",
-                max_missing_change: float | None = None) -> DriftResult:
+                max_missing_change: float | None = None, exact: bool = True) -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
     ``reference``/``current``: pandas DataFrames, 2-D numpy arrays (``column_names`` names
@@ -83,7 +87,25 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
 
     Columns run on ``n_jobs`` threads (None: one per core). ``html=path`` also writes evidently's
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
+
+    On an engine (a DuckDB relation, a Spark DataFrame, a Parquet path, glob or folder) only
+    summaries leave it (``mlqa.engines``); ``exact=False`` lets numerical tests run on rank
+    sketches, marked approximate with their rank error (docs/scale.md).
     """
+    from mlqa.engines import on_engine  # DuckDB relations, Spark DataFrames, Parquet paths
+
+    if on_engine(reference, current):
+        from mlqa.engines.drift import check_drift_on_engine
+
+        if max_missing_change is not None:  # never silently ignore a requirement
+            raise InputError("max_missing_change is not available on engines yet "
+                             "(DuckDB/Spark/Parquet input); check missing shares with "
+                             "mlqa.check_data on a sample, or pass pandas frames")
+
+        return check_drift_on_engine(
+            reference, current, columns, alpha=alpha, correction=correction, tests=tests,
+            thresholds=thresholds, column_types=column_types, min_effect=min_effect,
+            drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name)
     _check_options(alpha, correction, tests, drift_share, min_rows)
     from mlqa.quality.missing import missing_in_drift
     from mlqa.quality.shares import check_share_bound
@@ -106,7 +128,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     # Each column is prepared, tested and let go in one job: only one reference and one
     # current column per thread are ever sorted in memory at a time.
     runs = dict(zip(names, col.map_columns(
-        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows), names,
+        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows, alpha), names,
         n_jobs), strict=True))
     clashes = [r.reason for r in runs.values() if r.clash]
     if clashes:
@@ -199,13 +221,32 @@ class _Run:
     statistic: float | None = None
     p_value: float | None = None
     effect: float | None = None
+    # auto mode: the lower confidence bound of the bias-corrected effect (computed when a
+    # test of the column rejects before correction; otherwise the column cannot drift)
+    effect_low: float | None = None
+    # every test run on the column, the decisive one first: name -> (statistic, p-value)
+    statistics: dict[str, tuple[float, float | None]] = dataclasses.field(default_factory=dict)
     reason: str = ""
     clash: bool = False
     excluded: bool = False
 
 
-def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int
-         ) -> _Run:
+def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int,
+         alpha: float) -> _Run:
+    try:
+        return _run_column(column, series, test_name, mode, min_rows, alpha)
+    finally:
+        release_pooled_order()
+
+
+# In auto mode a numerical column's KS test has a companion in the same multiple-testing
+# family: Cramér-von Mises, which weighs the whole ECDF gap and so sees a change of scale
+# that KS (a maximum at one point, usually near the median) misses.
+AUTO_COMPANIONS = {"ks": ("cramer_von_mises",)}
+
+
+def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode: str,
+                min_rows: int, alpha: float) -> _Run:
     if column.type in col.EXCLUDED:
         return _Run(column.type, excluded=True, reason=col.EXCLUDED[column.type])
     ref = column.sample
@@ -229,21 +270,39 @@ def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, m
         run.test = get(selection.evidently_default(ref, cur))
     else:
         run.test = get(selection.auto_default(ref, cur))
+    names = [run.test.name]
+    if mode == AUTO and test_name is None:
+        names += AUTO_COMPANIONS.get(run.test.name, ())
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            run.statistic, run.p_value = run.test.func(ref, cur)
+            for test_name_ in names:
+                run.statistics[test_name_] = get(test_name_).func(ref, cur)
     except ColumnTestError as exc:
-        run.reason = f"{run.test.name}: {exc}"
+        run.reason = f"{test_name_}: {exc}"
         return run
-    score = run.test.score(run.statistic, run.p_value)
-    if score is None or not math.isfinite(score):
-        run.reason = f"{run.test.name} is undefined on this column (score {score})"
-    elif ref.kind == col.NUMERICAL:
+    run.statistic, run.p_value = run.statistics[run.test.name]
+    for name_, (stat, p) in run.statistics.items():
+        score = get(name_).score(stat, p)
+        if score is None or not math.isfinite(score):
+            run.reason = f"{name_} is undefined on this column (score {score})"
+            return run
+    if ref.kind == col.NUMERICAL:
         run.effect = run.statistic if run.test.name == "wasserstein" else \
             normed_wasserstein(ref, cur)
     else:
         run.effect = tvd_effect(ref, cur)
+    p_values = [p for _, p in run.statistics.values() if p is not None]
+    if mode != EVIDENTLY and p_values and min(p_values) < alpha:
+        run.effect_low = _effect_bound(ref, cur, alpha).low
     return run
+
+
+def _effect_bound(ref: col.Sample, cur: col.Sample, alpha: float) -> effects.EffectBound:
+    if ref.kind == col.NUMERICAL:
+        return effects.wasserstein_bound(pooled_order(ref, cur), ref.with_std().std or 0.0,
+                                         alpha)
+    _, r, c = col.aligned_counts(ref, cur)
+    return effects.tvd_bound(r, c, alpha)
 
 
 def _untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
@@ -286,11 +345,17 @@ def adjust(p_values: Sequence[float], correction: str | None) -> list[float]:
 def _decide(runs: dict[str, _Run], mode: str, alpha: float,
             correction: str | None, thresholds: dict[str, float], floors: dict[str, float]
             ) -> dict[str, ColumnDrift]:
+    """Each column's verdict. One multiple-testing family holds every p-value of every
+    column (a numerical column contributes KS and Cramér-von Mises in auto mode); a column's
+    adjusted p-value is the smallest of its tests' and names the test that gave it."""
     evidently = mode == EVIDENTLY
-    with_p = [n for n, r in runs.items() if r.test is not None and r.p_value is not None
-              and not r.reason]
-    adjusted = dict(zip(with_p, adjust([runs[n].p_value for n in with_p],
-                                       None if evidently else correction), strict=True))
+    family = [(n, t, p) for n, r in runs.items() if r.test is not None and not r.reason
+              for t, (_, p) in r.statistics.items() if p is not None]
+    adjusted_all = adjust([p for _, _, p in family], None if evidently else correction)
+    best: dict[str, tuple[float, str]] = {}
+    for (n, t, _), p_adj in zip(family, adjusted_all, strict=True):
+        if n not in best or p_adj < best[n][0]:
+            best[n] = (p_adj, t)
     out = {}
     for n, r in runs.items():
         common = dict(column=n, kind=r.kind, n_reference=r.n_reference, n_current=r.n_current,
@@ -302,6 +367,7 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
                                  reason=r.reason, **common)
             continue
         test = r.test
+        statistic, p_value = r.statistic, r.p_value
         if n in thresholds:
             threshold = float(thresholds[n])
         elif test.returns_p_value and not evidently:
@@ -309,18 +375,24 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
         else:
             threshold = test.default_threshold
         floor = None
+        effect_low = None
         if test.returns_p_value:
-            p_adj = adjusted[n]
+            p_adj, decisive = best[n]
+            if decisive != test.name:  # a companion test gave the smaller adjusted p-value
+                test = get(decisive)
+                statistic, p_value = r.statistics[decisive]
             drifted = test.drifted(p_adj, threshold)
             if not evidently:
                 floor = floors[n]
-                drifted = drifted and r.effect >= floor
+                effect_low = r.effect_low
+                drifted = drifted and effect_low is not None and effect_low >= floor
         else:
             p_adj = None
             drifted = test.drifted(r.statistic, threshold)
-        out[n] = ColumnDrift(test=test.name, statistic=r.statistic, p_value=r.p_value,
+        out[n] = ColumnDrift(test=test.name, statistic=statistic, p_value=p_value,
                              adjusted_p_value=p_adj, effect_size=r.effect, threshold=threshold,
-                             min_effect=floor, drifted=drifted, **common)
+                             min_effect=floor, drifted=drifted, effect_low=effect_low,
+                             statistics=dict(r.statistics), **common)
     return out
 
 

@@ -41,6 +41,13 @@ class ColumnDrift:
     missing_reference: float
     missing_current: float
     reason: str = ""
+    # tests="auto": lower confidence bound (level 1 - alpha) of the bias-corrected effect; the
+    # column drifts only when it reaches min_effect. None where no test rejected (or in
+    # evidently's mode).
+    effect_low: float | None = None
+    # every test run on the column: name -> (statistic, p-value or None)
+    statistics: Mapping[str, tuple[float, float | None]] = dataclasses.field(
+        default_factory=dict)
 
     @property
     def outcome(self) -> Outcome:
@@ -70,6 +77,8 @@ class ColumnDrift:
                 parts.append(f"p_adj={fmt_num(self.adjusted_p_value)}")
         if self.effect_size is not None:
             parts.append(f"effect={fmt_num(self.effect_size)}")
+        if self.effect_low is not None:
+            parts.append(f"effect_low={fmt_num(self.effect_low)}")
         if abs(self.missing_change) >= 0.01:
             parts.append(f"missing {self.missing_reference:.1%}->{self.missing_current:.1%}")
         return " ".join(parts)

@@ -1,16 +1,52 @@
 """Numerical two-sample tests, each on the sorted finite values of both sides.
 
 Statistics and p-values are evidently 0.7.23's to 1e-9 except where evidently is wrong; those
-places say so. scipy is imported inside each test: the Wasserstein path, which is what
+places say so. The rank and ECDF tests (ks, anderson, cramer_von_mises, ed, mannw) run on the
+pooled order of the two sorted sides (``pooled.PooledOrder``): the sorted columns are merged
+once per column and every such statistic of that column reads the same merge, so no test
+sorts again. scipy is imported inside each test: the Wasserstein path, which is what
 evidently's defaults pick above 1000 rows, needs none of it.
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from mlqa.drift.columns import NUMERICAL, Sample
+from mlqa.drift.stattests import pooled
 from mlqa.drift.stattests.registry import ColumnTestError, register
+
+# The pooled order of the column pair a thread is testing: a column job asks for it from
+# several tests (auto's ks and cramer_von_mises, the effect's bound), and it is built once.
+_current = threading.local()
+
+
+def pooled_order(ref: Sample, cur: Sample) -> pooled.PooledOrder:
+    """The merge of both sides' sorted values, built once per column pair and thread."""
+    held = getattr(_current, "pair", None)
+    if held is not None and held[0] is ref.values and held[1] is cur.values:
+        return held[2]
+    order = pooled.PooledOrder.from_sorted(ref.values, cur.values)
+    _current.pair = (ref.values, cur.values, order)
+    return order
+
+
+def sorted_pair(ref: Sample, cur: Sample) -> pooled.SortedPair:
+    """Both sides' sorted values, read without a merge when no value repeats."""
+    held = getattr(_current, "sorted", None)
+    if held is not None and held.ref is ref.values and held.cur is cur.values:
+        return held
+    pair = pooled.SortedPair(ref.values, cur.values)
+    _current.sorted = pair
+    return pair
+
+
+def release_pooled_order() -> None:
+    """Let the thread's pooled order go (a column job calls this when it is done)."""
+    _current.pair = None
+    _current.sorted = None
 
 # evidently divides by the reference's standard deviation, but never by less than this.
 MIN_NORM = 0.001
@@ -51,26 +87,22 @@ def wasserstein(ref: Sample, cur: Sample) -> tuple[float, None]:
 @register("ks", "K-S p_value", (NUMERICAL,), p_value=True, threshold=0.05, drift_if="<=")
 def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
-    (exact up to 10000 rows per side, asymptotic above)."""
-    from scipy.stats import ks_2samp
-
-    r = ks_2samp(ref.values, cur.values)
-    return float(r.statistic), float(r.pvalue)
+    (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
+    merge when no value repeats)."""
+    pair = sorted_pair(ref, cur)
+    if pair.distinct_rows:
+        return pooled.ks_distinct(pair)
+    return pooled.ks(pooled_order(ref, cur))
 
 
 @register("anderson", "Anderson-Darling", (NUMERICAL,), p_value=True, threshold=0.1)
 def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     """k-sample Anderson-Darling (midrank variant). scipy interpolates the p-value from a table
     and caps it to [0.001, 0.25], as evidently's does."""
-    import warnings
-
-    from scipy.stats import anderson_ksamp
-
-    with warnings.catch_warnings():
-        # "p-value capped/floored" is how scipy's tabled p-value works, not news per column.
-        warnings.simplefilter("ignore", UserWarning)
-        r = anderson_ksamp([ref.values, cur.values], variant="midrank")
-    return float(r.statistic), float(r.pvalue)
+    order = pooled_order(ref, cur)
+    if len(order.values) < 2:
+        raise ColumnTestError("Anderson-Darling needs more than one distinct value")
+    return pooled.anderson(order)
 
 
 @register("cramer_von_mises", "Cramer-von Mises", (NUMERICAL,), p_value=True, threshold=0.1,
@@ -78,18 +110,18 @@ def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
 def cramer_von_mises(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sample Cramér-von Mises T (exact p-value up to 20 rows per side, asymptotic above);
     evidently ships a copy of this scipy function."""
-    from scipy.stats import cramervonmises_2samp
-
-    r = cramervonmises_2samp(ref.values, cur.values)
-    return float(r.statistic), float(r.pvalue)
+    if ref.n < 2 or cur.n < 2:
+        raise ColumnTestError("Cramer-von Mises needs at least 2 values per side")
+    pair = sorted_pair(ref, cur)
+    if pair.distinct_rows and max(ref.n, cur.n) > pooled.CVM_EXACT_MAX_N:
+        return pooled.cramer_von_mises_distinct(pair)
+    return pooled.cramer_von_mises(pooled_order(ref, cur))
 
 
 @register("ed", "Energy-distance", (NUMERICAL,), p_value=False, threshold=0.1, drift_if=">")
 def energy(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Energy distance sqrt(2 E|X-Y| - E|X-X'| - E|Y-Y'|), not scale-normalised (evidently's)."""
-    from scipy.stats import energy_distance
-
-    return float(energy_distance(ref.values, cur.values)), None
+    return pooled.energy(pooled_order(ref, cur)), None
 
 
 @register("es", "Epps-Singleton", (NUMERICAL,), p_value=True, threshold=0.05)
@@ -125,10 +157,7 @@ def mann_whitney(ref: Sample, cur: Sample) -> tuple[float, float]:
     flags a current sample shifted downwards. Two-sided p = 2 min(p_less, p_greater), capped at
     1, with the same U statistic.
     """
-    from scipy.stats import mannwhitneyu
-
-    r = mannwhitneyu(ref.values, cur.values, alternative="two-sided")
-    return float(r.statistic), float(r.pvalue)
+    return pooled.mann_whitney(pooled_order(ref, cur))
 
 
 def _pairwise_sq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
