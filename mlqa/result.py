@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -13,7 +13,17 @@ from mlqa._plain import to_plain
 from mlqa._text import fmt_num, one_line
 from mlqa.errors import InputError
 
-__all__ = ["Outcome", "CheckResult", "decide", "requirement", "describe"]
+__all__ = ["Outcome", "CheckResult", "decide", "requirement", "describe", "SEVERITY_ORDER",
+           "SKIPPED", "severity", "worst", "worst_first"]
+
+# The one order of outcomes in the project, worst first: what stops a release comes first.
+# "skipped" is not an outcome a check returns: it is the gate's word for a test whose evidence
+# is missing (skipped before its check ran). It asks for a human decision, so it ranks below
+# INCONCLUSIVE (the check ran and could not decide) and above WAIVED (a reviewed failure that
+# a gatekeeper accepted), which ranks above PASS because someone had to accept it.
+SKIPPED = "skipped"
+SEVERITY_ORDER: tuple[str, ...] = ("error", "fail", "inconclusive", SKIPPED, "waived", "pass")
+_RANK = {word: len(SEVERITY_ORDER) - 1 - i for i, word in enumerate(SEVERITY_ORDER)}
 
 
 class Outcome(str, enum.Enum):
@@ -27,6 +37,31 @@ class Outcome(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def severity(self) -> int:
+        """How bad the outcome is, higher is worse: PASS 0 < WAIVED < INCONCLUSIVE < FAIL <
+        ERROR (the order of :data:`SEVERITY_ORDER`)."""
+        return _RANK[self.value]
+
+
+def severity(status: str) -> int:
+    """The severity of an outcome or of the gate's ``"skipped"``; higher is worse.
+
+    A word outside :data:`SEVERITY_ORDER` ranks above ERROR: a status nobody can read must
+    never sort among the passes.
+    """
+    return _RANK.get(str(status), len(SEVERITY_ORDER))
+
+
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
+    """The most severe of ``outcomes`` (which speaks for a test or check with several)."""
+    return max(outcomes, key=severity)
+
+
+def worst_first(statuses: Iterable[str]) -> list[str]:
+    """``statuses`` (outcomes or ``"skipped"``) sorted worst first, each once."""
+    return sorted(set(map(str, statuses)), key=lambda s: (-severity(s), s))
 
 
 def _optional_float(name: str, x: Any) -> float | None:

@@ -19,7 +19,6 @@ from mlqa.result import CheckResult, Outcome, decide, describe, requirement
 TESTS = ("auto", "mcnemar", "delong", "bootstrap")
 # Label metrics that measure regression targets: "right" and "wrong" rows mean nothing there.
 _NOT_CLASSIFICATION = ("r2", "explained_variance", "d2_absolute_error_score")
-_SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +137,7 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
         flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate, confidence,
                                                        n, resolved.name)
         details["flip_outcome"] = flip_outcome.value
-        if _SEVERITY[flip_outcome] > _SEVERITY[outcome]:
+        if flip_outcome.severity > outcome.severity:
             outcome = flip_outcome
         message += f"; {flip_message}"
     return RegressionResult(

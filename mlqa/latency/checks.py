@@ -1,7 +1,7 @@
 """Latency gates: an absolute SLO on a percentile, and regression against a baseline run.
 
 Both decide on intervals. A report with several batch sizes is judged at each; the result is
-the worst of them (ERROR > FAIL > INCONCLUSIVE > PASS), with every batch size's figures in
+the worst of them (``Outcome.severity``: ERROR > FAIL > INCONCLUSIVE > PASS), with every batch size's figures in
 ``details["batch_sizes"]``.
 """
 
@@ -30,7 +30,6 @@ MEDIAN_CONTENTION = 0.5
 TAIL_FROM = 0.9
 _PERCENTILES = ("p50", "p95", "p99")  # recorded with every result, whatever was gated
 _HISTOGRAM_BINS = 50
-_SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +239,7 @@ def _worst(verdicts: list[_Verdict]) -> _Verdict:
     """The verdict that speaks for the report: most severe outcome, then largest margin."""
     def key(v: _Verdict) -> tuple[int, float]:
         excess = (v.value / v.threshold) if v.value is not None and v.threshold else 0.0
-        return _SEVERITY[v.outcome], excess
+        return v.outcome.severity, excess
 
     return max(verdicts, key=key)
 

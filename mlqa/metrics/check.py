@@ -17,7 +17,7 @@ from mlqa.metrics.intervals import METHODS, Evaluation, choose, interval
 from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
 from mlqa.metrics.slices import Slice, make_slices
-from mlqa.result import CheckResult, Outcome, decide, describe, requirement
+from mlqa.result import CheckResult, Outcome, decide, describe, requirement, worst
 
 DEFAULT_MIN_SLICE_SIZE = 30
 
@@ -182,9 +182,7 @@ def _point_or_none(metric: Metric, arrays: tuple) -> float | None:
 
 
 def _with_slices(overall: MetricResult, parts: dict[str, CheckResult]) -> MetricResult:
-    from mlqa.report.junit import overall_outcome  # the one severity order of outcomes
-
-    outcome = overall_outcome([overall, *parts.values()])
+    outcome = worst([overall.outcome, *(r.outcome for r in parts.values())])
     counts = {o: sum(r.outcome is o for r in parts.values()) for o in Outcome}
     tally = ", ".join(f"{c} {o.value}" for o, c in counts.items() if c)
     bad = [r.message for r in parts.values() if r.outcome is not Outcome.PASS]

@@ -64,3 +64,33 @@ def test_requirement_and_message():
     msg = describe("roc_auc", 0.874, min=0.9, ci=(0.861, 0.887), confidence=0.95, n=2000)
     assert msg == "roc_auc 0.874 < min 0.9 (95% CI 0.861\u20130.887, n=2000)"
     assert describe("rmse", 1.5, max=2, n=5) == "rmse 1.5 <= max 2 (n=5)"
+
+
+def test_one_severity_order():
+    from mlqa.result import SEVERITY_ORDER, severity, worst, worst_first
+
+    ranked = sorted(Outcome, key=lambda o: o.severity, reverse=True)
+    assert ranked == [Outcome.ERROR, Outcome.FAIL, Outcome.INCONCLUSIVE, Outcome.WAIVED,
+                      Outcome.PASS]
+    assert [s for s in SEVERITY_ORDER if s != "skipped"] == [o.value for o in ranked]
+    # the gate's "skipped" (evidence missing) asks for a decision: above WAIVED, below INCONCLUSIVE
+    assert Outcome.WAIVED.severity < severity("skipped") < Outcome.INCONCLUSIVE.severity
+    assert severity("FAILED") > Outcome.ERROR.severity  # an unreadable word never sorts as a pass
+    assert worst([Outcome.PASS, Outcome.WAIVED, Outcome.INCONCLUSIVE]) is Outcome.INCONCLUSIVE
+    assert worst_first(["pass", "skipped", "error", "pass"]) == ["error", "skipped", "pass"]
+
+
+def test_no_second_severity_order_in_the_code():
+    """Every ordering of outcomes goes through Outcome.severity (issue 10, item 1)."""
+    import re
+    from pathlib import Path
+
+    import mlqa
+
+    root = Path(mlqa.__file__).parent
+    words = "|".join(["pass", "fail", "inconclusive", "error", "waived"])
+    # three or more outcome words listed in a row: a hand-written order
+    pattern = re.compile(rf'(?:(?:Outcome\.[A-Z]+|"(?:{words})")\s*[:,]\s*(?:\d+\s*,\s*)?){{3,}}')
+    files = [*root.rglob("*.py"), *(root.parent / "pytest_plugin").rglob("*.py")]
+    offenders = [str(f) for f in files if f.name != "result.py" and pattern.search(f.read_text())]
+    assert offenders == []
