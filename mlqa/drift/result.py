@@ -8,7 +8,45 @@ from types import MappingProxyType
 from typing import Any
 
 from mlqa._text import fmt_num
-from mlqa.result import CheckResult, Outcome
+from mlqa.display import Display
+from mlqa.result import CheckResult, FieldReader, Outcome
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnDistribution:
+    """Reference and current distributions of one column, as shares, for the report's plot.
+
+    Numerical columns: ``edges`` (one more than the bins, shared by both sides) and the share
+    of each side's values in each bin. Categorical columns: ``categories`` and each side's
+    share of them (the most frequent categories; ``other`` holds the rest's share of each
+    side). Values that were missing (NaN, inf) are not in the shares: ``ColumnDrift`` keeps
+    their share apart.
+    """
+
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
+    edges: tuple[float, ...] = ()
+    categories: tuple[str, ...] = ()
+    other: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("reference", "current", "edges"):
+            set_(self, name, tuple(float(v) for v in getattr(self, name)))
+        set_(self, "categories", tuple(str(c) for c in self.categories))
+        if self.other is not None:
+            set_(self, "other", (float(self.other[0]), float(self.other[1])))
+
+    @property
+    def numerical(self) -> bool:
+        return bool(self.edges)
+
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> ColumnDistribution:
+        other = f.interval("other")
+        return cls(reference=f.floats("reference"), current=f.floats("current"),
+                   edges=f.floats("edges"), categories=f.strs("categories"),
+                   other=None if other is None else (other[0] or 0.0, other[1] or 0.0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +79,7 @@ class ColumnDrift:
     missing_reference: float
     missing_current: float
     reason: str = ""
+    distribution: ColumnDistribution | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -58,6 +97,19 @@ class ColumnDrift:
     def missing_change(self) -> float:
         """Change in the share of missing values, current minus reference."""
         return self.missing_current - self.missing_reference
+
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> ColumnDrift:
+        return cls(column=f.required_str("column"), kind=f.required_str("kind"),
+                   test=f.opt_str("test"), statistic=f.opt_float("statistic"),
+                   p_value=f.opt_float("p_value"),
+                   adjusted_p_value=f.opt_float("adjusted_p_value"),
+                   effect_size=f.opt_float("effect_size"), threshold=f.opt_float("threshold"),
+                   min_effect=f.opt_float("min_effect"), drifted=f.opt_bool("drifted"),
+                   n_reference=f.int_("n_reference"), n_current=f.int_("n_current"),
+                   missing_reference=f.float_("missing_reference"),
+                   missing_current=f.float_("missing_current"), reason=f.str_("reason"),
+                   distribution=f.nested("distribution", ColumnDistribution.from_fields))
 
     def summary(self) -> str:
         """``x3: ks stat=0.081 p_adj=1.2e-12 effect=0.21`` (one part of the check's message)."""
@@ -90,6 +142,17 @@ class DriftResult(CheckResult):
         super().__post_init__()
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
         object.__setattr__(self, "excluded", MappingProxyType(dict(self.excluded)))
+
+    @classmethod
+    def from_fields(cls, fields: FieldReader) -> DriftResult:
+        return cls(**cls.base_fields(fields),
+                   columns=fields.keyed("columns", ColumnDrift.from_fields),
+                   excluded=fields.str_mapping("excluded"))
+
+    def display(self) -> Display:
+        from mlqa.drift.display import drift_display
+
+        return drift_display(self)
 
     @property
     def drifted_columns(self) -> list[str]:
