@@ -93,6 +93,8 @@ RESULT_TYPES: dict[str, str] = {
 }
 
 T = TypeVar("T")
+_NUMBER_TYPES = {int, float}  # exactly: a bool is not a number here
+_R = TypeVar("_R", bound="CheckResult")
 
 
 class FieldReader:
@@ -188,14 +190,14 @@ class FieldReader:
 
     def floats(self, name: str) -> tuple[float, ...]:
         value = self.data.get(name, [])
-        if not isinstance(value, list | tuple) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        # set(map(type, ...)) runs in C: a drift check carries thousands of these numbers
+        if not isinstance(value, list | tuple) or not set(map(type, value)) <= _NUMBER_TYPES:
             raise self._bad(name, "a list of numbers")
-        return tuple(float(v) for v in value)
+        return tuple(map(float, value))
 
     def strs(self, name: str) -> tuple[str, ...]:
         value = self.data.get(name, [])
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list | tuple) or not set(map(type, value)) <= {str}:
             raise self._bad(name, "a list of strings")
         return tuple(value)
 
@@ -313,8 +315,8 @@ class CheckResult:
         """True only for PASS: INCONCLUSIVE, WAIVED and ERROR are not passes by themselves."""
         return self.outcome is Outcome.PASS
 
-    def replace(self, **changes: Any) -> CheckResult:
-        """A copy with fields changed (results are frozen)."""
+    def replace(self: _R, **changes: Any) -> _R:
+        """A copy with fields changed (results are frozen), of the same type."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -388,9 +390,10 @@ class CheckResult:
                     high if isinstance(high, int | float) else None)
         return None, None
 
-    def display(self) -> Display:
+    def display(self, *, details: bool = True) -> Display:
         """How the report shows this result: its row, its details, its plot point. A family's
-        result type overrides it (``mlqa/<family>/display.py``)."""
+        result type overrides it (``mlqa/<family>/display.py``). ``details=False``: the row
+        and plot point alone (for checks the report folds away)."""
         from mlqa import display as d
 
         low, high = self.bounds()

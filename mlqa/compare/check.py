@@ -50,10 +50,10 @@ class RegressionResult(CheckResult):
                    relative=f.bool_("relative"), negative_flips=f.opt_int("negative_flips"),
                    positive_flips=f.opt_int("positive_flips"))
 
-    def display(self) -> Display:
+    def display(self, *, details: bool = True) -> Display:
         from mlqa.compare.display import regression_display
 
-        return regression_display(self)
+        return regression_display(self, details=details)
 
     def family_properties(self) -> dict[str, Any]:
         props = {"candidate": self.candidate, "test": self.test,

@@ -29,7 +29,7 @@ def _margin(low: float | None, high: float | None, relative: bool) -> str:
     return ""
 
 
-def regression_display(r: RegressionResult) -> d.Display:
+def regression_display(r: RegressionResult, *, details: bool = True) -> d.Display:
     rel = r.relative
     diff = _signed(r.value, rel)
     margin = _margin(r.margin_low, r.margin_high, rel)
@@ -61,6 +61,7 @@ def regression_display(r: RegressionResult) -> d.Display:
     return d.Display(
         cells=cells, summary=f"{r.metric}: candidate {d.num(r.candidate)} vs baseline "
                              f"{d.num(r.baseline)}, {what} {diff}",
-        sections=(d.Section("candidate vs baseline", (table,)),), point=point,
+        sections=(d.Section("candidate vs baseline", (table,)),) if details else (),
+        point=point,
         plot_group=f"regression: {r.metric} {'relative ' if rel else ''}change "
                    f"(candidate \u2212 baseline), margins dashed")

@@ -107,7 +107,7 @@ def column_plot(c: ColumnDrift) -> d.DistributionPlot | None:
                               edges=dist.edges, categories=categories, name=c.column)
 
 
-def drift_display(r: DriftResult, max_plots: int = 24) -> d.Display:
+def drift_display(r: DriftResult, max_plots: int = 24, *, details: bool = True) -> d.Display:
     """Cells: "k of n columns drifted" against the rule; then the per-column table (drifted
     first) and the distributions of the drifted columns, the others' folded."""
     cols = sorted(r.columns.values(), key=lambda c: (not c.drifted, c.drifted is not None,
@@ -122,6 +122,10 @@ def drift_display(r: DriftResult, max_plots: int = 24) -> d.Display:
         correction = r.details.get("correction") or "uncorrected"
         rule = (f"no column drifts ({correction}, alpha {fmt_num(r.details.get('alpha'))}, "
                 f"material effect)")
+    cells = d.Cells(value=f"{len(drifted)} of {len(cols)} columns drifted", requirement=rule,
+                    interval="", n=d.num(r.n))
+    if not details:
+        return d.Display(cells=cells, summary=summary)
     table = d.Table(headers=COLUMN_HEADERS, fields=COLUMN_FIELDS,
                     rows=tuple(_column_row(c) for c in cols),
                     highlight=tuple(bool(c.drifted) for c in cols))
@@ -140,7 +144,4 @@ def drift_display(r: DriftResult, max_plots: int = 24) -> d.Display:
         summary += "; missing share changed: " + ", ".join(
             f"{c.column} {d.share(c.missing_reference)} \u2192 {d.share(c.missing_current)}"
             for c in changed)
-    return d.Display(
-        cells=d.Cells(value=f"{len(drifted)} of {len(cols)} columns drifted", requirement=rule,
-                      interval="", n=d.num(r.n)),
-        summary=summary, sections=tuple(sections))
+    return d.Display(cells=cells, summary=summary, sections=tuple(sections))

@@ -32,8 +32,8 @@ class ColumnDistribution:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         for name in ("reference", "current", "edges"):
-            set_(self, name, tuple(float(v) for v in getattr(self, name)))
-        set_(self, "categories", tuple(str(c) for c in self.categories))
+            set_(self, name, tuple(map(float, getattr(self, name))))
+        set_(self, "categories", tuple(map(str, self.categories)))
         if self.other is not None:
             set_(self, "other", (float(self.other[0]), float(self.other[1])))
 
@@ -149,10 +149,10 @@ class DriftResult(CheckResult):
                    columns=fields.keyed("columns", ColumnDrift.from_fields),
                    excluded=fields.str_mapping("excluded"))
 
-    def display(self) -> Display:
+    def display(self, *, details: bool = True) -> Display:
         from mlqa.drift.display import drift_display
 
-        return drift_display(self)
+        return drift_display(self, details=details)
 
     @property
     def drifted_columns(self) -> list[str]:

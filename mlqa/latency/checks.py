@@ -51,10 +51,10 @@ class LatencyCheckResult(CheckResult):
                    percentiles=f.each("percentiles", LatencyPercentile.from_fields),
                    histogram=f.nested("histogram", LatencyHistogram.from_fields))
 
-    def display(self) -> Display:
+    def display(self, *, details: bool = True) -> Display:
         from mlqa.latency.display import latency_display
 
-        return latency_display(self)
+        return latency_display(self, details=details)
 
     def family_properties(self) -> dict[str, Any]:
         d = self.details

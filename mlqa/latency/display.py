@@ -101,10 +101,12 @@ def histogram_of(result: LatencyResult, bins: int = BINS) -> LatencyHistogram:
                             tuple(int(c) for c in counts.tolist()), log)
 
 
-def latency_display(r: LatencyCheckResult) -> d.Display:
+def latency_display(r: LatencyCheckResult, *, details: bool = True) -> d.Display:
     from mlqa.result import CheckResult
 
     base = CheckResult.display(r)  # the generic row and plot point
+    if not details:
+        return base
     rows = []
     for p in r.percentiles:
         low = "\u2212\u221e" if p.low is None else d.num(p.low)

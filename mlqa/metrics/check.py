@@ -45,8 +45,8 @@ class MetricResult(CheckResult):
                    slices=fields.results("slices"),
                    confusion=fields.nested("confusion", ConfusionMatrix.from_fields))
 
-    def display(self) -> Display:
-        return metric_display(self)
+    def display(self, *, details: bool = True) -> Display:
+        return metric_display(self, details=details)
 
     def family_properties(self) -> dict[str, Any]:
         props: dict[str, Any] = {}

@@ -26,9 +26,8 @@ class ConfusionMatrix:
     counts: tuple[tuple[float, ...], ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", tuple(str(x) for x in self.labels))
-        object.__setattr__(self, "counts", tuple(tuple(float(v) for v in row)
-                                                 for row in self.counts))
+        object.__setattr__(self, "labels", tuple(map(str, self.labels)))
+        object.__setattr__(self, "counts", tuple(tuple(map(float, row)) for row in self.counts))
 
     @classmethod
     def from_fields(cls, f: FieldReader) -> ConfusionMatrix:
@@ -96,7 +95,7 @@ def _rate(x: float | None) -> str:
     return "" if x is None else f"{x:.3f}"
 
 
-def metric_display(r: MetricResult) -> d.Display:
+def metric_display(r: MetricResult, *, details: bool = True) -> d.Display:
     from mlqa.result import CheckResult
 
     base = CheckResult.display(r)
@@ -105,7 +104,7 @@ def metric_display(r: MetricResult) -> d.Display:
         cells = dataclasses.replace(cells, interval=f"{cells.interval} ({r.ci_method})"
                                     if cells.interval else "")
     sections: list[d.Section] = []
-    if r.slices:
+    if details and r.slices:
         rows = []
         for name, s in r.slices.items():
             sc = s.display().cells
@@ -114,7 +113,7 @@ def metric_display(r: MetricResult) -> d.Display:
             headers=("slice", "outcome", "value", "interval", "n"),
             fields=("slice", "outcome", "value", "interval", "n"), rows=tuple(rows),
             highlight=tuple(s.outcome.value != "pass" for s in r.slices.values())),)))
-    if r.confusion is not None:
+    if details and r.confusion is not None:
         cm = r.confusion
         per_class = d.Table(
             headers=("class", "support", "predicted", "precision", "recall", "F1"),

@@ -51,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.bundle) if Path(args.bundle).is_dir() else Path(args.bundle).parent
     prov = provenance.read(folder)
     output = Path(args.output) if args.output else folder / "report.html"
-    _write(output, html.render(verdict, prov))
+    checks = shown_all(verdict)  # every line read back into its type once
+    _write(output, html.render(verdict, prov, checks=checks))
     written = [output]
     if args.md:
-        _write(Path(args.md), markdown.render(verdict, prov))
+        _write(Path(args.md), markdown.render(verdict, prov, checks=checks))
         written.append(Path(args.md))
     if args.plot_csv:
         written += write_plot_csv(verdict, Path(args.plot_csv))

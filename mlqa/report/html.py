@@ -27,6 +27,7 @@ from mlqa.gate import APPROVE, REFUSE, Verdict
 from mlqa.report import plots
 from mlqa.report.rows import (
     FAMILY_TITLES,
+    FOLD_PASSING_OVER,
     Row,
     Shown,
     by_family,
@@ -37,7 +38,6 @@ from mlqa.report.rows import (
     to_row,
 )
 
-FOLD_PASSING_OVER = 50  # a family with more rows shows its problems and folds the passes
 MAX_PLOT_ROWS = 60  # rows in one interval plot
 MAX_TABLE_ROWS = 500  # rows of one detail table (drift columns: drifted first)
 OPEN_DETAILS_UPTO = 12  # a family with at most this many checks shows every check's details
@@ -75,14 +75,16 @@ _VERDICT_CLASS = {APPROVE: "v-approve", REFUSE: "v-refuse"}
 
 
 def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
-           title: str = "Model release report") -> str:
+           title: str = "Model release report", *, checks: Sequence[Shown] | None = None
+           ) -> str:
     """The whole page for ``verdict`` (from ``mlqa.gate.evaluate``) and the run's provenance.
 
-    Each record's result is read back into its type; one that does not read raises
-    :class:`~mlqa.errors.InputError` naming the test and the field.
+    Each record's result is read back into its type (``checks``: already read, by
+    ``rows.shown_all``); one that does not read raises :class:`~mlqa.errors.InputError`
+    naming the test and the field.
     """
     provenance = provenance or {}
-    checks = shown_all(verdict)
+    checks = shown_all(verdict) if checks is None else checks
     names = name_counts(checks)
     anchors = {id(s): f"check-{i}" for i, s in enumerate(checks)}
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',

@@ -12,6 +12,7 @@ import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mlqa._atomic import write_atomic
 from mlqa._plain import plain_number, to_plain
@@ -96,6 +97,9 @@ def promote_errors(path: str | os.PathLike[str]) -> int:
     return changed
 
 
-def write_tree(tree: ET.ElementTree, path: str | os.PathLike[str]) -> None:
+def write_tree(tree: ET.ElementTree[Any], path: str | os.PathLike[str]) -> None:
     """Write a JUnit tree back in place, atomically (Jenkins may be reading it)."""
-    write_atomic(path, ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True))
+    root = tree.getroot()
+    if root is None:  # a parsed file always has a root; an empty tree has nothing to write
+        raise ValueError(f"{path}: the JUnit tree is empty")
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

@@ -9,14 +9,14 @@ text. The only link is an http(s) build URL.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from mlqa.gate import Verdict
 from mlqa.report.html import safe_url
-from mlqa.report.rows import Row, counts_text, label, name_counts, shown_all, to_row
+from mlqa.report.rows import Row, Shown, counts_text, label, name_counts, shown_all, to_row
 
 MAX_ROWS = 300  # GitHub comments stop at 65 536 characters
 # Inline punctuation Markdown acts on anywhere in a line; ``<``, ``>`` and ``&`` become entities.
@@ -67,9 +67,10 @@ def _table(rows: list[Row]) -> list[str]:
     return lines
 
 
-def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None) -> str:
+def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None, *,
+           checks: Sequence[Shown] | None = None) -> str:
     prov = provenance or {}
-    checks = shown_all(verdict)
+    checks = shown_all(verdict) if checks is None else checks
     names = name_counts(checks)
     rows = [to_row(s, names, f"check-{i}") for i, s in enumerate(checks)]
     lines = [f"## Model release: {text(verdict.decision.upper())}", ""]

@@ -69,8 +69,9 @@ def interval_plot(plot: IntervalPlot, width: int = 640, max_rows: int = 60) -> s
         y = top + row_h * i + row_h / 2
         color = COLORS.get(p.outcome, "#24292f")
         body.append(_text(label_w - 6, y + 4, _clip(p.label, 30), "end"))
-        if p.ci is not None and _finite(p.ci[0]) and _finite(p.ci[1]):
-            body.append(f'<line x1="{x(p.ci[0]):.1f}" y1="{y:.1f}" x2="{x(p.ci[1]):.1f}" '
+        low, high = p.ci if p.ci is not None else (None, None)
+        if low is not None and high is not None and _finite(low) and _finite(high):
+            body.append(f'<line x1="{x(low):.1f}" y1="{y:.1f}" x2="{x(high):.1f}" '
                         f'y2="{y:.1f}" stroke="{color}" stroke-width="4" opacity="0.45"/>')
         for bound in (p.low, p.high):
             if bound is not None and _finite(bound):

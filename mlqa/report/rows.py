@@ -9,6 +9,7 @@ and the Markdown summary so both say the same thing.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from mlqa.display import Cells, Display
@@ -43,21 +44,34 @@ class Shown:
         return self.result.check if self.result is not None else SKIPPED
 
 
-def shown(c: CheckVerdict) -> Shown:
-    """Read the record's result back into its type; a line that does not read is refused."""
+FOLD_PASSING_OVER = 50  # a family with more checks folds its passes and shows no details of them
+
+
+def typed(c: CheckVerdict) -> CheckResult | None:
+    """Read the record's result back into its type (None for a test skipped before its check
+    ran); a line that does not read is refused naming the test and the field."""
     raw = c.result
     if raw.get("outcome") == SKIPPED and "type" not in raw:
-        return Shown(c, None, Display(cells=Cells()))
+        return None
     try:
-        result = CheckResult.from_dict(raw)
+        return CheckResult.from_dict(raw)
     except InputError as exc:
         raise InputError(f"{c.nodeid}: {exc}") from None
-    return Shown(c, result, result.display())
 
 
 def shown_all(verdict: Verdict) -> list[Shown]:
-    """Every check of the verdict, worst first (the gate's order)."""
-    return [shown(c) for c in verdict.worst_first()]
+    """Every check of the verdict, worst first (the gate's order). Passing checks of a family
+    with more than ``FOLD_PASSING_OVER`` checks are folded away: their row alone is made."""
+    checks = [(c, typed(c)) for c in verdict.worst_first()]
+    sizes = Counter(r.check if r is not None else SKIPPED for _, r in checks)
+    out = []
+    for c, r in checks:
+        if r is None:
+            out.append(Shown(c, None, Display(cells=Cells())))
+            continue
+        folded = c.outcome == "pass" and sizes[r.check] > FOLD_PASSING_OVER
+        out.append(Shown(c, r, r.display(details=not folded)))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,5 +132,5 @@ def counts_text(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts[o]} {o}" for o in worst_first(counts) if counts.get(o))
 
 
-__all__ = ["Shown", "Row", "shown", "shown_all", "label", "name_counts", "to_row", "by_family",
+__all__ = ["Shown", "Row", "typed", "shown_all", "label", "name_counts", "to_row", "by_family",
            "counts_text"]
