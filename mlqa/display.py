@@ -10,7 +10,7 @@ check really produced, from typed fields. Nothing here is markup: the report's r
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mlqa._text import fmt_num
 
@@ -125,14 +125,15 @@ def interval_text(ci: Sequence[float | None] | None, confidence: float | None = 
     return f"{level}{fmt_num(ci[0])}\u2013{fmt_num(ci[1])}"
 
 
-def bounds_text(low: float | None, high: float | None, *, unit: str = "") -> str:
-    """``≥ 0.9``, ``≤ 20 ms``, ``within [-0.01, 0.05]``."""
+def bounds_text(low: float | None, high: float | None, *, unit: str = "",
+                fmt: Callable[[float], str] = fmt_num) -> str:
+    """``≥ 0.9``, ``≤ 20 ms``, ``within [-0.01, 0.05]`` (numbers written by ``fmt``)."""
     if low is not None and high is not None:
-        return f"within [{fmt_num(low)}, {fmt_num(high)}]{unit}"
+        return f"within [{fmt(low)}, {fmt(high)}]{unit}"
     if low is not None:
-        return f"\u2265 {fmt_num(low)}{unit}"
+        return f"\u2265 {fmt(low)}{unit}"
     if high is not None:
-        return f"\u2264 {fmt_num(high)}{unit}"
+        return f"\u2264 {fmt(high)}{unit}"
     return ""
 
 

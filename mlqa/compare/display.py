@@ -19,20 +19,10 @@ def _signed(x: float | None, relative: bool) -> str:
     return f"{x:+.2%}" if relative else ("+" if x > 0 else "") + fmt_num(x)
 
 
-def _margin(low: float | None, high: float | None, relative: bool) -> str:
-    if low is not None and high is not None:
-        return f"within [{_signed(low, relative)}, {_signed(high, relative)}]"
-    if low is not None:
-        return f"\u2265 {_signed(low, relative)}"
-    if high is not None:
-        return f"\u2264 {_signed(high, relative)}"
-    return ""
-
-
 def regression_display(r: RegressionResult, *, details: bool = True) -> d.Display:
     rel = r.relative
     diff = _signed(r.value, rel)
-    margin = _margin(r.margin_low, r.margin_high, rel)
+    margin = d.bounds_text(r.margin_low, r.margin_high, fmt=lambda x: _signed(x, rel))
     ci = "" if r.ci is None or None in r.ci else \
         f"{r.confidence:.0%} " * (r.confidence is not None) + \
         f"{_signed(r.ci[0], rel)}\u2013{_signed(r.ci[1], rel)}"
@@ -41,7 +31,7 @@ def regression_display(r: RegressionResult, *, details: bool = True) -> d.Displa
     if r.negative_flips is not None and r.positive_flips is not None:
         flips = (f"{r.negative_flips} newly wrong ({d.share(r.negative_flip_rate)}), "
                  f"{r.positive_flips} newly right ({d.share(r.positive_flip_rate)})")
-    p_value = "" if r.p_value is None else (f"{r.p_value:.2e}" if r.p_value < 1e-3
+    p_value = "" if r.p_value is None else (f"{r.p_value:.2e}" if 0 < r.p_value < 1e-3
                                             else fmt_num(r.p_value))
     rows = ((r.metric or r.name, d.num(r.candidate), d.num(r.baseline), diff, ci,
              f"{what} {margin}" if margin else "", r.test or "", p_value, flips),)

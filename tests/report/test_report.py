@@ -159,3 +159,22 @@ def test_malformed_waivers_stop_pytest_at_start_naming_the_line(pytester: pytest
     result = pytester.runpytest_inprocess("--mlqa-waivers=w.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "w.yaml:1" in result.stderr.str() and "expires" in result.stderr.str()
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"type": "FancyResult"}, "result.type"),
+    ({"outcome": "FAILED"}, "result.outcome"),
+    ({"value": "0.9"}, "result.value"),
+])
+def test_report_refuses_a_line_it_cannot_read(tmp_path: Path, capsys, change, field) -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    good = mlqa.check_metric(y, y, "accuracy", min=0.5).to_dict()
+    bundle.append(tmp_path, "main", {"nodeid": "t.py::ok", "index": 0, "result": good})
+    bundle.append(tmp_path, "main", {"nodeid": "t.py::bad", "index": 0,
+                                     "result": {**good, **change}})
+    bundle.merge(tmp_path)
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "t.py::bad" in err and field in err
+    assert not (tmp_path / "r.html").exists()
