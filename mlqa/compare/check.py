@@ -59,7 +59,9 @@ class RegressionResult(CheckResult):
         props = {"candidate": self.candidate, "test": self.test,
                  "negative_flip_rate": self.negative_flip_rate,
                  "positive_flip_rate": self.positive_flip_rate,
-                 "relative": self.details.get("relative")}
+                 "negative_flips": self.negative_flips, "positive_flips": self.positive_flips,
+                 "margin_low": self.margin_low, "margin_high": self.margin_high,
+                 "relative": self.relative}
         return {k: v for k, v in props.items() if v is not None}
 
 
