@@ -444,7 +444,8 @@ def requirement(min: float | None, max: float | None) -> tuple[float | None, str
 
 
 def describe(name: str, value: float | None, *, min: float | None = None,  # noqa: A002
-             max: float | None = None, ci: tuple[float, float] | None = None,  # noqa: A002
+             max: float | None = None,  # noqa: A002
+             ci: tuple[float | None, float | None] | None = None,
              confidence: float | None = None, n: int | None = None,
              outcome: Outcome | None = None) -> str:
     """The one-line message: measured vs required, with CI and n.

@@ -72,7 +72,7 @@ class _Verdict:
     outcome: Outcome
     message: str
     value: float | None = None
-    ci: tuple[float, float] | None = None
+    ci: tuple[float | None, float | None] | None = None
     n: int | None = None
     baseline: float | None = None
     threshold: float | None = None
