@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mlqa.latency.report import LatencyResult
 
 PERCENTILES = (0.5, 0.95, 0.99)  # shown with every latency result, whatever was gated
-BINS = 40
+BINS = 50
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,12 +86,14 @@ def percentiles_of(result: LatencyResult) -> tuple[LatencyPercentile, ...]:
 
 
 def histogram_of(result: LatencyResult, bins: int = BINS) -> LatencyHistogram:
-    """Wall latencies on log-spaced bins from the fastest query to the 99.9th percentile;
-    slower queries are counted in the last bin, so one stall cannot flatten the plot."""
+    """Wall latencies on log-spaced bins from the fastest query to the 99.9th percentile or
+    twice the p99, whichever is lower; slower queries are counted in the last bin, so a few
+    stalls cannot squeeze the body of the distribution into one bar."""
     import numpy as np
 
     ms = result.samples_ms()
-    low, top = float(ms.min()), float(np.quantile(ms, 0.999))
+    p99, p999 = (float(v) for v in np.quantile(ms, [0.99, 0.999]))
+    low, top = float(ms.min()), min(p999, 2 * p99)
     log = low > 0
     if not top > low:
         top = low * 1.01 if low > 0 else low + 1e-6
