@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from mlqa.display import Display
 
 __all__ = ["Outcome", "CheckResult", "decide", "requirement", "describe", "SEVERITY_ORDER",
-           "SKIPPED", "severity", "worst", "worst_first"]
+           "SKIPPED", "severity", "worst", "worst_first", "FieldReader", "BaseFields",
+           "RESULT_TYPES"]
 
 # The one order of outcomes in the project, worst first: what stops a release comes first.
 # "skipped" is not an outcome a check returns: it is the gate's word for a test whose evidence
