@@ -107,7 +107,8 @@ def column_plot(c: ColumnDrift) -> d.DistributionPlot | None:
                               edges=dist.edges, categories=categories, name=c.column)
 
 
-def drift_display(r: DriftResult, max_plots: int = 24, *, details: bool = True) -> d.Display:
+def drift_display(r: DriftResult, max_plots: int = 24, max_other_plots: int = 12, *,
+                  details: bool = True) -> d.Display:
     """Cells: "k of n columns drifted" against the rule; then the per-column table (drifted
     first) and the distributions of the drifted columns, the others' folded."""
     cols = sorted(r.columns.values(), key=lambda c: (not c.drifted, c.drifted is not None,
@@ -134,7 +135,7 @@ def drift_display(r: DriftResult, max_plots: int = 24, *, details: bool = True) 
     if shown:
         sections.append(d.Section("drifted columns: reference (grey) vs current (blue)",
                                   tuple(shown)))
-    others = [p for p in map(column_plot, [c for c in cols if not c.drifted][:max_plots])
+    others = [p for p in map(column_plot, [c for c in cols if not c.drifted][:max_other_plots])
               if p is not None]
     if others:
         sections.append(d.Section(f"other columns ({len(others)}): reference vs current",

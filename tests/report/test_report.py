@@ -92,10 +92,10 @@ def test_big_bundles_fold_passing_rows_and_stay_bounded(big_bundle_records) -> N
     first_pass = page.index('data-outcome="pass"')
     assert first_pass > folded  # failures first, passes folded below them
     # one metric interval plot (rows capped), the failing checks' details (no per-check
-    # details for 1996 passes), 3 drifted columns plus the other columns capped at 24
+    # details for 1996 passes), 3 drifted columns plus the other columns capped at 12
     assert page.count('aria-label="metric: accuracy') == 1
     assert page.count('class="check-details"') == 4 + 1
-    assert page.count("<svg") == 1 + 3 + 24
+    assert page.count("<svg") == 1 + 3 + 12
     assert len(page) < 3_000_000
     assert len(markdown.render(verdict)) < 65_536  # fits a GitHub comment
 
