@@ -33,6 +33,7 @@ from typing import Any
 from mlqa._text import one_line
 from mlqa.errors import InputError
 from mlqa.policy import INCONCLUSIVE_POLICIES
+from mlqa.result import SEVERITY_ORDER, severity
 from mlqa.waivers import (
     BUNDLE_FILE,
     VALID,
@@ -47,8 +48,8 @@ __all__ = ["GatePolicy", "CheckVerdict", "Verdict", "WaiverUse", "evaluate", "lo
            "gate", "APPROVE", "REFUSE", "DECIDE"]
 
 APPROVE, REFUSE, DECIDE = "approve", "refuse", "needs a decision"
-# Order a gatekeeper reads in: what stops the release first.
-SEVERITY = ("error", "fail", "inconclusive", "skipped", "waived", "pass")
+# Order a gatekeeper reads in: what stops the release first (the one order, mlqa.result's).
+SEVERITY = SEVERITY_ORDER
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,9 +147,8 @@ class Verdict:
         return 1 if self.decision == REFUSE else 0
 
     def worst_first(self) -> list[CheckVerdict]:
-        rank = {o: i for i, o in enumerate(SEVERITY)}
         return sorted(self.checks, key=lambda c: (not c.blocks, not c.asks,
-                                                  rank.get(c.outcome, 0), c.nodeid))
+                                                  -severity(c.outcome), c.nodeid))
 
     def headline(self) -> str:
         return f"{self.decision.upper()}: {'; '.join(self.reasons)}"
@@ -201,7 +201,7 @@ def _decide(checks: list[CheckVerdict], counts: Counter) -> tuple[str, tuple[str
     total = len(checks)
     if blocking:
         parts = [f"{n} blocking check{'s' * (n != 1)} {_verb(o, n)}" for o, n in
-                 sorted(blocking.items(), key=lambda kv: SEVERITY.index(kv[0]))]
+                 sorted(blocking.items(), key=lambda kv: -severity(kv[0]))]
         return REFUSE, (*parts, *_asking(asking))
     if asking:
         return DECIDE, _asking(asking)

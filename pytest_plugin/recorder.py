@@ -211,8 +211,9 @@ class Recorder:
         if not self.outcomes:
             return
         total = sum(self.outcomes.values())
-        order = ("pass", "fail", "inconclusive", "error", "waived")
-        counts = ", ".join(f"{self.outcomes[o]} {o}" for o in order if self.outcomes[o])
+        from mlqa.result import worst_first
+
+        counts = ", ".join(f"{self.outcomes[o]} {o}" for o in worst_first(self.outcomes))
         line = f"mlqa: {total} check{'s' * (total != 1)}: {counts}"
         if self.results_dir is not None:
             line += f"; results bundle: {os.path.relpath(self.results_dir)}"

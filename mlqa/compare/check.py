@@ -12,14 +12,14 @@ import numpy as np
 from mlqa._text import fmt_num
 from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
 from mlqa.compare import paired
+from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
-from mlqa.result import CheckResult, Outcome, decide, describe, requirement
+from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, requirement
 
 TESTS = ("auto", "mcnemar", "delong", "bootstrap")
 # Label metrics that measure regression targets: "right" and "wrong" rows mean nothing there.
 _NOT_CLASSIFICATION = ("r2", "explained_variance", "d2_absolute_error_score")
-_SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +34,34 @@ class RegressionResult(CheckResult):
     test: str | None = None
     negative_flip_rate: float | None = None
     positive_flip_rate: float | None = None
+    # margins on ``value`` (the difference), the change's kind, and the flip counts
+    margin_low: float | None = None
+    margin_high: float | None = None
+    relative: bool = False
+    negative_flips: int | None = None
+    positive_flips: int | None = None
+
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> RegressionResult:
+        return cls(**cls.base_fields(f), candidate=f.opt_float("candidate"),
+                   test=f.opt_str("test"), negative_flip_rate=f.opt_float("negative_flip_rate"),
+                   positive_flip_rate=f.opt_float("positive_flip_rate"),
+                   margin_low=f.opt_float("margin_low"), margin_high=f.opt_float("margin_high"),
+                   relative=f.bool_("relative"), negative_flips=f.opt_int("negative_flips"),
+                   positive_flips=f.opt_int("positive_flips"))
+
+    def display(self, *, details: bool = True) -> Display:
+        from mlqa.compare.display import regression_display
+
+        return regression_display(self, details=details)
 
     def family_properties(self) -> dict[str, Any]:
         props = {"candidate": self.candidate, "test": self.test,
                  "negative_flip_rate": self.negative_flip_rate,
                  "positive_flip_rate": self.positive_flip_rate,
-                 "relative": self.details.get("relative")}
+                 "negative_flips": self.negative_flips, "positive_flips": self.positive_flips,
+                 "margin_low": self.margin_low, "margin_high": self.margin_high,
+                 "relative": self.relative}
         return {k: v for k, v in props.items() if v is not None}
 
 
@@ -97,7 +119,8 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     common = {"name": label, "check": "regression", "metric": resolved.name, "n": n,
               "confidence": confidence}
     threshold, comparison = requirement(lower, upper)
-    common.update(threshold=threshold, comparison=comparison)
+    common.update(threshold=threshold, comparison=comparison, margin_low=lower,
+                  margin_high=upper, relative=relative)
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
                                "max_gain": max_gain, "min": lower, "max": upper,
                                "greater_is_better": resolved.greater_is_better}
@@ -148,14 +171,16 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
         flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate, confidence,
                                                        n, resolved.name)
         details["flip_outcome"] = flip_outcome.value
-        if _SEVERITY[flip_outcome] > _SEVERITY[outcome]:
+        if flip_outcome.severity > outcome.severity:
             outcome = flip_outcome
         message += f"; {flip_message}"
     return RegressionResult(
         outcome=outcome, message=message, value=diff.difference, baseline=diff.baseline,
         ci=ci, p_value=diff.p_value, details=details, candidate=diff.candidate,
         test=diff.test, negative_flip_rate=flips.get("negative_flip_rate"),
-        positive_flip_rate=flips.get("positive_flip_rate"), **common)
+        positive_flip_rate=flips.get("positive_flip_rate"),
+        negative_flips=flips.get("negative_flips"), positive_flips=flips.get("positive_flips"),
+        **common)
 
 
 def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,

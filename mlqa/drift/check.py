@@ -12,13 +12,14 @@ import numpy as np
 from mlqa._text import fmt_num
 from mlqa.drift import columns as col
 from mlqa.drift import effects, selection
+from mlqa.drift.display import column_distribution
 from mlqa.drift.profile import (
     ColumnProfile,
     ReferenceProfile,
     profile_column,
     validated_types,
 )
-from mlqa.drift.result import ColumnDrift, DriftResult
+from mlqa.drift.result import ColumnDistribution, ColumnDrift, DriftResult
 from mlqa.drift.stattests import ColumnTestError, StatTest, get
 from mlqa.drift.stattests.categorical import tvd_effect
 from mlqa.drift.stattests.numerical import (
@@ -229,6 +230,7 @@ class _Run:
     reason: str = ""
     clash: bool = False
     excluded: bool = False
+    distribution: ColumnDistribution | None = None  # what the report plots
 
 
 def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int,
@@ -261,6 +263,7 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
     cur = counted or col.prepare(column.name, series, ref.kind)
     run = _Run(column.type, ref.n_rows, ref.missing / ref.n_rows,
                _reported_type(column, ref, cur), cur.n_rows, cur.missing / cur.n_rows)
+    run.distribution = column_distribution(ref, cur)
     run.reason = _untestable(ref, cur, min_rows)
     if run.reason:
         return run
@@ -359,7 +362,8 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
     out = {}
     for n, r in runs.items():
         common = dict(column=n, kind=r.kind, n_reference=r.n_reference, n_current=r.n_current,
-                      missing_reference=r.missing_reference, missing_current=r.missing_current)
+                      missing_reference=r.missing_reference, missing_current=r.missing_current,
+                      distribution=r.distribution)
         if r.reason:
             out[n] = ColumnDrift(test=None if r.test is None else r.test.name, statistic=None,
                                  p_value=None, adjusted_p_value=None, effect_size=None,

@@ -8,7 +8,46 @@ from types import MappingProxyType
 from typing import Any
 
 from mlqa._text import fmt_num
-from mlqa.result import CheckResult, Outcome
+from mlqa.display import Display
+from mlqa.errors import InputError
+from mlqa.result import CheckResult, FieldReader, Outcome
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnDistribution:
+    """Reference and current distributions of one column, as shares, for the report's plot.
+
+    Numerical columns: ``edges`` (one more than the bins, shared by both sides) and the share
+    of each side's values in each bin. Categorical columns: ``categories`` and each side's
+    share of them (the most frequent categories; ``other`` holds the rest's share of each
+    side). Values that were missing (NaN, inf) are not in the shares: ``ColumnDrift`` keeps
+    their share apart.
+    """
+
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
+    edges: tuple[float, ...] = ()
+    categories: tuple[str, ...] = ()
+    other: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("reference", "current", "edges"):
+            set_(self, name, tuple(map(float, getattr(self, name))))
+        set_(self, "categories", tuple(map(str, self.categories)))
+        if self.other is not None:
+            set_(self, "other", (float(self.other[0]), float(self.other[1])))
+
+    @property
+    def numerical(self) -> bool:
+        return bool(self.edges)
+
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> ColumnDistribution:
+        other = f.interval("other")
+        return cls(reference=f.floats("reference"), current=f.floats("current"),
+                   edges=f.floats("edges"), categories=f.strs("categories"),
+                   other=None if other is None else (other[0] or 0.0, other[1] or 0.0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +87,7 @@ class ColumnDrift:
     # every test run on the column: name -> (statistic, p-value or None)
     statistics: Mapping[str, tuple[float, float | None]] = dataclasses.field(
         default_factory=dict)
+    distribution: ColumnDistribution | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -65,6 +105,22 @@ class ColumnDrift:
     def missing_change(self) -> float:
         """Change in the share of missing values, current minus reference."""
         return self.missing_current - self.missing_reference
+
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> ColumnDrift:
+        return cls(column=f.required_str("column"), kind=f.required_str("kind"),
+                   test=f.opt_str("test"), statistic=f.opt_float("statistic"),
+                   p_value=f.opt_float("p_value"),
+                   adjusted_p_value=f.opt_float("adjusted_p_value"),
+                   effect_size=f.opt_float("effect_size"), threshold=f.opt_float("threshold"),
+                   min_effect=f.opt_float("min_effect"), drifted=f.opt_bool("drifted"),
+                   n_reference=f.int_("n_reference"), n_current=f.int_("n_current"),
+                   missing_reference=f.float_("missing_reference"),
+                   missing_current=f.float_("missing_current"), reason=f.str_("reason"),
+                   effect_low=f.opt_float("effect_low"),
+                   statistics={name: _statistic_pair(f, name, value)
+                               for name, value in f.mapping("statistics").items()},
+                   distribution=f.nested("distribution", ColumnDistribution.from_fields))
 
     def summary(self) -> str:
         """``x3: ks stat=0.081 p_adj=1.2e-12 effect=0.21`` (one part of the check's message)."""
@@ -84,6 +140,18 @@ class ColumnDrift:
         return " ".join(parts)
 
 
+def _statistic_pair(f: FieldReader, test: str, value: Any) -> tuple[float, float | None]:
+    """One ``statistics`` entry: ``[statistic, p-value or null]``, refused otherwise."""
+    def number(x: Any) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool)
+
+    if (not isinstance(value, list | tuple) or len(value) != 2 or not number(value[0])
+            or not (value[1] is None or number(value[1]))):
+        raise InputError(f"{f.where}.statistics[{test!r}] must be [statistic, p-value or "
+                         f"null], got {value!r}"[:200])
+    return float(value[0]), None if value[1] is None else float(value[1])
+
+
 @dataclasses.dataclass(frozen=True)
 class DriftResult(CheckResult):
     """A data-drift check: the dataset verdict plus ``columns`` (name -> ColumnDrift).
@@ -99,6 +167,17 @@ class DriftResult(CheckResult):
         super().__post_init__()
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
         object.__setattr__(self, "excluded", MappingProxyType(dict(self.excluded)))
+
+    @classmethod
+    def from_fields(cls, fields: FieldReader) -> DriftResult:
+        return cls(**cls.base_fields(fields),
+                   columns=fields.keyed("columns", ColumnDrift.from_fields),
+                   excluded=fields.str_mapping("excluded"))
+
+    def display(self, *, details: bool = True) -> Display:
+        from mlqa.drift.display import drift_display
+
+        return drift_display(self, details=details)
 
     @property
     def drifted_columns(self) -> list[str]:

@@ -35,7 +35,7 @@ from mlqa.engines.base import Engine, Table, literal
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
-from mlqa.result import Outcome, decide, describe, requirement
+from mlqa.result import Outcome, decide, describe, requirement, worst
 
 PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                "f1_micro"}
@@ -422,9 +422,7 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
         flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate,
                                                        confidence, n, mname)
         details["flip_outcome"] = flip_outcome.value
-        severity = [Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL, Outcome.ERROR]
-        if severity.index(flip_outcome) > severity.index(outcome):
-            outcome = flip_outcome
+        outcome = worst([outcome, flip_outcome])
         message += f"; {flip_message}"
     return RegressionResult(
         name=label, check="regression", metric=mname, n=n, confidence=confidence,
@@ -432,7 +430,9 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
         value=diff.difference, baseline=diff.baseline, ci=ci, p_value=diff.p_value,
         details=details, candidate=diff.candidate, test=diff.test,
         negative_flip_rate=flips.get("negative_flip_rate"),
-        positive_flip_rate=flips.get("positive_flip_rate"))
+        positive_flip_rate=flips.get("positive_flip_rate"),
+        negative_flips=flips.get("negative_flips"), positive_flips=flips.get("positive_flips"),
+        margin_low=lower, margin_high=upper, relative=relative)
 
 
 def _from_replicates(cand: float, base: float, rep_c: np.ndarray, rep_b: np.ndarray,

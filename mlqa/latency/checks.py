@@ -1,8 +1,8 @@
 """Latency gates: an absolute SLO on a percentile, and regression against a baseline run.
 
 Both decide on intervals. A report with several batch sizes is judged at each; the result is
-the worst of them (ERROR > FAIL > INCONCLUSIVE > PASS), with every batch size's figures in
-``details["batch_sizes"]``.
+the worst of them (by ``Outcome.severity``: ERROR > FAIL > INCONCLUSIVE > PASS), with every
+batch size's figures in ``details["batch_sizes"]``.
 """
 
 from __future__ import annotations
@@ -13,14 +13,19 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from mlqa._text import fmt_num
+from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.latency import environment
+from mlqa.latency.display import (
+    LatencyHistogram,
+    LatencyPercentile,
+    histogram_of,
+    percentiles_of,
+)
 from mlqa.latency.quantiles import check_quantile, paired_ratio_interval, ratio_interval
 from mlqa.latency.report import LatencyReport, LatencyResult, load_latency, quantile_label
-from mlqa.result import CheckResult, Outcome, decide, describe
+from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe
 
 POLICIES = ("no_false_alarm", "certify")
 # Stored-baseline comparisons: above this share of preempted queries a percentile is not
@@ -29,13 +34,27 @@ TAIL_CONTENTION = 0.05
 MEDIAN_CONTENTION = 0.5
 TAIL_FROM = 0.9
 _PERCENTILES = ("p50", "p95", "p99")  # recorded with every result, whatever was gated
-_HISTOGRAM_BINS = 50
-_SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
 
 
 @dataclasses.dataclass(frozen=True)
 class LatencyCheckResult(CheckResult):
-    """A latency check's result: adds the percentiles and device as ``mlqa.*`` properties."""
+    """A latency check's result: adds the percentiles and device as ``mlqa.*`` properties.
+    ``percentiles``: p50/p95/p99 of every batch size with exact bounds; ``histogram``: the
+    judged batch size's latencies on log-spaced bins (both for the release report)."""
+
+    percentiles: tuple[LatencyPercentile, ...] = ()
+    histogram: LatencyHistogram | None = None
+
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> LatencyCheckResult:
+        return cls(**cls.base_fields(f),
+                   percentiles=f.each("percentiles", LatencyPercentile.from_fields),
+                   histogram=f.nested("histogram", LatencyHistogram.from_fields))
+
+    def display(self, *, details: bool = True) -> Display:
+        from mlqa.latency.display import latency_display
+
+        return latency_display(self, details=details)
 
     def family_properties(self) -> dict[str, Any]:
         d = self.details
@@ -53,7 +72,7 @@ class _Verdict:
     outcome: Outcome
     message: str
     value: float | None = None
-    ci: tuple[float, float] | None = None
+    ci: tuple[float | None, float | None] | None = None
     n: int | None = None
     baseline: float | None = None
     threshold: float | None = None
@@ -240,7 +259,7 @@ def _worst(verdicts: list[_Verdict]) -> _Verdict:
     """The verdict that speaks for the report: most severe outcome, then largest margin."""
     def key(v: _Verdict) -> tuple[int, float]:
         excess = (v.value / v.threshold) if v.value is not None and v.threshold else 0.0
-        return _SEVERITY[v.outcome], excess
+        return v.outcome.severity, excess
 
     return max(verdicts, key=key)
 
@@ -260,10 +279,10 @@ def _result(name: str, chosen: _Verdict, verdicts: list[_Verdict], report: Laten
         value=chosen.value, threshold=chosen.threshold, comparison=comparison,
         baseline=chosen.baseline, ci=chosen.ci,
         confidence=confidence if confidence is not None else result.confidence,
-        n=chosen.n, details={
+        n=chosen.n, percentiles=tuple(p for r in report.values() for p in percentiles_of(r)),
+        histogram=histogram_of(result), details={
             **details, "device": report.device, "batch_size": chosen.batch_size,
             **by_batch[chosen.batch_size], "percentiles_by_batch": by_batch,
-            "histogram": _histogram(result.samples_ms()),
             "preempted_fraction": result.preempted_fraction,
             "overhead_ns": result.overhead_ns, "stop_reason": result.stop_reason,
             "batch_sizes": {v.batch_size: {"outcome": v.outcome.value, "value": v.value,
@@ -312,13 +331,3 @@ def _finite(ci: tuple[float, float]) -> tuple[float | None, float | None] | None
     """An infinite bound (too few queries) is recorded as a missing one."""
     low, high = (c if math.isfinite(c) else None for c in ci)
     return None if low is None and high is None else (low, high)
-
-
-def _histogram(ms: Any) -> dict[str, list[float]]:
-    """Binned wall latencies for the release report's plot: 50 bins up to the 99.9th
-    percentile, slower queries counted in the last bin."""
-    top = float(np.quantile(ms, 0.999))
-    low = float(ms.min())
-    counts, edges = np.histogram(np.minimum(ms, top), bins=_HISTOGRAM_BINS,
-                                 range=(low, max(top, low * 1.001 + 1e-9)))
-    return {"counts": counts.tolist(), "edges": edges.tolist()}

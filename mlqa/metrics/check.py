@@ -11,13 +11,15 @@ from typing import Any
 import numpy as np
 
 from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
+from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
+from mlqa.metrics.display import ConfusionMatrix, metric_display, with_confusion
 from mlqa.metrics.intervals import METHODS, Evaluation, choose, interval
 from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
 from mlqa.metrics.slices import Slice, make_slices
-from mlqa.result import CheckResult, Outcome, decide, describe, requirement
+from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, requirement, worst
 
 DEFAULT_MIN_SLICE_SIZE = 30
 
@@ -31,10 +33,20 @@ class MetricResult(CheckResult):
 
     ci_method: str | None = None
     slices: Mapping[str, CheckResult] = dataclasses.field(default_factory=dict)
+    confusion: ConfusionMatrix | None = None  # classification on labels: for the report
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "slices", MappingProxyType(dict(self.slices)))
+
+    @classmethod
+    def from_fields(cls, fields: FieldReader) -> MetricResult:
+        return cls(**cls.base_fields(fields), ci_method=fields.opt_str("ci_method"),
+                   slices=fields.results("slices"),
+                   confusion=fields.nested("confusion", ConfusionMatrix.from_fields))
+
+    def display(self, *, details: bool = True) -> Display:
+        return metric_display(self, details=details)
 
     def family_properties(self) -> dict[str, Any]:
         props: dict[str, Any] = {}
@@ -107,12 +119,12 @@ def check_metric(y_true: Any, y_pred: Any = None,
     options = {"min": min, "max": max, "confidence": confidence, "ci": ci,
                "n_resamples": n_resamples, "seed": seed}
     if slices is None:
-        return _check(ev, label, **options)
+        return with_confusion(_check(ev, label, **options), ev)
     parts = {s.name: _check_slice(resolved, arrays, classes, s, label, min_slice_size, options)
              for s in make_slices(slices, ev.n, X)}
     if isinstance(slices, Slice):
         return parts[slices.name]
-    return _with_slices(_check(ev, label, **options), parts)
+    return _with_slices(with_confusion(_check(ev, label, **options), ev), parts)
 
 
 def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None,  # noqa: A002
@@ -193,9 +205,7 @@ def _point_or_none(metric: Metric, arrays: tuple) -> float | None:
 
 
 def _with_slices(overall: MetricResult, parts: dict[str, CheckResult]) -> MetricResult:
-    from mlqa.report.junit import overall_outcome  # the one severity order of outcomes
-
-    outcome = overall_outcome([overall, *parts.values()])
+    outcome = worst([overall.outcome, *(r.outcome for r in parts.values())])
     counts = {o: sum(r.outcome is o for r in parts.values()) for o in Outcome}
     tally = ", ".join(f"{c} {o.value}" for o, c in counts.items() if c)
     bad = [r.message for r in parts.values() if r.outcome is not Outcome.PASS]

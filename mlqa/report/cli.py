@@ -19,7 +19,7 @@ from typing import Any
 from mlqa import gate
 from mlqa.errors import InputError
 from mlqa.gate import CheckVerdict, Verdict
-from mlqa.report.rows import name_counts
+from mlqa.report.rows import name_counts, shown_all
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 CSV_FIELDS = ("value", "threshold", "ci_low", "ci_high", "baseline")
@@ -51,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.bundle) if Path(args.bundle).is_dir() else Path(args.bundle).parent
     prov = provenance.read(folder)
     output = Path(args.output) if args.output else folder / "report.html"
-    _write(output, html.render(verdict, prov))
+    checks = shown_all(verdict)  # every line read back into its type once
+    _write(output, html.render(verdict, prov, checks=checks))
     written = [output]
     if args.md:
-        _write(Path(args.md), markdown.render(verdict, prov))
+        _write(Path(args.md), markdown.render(verdict, prov, checks=checks))
         written.append(Path(args.md))
     if args.plot_csv:
         written += write_plot_csv(verdict, Path(args.plot_csv))
@@ -137,16 +138,18 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
         tree = ET.parse(junit_path)
     except (OSError, ET.ParseError) as exc:
         raise InputError(f"--attach-junit {junit_path}: cannot be read as XML ({exc})") from None
-    cases = {(t.get("classname"), t.get("name")): t for t in tree.iter("testcase")}
-    names = name_counts(list(verdict.checks))
+    cases = {(str(t.get("classname")), str(t.get("name"))): t for t in tree.iter("testcase")}
+    checks = shown_all(verdict)
+    names = name_counts(checks)
     markers: dict[tuple[str, str], list[str]] = {}
     written = []
     directory.mkdir(parents=True, exist_ok=True)
-    for c in verdict.checks:
-        key = (c.record.get("classname"), c.record.get("testname"))
+    for s in checks:
+        c = s.verdict
+        key = (str(c.record.get("classname")), str(c.record.get("testname")))
         if key not in cases:
             continue
-        for suffix, svg in html.check_plots(c, names):
+        for suffix, svg in html.check_plots(s):
             path = directory / f"{file_stem(c, names)}-{_UNSAFE.sub('_', suffix)}.svg"
             path.write_text(svg, encoding="utf-8")
             written.append(path)

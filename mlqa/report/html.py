@@ -1,40 +1,46 @@
 """The release report as one self-contained HTML page.
 
-Read top-down by a gatekeeper: the verdict and why, what needs attention, every check grouped
-by family (value, requirement, baseline, interval, n, outcome) with the family's plots, then
-waivers and provenance. No script, no external resource: a Content-Security-Policy forbids any
-request, plots are inline SVG. Families with many checks fold their passing rows away, so a
-bundle of thousands of checks stays readable.
+Read top-down by a gatekeeper: the verdict and why (blocking checks and waived failures named
+in the banner), what needs attention, every check grouped by family (value, requirement,
+baseline, interval, n, outcome), each family's interval plots (one per quantity and unit) and
+each check's own tables and plots, then waivers and provenance. No script, no external
+resource: a Content-Security-Policy forbids any request, plots are inline SVG. Every string
+from data is escaped here; the only live link is an http(s) build URL. Families with many
+checks fold their passing rows away, so a bundle of thousands of checks stays readable.
+
+What a check shows comes from its typed result's ``display()`` (:mod:`mlqa.display`): this
+module knows no family.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from mlqa import __version__
-from mlqa._text import fmt_num
-from mlqa.gate import APPROVE, REFUSE, CheckVerdict, Verdict
+from mlqa.display import Block, IntervalPlot, IntervalPoint, Section, Table
+from mlqa.gate import APPROVE, REFUSE, Verdict
 from mlqa.report import plots
 from mlqa.report.rows import (
     FAMILY_TITLES,
+    FOLD_PASSING_OVER,
     Row,
+    Shown,
     by_family,
     counts_text,
-    family,
     label,
     name_counts,
+    shown_all,
     to_row,
 )
 
-FOLD_PASSING_OVER = 50  # a family with more rows shows its problems and folds the passes
 MAX_PLOT_ROWS = 60  # rows in one interval plot
-MAX_DRIFT_PLOTS = 24  # distribution plots per drift check (drifted columns first)
-MAX_COLUMN_ROWS = 500  # per-column table rows per drift check
+MAX_TABLE_ROWS = 500  # rows of one detail table (drift columns: drifted first)
+OPEN_DETAILS_UPTO = 12  # a family with at most this many checks shows every check's details
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;color:#24292f;margin:0 auto;max-width:1200px;padding:16px}
@@ -57,18 +63,30 @@ details{border:1px solid #d0d7de;border-radius:6px;padding:6px 10px;margin:8px 0
 summary{cursor:pointer;font-weight:600}.plots{display:flex;flex-wrap:wrap;gap:10px}
 .tag{font-size:11px;color:#57606a;margin-left:4px}dl{display:grid;grid-template-columns:200px 1fr;
 gap:2px 10px}dt{color:#57606a}dd{margin:0;font-family:ui-monospace,monospace;font-size:12px}
+.verdict h3{margin:8px 0 2px;font-size:14px}.banner-lists{display:flex;gap:28px;flex-wrap:wrap}
+.verdict a{color:#fff}h4{margin:8px 0 4px;font-size:13px}
+table.detail{width:auto;font-size:12px}table.detail td{font-variant-numeric:tabular-nums}
+caption{text-align:left;font-weight:600;font-size:12px;padding:4px 0}
+details.check-details{background:#fafbfc}.tables{display:flex;gap:20px;flex-wrap:wrap;
+align-items:flex-start}details.more{border-style:dashed}
 """
 
 _VERDICT_CLASS = {APPROVE: "v-approve", REFUSE: "v-refuse"}
 
 
 def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
-           title: str = "Model release report") -> str:
-    """The whole page for ``verdict`` (from ``mlqa.gate.evaluate``) and the run's provenance."""
+           title: str = "Model release report", *, checks: Sequence[Shown] | None = None
+           ) -> str:
+    """The whole page for ``verdict`` (from ``mlqa.gate.evaluate``) and the run's provenance.
+
+    Each record's result is read back into its type (``checks``: already read, by
+    ``rows.shown_all``); one that does not read raises :class:`~mlqa.errors.InputError`
+    naming the test and the field.
+    """
     provenance = provenance or {}
-    checks = list(verdict.checks)
+    checks = shown_all(verdict) if checks is None else checks
     names = name_counts(checks)
-    anchors = {id(c): f"check-{i}" for i, c in enumerate(verdict.worst_first())}
+    anchors = {id(s): f"check-{i}" for i, s in enumerate(checks)}
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
            # Nothing on this page may reach the network: no script, no remote image or font.
            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
@@ -76,14 +94,14 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{escape(title)}</h1>", f'<div class="sub">{_subtitle(verdict, provenance)}</div>',
-           _verdict_box(verdict)]
-    attention = [c for c in verdict.worst_first() if c.blocks or c.asks]
+           _verdict_box(verdict, checks, names)]
+    attention = [s for s in checks if s.verdict.blocks or s.verdict.asks]
     if attention:
         out.append(f'<h2 id="attention">Needs attention ({len(attention)})</h2>')
-        out.append(_table([to_row(c, names, anchors[id(c)]) for c in attention],
-                          with_anchor=False, family_of=[family(c) for c in attention]))
+        out.append(_table([to_row(s, names, anchors[id(s)]) for s in attention],
+                          with_anchor=False, family_of=[s.family for s in attention]))
     out.append('<h2 id="checks">Checks by family</h2>')
-    for name, group in by_family(verdict):
+    for name, group in by_family(checks):
         out.append(_family_section(name, group, names, anchors))
     out.append(_waivers_section(verdict))
     out.append(_provenance_section(provenance))
@@ -94,16 +112,30 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
     return "".join(out)
 
 
+def safe_url(url: object) -> str | None:
+    """``url`` when it is an absolute http(s) URL, else None: a build URL from the
+    environment becomes a link only then (never ``javascript:`` or ``data:``)."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 def _subtitle(verdict: Verdict, prov: Mapping[str, Any]) -> str:
     parts = []
     jenkins = prov.get("jenkins") or {}
     if jenkins.get("JOB_NAME"):
         build = f"{jenkins['JOB_NAME']} #{jenkins.get('BUILD_NUMBER', '?')}"
-        url = jenkins.get("BUILD_URL")
-        parts.append(f'<a href="{escape(url)}">{escape(build)}</a>' if url else escape(build))
+        url = safe_url(jenkins.get("BUILD_URL"))
+        parts.append(f'<a href="{escape(url)}" rel="noreferrer">{escape(build)}</a>' if url
+                     else escape(build))
     git = prov.get("git") or {}
     if git.get("commit"):
-        parts.append(f"commit {escape(git['commit'][:12])}{' (dirty)' if git.get('dirty') else ''}")
+        parts.append(f"commit {escape(str(git['commit'])[:12])}"
+                     f"{' (dirty)' if git.get('dirty') else ''}")
     for m in prov.get("models") or []:
         digest = str(m.get("sha256"))[:12]
         parts.append(f"model {escape(str(m.get('name')))} sha256:{escape(digest)}")
@@ -111,11 +143,38 @@ def _subtitle(verdict: Verdict, prov: Mapping[str, Any]) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _verdict_box(verdict: Verdict) -> str:
+def _verdict_box(verdict: Verdict, checks: Sequence[Shown], names: Mapping[str, int]) -> str:
+    """The verdict, its reasons, then what blocks the release and what was waived (what,
+    approver, expiry) side by side: a waived failure is never hidden behind an approval."""
     css = _VERDICT_CLASS.get(verdict.decision, "v-decide")
     reasons = "".join(f"<li>{escape(r)}</li>" for r in verdict.reasons)
-    return (f'<div class="verdict {css}" id="verdict" data-verdict="{escape(verdict.decision)}">'
-            f"<h2>Verdict: {escape(verdict.decision.upper())}</h2><ul>{reasons}</ul></div>")
+    out = [f'<div class="verdict {css}" id="verdict" data-verdict="{escape(verdict.decision)}">'
+           f"<h2>Verdict: {escape(verdict.decision.upper())}</h2><ul>{reasons}</ul>"]
+    blocking = [s for s in checks if s.verdict.blocks]
+    waived = [s for s in checks if s.verdict.waiver is not None]
+    if blocking or waived:
+        out.append('<div class="banner-lists">')
+        if blocking:
+            out.append(f'<div id="verdict-blocking"><h3>Blocking ({len(blocking)})</h3><ul>')
+            out += [f'<li data-check="{escape(s.nodeid)}"><b>{escape(s.outcome.upper())}</b> '
+                    f"{escape(label(s, names))}</li>" for s in blocking[:20]]
+            out.append(f"<li>\u2026 and {len(blocking) - 20} more</li>" * (len(blocking) > 20))
+            out.append("</ul></div>")
+        if waived:
+            out.append(f'<div id="verdict-waived"><h3>Waived failures ({len(waived)})</h3><ul>')
+            for s in waived[:20]:
+                w = s.verdict.waiver
+                assert w is not None
+                out.append(
+                    f'<li data-check="{escape(s.nodeid)}">{escape(label(s, names))}: waived by '
+                    f'<span class="approver">{escape(w.approver)}</span> until '
+                    f'<span class="expires">{escape(w.expires.isoformat())}</span> '
+                    f"\u2014 {escape(w.reason)}</li>")
+            out.append(f"<li>\u2026 and {len(waived) - 20} more</li>" * (len(waived) > 20))
+            out.append("</ul></div>")
+        out.append("</div>")
+    out.append("</div>")
+    return "".join(out)
 
 
 def _badge(outcome: str) -> str:
@@ -143,216 +202,109 @@ def _table(rows: Sequence[Row], *, with_anchor: bool = True,
         out.append(
             f'<tr class="check-row {css}"{anchor} data-outcome="{escape(r.outcome)}">'
             f"<td>{_badge(r.outcome)}</td><td class=\"check\">{escape(r.check)}{tag}</td>"
-            f'<td class="num">{escape(r.value)}</td><td>{escape(r.requirement)}</td>'
-            f'<td class="num">{escape(r.baseline)}</td><td>{escape(r.ci)}</td>'
-            f'<td class="num">{escape(r.n)}</td><td class="msg">{escape(r.message)}</td></tr>')
+            f'<td class="num" data-field="value">{escape(r.value)}</td>'
+            f'<td data-field="requirement">{escape(r.requirement)}</td>'
+            f'<td class="num" data-field="baseline">{escape(r.baseline)}</td>'
+            f'<td data-field="interval">{escape(r.ci)}</td>'
+            f'<td class="num" data-field="n">{escape(r.n)}</td>'
+            f'<td class="msg">{escape(r.message)}</td></tr>')
     out.append("</table>")
     return "".join(out)
 
 
-def _family_section(name: str, group: list[CheckVerdict], names: Mapping[str, int],
+def _family_section(name: str, group: list[Shown], names: Mapping[str, int],
                     anchors: Mapping[int, str]) -> str:
-    counts = Counter(c.outcome for c in group)
-    troubled = any(c.blocks or c.asks for c in group)
+    counts = Counter(s.outcome for s in group)
+    troubled = any(s.verdict.blocks or s.verdict.asks for s in group)
     opened = " open" if troubled or len(group) <= FOLD_PASSING_OVER else ""
     title = FAMILY_TITLES.get(name, name)
     out = [f'<details class="family" id="family-{escape(name)}"{opened}><summary>'
            f"{escape(title)} \u2014 {len(group)} check{'s' * (len(group) != 1)}: "
            f"{escape(counts_text(counts))}</summary>"]
-    rows = [to_row(c, names, anchors[id(c)]) for c in group]
+    rows = [to_row(s, names, anchors[id(s)]) for s in group]
     if len(rows) > FOLD_PASSING_OVER:
-        shown = [r for r in rows if r.outcome != "pass"]
+        out.append(_table([r for r in rows if r.outcome != "pass"]))
         folded = [r for r in rows if r.outcome == "pass"]
-        out.append(_table(shown))
         out.append(f"<details><summary>{len(folded)} passing checks</summary>"
                    f"{_table(folded)}</details>")
     else:
         out.append(_table(rows))
-    extra = _FAMILY_EXTRAS.get(name)
-    if extra is not None:
-        out.append(extra(group, names))
+    out.append(_plots_block([plots.render(p, MAX_PLOT_ROWS) for p in _interval_plots(group)]))
+    detailed = group if len(group) <= FOLD_PASSING_OVER else \
+        [s for s in group if s.outcome != "pass"]
+    for s in detailed:
+        out.append(_check_details(s, names, anchors[id(s)], opened=len(group) <= OPEN_DETAILS_UPTO
+                                  or s.verdict.blocks or s.verdict.asks))
     out.append("</details>")
     return "".join(out)
 
 
-# -- family extras -----------------------------------------------------------------------------
-
-def _finite(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and math.isfinite(x) else None
-
-
-def _interval_row(c: CheckVerdict, names: Mapping[str, int], **over: Any) -> dict[str, Any]:
-    r, details = c.result, c.result.get("details") or {}
-    slice_name = details.get("slice")
-    row = {"label": f"{slice_name}" if slice_name is not None else label(c, names).split("::")[-1],
-           "value": _finite(r.get("value")), "ci": r.get("ci"),
-           "threshold": _finite(r.get("threshold")), "outcome": c.outcome}
-    row.update(over)
-    return row
+def _interval_plots(group: Sequence[Shown]) -> list[IntervalPlot]:
+    """One plot per quantity and unit (``Display.plot_group``): never two units on one
+    axis."""
+    points: dict[str, list[IntervalPoint]] = {}
+    for s in group:
+        if s.display.point is not None:
+            points.setdefault(s.display.plot_group, []).append(s.display.point)
+    return [IntervalPlot(title=f"{key}: value, interval and requirement (dashed)",
+                         points=tuple(ps), name="interval") for key, ps in points.items()]
 
 
-def _metric_extra(group: list[CheckVerdict], names: Mapping[str, int]) -> str:
-    by_metric: dict[str, list[dict[str, Any]]] = {}
-    for c in group:
-        if _finite(c.result.get("value")) is not None:
-            metric = str(c.result.get("metric") or c.result.get("name"))
-            by_metric.setdefault(metric, []).append(_interval_row(c, names))
-    svgs = [plots.interval_plot(rows[:MAX_PLOT_ROWS],
-                                f"{metric}: value, interval and threshold (dashed)")
-            for metric, rows in by_metric.items()]
-    return _plots_block(svgs)
-
-
-def _regression_extra(group: list[CheckVerdict], names: Mapping[str, int]) -> str:
-    rows, table = [], []
-    for c in group:
-        details = c.result.get("details") or {}
-        diff, diff_ci = _finite(details.get("difference")), details.get("difference_ci")
-        if diff is not None:
-            rows.append(_interval_row(c, names, value=diff, ci=diff_ci,
-                                      threshold=_finite(details.get("margin"))))
-        flips = {k: v for k, v in details.items() if "flip" in k and _finite(v) is not None}
-        table.append(
-            f"<tr><td class=\"check\">{escape(label(c, names))}</td>"
-            f"<td class=\"num\">{escape(_fmt(c.result.get('value')))}</td>"
-            f"<td class=\"num\">{escape(_fmt(c.result.get('baseline')))}</td>"
-            f"<td class=\"num\">{escape(_fmt(diff))}</td>"
-            f"<td>{escape(_ci(diff_ci))}</td>"
-            f"<td>{escape(', '.join(f'{k} {fmt_num(v)}' for k, v in flips.items()))}</td></tr>")
-    out = ["<table><tr><th>check</th><th>candidate</th><th>baseline</th><th>difference</th>"
-           "<th>difference interval</th><th>flip rates</th></tr>", *table, "</table>"]
-    if rows:
-        out.append(_plots_block([plots.interval_plot(
-            rows[:MAX_PLOT_ROWS], "candidate \u2212 baseline: interval and margin (dashed)")]))
-    return "".join(out)
-
-
-def _columns(result: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Per-column drift, from ``DriftResult.columns`` or ``details["columns"]`` (a mapping of
-    column -> fields, or a list of dicts with a ``column`` key)."""
-    cols = result.get("columns") or (result.get("details") or {}).get("columns") or {}
-    if isinstance(cols, list):
-        cols = {str(c.get("column", c.get("name", i))): c for i, c in enumerate(cols)
-                if isinstance(c, Mapping)}
-    return {str(k): v for k, v in cols.items() if isinstance(v, Mapping)}
-
-
-def _drift_extra(group: list[CheckVerdict], names: Mapping[str, int]) -> str:
-    out = []
-    for c in group:
-        cols = _columns(c.result)
-        if not cols:
-            continue
-        ordered = sorted(cols.items(), key=lambda kv: (not kv[1].get("drifted"), kv[0]))
-        n_drifted = sum(bool(v.get("drifted")) for v in cols.values())
-        opened = " open" if n_drifted and len(cols) <= FOLD_PASSING_OVER else ""
-        out.append(f"<details{opened}><summary>{escape(label(c, names))}: {n_drifted} of "
-                   f"{len(cols)} columns drifted</summary><table><tr><th>column</th><th>test</th>"
-                   "<th>statistic</th><th>p-value</th><th>adjusted p</th><th>effect size</th>"
-                   "<th>drifted</th></tr>")
-        for col, v in ordered[:MAX_COLUMN_ROWS]:
-            drifted = bool(v.get("drifted"))
-            out.append(
-                f'<tr class="{"blocks" if drifted else ""}"><td class="check">{escape(col)}</td>'
-                f"<td>{escape(str(v.get('test', '')))}</td>"
-                f'<td class="num">{escape(_fmt(v.get("statistic")))}</td>'
-                f'<td class="num">{escape(_fmt(v.get("p_value")))}</td>'
-                f'<td class="num">{escape(_fmt(v.get("adjusted_p_value")))}</td>'
-                f'<td class="num">{escape(_fmt(v.get("effect_size")))}</td>'
-                f"<td>{'yes' if drifted else 'no'}</td></tr>")
-        out.append("</table>")
-        if len(ordered) > MAX_COLUMN_ROWS:
-            out.append(f"<p class=\"sub\">{len(ordered) - MAX_COLUMN_ROWS} more columns not "
-                       f"listed (drifted columns come first)</p>")
-        svgs = [svg for _, svg in drift_plots(c)]
-        out.append(_plots_block(svgs))
-        out.append("</details>")
-    return "".join(out)
-
-
-def drift_plots(c: CheckVerdict) -> list[tuple[str, str]]:
-    """(column, svg) distribution plots of the drifted columns that carry histograms."""
-    svgs = []
-    for col, v in sorted(_columns(c.result).items()):
-        if not v.get("drifted") or len(svgs) >= MAX_DRIFT_PLOTS:
-            continue
-        hist = v.get("histogram") or {}
-        if hist.get("reference") is not None and hist.get("current") is not None:
-            svgs.append((col, plots.distribution_plot(
-                f"{col} ({v.get('test', '')})", hist["reference"], hist["current"],
-                edges=hist.get("edges"), categories=hist.get("categories"))))
-    return svgs
-
-
-def latency_plot(c: CheckVerdict, names: Mapping[str, int]) -> str:
-    """The latency histogram with p50/p95/p99 marks, from binned counts or raw samples."""
-    details = c.result.get("details") or {}
-    marks = {k: _finite(details.get(k)) for k in ("p50", "p95", "p99")}
-    hist = details.get("histogram") or {}
-    title = f"{label(c, names).split('::')[-1]}: latency (ms)"
-    if hist.get("counts") and hist.get("edges"):
-        return plots.histogram(title, hist["counts"], hist["edges"], marks=marks)
-    if details.get("samples_ms"):
-        return plots.samples_histogram(title, details["samples_ms"], marks=marks)
-    return ""
-
-
-def check_plots(c: CheckVerdict, names: Mapping[str, int]) -> list[tuple[str, str]]:
-    """(suffix, svg) plots of one check alone: what the junit-attachments option attaches."""
-    name = family(c)
-    if name == "drift":
-        return drift_plots(c)
-    if name == "latency":
-        svg = latency_plot(c, names)
-        return [("latency", svg)] if svg else []
-    if name in ("metric", "regression") and _finite(c.result.get("value")) is not None:
-        return [(name, plots.interval_plot([_interval_row(c, names)],
-                                           f"{c.result.get('name')}: interval and threshold"))]
-    return []
-
-
-def _latency_extra(group: list[CheckVerdict], names: Mapping[str, int]) -> str:
-    out = []
-    for c in group:
-        details = c.result.get("details") or {}
-        batches = details.get("percentiles_by_batch") or details.get("batches") or {}
-        if isinstance(batches, Mapping) and batches:
-            keys = sorted({k for v in batches.values() if isinstance(v, Mapping) for k in v},
-                          key=_percentile_order)
-            out.append(f"<table><tr><th>{escape(label(c, names))}: batch size</th>"
-                       + "".join(f"<th>{escape(k)} (ms)</th>" for k in keys) + "</tr>")
-            for size, v in sorted(batches.items(), key=lambda kv: _as_int(kv[0])):
-                out.append(f"<tr><td>{escape(str(size))}</td>" + "".join(
-                    f'<td class="num">{escape(_fmt(v.get(k)))}</td>' for k in keys) + "</tr>")
-            out.append("</table>")
-        out.append(_plots_block([latency_plot(c, names)]))
-    return "".join(out)
-
-
-_FAMILY_EXTRAS = {"metric": _metric_extra, "regression": _regression_extra,
-                  "drift": _drift_extra, "latency": _latency_extra}
-
-
-def _percentile_order(k: str) -> tuple:
-    return (0, float(k[1:])) if k[:1] == "p" and k[1:].replace(".", "").isdigit() else (1, k)
-
-
-def _as_int(x: Any) -> tuple:
-    try:
-        return (0, int(x))
-    except (TypeError, ValueError):
-        return (1, str(x))
-
-
-def _fmt(x: Any) -> str:
-    return fmt_num(x) if isinstance(x, int | float) and not isinstance(x, bool) else \
-        ("" if x is None else str(x))
-
-
-def _ci(ci: Any) -> str:
-    if not ci or len(ci) != 2 or None in ci:
+def _check_details(s: Shown, names: Mapping[str, int], anchor: str, *, opened: bool) -> str:
+    sections = s.display.sections
+    if not sections:
         return ""
-    return f"{fmt_num(ci[0])}\u2013{fmt_num(ci[1])}"
+    summary = escape(label(s, names)) + (f": {escape(s.display.summary)}"
+                                         if s.display.summary else "")
+    out = [f'<details class="check-details" id="{anchor}-details" data-check="'
+           f'{escape(s.nodeid)}"{" open" if opened else ""}><summary>{summary}</summary>']
+    for section in sections:
+        out.append(_section(section))
+    out.append("</details>")
+    return "".join(out)
+
+
+def _section(section: Section) -> str:
+    tables = [_detail_table(b) for b in section.blocks if isinstance(b, Table)]
+    svgs = [plots.render(b) for b in section.blocks if not isinstance(b, Table)]
+    inner = (f'<div class="tables">{"".join(tables)}</div>' if tables else "") + \
+        _plots_block(svgs)
+    title = escape(section.title)
+    if section.folded:
+        return f'<details class="more"><summary>{title}</summary>{inner}</details>'
+    return f'<div class="section"><h4>{title}</h4>{inner}</div>'
+
+
+def _detail_table(t: Table) -> str:
+    fields = t.fields or tuple("" for _ in t.headers)
+    out = ['<table class="detail">']
+    if t.title:
+        out.append(f"<caption>{escape(t.title)}</caption>")
+    out.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in t.headers) + "</tr>")
+    for i, row in enumerate(t.rows[:MAX_TABLE_ROWS]):
+        css = ' class="blocks"' if i < len(t.highlight) and t.highlight[i] else ""
+        out.append(f"<tr{css}>" + "".join(
+            f'<td data-field="{escape(f)}">{escape(v)}</td>'
+            for f, v in zip(fields, row, strict=False)) + "</tr>")
+    out.append("</table>")
+    if len(t.rows) > MAX_TABLE_ROWS:
+        out.append(f'<p class="sub">{len(t.rows) - MAX_TABLE_ROWS} more rows not listed</p>')
+    return "".join(out)
+
+
+def check_plots(s: Shown) -> list[tuple[str, str]]:
+    """(name, svg) plots of one check alone: what the junit-attachments option attaches."""
+    blocks: list[Block] = [b for section in s.display.sections for b in section.blocks
+                           if not isinstance(b, Table) and not section.folded]
+    if s.display.point is not None:
+        blocks.insert(0, IntervalPlot(title=f"{s.display.plot_group}: interval and requirement",
+                                      points=(s.display.point,), name=s.family))
+    out = []
+    for b in blocks:
+        svg = plots.render(b)
+        if svg:
+            out.append((b.name if not isinstance(b, Table) else "table", svg))
+    return out
 
 
 def _plots_block(svgs: Sequence[str]) -> str:

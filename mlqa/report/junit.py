@@ -12,23 +12,22 @@ import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mlqa._atomic import write_atomic
 from mlqa._plain import plain_number, to_plain
 from mlqa._text import clean_text, one_line
-from mlqa.result import CheckResult, Outcome
+from mlqa.result import CheckResult, Outcome, worst
 
 PREFIX = "mlqa"
-# Which outcome speaks for a test that recorded several results.
-_SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.WAIVED: 2, Outcome.FAIL: 3,
-             Outcome.ERROR: 4}
 _NUMBERS = ("value", "threshold", "baseline", "confidence", "p_value", "n")
 _WORDS = ("check", "metric", "comparison")
 MAX_PROPERTY_CHARS = 1000
 
 
 def overall_outcome(results: Sequence[CheckResult]) -> Outcome:
-    return max((r.outcome for r in results), key=_SEVERITY.__getitem__)
+    """The outcome that speaks for a test that recorded several results: the worst."""
+    return worst(r.outcome for r in results)
 
 
 def result_properties(result: CheckResult, prefix: str = PREFIX) -> list[tuple[str, str]]:
@@ -98,6 +97,9 @@ def promote_errors(path: str | os.PathLike[str]) -> int:
     return changed
 
 
-def write_tree(tree: ET.ElementTree, path: str | os.PathLike[str]) -> None:
+def write_tree(tree: ET.ElementTree[Any], path: str | os.PathLike[str]) -> None:
     """Write a JUnit tree back in place, atomically (Jenkins may be reading it)."""
-    write_atomic(path, ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True))
+    root = tree.getroot()
+    if root is None:  # a parsed file always has a root; an empty tree has nothing to write
+        raise ValueError(f"{path}: the JUnit tree is empty")
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

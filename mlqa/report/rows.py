@@ -1,21 +1,77 @@
-"""What the release report shows of each check: the cells of its row, its family, its label.
+"""What the release report shows of each check, read from its typed result.
 
-Shared by the HTML page and the Markdown summary so both say the same thing.
+Every bundle record the gate judged is read back into its result type
+(``CheckResult.from_dict``), and the result's own ``display()`` gives the cells of its row,
+its tables and plots: the report prints only figures a check produced. Shared by the HTML page
+and the Markdown summary so both say the same thing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
-from mlqa._text import fmt_num
-from mlqa.gate import SEVERITY, CheckVerdict, Verdict
+from mlqa.display import Cells, Display
+from mlqa.errors import InputError
+from mlqa.gate import CheckVerdict, Verdict
+from mlqa.result import SKIPPED, CheckResult, worst_first
 
 FAMILY_ORDER = ("metric", "regression", "drift", "latency")
 FAMILY_TITLES = {"metric": "Metric thresholds", "regression": "Regression vs the previous model",
-                 "drift": "Data drift", "latency": "Latency", "skipped": "Skipped checks"}
-COMPARISONS = {">=": "\u2265", "<=": "\u2264"}
+                 "drift": "Data drift", "latency": "Latency", SKIPPED: "Skipped checks"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """One judged check with its typed result (None for a test skipped before its check
+    ran: its evidence is missing) and how that result is shown."""
+
+    verdict: CheckVerdict
+    result: CheckResult | None
+    display: Display
+
+    @property
+    def nodeid(self) -> str:
+        return self.verdict.nodeid
+
+    @property
+    def outcome(self) -> str:
+        return self.verdict.outcome
+
+    @property
+    def family(self) -> str:
+        return self.result.check if self.result is not None else SKIPPED
+
+
+FOLD_PASSING_OVER = 50  # a family with more checks folds its passes and shows no details of them
+
+
+def typed(c: CheckVerdict) -> CheckResult | None:
+    """Read the record's result back into its type (None for a test skipped before its check
+    ran); a line that does not read is refused naming the test and the field."""
+    raw = c.result
+    if raw.get("outcome") == SKIPPED and "type" not in raw:
+        return None
+    try:
+        return CheckResult.from_dict(raw)
+    except InputError as exc:
+        raise InputError(f"{c.nodeid}: {exc}") from None
+
+
+def shown_all(verdict: Verdict) -> list[Shown]:
+    """Every check of the verdict, worst first (the gate's order). Passing checks of a family
+    with more than ``FOLD_PASSING_OVER`` checks are folded away: their row alone is made."""
+    checks = [(c, typed(c)) for c in verdict.worst_first()]
+    sizes = Counter(r.check if r is not None else SKIPPED for _, r in checks)
+    out = []
+    for c, r in checks:
+        if r is None:
+            out.append(Shown(c, None, Display(cells=Cells())))
+            continue
+        folded = c.outcome == "pass" and sizes[r.check] > FOLD_PASSING_OVER
+        out.append(Shown(c, r, r.display(details=not folded)))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,68 +91,46 @@ class Row:
     reruns: int
 
 
-def family(c: CheckVerdict) -> str:
-    return str(c.result.get("check") or "custom")
-
-
-def label(c: CheckVerdict, names: Mapping[str, int]) -> str:
+def label(s: Shown, names: Mapping[str, int]) -> str:
     """The node id, plus the result's name when one test recorded several results."""
-    name = str(c.result.get("name", ""))
-    return f"{c.nodeid} \u203a {name}" if names.get(c.nodeid, 0) > 1 and name else c.nodeid
+    name = s.result.name if s.result is not None else ""
+    return f"{s.nodeid} \u203a {name}" if names.get(s.nodeid, 0) > 1 and name else s.nodeid
 
 
-def requirement(result: Mapping[str, Any]) -> str:
-    comparison, threshold = result.get("comparison"), result.get("threshold")
-    details = result.get("details") or {}
-    if comparison == "within" and details.get("min") is not None:
-        return f"within [{fmt_num(details['min'])}, {fmt_num(details.get('max'))}]"
-    if threshold is None:
-        return ""
-    return f"{COMPARISONS.get(comparison, comparison or '')} {fmt_num(threshold)}".strip()
-
-
-def ci_text(result: Mapping[str, Any]) -> str:
-    ci = result.get("ci")
-    if not ci or None in ci:
-        return ""
-    level = result.get("confidence")
-    prefix = f"{level:.0%} " if isinstance(level, int | float) else ""
-    return f"{prefix}{fmt_num(ci[0])}\u2013{fmt_num(ci[1])}"
-
-
-def _num(x: Any) -> str:
-    return "" if x is None else fmt_num(x)
-
-
-def name_counts(checks: list[CheckVerdict]) -> dict[str, int]:
+def name_counts(checks: Sequence[Shown | CheckVerdict]) -> dict[str, int]:
     names: dict[str, int] = {}
     for c in checks:
         names[c.nodeid] = names.get(c.nodeid, 0) + 1
     return names
 
 
-def to_row(c: CheckVerdict, names: Mapping[str, int], anchor: str) -> Row:
-    r = c.result
-    return Row(anchor=anchor, outcome=c.outcome, check=label(c, names),
-               value=_num(r.get("value")), requirement=requirement(r),
-               baseline=_num(r.get("baseline")), ci=ci_text(r), n=_num(r.get("n")),
-               message=c.message, blocks=c.blocks, asks=c.asks, advisory=c.advisory,
-               reruns=int(c.record.get("reruns") or 0))
+def to_row(s: Shown, names: Mapping[str, int], anchor: str) -> Row:
+    c, cells = s.verdict, s.display.cells
+    reruns = c.record.get("reruns")
+    return Row(anchor=anchor, outcome=c.outcome, check=label(s, names), value=cells.value,
+               requirement=cells.requirement, baseline=cells.baseline, ci=cells.interval,
+               n=cells.n, message=c.message, blocks=c.blocks, asks=c.asks,
+               advisory=c.advisory, reruns=reruns if isinstance(reruns, int) else 0)
 
 
-def by_family(verdict: Verdict) -> list[tuple[str, list[CheckVerdict]]]:
+def by_family(checks: Sequence[Shown]) -> list[tuple[str, list[Shown]]]:
     """Families, those with blocking or asking checks first, each worst first."""
-    groups: dict[str, list[CheckVerdict]] = {}
-    for c in verdict.worst_first():
-        groups.setdefault(family(c), []).append(c)
+    groups: dict[str, list[Shown]] = {}
+    for s in checks:
+        groups.setdefault(s.family, []).append(s)
 
-    def key(item: tuple[str, list[CheckVerdict]]) -> tuple:
-        name, checks = item
+    def key(item: tuple[str, list[Shown]]) -> tuple[bool, bool, int, str]:
+        name, group = item
         known = FAMILY_ORDER.index(name) if name in FAMILY_ORDER else len(FAMILY_ORDER)
-        return (not any(c.blocks for c in checks), not any(c.asks for c in checks), known, name)
+        return (not any(s.verdict.blocks for s in group),
+                not any(s.verdict.asks for s in group), known, name)
 
     return sorted(groups.items(), key=key)
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{counts[o]} {o}" for o in SEVERITY if counts.get(o))
+    return ", ".join(f"{counts[o]} {o}" for o in worst_first(counts) if counts.get(o))
+
+
+__all__ = ["Shown", "Row", "typed", "shown_all", "label", "name_counts", "to_row", "by_family",
+           "counts_text"]

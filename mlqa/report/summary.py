@@ -7,8 +7,7 @@ from collections import Counter
 
 from mlqa._text import one_line
 from mlqa.report import bundle
-
-_ORDER = ("error", "fail", "inconclusive", "waived", "pass")
+from mlqa.result import severity, worst_first
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,8 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     records = bundle.read(args.bundle)
-    rank = {o: i for i, o in enumerate(_ORDER)}
-    records.sort(key=lambda r: (rank.get(r["result"].get("outcome"), len(_ORDER)),
+    records.sort(key=lambda r: (-severity(str(r["result"].get("outcome"))),
                                 r.get("nodeid", "")))
     counts = Counter(r["result"].get("outcome") for r in records)
     for r in records:
@@ -27,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
               f"{one_line(result.get('message', ''), 300)}")
     total = len(records)
     print(f"{total} check{'s' * (total != 1)}: "
-          + ", ".join(f"{counts[o]} {o}" for o in _ORDER if counts[o]))
+          + ", ".join(f"{counts[o]} {o}" for o in worst_first(map(str, counts))))
     return 0

@@ -18,11 +18,12 @@ SUITE = textwrap.dedent('''
 
     import mlqa
     from mlqa import provenance
-    from mlqa.result import CheckResult
 
-    def check(name, outcome):
-        return CheckResult(name=name, outcome=outcome, check="metric", value=1.0,
-                           message=f"{name} {outcome}")
+    Y = [0, 1] * 50
+
+    def check(name, outcome):  # a real check that passes or fails as asked
+        pred = Y if outcome == "pass" else [1 - v for v in Y]
+        return mlqa.check_metric(Y, pred, "accuracy", min=0.5, name=name)
 
     @pytest.mark.parametrize("i", range(6))
     def test_many(i):
@@ -64,11 +65,16 @@ def test_last_attempt_wins_and_reruns_are_counted(pytester: pytest.Pytester, wor
 
 
 def test_latest_keeps_the_last_line_per_check() -> None:
-    records = [{"nodeid": "t::a", "index": 0, "attempt": 1, "result": {"outcome": "fail"}},
-               {"nodeid": "t::a", "index": 1, "attempt": 1, "result": {"outcome": "fail"}},
-               {"nodeid": "t::a", "index": 0, "attempt": 2, "result": {"outcome": "pass"}},
-               {"nodeid": "t::b", "index": 0, "result": {"outcome": "pass"}},
-               {"nodeid": "t::b", "index": 0, "result": {"outcome": "fail"}}]
+    import mlqa
+
+    y = [0, 1] * 50
+    passed = mlqa.check_metric(y, y, "accuracy", min=0.5).to_dict()
+    failed = mlqa.check_metric(y, [1 - v for v in y], "accuracy", min=0.5).to_dict()
+    records = [{"nodeid": "t::a", "index": 0, "attempt": 1, "result": failed},
+               {"nodeid": "t::a", "index": 1, "attempt": 1, "result": failed},
+               {"nodeid": "t::a", "index": 0, "attempt": 2, "result": passed},
+               {"nodeid": "t::b", "index": 0, "result": passed},
+               {"nodeid": "t::b", "index": 0, "result": failed}]
     kept = bundle.latest(records)
     assert [(r["nodeid"], r["index"], r["result"]["outcome"], r["reruns"]) for r in kept] == \
         [("t::a", 0, "pass", 1), ("t::b", 0, "fail", 0)]

@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 from mlqa.cli import SUBCOMMANDS
+from mlqa.report import bundle
+from mlqa.result import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 JENKINSFILE = ROOT / "example_suites" / "Jenkinsfile"
@@ -90,18 +92,19 @@ def test_the_checker_catches_what_it_claims() -> None:
 
 
 SUITE = textwrap.dedent('''
+    import numpy as np
+
     import mlqa
-    from mlqa.result import CheckResult
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    scores = y + rng.normal(0, 0.5, 2000)
 
     def test_auc():
-        mlqa.expect(CheckResult(name="roc_auc", outcome="pass", check="metric", metric="roc_auc",
-                                value=0.93, threshold=0.9, comparison=">=", ci=(0.91, 0.95),
-                                n=2000, message="roc_auc 0.93 >= min 0.9"))
+        mlqa.expect_metric(y, scores, "roc_auc", min=0.8)
 
     def test_recall():
-        mlqa.expect(CheckResult(name="recall", outcome="fail", check="metric", metric="recall",
-                                value=0.7, threshold=0.8, comparison=">=", n=2000,
-                                message="recall 0.7 < min 0.8"))
+        mlqa.expect_metric(y, (scores > 0.9).astype(int), "recall", min=0.8)
 ''')
 
 
@@ -141,4 +144,7 @@ def test_replaying_the_shell_steps_feeds_every_publisher(tmp_path: Path, jenkins
     assert csvs == ["mlqa-suites_test_model.py.test_auc.csv",
                     "mlqa-suites_test_model.py.test_recall.csv"]
     header, row = (reports / "plots" / csvs[0]).read_text().splitlines()
-    assert header == "value,threshold,ci_low,ci_high" and row == "0.93,0.9,0.91,0.95"
+    auc = next(CheckResult.from_dict(r["result"]) for r in bundle.read(reports / "mlqa-results")
+               if r["nodeid"].endswith("test_auc"))
+    assert header == "value,threshold,ci_low,ci_high"
+    assert row == ",".join(repr(v) for v in (auc.value, 0.8, *auc.ci))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+import mlqa
 from mlqa.cli import main
 from mlqa.gate import evaluate
-from mlqa.report import html, markdown
+from mlqa.report import bundle, html, markdown
 from mlqa.result import CheckResult, Outcome
 
 
@@ -17,7 +20,7 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
     base = mixed_bundle.parent
     junit = base / "junit.xml"
     before = jenkins_check(junit)
-    assert before["counts"] == {**before["counts"], "total": 8, "skipped": 2, "failed": 3}
+    assert before["counts"] == {**before["counts"], "total": 9, "skipped": 2, "failed": 4}
     monkeypatch.chdir(base)
     rc = main(["report", str(mixed_bundle), "-o", "out/report.html", "--md", "out/summary.md",
                "--plot-csv", "out/plots", "--attach-junit", str(junit),
@@ -27,7 +30,8 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
     md = (base / "out/summary.md").read_text()
     assert md.startswith("## Model release: REFUSE\n")
     for nodeid in ("test_recall_fails", "test_f1_cannot_run", "test_auc_inconclusive",
-                   "test_precision_waived", "test_latency_on_gpu", "test_no_drift"):
+                   "test_precision_waived", "test_latency_on_gpu", "test_drift_in_two_columns",
+                   "test_regression_misses_its_margin"):
         assert re.search(rf"\| \*?\*?[A-Z]+\*?\*? \| `test_suite.py::{nodeid}`", md), nodeid
     assert "<details><summary>2 passing checks</summary>" in md
     assert "`test_suite.py::test_recall_*`: expired; someone.else" in md
@@ -45,53 +49,107 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
     assert "mlqa-test_suite.py.test_latency_on_gpu.csv" not in csvs  # no value, no point
     header, row = (base / "out/plots/mlqa-test_suite.py.test_auc_inconclusive.csv") \
         .read_text().splitlines()
-    assert header == "value,threshold,ci_low,ci_high" and row == "0.905,0.9,0.89,0.92"
+    auc = next(CheckResult.from_dict(r["result"]) for r in bundle.read(mixed_bundle)
+               if r["nodeid"].endswith("test_auc_inconclusive"))
+    assert header == "value,threshold,ci_low,ci_high"
+    assert row == ",".join(repr(v) for v in (auc.value, auc.threshold, *auc.ci))
 
     after = jenkins_check(junit, "--workspace", str(base))  # absolute paths inside it
     assert after["counts"] == before["counts"]
     text = junit.read_text()
     attached = re.findall(r"\[\[ATTACHMENT\|([^\]]+)\]\]", text)
     assert len(attached) >= 4 and all(Path(p).is_file() for p in attached)
-    assert any(p.endswith("test_no_drift-age.svg") for p in attached)
+    assert any(p.endswith("test_drift_in_two_columns-age.svg") for p in attached)
+    assert any(p.endswith("test_latency_p99-latency-batch1.svg") for p in attached)
 
 
-def _records(n: int, columns: int = 0) -> list[dict]:
-    recs = []
-    for i in range(n):
-        outcome = Outcome.FAIL if i % 500 == 7 else Outcome.PASS
-        recs.append({"nodeid": f"tests/test_big.py::test_m[{i}]", "index": 0, "result":
-                     CheckResult(name="accuracy", outcome=outcome, check="metric",
-                                 metric="accuracy", value=0.9, threshold=0.8, comparison=">=",
-                                 ci=(0.85, 0.95), n=1000, message="accuracy 0.9",
-                                 details={"slice": f"s{i}"}).to_dict()})
-    if columns:
-        cols = {f"c{j}": {"test": "ks", "statistic": 0.1, "p_value": 0.5, "drifted": j < 3,
-                          "histogram": {"edges": list(range(11)), "reference": [1] * 10,
-                                        "current": list(range(10))}} for j in range(columns)}
-        recs.append({"nodeid": "tests/test_big.py::test_drift", "index": 0,
-                     "result": {**CheckResult(name="drift", outcome=Outcome.FAIL, check="drift",
-                                              message="3 drifted").to_dict(), "columns": cols}})
+@pytest.fixture(scope="module")
+def big_bundle_records() -> list[dict]:
+    """2000 metric checks (0.2% failing) and one drift check of 300 columns (3 drifted), each
+    from a real check, recorded under many node ids."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 1000)
+    good = mlqa.check_metric(y, np.where(rng.random(1000) < 0.9, y, 1 - y), "accuracy", min=0.8)
+    bad = mlqa.check_metric(y, np.where(rng.random(1000) < 0.7, y, 1 - y), "accuracy", min=0.8)
+    assert good.outcome is Outcome.PASS and bad.outcome is Outcome.FAIL
+    reference = pd.DataFrame(rng.normal(size=(500, 300)), columns=[f"c{j}" for j in range(300)])
+    current = reference.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    current[["c0", "c1", "c2"]] += 3.0
+    drift = mlqa.check_drift(reference, current)
+    assert sorted(drift.drifted_columns) == ["c0", "c1", "c2"]
+    recs = [{"nodeid": f"tests/test_big.py::test_m[{i}]", "index": 0,
+             "result": (bad if i % 500 == 7 else good).to_dict()} for i in range(2000)]
+    recs.append({"nodeid": "tests/test_big.py::test_drift", "index": 0,
+                 "result": drift.to_dict()})
     return recs
 
 
-def test_big_bundles_fold_passing_rows_and_stay_bounded() -> None:
-    verdict = evaluate(_records(2000, columns=300))
+def test_big_bundles_fold_passing_rows_and_stay_bounded(big_bundle_records) -> None:
+    verdict = evaluate(big_bundle_records)
     page = html.render(verdict)
     assert page.count('class="check-row') == 2001 + 5  # every check once, attention table too
     folded = page.index("<details><summary>1996 passing checks</summary>")
     first_pass = page.index('data-outcome="pass"')
     assert first_pass > folded  # failures first, passes folded below them
-    assert page.count("<svg") == 1 + 3  # one metric plot (capped rows), 3 drifted columns
+    # one metric interval plot (rows capped), the failing checks' details (no per-check
+    # details for 1996 passes), 3 drifted columns plus the other columns capped at 12
+    assert page.count('aria-label="metric: accuracy') == 1
+    assert page.count('class="check-details"') == 4 + 1
+    assert page.count("<svg") == 1 + 3 + 12
     assert len(page) < 3_000_000
     assert len(markdown.render(verdict)) < 65_536  # fits a GitHub comment
 
 
-def test_text_from_checks_is_escaped() -> None:
-    hostile = CheckResult(name="<script>alert(1)</script>", outcome=Outcome.FAIL,
-                          check="metric", message="<img src=x onerror=alert(1)>")
-    page = html.render(evaluate([{"nodeid": "t.py::x[<b>]", "result": hostile.to_dict()}]))
-    assert "<script>alert" not in page and "<img src=x" not in page
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_text_from_data_is_escaped_in_html_and_markdown() -> None:
+    """Check names, column names and messages come from users' data: never markup."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    metric = mlqa.check_metric(y, 1 - y, "accuracy", min=0.9, name="<script>alert(1)</script>")
+    reference = pd.DataFrame({HOSTILE: rng.normal(size=300), "*bold* [x](javascript:y)":
+                              rng.normal(size=300)})
+    current = reference + 5.0
+    drift = mlqa.check_drift(reference, current)
+    verdict = evaluate([{"nodeid": "t.py::x[<blink>|]", "result": metric.to_dict()},
+                        {"nodeid": "t.py::d", "result": drift.to_dict()}])
+    page = html.render(verdict)
+    assert "<script>alert" not in page and "<img src=x" not in page and "<blink>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    md = markdown.render(verdict)
+    outside_code = re.sub(r"(`+).*?\1", "", md)  # a code span's text is literal, never HTML
+    assert "<script" not in outside_code and "<img" not in outside_code
+    assert "<blink>" not in outside_code
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    assert "](javascript" not in md and "\\*bold\\*" in md
+    assert "`t.py::x[<blink>\\|]`" in md  # a code span shows the node id literally
+
+
+@pytest.mark.parametrize("url,live", [
+    ("javascript:alert(document.cookie)", False),
+    ("JavaScript:alert(1)", False),
+    (" javascript:alert(1)", False),
+    ("data:text/html,<script>alert(1)</script>", False),
+    ("//evil.example/x", False),
+    ("https://jenkins.example/job/x/7/", True),
+    ("http://jenkins:8080/job/x/7/", True),
+])
+def test_only_http_build_urls_become_links(url, live) -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    verdict = evaluate([{"nodeid": "t.py::a", "result":
+                         mlqa.check_metric(y, y, "accuracy", min=0.5).to_dict()}])
+    prov = {"jenkins": {"JOB_NAME": "model-release", "BUILD_NUMBER": "7", "BUILD_URL": url}}
+    page = html.render(verdict, prov)
+    md = markdown.render(verdict, prov)
+    links = re.findall(r'<a href="([^"]*)"', page)
+    md_links = re.findall(r"\]\(([^)]*)\)", md)
+    if live:
+        assert links == [url.strip()] and len(md_links) == 1 and md_links[0].startswith("http")
+    else:
+        assert links == [] and md_links == []
+        assert "model-release #7" in page and "model\\-release #7" not in md
 
 
 def test_malformed_waivers_stop_pytest_at_start_naming_the_line(pytester: pytest.Pytester
@@ -101,3 +159,22 @@ def test_malformed_waivers_stop_pytest_at_start_naming_the_line(pytester: pytest
     result = pytester.runpytest_inprocess("--mlqa-waivers=w.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "w.yaml:1" in result.stderr.str() and "expires" in result.stderr.str()
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"type": "FancyResult"}, "result.type"),
+    ({"outcome": "FAILED"}, "result.outcome"),
+    ({"value": "0.9"}, "result.value"),
+])
+def test_report_refuses_a_line_it_cannot_read(tmp_path: Path, capsys, change, field) -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    good = mlqa.check_metric(y, y, "accuracy", min=0.5).to_dict()
+    bundle.append(tmp_path, "main", {"nodeid": "t.py::ok", "index": 0, "result": good})
+    bundle.append(tmp_path, "main", {"nodeid": "t.py::bad", "index": 0,
+                                     "result": {**good, **change}})
+    bundle.merge(tmp_path)
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "t.py::bad" in err and field in err
+    assert not (tmp_path / "r.html").exists()
