@@ -95,7 +95,7 @@ class Settings:
     target_rel_ci: float
     quantiles: tuple[float, ...]
     confidence: float
-    num_threads: int | None
+    n_threads: int | None
     mode: str
     throughput_time_s: float
     overhead_iters: int
@@ -132,11 +132,11 @@ class Settings:
                 raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.max_time_s <= 0:
             raise InputError(f"max_time_s must be > 0, got {self.max_time_s!r}")
-        if self.num_threads is not None and (isinstance(self.num_threads, bool) or not
-                                             isinstance(self.num_threads, int)
-                                             or self.num_threads < 1):
-            raise InputError(f"num_threads must be a positive int or None, "
-                             f"got {self.num_threads!r}")
+        if self.n_threads is not None and (isinstance(self.n_threads, bool) or not
+                                           isinstance(self.n_threads, int)
+                                           or self.n_threads < 1):
+            raise InputError(f"n_threads must be a positive int or None, "
+                             f"got {self.n_threads!r}")
         if self.mode not in MODES:
             raise InputError(f"mode must be one of {MODES}, got {self.mode!r}")
 
@@ -169,7 +169,7 @@ class Session:
         return self
 
     def _enter(self) -> None:
-        torch, n = self.torch, self.settings.num_threads
+        torch, n = self.torch, self.settings.n_threads
         if torch is not None:
             if n is not None:
                 previous = torch.get_num_threads()
@@ -285,7 +285,7 @@ class Session:
             if self.cuda:
                 return _cuda_loop(self.torch, call, into, max_n, deadline_ns)
             return _cpu_loop(call, into, max_n, deadline_ns,
-                             probe_cpu_time=self.settings.num_threads == 1)
+                             probe_cpu_time=self.settings.n_threads == 1)
         finally:
             if gc_was:
                 gc.enable()
@@ -347,7 +347,7 @@ class Session:
         if not self.cuda:
             env["device_name"] = host["cpu_model"]
             if torch is None:
-                env["num_threads"] = self.settings.num_threads
+                env["n_threads"] = self.settings.n_threads
             return env
         after = self.gpu_state()
         env["device_name"] = torch.cuda.get_device_name(self.device)
