@@ -39,7 +39,7 @@ def mlp(blocks: int, width: int = 256) -> torch.nn.Module:
 def settings(**changes) -> Settings:
     base = dict(batch_sizes=(1,), warmup_iters=20, warmup_time_s=0.2, min_iters=700,
                 min_time_s=0.5, max_time_s=3.0, max_iters=1_000_000, target_rel_ci=0.02,
-                quantiles=(0.5, 0.99), confidence=0.99, num_threads=1, mode="eager",
+                quantiles=(0.5, 0.99), confidence=0.99, n_threads=1, mode="eager",
                 throughput_time_s=0.1, overhead_iters=20_000)
     return Settings(**{**base, **changes})
 
@@ -125,7 +125,7 @@ def main() -> None:
                                            torch.randn(32, 256), device="cpu",
                                            batch_sizes=(32,), segment_time_s=0.05)
         for q in ratios:
-            r = check_latency_regression(arms["b"], arms["a"], quantile=q, seed=rep)
+            r = check_latency_regression(arms["b"], arms["a"], quantile=q, random_state=rep)
             ratios[q].append((r.value, r.ci, r.outcome.value))
     for q, rows in ratios.items():
         values = [v for v, _, _ in rows]

@@ -223,7 +223,7 @@ def test_contended_runs_leave_tails_unjudged_unless_paired():
 
 
 def test_contended_baseline_runs_are_left_out():
-    quiet = runs(1.0, 4, seed=3)
+    quiet = runs(1.0, 6, seed=3)
     noisy = runs(1.0, 2, seed=4, preempted=lambda n, rng: rng.random(n) < 0.2)
     slow = runs(1.3, 1, seed=5)[0]
     r = check_latency_regression(slow, LatencyRuns(quiet.runs + noisy.runs), max_contention=0.1)
@@ -288,12 +288,12 @@ def test_records_round_trip_and_serve_as_baseline(tmp_path):
     assert back[8].quantile(0.99).ci == lat[8].quantile(0.99).ci
     # one stored run is not a gate; several are
     assert check_latency_regression(lat, path).outcome is mlqa.Outcome.ERROR
-    several = runs(1.0, 3, seed=9)
+    several = runs(1.0, 6, seed=9)
     path = save_latency(several, tmp_path / "records" / "runs.json")
     back_runs = load_latency(path)
-    assert isinstance(back_runs, LatencyRuns) and len(back_runs) == 3
+    assert isinstance(back_runs, LatencyRuns) and len(back_runs) == 6
     r = check_latency_regression(several[0], path)
-    assert r.outcome is mlqa.Outcome.PASS and r.details["runs"] == [1, 3]
+    assert r.outcome is mlqa.Outcome.PASS and r.details["runs"] == [1, 6]
     with pytest.raises(mlqa.InputError, match="not found"):
         check_latency_regression(lat, tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text('{"schema": "other"}')
