@@ -203,23 +203,25 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
                                "runs": [len(current_runs), len(baseline_runs)]}
     differs = _environment_differences(current_runs, baseline_runs)
     if differs:
-        verdict = _Verdict(common[0], Outcome.ERROR, f"{label} not compared (guard: latency "
-                           f"environment): the runs were measured on unlike environments "
+        # The same outcome as every family's comparability guard (rows, labels, metric
+        # configuration): ERROR naming it, so no inconclusive policy lets it pass.
+        verdict = _Verdict(common[0], Outcome.ERROR, f"{label}: not comparable with the "
+                           f"baseline (guard: environment): measured on unlike environments "
                            f"({'; '.join(differs)}); record a baseline on this agent pool",
                            threshold=slowdown)
         return _result(check_name, verdict, [verdict], first, first[common[0]], metric=metric,
-                       comparison="<=", details={**details, "guard": "latency environment",
+                       comparison="<=", details={**details, "incomparable": "environment",
                                                  "differences": differs},
                        confidence=confidence)
     if not paired and len(current_runs) + len(baseline_runs) < 3:
         verdict = _Verdict(common[0], Outcome.ERROR, f"{label} not offered as a gate (guard: "
-                           f"latency runs): one run against one stored run cannot see how much "
+                           f"runs): one run against one stored run cannot see how much "
                            f"separate processes differ (its A/A false-alarm rate exceeds 5%); "
                            f"keep several baseline runs (measure_latency_runs) or measure both "
                            f"models interleaved (measure_latency_interleaved)",
                            threshold=slowdown)
         return _result(check_name, verdict, [verdict], first, first[common[0]], metric=metric,
-                       comparison="<=", details={**details, "guard": "latency runs"},
+                       comparison="<=", details={**details, "refused": "single stored run"},
                        confidence=confidence)
     if max_contention is None:
         max_contention = 1.0 if paired or timing == "device" else (
@@ -389,7 +391,10 @@ def _report(label: str, report: Any) -> LatencyReport:
 
 
 def _runs(label: str, value: Any) -> list[LatencyReport]:
-    """A report, :class:`LatencyRuns` or a sequence of reports, as a list of runs."""
+    """A report, :class:`LatencyRuns`, a sequence of reports, or what a baseline record returns
+    (anything with ``as_latency_runs()``), as a list of runs."""
+    if hasattr(value, "as_latency_runs"):
+        value = value.as_latency_runs()
     if isinstance(value, LatencyReport):
         return [value]
     if isinstance(value, LatencyRuns):

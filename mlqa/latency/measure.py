@@ -223,7 +223,8 @@ def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
 def measure_latency_runs(model: Any, example_inputs: Any, *, runs: int = 5,
                          isolate: bool = True, **kwargs: Any) -> LatencyRuns:
     """``runs`` separate measurements of ``model``: a baseline that knows its run-to-run
-    variance (what ``check_latency_regression`` needs against a stored baseline).
+    variance (what ``check_latency_regression`` needs against a stored baseline; at least
+    3 runs, better 5-10: a t interval on 2 runs is very wide).
 
     ``isolate=True`` measures each run in a fresh Python process (``spawn``; one after the
     other, never in parallel), because separate processes differ by a few percent (memory
@@ -233,9 +234,8 @@ def measure_latency_runs(model: Any, example_inputs: Any, *, runs: int = 5,
     the model each run: cheaper, but it understates the variance between processes.
     ``kwargs`` are :func:`measure_latency`'s options.
     """
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 2:
-        raise InputError(f"runs must be an int >= 2 (one run cannot show run-to-run "
-                         f"variance), got {runs!r}")
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise InputError(f"runs must be a positive int, got {runs!r}")
     if not isinstance(isolate, bool):
         raise InputError(f"isolate must be True or False, got {isolate!r}")
     kwargs["device"] = resolve_device(kwargs.get("device", "cuda"))  # the parent's policy

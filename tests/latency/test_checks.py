@@ -181,7 +181,7 @@ def test_one_run_against_one_stored_run_is_not_offered_as_a_gate():
     base = report({1: (1.0, 0.1, 3000)}, seed=1)
     slow = report({1: (1.3, 0.1, 3000)}, seed=3)
     r = check_latency_regression(slow, base)
-    assert r.outcome is mlqa.Outcome.ERROR and r.details["guard"] == "latency runs"
+    assert r.outcome is mlqa.Outcome.ERROR and r.details["refused"] == "single stored run"
     assert "not offered as a gate" in r.message and "measure_latency_interleaved" in r.message
 
 
@@ -190,8 +190,8 @@ def test_regression_refuses_unlike_environments_naming_the_guard():
     other = report({1: (2.0, 0.1, 1000)}, env={"device_type": "cuda", "device_name": "H100",
                                                "n_threads": 4})
     r = check_latency_regression(other, base)
-    assert r.outcome is mlqa.Outcome.ERROR and r.details["guard"] == "latency environment"
-    for text in ("guard: latency environment", "device_type 'cuda' vs 'cpu'",
+    assert r.outcome is mlqa.Outcome.ERROR and r.details["incomparable"] == "environment"
+    for text in ("not comparable with the baseline (guard: environment)", "device_type 'cuda' vs 'cpu'",
                  "device_name 'H100' vs 'Test CPU'", "n_threads 4 vs 1"):
         assert text in r.message
     assert "torch" not in r.details["differences"][0]
