@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -98,6 +99,7 @@ def _simulation_module():
         "test_stored_baseline_study.py"
     spec = importlib.util.spec_from_file_location("stored_baseline_study", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 

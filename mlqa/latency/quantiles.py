@@ -263,7 +263,8 @@ def runs_ratio_interval(current: list[np.ndarray], baseline: list[np.ndarray], q
     if m < 1 or k < 1 or m + k < 3:
         raise InputError(f"a run-level interval needs at least 2 runs on one side "
                          f"(got {m} current, {k} baseline)")
-    ys = [np.log([_q(s, q) for s in group]) for group in (current, baseline)]
+    with np.errstate(divide="ignore"):  # a 0 ms quantile is refused just below
+        ys = [np.log([_q(s, q) for s in group]) for group in (current, baseline)]
     if not all(np.all(np.isfinite(y)) for y in ys):
         raise InputError("a run's quantile is 0 ms or less: its logarithm is undefined")
     d = float(ys[0].mean() - ys[1].mean())
