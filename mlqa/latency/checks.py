@@ -71,7 +71,7 @@ class _Verdict:
     outcome: Outcome
     message: str
     value: float | None = None
-    ci: tuple[float, float] | None = None
+    ci: tuple[float | None, float | None] | None = None  # None: a bound too few queries allow
     n: int | None = None
     baseline: float | None = None
     threshold: float | None = None
@@ -166,11 +166,12 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
     n_resamples = renamed("draws", draws, "n_resamples", n_resamples, default=2000, where=where)
     random_state = renamed("seed", seed, "random_state", random_state, default=0, where=where)
     q = check_quantile("quantile", quantile)
-    confidence = check_number("confidence", confidence, low=0.5, high=1.0, high_open=True)
+    level = check_number("confidence", confidence, low=0.5, high=1.0, high_open=True)
     slowdown = check_number("max_slowdown", max_slowdown, low=0.0, low_open=True)
-    assert confidence is not None and slowdown is not None
-    max_contention = check_number("max_contention", max_contention, low=0.0, high=1.0,
-                                  allow_none=True)
+    assert level is not None and slowdown is not None
+    confidence = level
+    contention = check_number("max_contention", max_contention, low=0.0, high=1.0,
+                              allow_none=True)
     n_resamples = check_n_resamples(n_resamples)
     random_state = check_random_state(random_state)
     if timing not in ("wall", "device"):
@@ -223,8 +224,8 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
         return _result(check_name, verdict, [verdict], first, first[common[0]], metric=metric,
                        comparison="<=", details={**details, "refused": "single stored run"},
                        confidence=confidence)
-    if max_contention is None:
-        max_contention = 1.0 if paired or timing == "device" else (
+    if contention is None:
+        contention = 1.0 if paired or timing == "device" else (
             TAIL_CONTENTION if q >= TAIL_FROM else MEDIAN_CONTENTION)
     throttle = [str(t) for run in (*current_runs, *baseline_runs)
                 if (t := run.environment.get("throttled"))]
@@ -235,10 +236,10 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
     else:
         verdicts = [_runs_verdict([r[bs] for r in current_runs],
                                   [r[bs] for r in baseline_runs], q, slowdown, confidence,
-                                  label, max_contention, throttle, timing) for bs in common]
+                                  label, contention, throttle, timing) for bs in common]
     chosen = _worst(verdicts)
     return _result(check_name, chosen, verdicts, first, first[chosen.batch_size], metric=metric,
-                   comparison="<=", details={**details, "max_contention": max_contention,
+                   comparison="<=", details={**details, "max_contention": contention,
                                              "method": "paired rounds" if paired else "runs",
                                              **chosen.extra},
                    confidence=confidence)
@@ -267,7 +268,7 @@ def _slo_verdict(result: LatencyResult, q: float, max_ms: float, policy: str,
             note = (f"; the breach rests on preempted queries ({result.preempted_fraction:.1%}"
                     f" of {result.n}): without them the lower bound is "
                     f"{fmt_num(clean.ci_low)} ms")
-    message = describe(name, est.value, max=max_ms, ci=_finite(est.ci),
+    message = describe(name, est.value, max=max_ms, ci=_finite(est.ci),  # type: ignore[arg-type]
                        confidence=est.confidence, n=est.n,
                        outcome=outcome if not note else None) + note
     return _Verdict(result.batch_size, outcome, message, est.value, _finite(est.ci), est.n,
@@ -369,7 +370,7 @@ def _result(name: str, chosen: _Verdict, verdicts: list[_Verdict], report: Laten
     return LatencyCheckResult(
         name=name, outcome=chosen.outcome, message=message, check="latency", metric=metric,
         value=chosen.value, threshold=chosen.threshold, comparison=comparison,
-        baseline=chosen.baseline, ci=chosen.ci,
+        baseline=chosen.baseline, ci=chosen.ci,  # type: ignore[arg-type]  # a None bound: too few
         confidence=confidence if confidence is not None else result.confidence,
         n=chosen.n, details={
             **details, "device": report.device, "batch_size": chosen.batch_size,

@@ -38,10 +38,11 @@ from mlqa.latency.quantiles import check_quantile, estimate
 try:  # the preemption probe needs a per-thread rusage (Linux); elsewhere it is off
     import resource
 
-    _RUSAGE = getattr(resource, "RUSAGE_THREAD", None)
+    _RUSAGE: int | None = getattr(resource, "RUSAGE_THREAD", None)
 except ImportError:  # pragma: no cover - Windows
     resource = None  # type: ignore[assignment]
     _RUSAGE = None
+_WHO: int = _RUSAGE if _RUSAGE is not None else 0  # used only where _RUSAGE is not None
 
 MODES = ("eager", "cuda_graph")
 # Single-threaded CPU query counted as preempted when wall - thread CPU exceeds this.
@@ -332,7 +333,7 @@ class Session:
         uuid = getattr(self.torch.cuda.get_device_properties(self.device), "uuid", None)
         text = str(uuid) if uuid else ""
         ident = (text if text.startswith("GPU-") else f"GPU-{text}") if text else \
-            str(self.device.index or 0)
+            str(getattr(self.device, "index", None) or 0)
         return environment.gpu_state(ident)
 
     def environment(self, before: dict[str, Any] | None) -> dict[str, Any]:
@@ -374,7 +375,7 @@ class Samples:
 
 
 def _nivcsw() -> int:
-    return resource.getrusage(_RUSAGE).ru_nivcsw
+    return resource.getrusage(_WHO).ru_nivcsw
 
 
 def _cpu_loop(call: Callable[[], Any], into: Samples, max_n: int, deadline_ns: int, *,
@@ -390,7 +391,7 @@ def _cpu_loop(call: Callable[[], Any], into: Samples, max_n: int, deadline_ns: i
             if t1 >= deadline_ns:
                 return False
         return True
-    ru, who = resource.getrusage, _RUSAGE
+    ru, who = resource.getrusage, _WHO
     for _ in range(max_n):
         s0 = ru(who).ru_nivcsw
         c0 = tt()
@@ -415,7 +416,7 @@ def _cuda_loop(torch: Any, call: Callable[[], Any], into: Samples, max_n: int,
     pc, sync = time.perf_counter_ns, torch.cuda.synchronize
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     wall, dev, pre = into.wall.append, into.device.append, into.preempted.append
-    ru, who = (resource.getrusage, _RUSAGE) if _RUSAGE is not None else (None, None)
+    ru, who = (resource.getrusage, _WHO) if _RUSAGE is not None else (None, _WHO)
     s0 = s1 = 0
     for _ in range(max_n):
         if ru is not None:

@@ -186,12 +186,14 @@ class _Arm:
         qps = session.throughput(self.call, float(np.median(samples.wall)) / 1e9)
         peak, kind = session.peak_memory() if self.solo else self.peak
         return LatencyResult(
-            batch_size=self.batch_size, samples_ns=samples.wall,
-            preempted=samples.preempted or None, device_samples_ns=samples.device or None,
+            batch_size=self.batch_size, samples_ns=np.asarray(samples.wall),
+            preempted=np.asarray(samples.preempted) if samples.preempted else None,
+            device_samples_ns=np.asarray(samples.device) if samples.device else None,
             cold_ns=self.cold_ns, warmup_iters=self.warmup_iters, warmup_s=self.warmup_s,
             duration_s=duration_s, stop_reason=stop_reason, throughput_qps=qps,
             peak_memory_bytes=peak, memory_kind=kind, overhead_ns=overhead_ns,
-            quantiles=s.quantiles, confidence=s.confidence, rounds=self.rounds or None)
+            quantiles=s.quantiles, confidence=s.confidence,
+            rounds=np.asarray(self.rounds) if self.rounds else None)
 
 
 def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
