@@ -108,6 +108,9 @@ REAL = dict(device="cpu", batch_sizes=(32,), warmup_time_s=0.2, min_time_s=1.0, 
             throughput_time_s=0.01, overhead_iters=100)
 
 
+args_verbose = False
+
+
 def real_series(trials: int, k: int) -> None:
     """A/A and +30% on real timing: separate processes against K stored runs, and interleaved."""
     x = torch.randn(32, 256, generator=torch.Generator().manual_seed(0))
@@ -124,6 +127,9 @@ def real_series(trials: int, k: int) -> None:
             for q in (0.5, 0.99):
                 r = check_latency_regression(current, base, quantile=q)
                 rows[(q, name)].append((r.outcome.value, r.value, r.ci))
+                if args_verbose:
+                    print(f"     trial {t} {name} p{q * 100:g}: {r.outcome.value} "
+                          f"preempted {current[32].preempted_fraction:.1%} | {r.message}")
     _print_rows("separate processes, 1 current run vs stored runs", rows, trials)
     rows = {(q, name): [] for q in (0.5, 0.99) for name in ("same", "heavy")}
     base_model = mlp(10)
@@ -161,10 +167,18 @@ def study(args: argparse.Namespace) -> None:
     real_series(args.real_trials, args.runs)
 
 
+def real_only(args: argparse.Namespace) -> None:
+    global args_verbose
+    args_verbose = True
+    print("6. real timing on this machine (MLP 10x256 vs 13x256, batch 32, one thread):")
+    real_series(args.real_trials, args.runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--study", action="store_true")
+    parser.add_argument("--real-only", action="store_true", help="part 6 only, every trial")
     parser.add_argument("--trials", type=int, default=400)
     parser.add_argument("--real-trials", type=int, default=8)
     parser.add_argument("--runs", type=int, default=6)
@@ -172,6 +186,9 @@ def main() -> None:
     torch.set_num_threads(1)
     if args.study:
         study(args)
+        return
+    if args.real_only:
+        real_only(args)
         return
 
     runs = [harness_overhead(100_000) for _ in range(args.repeats)]

@@ -41,10 +41,13 @@ from mlqa.latency.report import (
 from mlqa.result import CheckResult, Outcome, decide, describe
 
 POLICIES = ("no_false_alarm", "certify")
-# Stored-baseline comparisons: above this share of preempted queries a percentile is not
-# judged (tails move by whole time slices; the median survives much more).
-TAIL_CONTENTION = 0.05
-MEDIAN_CONTENTION = 0.5
+# Stored-run comparisons judge a run only when at most this share of its queries was
+# preempted, at every quantile. Tails move by whole time slices; and on this project's shared
+# machine, with 20-70% of queries preempted, an identical model's p50 ratio between processes
+# spread over 0.93-1.73 and one of 16 A/A comparisons FAILed with the earlier 50% median
+# cut-off (docs/latency.md). Interleaved arms saw the same neighbours and skip the rule.
+STORED_CONTENTION = 0.05
+TAIL_CONTENTION = MEDIAN_CONTENTION = STORED_CONTENTION  # the earlier names
 TAIL_FROM = 0.9
 _PERCENTILES = ("p50", "p95", "p99")  # recorded with every result, whatever was gated
 _HISTOGRAM_BINS = 50
@@ -141,10 +144,11 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
       run ignores how much the next process differs: an identical model was FAILed at p99,
       and 99% intervals covered 1.0 in only 7-12 of 20 pairs. A stored comparison with a
       single run on each side cannot see that variance and is **not offered as a gate**: it
-      returns ERROR saying so. Against stored runs, tails (``quantile >= 0.9``) are judged
-      only when the run had at most 5% preempted queries and no GPU slowdown (the median: at
-      most 50%), else INCONCLUSIVE with the reason; baseline runs above the cut-off are left
-      out. ``max_contention`` overrides the cut-off.
+      returns ERROR saying so. Against stored runs, a run is judged only when at most 5% of
+      its queries were preempted (and, for tails ``quantile >= 0.9``, the GPU did not slow
+      down), else INCONCLUSIVE naming why and pointing at the interleaved design: on a loaded
+      shared machine stored comparisons are not a gate. Baseline runs above the cut-off are
+      left out. ``max_contention`` overrides the cut-off.
 
     Runs from unlike environments (device class, device model, torch/CUDA version, thread
     count, mode) are never compared: ERROR, naming the guard and what differs, so that no
@@ -225,8 +229,7 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
                        comparison="<=", details={**details, "refused": "single stored run"},
                        confidence=confidence)
     if contention is None:
-        contention = 1.0 if paired or timing == "device" else (
-            TAIL_CONTENTION if q >= TAIL_FROM else MEDIAN_CONTENTION)
+        contention = 1.0 if paired or timing == "device" else STORED_CONTENTION
     throttle = [str(t) for run in (*current_runs, *baseline_runs)
                 if (t := run.environment.get("throttled"))]
     throttle = throttle if q >= TAIL_FROM and not paired else []
@@ -323,7 +326,9 @@ def _runs_verdict(current: list[LatencyResult], base: list[LatencyResult], q: fl
                        f"{max_contention:.0%} preempted queries")
     reasons += throttle
     if reasons:
-        return _Verdict(bs, Outcome.INCONCLUSIVE, f"{name} not judged: {'; '.join(reasons)}",
+        return _Verdict(bs, Outcome.INCONCLUSIVE,
+                        f"{name} not judged: {'; '.join(reasons)}; on a loaded machine compare "
+                        f"against the previous model interleaved (measure_latency_interleaved)",
                         threshold=max_slowdown)
     clean = timing == "wall"
     cur = [r.samples_ms(clean=clean, timing=timing) for r in current]

@@ -37,6 +37,14 @@ def stored(median: float = 1.0, k: int = 5, **kwargs) -> list[LatencyReport]:
     return [report(median, seed=100 + i, **kwargs) for i in range(k)]
 
 
+def contended() -> LatencyReport:
+    """A run where 30% of the queries were preempted (a loaded machine)."""
+    base = report(seed=7)[1]
+    flags = np.random.default_rng(7).random(base.n) < 0.3
+    return LatencyReport(results={1: LatencyResult(1, base.samples_ns, preempted=flags)},
+                         environment=ENV)
+
+
 def measure(model=lambda x: x.sum(), inputs=None, **kwargs):
     inputs = torch.ones(4, 8) if inputs is None else inputs
     return mlqa.measure_latency(model, inputs, **{**FAST, **kwargs})
@@ -136,6 +144,9 @@ CASES = [
     Case("latency-regression-one-stored-run",
          lambda tmp: regression(report(1.3, seed=1), report(seed=2)),
          error_outcome("not offered as a gate")),
+    Case("latency-regression-contended-current-run",
+         lambda tmp: regression(contended(), stored()),
+         error_outcome("preempted queries (> 5%)", outcome="inconclusive")),
     Case("latency-regression-zero-latency-baseline",
          lambda tmp: regression(report(), stored(0.0)),
          error_outcome("undefined")),
