@@ -35,7 +35,10 @@ from mlqa.baseline.fingerprint import DataFingerprint, fingerprint
 from mlqa.baseline.stores import Store, open_store
 from mlqa.errors import InputError
 
-SCHEMA = 1
+# Every document mlqa writes carries an integer "schema"; a reader refuses a newer one with an
+# upgrade hint instead of misreading it. 2: latency entries may hold whole runs (gzipped JSON)
+# and drift references ReferenceProfiles, which schema-1 readers would call corrupt.
+SCHEMA = 2
 RECORD_FILE = "record.json"
 INDEX_FILE = "index.json"
 APPROVED, LATEST = "approved", "latest"
