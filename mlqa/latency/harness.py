@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
-import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from mlqa import policy as _policy
+from mlqa._validation import check_number
 from mlqa.devices import cuda_unavailable_reason
 from mlqa.errors import DeviceUnavailable, InputError
 from mlqa.latency import environment
@@ -118,8 +118,8 @@ class Settings:
             raise InputError("quantiles must name at least one quantile")
         object.__setattr__(self, "quantiles",
                            tuple(sorted({check_quantile("quantiles", q) for q in self.quantiles})))
-        if not (isinstance(self.confidence, float | int) and 0.5 <= self.confidence < 1):
-            raise InputError(f"confidence must be in [0.5, 1), got {self.confidence!r}")
+        object.__setattr__(self, "confidence", check_number(
+            "confidence", self.confidence, low=0.5, high=1.0, high_open=True))
         for name in ("warmup_iters", "min_iters", "max_iters", "overhead_iters"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -128,9 +128,7 @@ class Settings:
             raise InputError(f"max_iters must be at least 1, got {self.max_iters}")
         for name in ("warmup_time_s", "min_time_s", "max_time_s", "throughput_time_s",
                      "target_rel_ci"):
-            value = getattr(self, name)
-            if not isinstance(value, float | int) or not math.isfinite(value) or value < 0:
-                raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, name, check_number(name, getattr(self, name), low=0.0))
         if self.max_time_s <= 0:
             raise InputError(f"max_time_s must be > 0, got {self.max_time_s!r}")
         if self.n_threads is not None and (isinstance(self.n_threads, bool) or not

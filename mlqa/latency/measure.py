@@ -10,11 +10,11 @@ back to back, the harness overhead (a no-op through the same loop) and peak memo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import time
 import uuid
-import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 

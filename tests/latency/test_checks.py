@@ -75,7 +75,8 @@ def test_breach_made_of_preempted_queries_is_not_a_failure():
     r = check_latency(lat, quantile=0.99, max_ms=2.0)
     assert r.outcome is mlqa.Outcome.INCONCLUSIVE
     assert "preempted" in r.message
-    assert check_latency(lat, quantile=0.99, max_ms=2.0, policy="certify").outcome is mlqa.Outcome.FAIL
+    assert check_latency(lat, quantile=0.99, max_ms=2.0, policy="certify").outcome \
+        is mlqa.Outcome.FAIL
     # the same tail, not explained by preemption, fails
     plain = LatencyReport(results={1: LatencyResult(1, np.round(ms * 1e6))}, environment=ENV)
     assert check_latency(plain, quantile=0.99, max_ms=2.0).outcome is mlqa.Outcome.FAIL
@@ -191,7 +192,8 @@ def test_regression_refuses_unlike_environments_naming_the_guard():
                                                "n_threads": 4})
     r = check_latency_regression(other, base)
     assert r.outcome is mlqa.Outcome.ERROR and r.details["incomparable"] == "environment"
-    for text in ("not comparable with the baseline (guard: environment)", "device_type 'cuda' vs 'cpu'",
+    for text in ("not comparable with the baseline (guard: environment)",
+                 "device_type 'cuda' vs 'cpu'",
                  "device_name 'H100' vs 'Test CPU'", "n_threads 4 vs 1"):
         assert text in r.message
     assert "torch" not in r.details["differences"][0]
