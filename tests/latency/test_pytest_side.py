@@ -133,8 +133,9 @@ def test_example_suite_records_promotes_and_compares_through_the_store(tmp_path,
     verdict = jenkins_check(junit)
     assert verdict["predicted_build_result"] == "SUCCESS"
     cases = _cases(verdict)
-    assert cases["test_p99_within_slo"]["properties"]["mlqa.outcome"] == "pass"
-    assert cases["test_p99_within_slo"]["properties"]["mlqa.device"] == "cpu"
+    # a 20 ms p99 SLO on a machine this loaded can rest on preempted queries: INCONCLUSIVE
+    slo = cases["test_p99_within_slo"]["properties"]
+    assert slo["mlqa.outcome"] in ("pass", "inconclusive") and slo["mlqa.device"] == "cpu"
     assert cases["test_record_latency_baseline"]["status"] == "SKIPPED"
     stored = cases["test_p50_not_slower_than_stored_baseline"]["properties"]
     # five runs on a shared 2-core machine: a PASS, or INCONCLUSIVE when the runs disagree
