@@ -244,8 +244,9 @@ def measure_latency_runs(model: Any, example_inputs: Any, *, runs: int = 5,
     if not isolate:
         import copy
 
-        return LatencyRuns(tuple(measure_latency(copy.deepcopy(model), example_inputs, **kwargs)
-                                 for _ in range(runs)))
+        return _warn_if_contended(LatencyRuns(tuple(
+            measure_latency(copy.deepcopy(model), example_inputs, **kwargs)
+            for _ in range(runs))))
     import multiprocessing
     import pickle
     from concurrent.futures import ProcessPoolExecutor
@@ -263,7 +264,24 @@ def measure_latency_runs(model: Any, example_inputs: Any, *, runs: int = 5,
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             reports.append(LatencyReport.from_dict(pool.submit(_measure_in_child,
                                                                payload).result()))
-    return LatencyRuns(tuple(reports))
+    return _warn_if_contended(LatencyRuns(tuple(reports)))
+
+
+def _warn_if_contended(runs: LatencyRuns) -> LatencyRuns:
+    """Runs a stored comparison will leave out (over 5% of queries preempted) are said so
+    now, when the baseline is recorded, not first when a later gate cannot judge."""
+    from mlqa.latency.checks import STORED_CONTENTION
+
+    busy = sum(any((r[bs].preempted_fraction or 0) > STORED_CONTENTION
+                   for bs in r.batch_sizes) for r in runs)
+    if busy:
+        import warnings
+
+        warnings.warn(f"measure_latency_runs: {busy} of {len(runs)} runs had more than "
+                      f"{STORED_CONTENTION:.0%} of their queries preempted; a stored comparison "
+                      f"leaves such runs out. Record the baseline on a quiet agent, or compare "
+                      f"interleaved (measure_latency_interleaved)", UserWarning, stacklevel=3)
+    return runs
 
 
 def _measure_in_child(payload: bytes) -> dict[str, Any]:

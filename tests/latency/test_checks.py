@@ -338,3 +338,20 @@ def test_device_timing_judges_work_whatever_the_preemption():
     no_device = report({1: (1.0, 0.1, 500)})
     with pytest.raises(mlqa.InputError, match="no device time"):
         check_latency_regression(no_device, [no_device, no_device], timing="device")
+
+
+def test_recording_contended_runs_warns():
+    """Baseline runs a stored comparison would leave out are flagged when they are recorded."""
+    from mlqa.latency import measure
+
+    contended = LatencyRuns(tuple(report({1: (1.0, 0.1, 600)}, seed=i,
+                                         preempted=lambda n, rng: rng.random(n) < 0.3)
+                                  for i in range(3)))
+    with pytest.warns(UserWarning, match="3 of 3 runs had more than 5% of their queries"):
+        measure._warn_if_contended(contended)
+    quiet = runs(1.0, 3, seed=1)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert measure._warn_if_contended(quiet) is quiet
