@@ -10,7 +10,15 @@ torch.utils.benchmark's for the same models, in one run (target: overhead <= 1 u
 3. Per batch size: p50 / p99 with their 99% intervals, throughput, cold call, preempted share.
 4. A/A: the same model against an identical copy, interleaved, p50 and p99 ratios.
 
+``--study`` instead prints the regression gate's A/A and +30% table (issue 12.3):
+5. the seeded simulation of tests/latency/test_stored_baseline_study.py with ``--trials``;
+6. real timing on this machine: K baseline runs of the 10-block MLP in separate processes
+   (``measure_latency_runs``), then ``--trials`` current runs each of the same model and of a
+   13-block one (+30% work), each a separate process, judged against the stored runs; and
+   ``--trials`` interleaved measurements of base / same / heavy in one process.
+
     python benchmarks/latency_harness.py [--repeats 5]
+    python benchmarks/latency_harness.py --study [--trials 400] [--real-trials 8] [--runs 6]
 """
 
 from __future__ import annotations
@@ -18,13 +26,19 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.utils.benchmark as tb
 
-from mlqa.latency import check_latency_regression, measure_latency, measure_latency_interleaved
+from mlqa.latency import (
+    check_latency_regression,
+    measure_latency,
+    measure_latency_interleaved,
+    measure_latency_runs,
+)
 from mlqa.latency.harness import Samples, Session, Settings
 
 TARGET_NS = 1000.0
@@ -39,7 +53,7 @@ def mlp(blocks: int, width: int = 256) -> torch.nn.Module:
 def settings(**changes) -> Settings:
     base = dict(batch_sizes=(1,), warmup_iters=20, warmup_time_s=0.2, min_iters=700,
                 min_time_s=0.5, max_time_s=3.0, max_iters=1_000_000, target_rel_ci=0.02,
-                quantiles=(0.5, 0.99), confidence=0.99, num_threads=1, mode="eager",
+                quantiles=(0.5, 0.99), confidence=0.99, n_threads=1, mode="eager",
                 throughput_time_s=0.1, overhead_iters=20_000)
     return Settings(**{**base, **changes})
 
@@ -76,11 +90,106 @@ def mlqa_ms(model: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
     return lat[bs].p50, float(lat[bs].samples_ms().mean())
 
 
+def _simulation_module():
+    """The simulated world lives beside its CI test; load it from there (one copy)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tests" / "latency" / \
+        "test_stored_baseline_study.py"
+    spec = importlib.util.spec_from_file_location("stored_baseline_study", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+REAL = dict(device="cpu", batch_sizes=(32,), warmup_time_s=0.2, min_time_s=1.0, max_time_s=2.0,
+            throughput_time_s=0.01, overhead_iters=100)
+
+
+args_verbose = False
+
+
+def real_series(trials: int, k: int) -> None:
+    """A/A and +30% on real timing: separate processes against K stored runs, and interleaved."""
+    x = torch.randn(32, 256, generator=torch.Generator().manual_seed(0))
+    t0 = time.perf_counter()
+    base = measure_latency_runs(mlp(10), x, runs=k, **REAL)
+    pre = [round(r[32].preempted_fraction, 3) for r in base]
+    print(f"   {k} baseline runs in separate processes ({time.perf_counter() - t0:.0f} s): "
+          f"p50 {[round(r[32].p50, 3) for r in base]} ms, p99 "
+          f"{[round(r[32].p99, 3) for r in base]} ms, preempted {pre}")
+    rows = {(q, name): [] for q in (0.5, 0.99) for name in ("same", "heavy")}
+    for t in range(trials):
+        for name, blocks in (("same", 10), ("heavy", 13)):
+            current = measure_latency_runs(mlp(blocks), x, runs=1, **REAL)[0]
+            for q in (0.5, 0.99):
+                r = check_latency_regression(current, base, quantile=q)
+                rows[(q, name)].append((r.outcome.value, r.value, r.ci))
+                if args_verbose:
+                    print(f"     trial {t} {name} p{q * 100:g}: {r.outcome.value} "
+                          f"preempted {current[32].preempted_fraction:.1%} | {r.message}")
+    _print_rows("separate processes, 1 current run vs stored runs", rows, trials)
+    rows = {(q, name): [] for q in (0.5, 0.99) for name in ("same", "heavy")}
+    base_model = mlp(10)
+    for t in range(trials):
+        arms = measure_latency_interleaved(
+            {"base": base_model, "same": copy.deepcopy(base_model), "heavy": mlp(13)}, x,
+            device="cpu", batch_sizes=(32,), rounds=300, segment_time_s=0, segment_warmup=1,
+            warmup_time_s=0.05, throughput_time_s=0.005, overhead_iters=50)
+        for q in (0.5, 0.99):
+            for name in ("same", "heavy"):
+                r = check_latency_regression(arms[name], arms["base"], quantile=q,
+                                             random_state=t)
+                rows[(q, name)].append((r.outcome.value, r.value, r.ci))
+    _print_rows("interleaved (300 one-query rounds)", rows, trials)
+
+
+def _print_rows(title: str, rows: dict, trials: int) -> None:
+    print(f"   {title}, {trials} trials each (FAIL / INCONCLUSIVE / PASS / ERROR; ratios):")
+    for (q, name), got in rows.items():
+        counts = {o: sum(g[0] == o for g in got) for o in ("fail", "inconclusive", "pass",
+                                                            "error")}
+        ratios = [g[1] for g in got if g[1] is not None]
+        span = f"{min(ratios):.3f}-{max(ratios):.3f}" if ratios else "-"
+        print(f"     p{q * 100:<3g} {name:5s}: {counts['fail']}/{counts['inconclusive']}/"
+              f"{counts['pass']}/{counts['error']}  ratio range {span}")
+
+
+def study(args: argparse.Namespace) -> None:
+    sim = _simulation_module()
+    print(f"5. simulated A/A and +30% ({args.trials} trials per cell, margin 1.10 at 99%; run "
+          f"SD {sim.RUN_SD:.1%} level, tail factor SD {sim.TAIL_SD}):")
+    cells = sim.study(args.trials, stored=((1, 5), (1, 10), (5, 10)))
+    print("   " + sim.table(cells).replace("\n", "\n   "))
+    print("6. real timing on this machine (MLP 10x256 vs 13x256, batch 32, one thread):")
+    real_series(args.real_trials, args.runs)
+
+
+def real_only(args: argparse.Namespace) -> None:
+    global args_verbose
+    args_verbose = True
+    print("6. real timing on this machine (MLP 10x256 vs 13x256, batch 32, one thread):")
+    real_series(args.real_trials, args.runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--study", action="store_true")
+    parser.add_argument("--real-only", action="store_true", help="part 6 only, every trial")
+    parser.add_argument("--trials", type=int, default=400)
+    parser.add_argument("--real-trials", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=6)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.study:
+        study(args)
+        return
+    if args.real_only:
+        real_only(args)
+        return
 
     runs = [harness_overhead(100_000) for _ in range(args.repeats)]
     window, loop, floor = (min(r[i] for r in runs) for i in range(3))
@@ -125,7 +234,7 @@ def main() -> None:
                                            torch.randn(32, 256), device="cpu",
                                            batch_sizes=(32,), segment_time_s=0.05)
         for q in ratios:
-            r = check_latency_regression(arms["b"], arms["a"], quantile=q, seed=rep)
+            r = check_latency_regression(arms["b"], arms["a"], quantile=q, random_state=rep)
             ratios[q].append((r.value, r.ci, r.outcome.value))
     for q, rows in ratios.items():
         values = [v for v, _, _ in rows]

@@ -29,7 +29,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "record id (default: approved)")
     group.addoption("--mlqa-save-baseline", action="store_true", default=False,
                     help="if the run passes, save what tests recorded through mlqa_baseline "
-                         "as a new record and point the 'latest' alias at it")
+                         "(model, predictions and metric values, latency runs, drift "
+                         "references) as one new record and point the 'latest' alias at it")
     group.addoption("--mlqa-trust-model", action="store_true", default=False,
                     help="allow model files from the store in formats that run code when "
                          "loaded (pickle, joblib, torch.save); only for files you trust")

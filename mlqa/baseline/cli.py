@@ -90,10 +90,17 @@ def _show(store, ref: str, as_json: bool) -> int:
         print(f"eval     {name}: n={entry.get('n')}  {metrics}  "
               f"labels {entry['fingerprint']['labels_sha256'][:12]}")
     for name, entry in sorted(record.doc.get("latency", {}).items()):
-        print(f"latency  {name}: {entry.get('n')} samples  "
-              f"{one_line(json.dumps(entry.get('environment', {})), 200)}")
+        env = entry.get("environment", {})
+        where = ", ".join(str(env[k]) for k in ("device", "device_name") if env.get(k))
+        if entry.get("kind") == "runs":
+            print(f"latency  {name}: {entry.get('runs')} run(s), batch sizes "
+                  f"{entry.get('batch_sizes')}, on {where or '-'}")
+        else:
+            print(f"latency  {name}: {entry.get('n')} samples (one run), on {where or '-'}")
     for name, entry in sorted(record.doc.get("drift_references", {}).items()):
-        print(f"drift    {name}: {entry.get('rows')} rows x {len(entry.get('columns', []))} cols")
+        kind = "profile" if entry.get("kind") == "profile" else "data"
+        print(f"drift    {name}: {kind}, {entry.get('rows')} rows x "
+              f"{len(entry.get('columns', []))} cols")
     prov = record.provenance
     source = {"git": (prov.get("git") or {}).get("commit"),
               **{k.lower(): v for k, v in (prov.get("jenkins") or {}).items()

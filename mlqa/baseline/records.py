@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import gzip
 import hashlib
 import io
 import json
@@ -34,7 +35,10 @@ from mlqa.baseline.fingerprint import DataFingerprint, fingerprint
 from mlqa.baseline.stores import Store, open_store
 from mlqa.errors import InputError
 
-SCHEMA = 1
+# Every document mlqa writes carries an integer "schema"; a reader refuses a newer one with an
+# upgrade hint instead of misreading it. 2: latency entries may hold whole runs (gzipped JSON)
+# and drift references ReferenceProfiles, which schema-1 readers would call corrupt.
+SCHEMA = 2
 RECORD_FILE = "record.json"
 INDEX_FILE = "index.json"
 APPROVED, LATEST = "approved", "latest"
@@ -116,10 +120,23 @@ class PredictionSet:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class LatencySamples:
+    """Bare per-query latencies (ms) saved with ``add_latency(name, samples_ms)``: one run at
+    one batch size (``info["batch_size"]``, else 1). Prefer saving a report or runs."""
+
     name: str
     samples_ms: np.ndarray
     environment: Mapping[str, Any]
     info: Mapping[str, Any]
+
+    def as_latency_runs(self) -> Any:
+        """One run, as ``check_latency_regression`` takes it (a single stored run is refused
+        as a gate there: it cannot show run-to-run variance)."""
+        from mlqa.latency.report import LatencyReport, LatencyResult, LatencyRuns
+
+        batch = self.info.get("batch_size", self.info.get("batch", 1))
+        result = LatencyResult(int(batch), np.round(self.samples_ms * 1e6))
+        return LatencyRuns((LatencyReport({int(batch): result}, dict(self.environment),
+                                          model=self.name),))
 
 
 def metric_config(metric: Any) -> dict[str, Any]:
@@ -197,30 +214,62 @@ class RecordBuilder:
 
     def add_latency(self, name: str, samples_ms: Any, *,
                     environment: Mapping[str, Any] | None = None, **info: Any) -> None:
-        """Latency samples (milliseconds per query) with the environment they were taken in."""
+        """Latency results with the environment they were measured in.
+
+        ``samples_ms`` is what ``measure_latency`` returned (a ``LatencyReport``: one run),
+        ``LatencyRuns`` from ``measure_latency_runs`` or a list of reports (several runs: what a
+        stored latency gate needs), or bare per-query milliseconds (one run, with
+        ``environment`` and ``batch_size=`` given here). Reports are kept whole (every batch
+        size, samples, preemption flags, environment), gzipped JSON under ``latency/``.
+        """
         _check_name("latency", name)
+        runs = _latency_runs(samples_ms)
+        if runs is not None:
+            if environment is not None or info:
+                raise InputError("add_latency: a report carries its own environment; pass "
+                                 "environment= and other details only with bare samples")
+            data = gzip.compress(json.dumps(runs.to_dict(), allow_nan=False,
+                                            separators=(",", ":")).encode("ascii"), mtime=0)
+            file = f"latency/{name}.json.gz"
+            self._files[file] = data
+            self.latency[name] = {"file": file, "kind": "runs", "runs": len(runs),
+                                  "batch_sizes": list(runs.batch_sizes),
+                                  "environment": to_plain(dict(runs.environment)),
+                                  "n": [sum(r[bs].n for bs in r.batch_sizes) for r in runs]}
+            return
         samples = as_1d("samples_ms", samples_ms).astype(float)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, samples_ms=samples)
         file = f"latency/{name}.npz"
         self._files[file] = buffer.getvalue()
-        self.latency[name] = {"file": file, "n": len(samples),
+        self.latency[name] = {"file": file, "kind": "samples", "n": len(samples),
                               "environment": to_plain(dict(environment or {})),
                               "info": to_plain(info)}
 
     def add_drift_reference(self, name: str, frame: Any) -> None:
-        """A drift reference profile (the reference data frame), stored as Parquet."""
+        """A drift reference: a ``ReferenceProfile`` (``mlqa.drift.profile(reference)``: the
+        summaries ``check_drift`` needs, saved with the drift family's own format), or the
+        reference data frame itself, stored as Parquet."""
         import pandas as pd
 
         _check_name("drift reference", name)
+        if _is_profile(frame):
+            data = _profile_bytes(frame)
+            file = f"drift/{name}.profile.npz"
+            self._files[file] = data
+            self.drift_references[name] = {"file": file, "kind": "profile",
+                                           "rows": int(frame.n_rows),
+                                           "columns": [str(c) for c in frame.columns]}
+            return
         if not isinstance(frame, pd.DataFrame):
-            raise InputError(f"drift reference {name!r} must be a pandas DataFrame, got "
+            raise InputError(f"drift reference {name!r} must be a ReferenceProfile "
+                             f"(mlqa.drift.profile) or a pandas DataFrame, got "
                              f"{type(frame).__name__}")
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
         file = f"drift/{name}.parquet"
         self._files[file] = buffer.getvalue()
-        self.drift_references[name] = {"file": file, "rows": len(frame),
+        self.drift_references[name] = {"file": file, "kind": "frame", "rows": len(frame),
                                        "columns": [str(c) for c in frame.columns]}
 
     def merge(self, record: BaselineRecord) -> None:
@@ -268,6 +317,42 @@ class RecordBuilder:
         for alias in aliases:
             set_alias(store, alias, record_id)
         return record_id
+
+
+def _latency_runs(value: Any) -> Any:
+    """``value`` as LatencyRuns when it is a report, runs or a list of reports, else None.
+    The latency module is imported only when a report can be there (it is already loaded)."""
+    import sys
+
+    report = sys.modules.get("mlqa.latency.report")
+    if report is None:
+        return None
+    if isinstance(value, report.LatencyRuns):
+        return value
+    if isinstance(value, report.LatencyReport):
+        return report.LatencyRuns((value,))
+    if isinstance(value, list | tuple) and value and \
+            all(isinstance(v, report.LatencyReport) for v in value):
+        return report.LatencyRuns(tuple(value))
+    return None
+
+
+def _is_profile(value: Any) -> bool:
+    import sys
+
+    module = sys.modules.get("mlqa.drift.profile")  # not loaded: value cannot be a profile
+    return module is not None and isinstance(value, module.ReferenceProfile)
+
+
+def _profile_bytes(profile: Any) -> bytes:
+    """The drift family's own file format for a profile, as bytes (it writes to a path)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mlqa-profile-") as folder:
+        path = os.path.join(folder, "profile.npz")
+        profile.save(path)
+        with open(path, "rb") as fh:
+            return fh.read()
 
 
 def _storable(arr: np.ndarray) -> np.ndarray:
@@ -343,17 +428,42 @@ class BaselineRecord:
                                  f"metric {metric!r} (it has: {', '.join(sorted(recorded))})")
         return float(recorded[metric]["value"])
 
-    def latency(self, name: str) -> LatencySamples:
+    def latency(self, name: str) -> Any:
+        """The stored latency ``name``: ``LatencyRuns`` (pass it as ``baseline`` to
+        ``check_latency_regression``) for reports and runs, ``LatencySamples`` for bare
+        samples (which the check also takes)."""
         entry = self._entry("latency", name)
+        if entry.get("kind") == "runs":
+            from mlqa.latency.report import LatencyRuns
+
+            try:
+                doc = json.loads(gzip.decompress(self.file(entry["file"])))
+                return LatencyRuns.from_dict(doc)
+            except (OSError, ValueError, EOFError) as exc:
+                raise CorruptRecord(f"record {self.id}: {entry['file']} cannot be read: "
+                                    f"{exc}") from None
         return LatencySamples(name, self._arrays(entry["file"])["samples_ms"],
                               MappingProxyType(entry.get("environment", {})),
                               MappingProxyType(entry.get("info", {})))
 
     def drift_reference(self, name: str) -> Any:
+        """The stored drift reference: a ``ReferenceProfile`` or a data frame, as saved;
+        either is what ``check_drift`` takes as its reference."""
         import pandas as pd
 
         entry = self._entry("drift_references", name)
-        return pd.read_parquet(io.BytesIO(self.file(entry["file"])))
+        data = self.file(entry["file"])
+        if entry.get("kind") == "profile":
+            import tempfile
+
+            from mlqa.drift import load_profile
+
+            with tempfile.TemporaryDirectory(prefix="mlqa-profile-") as folder:
+                path = os.path.join(folder, "profile.npz")
+                with open(path, "wb") as fh:
+                    fh.write(data)
+                return load_profile(path)
+        return pd.read_parquet(io.BytesIO(data))
 
     def load_model(self, *, trust: bool = False) -> Any:
         """The stored model, loaded only from formats that cannot run code on load (skops,

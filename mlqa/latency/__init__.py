@@ -10,8 +10,18 @@ measures A/B arms in alternating rounds. torch is imported only when a measureme
 from mlqa.expectations import expecting
 from mlqa.latency.checks import LatencyCheckResult, check_latency, check_latency_regression
 from mlqa.latency.harness import resolve_device
-from mlqa.latency.measure import measure_latency, measure_latency_interleaved
-from mlqa.latency.report import LatencyReport, LatencyResult, load_latency, save_latency
+from mlqa.latency.measure import (
+    measure_latency,
+    measure_latency_interleaved,
+    measure_latency_runs,
+)
+from mlqa.latency.report import (
+    LatencyReport,
+    LatencyResult,
+    LatencyRuns,
+    load_latency,
+    save_latency,
+)
 
 expect_latency = expecting(check_latency, "latency")
 
@@ -19,12 +29,14 @@ __all__ = [
     "LatencyCheckResult",
     "LatencyReport",
     "LatencyResult",
+    "LatencyRuns",
     "check_latency",
     "check_latency_regression",
     "expect_latency",
     "load_latency",
     "measure_latency",
     "measure_latency_interleaved",
+    "measure_latency_runs",
     "resolve_device",
     "save_latency",
 ]

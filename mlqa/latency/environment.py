@@ -18,7 +18,9 @@ from typing import Any
 
 # Keys whose difference makes two reports incomparable: device class, device model,
 # torch / CUDA versions, thread count, execution mode.
-COMPARABLE_KEYS = ("device_type", "device_name", "torch", "cuda", "num_threads", "mode")
+COMPARABLE_KEYS = ("device_type", "device_name", "torch", "cuda", "n_threads", "mode")
+# Records written before the project's one-name rule called the thread count num_threads.
+_LEGACY_KEYS = {"n_threads": "num_threads"}
 
 _SMI_FIELDS = ("name", "uuid", "driver_version", "pstate", "clocks.sm", "clocks.max.sm",
                "clocks.mem", "temperature.gpu", "power.draw", "power.limit",
@@ -63,8 +65,8 @@ def torch_stack(torch: Any, device: Any) -> dict[str, Any]:
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "torch_git": getattr(torch.version, "git_version", None),
-        "num_threads": torch.get_num_threads(),
-        "num_interop_threads": torch.get_num_interop_threads(),
+        "n_threads": torch.get_num_threads(),
+        "n_interop_threads": torch.get_num_interop_threads(),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "cudnn_benchmark": bool(backends.cudnn.benchmark),
         "cudnn_deterministic": bool(backends.cudnn.deterministic),
@@ -124,8 +126,12 @@ def throttled(before: dict[str, Any] | None, after: dict[str, Any] | None) -> st
 
 def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """The comparability keys on which environments ``a`` and ``b`` differ, as ``key a vs b``."""
-    return [f"{key} {a.get(key)!r} vs {b.get(key)!r}" for key in COMPARABLE_KEYS
-            if a.get(key) != b.get(key)]
+    def get(env: dict[str, Any], key: str) -> Any:
+        legacy = _LEGACY_KEYS.get(key)
+        return env[key] if key in env or legacy is None else env.get(legacy)
+
+    return [f"{key} {get(a, key)!r} vs {get(b, key)!r}" for key in COMPARABLE_KEYS
+            if get(a, key) != get(b, key)]
 
 
 def _cpu_model() -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
-import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from mlqa import policy as _policy
+from mlqa._validation import check_number
 from mlqa.devices import cuda_unavailable_reason
 from mlqa.errors import DeviceUnavailable, InputError
 from mlqa.latency import environment
@@ -38,10 +38,11 @@ from mlqa.latency.quantiles import check_quantile, estimate
 try:  # the preemption probe needs a per-thread rusage (Linux); elsewhere it is off
     import resource
 
-    _RUSAGE = getattr(resource, "RUSAGE_THREAD", None)
+    _RUSAGE: int | None = getattr(resource, "RUSAGE_THREAD", None)
 except ImportError:  # pragma: no cover - Windows
     resource = None  # type: ignore[assignment]
     _RUSAGE = None
+_WHO: int = _RUSAGE if _RUSAGE is not None else 0  # used only where _RUSAGE is not None
 
 MODES = ("eager", "cuda_graph")
 # Single-threaded CPU query counted as preempted when wall - thread CPU exceeds this.
@@ -95,7 +96,7 @@ class Settings:
     target_rel_ci: float
     quantiles: tuple[float, ...]
     confidence: float
-    num_threads: int | None
+    n_threads: int | None
     mode: str
     throughput_time_s: float
     overhead_iters: int
@@ -117,8 +118,8 @@ class Settings:
             raise InputError("quantiles must name at least one quantile")
         object.__setattr__(self, "quantiles",
                            tuple(sorted({check_quantile("quantiles", q) for q in self.quantiles})))
-        if not (isinstance(self.confidence, float | int) and 0.5 <= self.confidence < 1):
-            raise InputError(f"confidence must be in [0.5, 1), got {self.confidence!r}")
+        object.__setattr__(self, "confidence", check_number(
+            "confidence", self.confidence, low=0.5, high=1.0, high_open=True))
         for name in ("warmup_iters", "min_iters", "max_iters", "overhead_iters"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -127,16 +128,14 @@ class Settings:
             raise InputError(f"max_iters must be at least 1, got {self.max_iters}")
         for name in ("warmup_time_s", "min_time_s", "max_time_s", "throughput_time_s",
                      "target_rel_ci"):
-            value = getattr(self, name)
-            if not isinstance(value, float | int) or not math.isfinite(value) or value < 0:
-                raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, name, check_number(name, getattr(self, name), low=0.0))
         if self.max_time_s <= 0:
             raise InputError(f"max_time_s must be > 0, got {self.max_time_s!r}")
-        if self.num_threads is not None and (isinstance(self.num_threads, bool) or not
-                                             isinstance(self.num_threads, int)
-                                             or self.num_threads < 1):
-            raise InputError(f"num_threads must be a positive int or None, "
-                             f"got {self.num_threads!r}")
+        if self.n_threads is not None and (isinstance(self.n_threads, bool) or not
+                                           isinstance(self.n_threads, int)
+                                           or self.n_threads < 1):
+            raise InputError(f"n_threads must be a positive int or None, "
+                             f"got {self.n_threads!r}")
         if self.mode not in MODES:
             raise InputError(f"mode must be one of {MODES}, got {self.mode!r}")
 
@@ -169,7 +168,7 @@ class Session:
         return self
 
     def _enter(self) -> None:
-        torch, n = self.torch, self.settings.num_threads
+        torch, n = self.torch, self.settings.n_threads
         if torch is not None:
             if n is not None:
                 previous = torch.get_num_threads()
@@ -285,7 +284,7 @@ class Session:
             if self.cuda:
                 return _cuda_loop(self.torch, call, into, max_n, deadline_ns)
             return _cpu_loop(call, into, max_n, deadline_ns,
-                             probe_cpu_time=self.settings.num_threads == 1)
+                             probe_cpu_time=self.settings.n_threads == 1)
         finally:
             if gc_was:
                 gc.enable()
@@ -332,7 +331,7 @@ class Session:
         uuid = getattr(self.torch.cuda.get_device_properties(self.device), "uuid", None)
         text = str(uuid) if uuid else ""
         ident = (text if text.startswith("GPU-") else f"GPU-{text}") if text else \
-            str(self.device.index or 0)
+            str(getattr(self.device, "index", None) or 0)
         return environment.gpu_state(ident)
 
     def environment(self, before: dict[str, Any] | None) -> dict[str, Any]:
@@ -347,7 +346,7 @@ class Session:
         if not self.cuda:
             env["device_name"] = host["cpu_model"]
             if torch is None:
-                env["num_threads"] = self.settings.num_threads
+                env["n_threads"] = self.settings.n_threads
             return env
         after = self.gpu_state()
         env["device_name"] = torch.cuda.get_device_name(self.device)
@@ -374,7 +373,7 @@ class Samples:
 
 
 def _nivcsw() -> int:
-    return resource.getrusage(_RUSAGE).ru_nivcsw
+    return resource.getrusage(_WHO).ru_nivcsw
 
 
 def _cpu_loop(call: Callable[[], Any], into: Samples, max_n: int, deadline_ns: int, *,
@@ -390,7 +389,7 @@ def _cpu_loop(call: Callable[[], Any], into: Samples, max_n: int, deadline_ns: i
             if t1 >= deadline_ns:
                 return False
         return True
-    ru, who = resource.getrusage, _RUSAGE
+    ru, who = resource.getrusage, _WHO
     for _ in range(max_n):
         s0 = ru(who).ru_nivcsw
         c0 = tt()
@@ -415,7 +414,7 @@ def _cuda_loop(torch: Any, call: Callable[[], Any], into: Samples, max_n: int,
     pc, sync = time.perf_counter_ns, torch.cuda.synchronize
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     wall, dev, pre = into.wall.append, into.device.append, into.preempted.append
-    ru, who = (resource.getrusage, _RUSAGE) if _RUSAGE is not None else (None, None)
+    ru, who = (resource.getrusage, _WHO) if _RUSAGE is not None else (None, _WHO)
     s0 = s1 = 0
     for _ in range(max_n):
         if ru is not None:

@@ -10,18 +10,20 @@ back to back, the harness overhead (a no-op through the same loop) and peak memo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from mlqa.errors import InputError
+from mlqa._validation import UNSET, renamed
+from mlqa.errors import DeviceUnavailable, InputError
 from mlqa.latency.harness import Samples, Session, Settings, resolve_device
-from mlqa.latency.report import LatencyReport, LatencyResult
+from mlqa.latency.report import LatencyReport, LatencyResult, LatencyRuns
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 _CHECK_EVERY = 50  # the stop rule is looked at every max(50, n/10) queries
@@ -32,9 +34,9 @@ def measure_latency(model: Any, example_inputs: Any, *, device: str = "cuda",
                     warmup_time_s: float = 0.5, min_iters: int = 700, min_time_s: float = 1.0,
                     max_time_s: float = 10.0, max_iters: int = 1_000_000,
                     target_rel_ci: float = 0.02, quantiles: Any = QUANTILES,
-                    confidence: float = 0.99, num_threads: int | None = 1,
+                    confidence: float = 0.99, n_threads: int | None = 1,
                     mode: str = "eager", throughput_time_s: float = 0.25,
-                    overhead_iters: int = 1000) -> LatencyReport:
+                    overhead_iters: int = 1000, num_threads: Any = UNSET) -> LatencyReport:
     """Per-query latency of ``model`` at each batch size, with trustworthy percentiles.
 
     ``model``: a torch ``nn.Module`` (put in eval mode and moved to the device), a TorchScript
@@ -51,12 +53,15 @@ def measure_latency(model: Any, example_inputs: Any, *, device: str = "cuda",
     ``torch.cuda.synchronize()`` on CUDA; CUDA events give its device time. Percentile ``q``
     is the ``ceil(q n)``-th smallest of ``n`` queries; its interval is the exact
     order-statistic ``confidence`` interval (a finite bound on p99 at 99% needs 528 queries,
-    hence ``min_iters=700``). ``num_threads`` pins torch's intra-op threads (None leaves them);
+    hence ``min_iters=700``). ``n_threads`` pins torch's intra-op threads (None leaves them;
+    ``num_threads=`` is its deprecated name);
     ``mode="cuda_graph"`` captures the model in a CUDA graph and times its replay.
 
     Returns a :class:`~mlqa.latency.report.LatencyReport` (``report[batch_size]`` is a
     :class:`~mlqa.latency.report.LatencyResult`) carrying the environment.
     """
+    n_threads = renamed("num_threads", num_threads, "n_threads", n_threads, default=1,
+                        where="measure_latency")
     settings = _settings(locals())
     resolved = resolve_device(device)
     with Session(resolved, settings) as session:
@@ -64,7 +69,8 @@ def measure_latency(model: Any, example_inputs: Any, *, device: str = "cuda",
         before = session.gpu_state()
         results = {}
         for bs in settings.batch_sizes:
-            results[bs] = _measure_batch(session, model, example_inputs, bs)
+            with _naming_failures(model, bs):
+                results[bs] = _measure_batch(session, model, example_inputs, bs)
         env = session.environment(before)
     return LatencyReport(results=results, environment=env, model=_model_name(model),
                          created=_now())
@@ -75,9 +81,10 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
                                 rounds: int = 30, segment_time_s: float = 0.1,
                                 segment_warmup: int = 3, warmup_iters: int = 20,
                                 warmup_time_s: float = 0.5, quantiles: Any = QUANTILES,
-                                confidence: float = 0.99, num_threads: int | None = 1,
+                                confidence: float = 0.99, n_threads: int | None = 1,
                                 mode: str = "eager", throughput_time_s: float = 0.25,
-                                overhead_iters: int = 1000) -> dict[str, LatencyReport]:
+                                overhead_iters: int = 1000,
+                                num_threads: Any = UNSET) -> dict[str, LatencyReport]:
     """Measure several models in alternating rounds in one process (A/B testing).
 
     ``models`` maps a name to a model, e.g. ``{"baseline": m0, "candidate": m1}``. Each round
@@ -95,6 +102,8 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
 
     The other arguments are as for :func:`measure_latency`.
     """
+    n_threads = renamed("num_threads", num_threads, "n_threads", n_threads, default=1,
+                        where="measure_latency_interleaved")
     if not isinstance(models, Mapping) or len(models) < 2:
         raise InputError("models must be a mapping of at least two names to models, "
                          "e.g. {'baseline': m0, 'candidate': m1}")
@@ -118,7 +127,10 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
                                                                   strict=True)}
         before = session.gpu_state()
         for bs in settings.batch_sizes:
-            arms = {name: _Arm(session, prepared[name], example_inputs, bs) for name in names}
+            arms = {}
+            for name in names:
+                with _naming_failures(name, bs):
+                    arms[name] = _Arm(session, prepared[name], example_inputs, bs)
             start = time.perf_counter()
             for r in range(rounds):
                 # Rotate the order (ABC, BCA, CAB): every arm takes every position equally
@@ -128,10 +140,11 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
                 k = r % len(names)
                 for name in names[k:] + names[:k]:
                     arm = arms[name]
-                    session.run_for(arm.call, segment_warmup, 0.0)
                     before_n = len(arm.samples.wall)
-                    session.sample(arm.call, arm.samples, 10**9,
-                                   time.perf_counter_ns() + int(segment_time_s * 1e9))
+                    with _naming_failures(name, bs):
+                        session.run_for(arm.call, segment_warmup, 0.0)
+                        session.sample(arm.call, arm.samples, 10**9,
+                                       time.perf_counter_ns() + int(segment_time_s * 1e9))
                     arm.rounds += [r] * (len(arm.samples.wall) - before_n)
             duration = time.perf_counter() - start
             overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
@@ -173,12 +186,14 @@ class _Arm:
         qps = session.throughput(self.call, float(np.median(samples.wall)) / 1e9)
         peak, kind = session.peak_memory() if self.solo else self.peak
         return LatencyResult(
-            batch_size=self.batch_size, samples_ns=samples.wall,
-            preempted=samples.preempted or None, device_samples_ns=samples.device or None,
+            batch_size=self.batch_size, samples_ns=np.asarray(samples.wall),
+            preempted=np.asarray(samples.preempted) if samples.preempted else None,
+            device_samples_ns=np.asarray(samples.device) if samples.device else None,
             cold_ns=self.cold_ns, warmup_iters=self.warmup_iters, warmup_s=self.warmup_s,
             duration_s=duration_s, stop_reason=stop_reason, throughput_qps=qps,
             peak_memory_bytes=peak, memory_kind=kind, overhead_ns=overhead_ns,
-            quantiles=s.quantiles, confidence=s.confidence, rounds=self.rounds or None)
+            quantiles=s.quantiles, confidence=s.confidence,
+            rounds=np.asarray(self.rounds) if self.rounds else None)
 
 
 def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
@@ -205,6 +220,89 @@ def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
     duration = (time.perf_counter_ns() - start) / 1e9
     overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
     return arm.result(duration, reason, overhead)
+
+
+def measure_latency_runs(model: Any, example_inputs: Any, *, runs: int = 5,
+                         isolate: bool = True, **kwargs: Any) -> LatencyRuns:
+    """``runs`` separate measurements of ``model``: a baseline that knows its run-to-run
+    variance (what ``check_latency_regression`` needs against a stored baseline; at least
+    3 runs, better 5-10: a t interval on 2 runs is very wide).
+
+    ``isolate=True`` measures each run in a fresh Python process (``spawn``; one after the
+    other, never in parallel), because separate processes differ by a few percent (memory
+    placement, allocator and cache state), and the next CI build is a separate process too;
+    ``model`` and ``example_inputs`` must then pickle (an ``nn.Module``, a TorchScript
+    module, a top-level function). ``isolate=False`` measures in this process, a fresh copy of
+    the model each run: cheaper, but it understates the variance between processes.
+    ``kwargs`` are :func:`measure_latency`'s options.
+    """
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise InputError(f"runs must be a positive int, got {runs!r}")
+    if not isinstance(isolate, bool):
+        raise InputError(f"isolate must be True or False, got {isolate!r}")
+    kwargs["device"] = resolve_device(kwargs.get("device", "cuda"))  # the parent's policy
+    if not isolate:
+        import copy
+
+        return _warn_if_contended(LatencyRuns(tuple(
+            measure_latency(copy.deepcopy(model), example_inputs, **kwargs)
+            for _ in range(runs))))
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        payload = pickle.dumps((model, example_inputs, kwargs))
+    except Exception as exc:  # noqa: BLE001 - pickle raises many types for unpicklable objects
+        raise InputError(f"measure_latency_runs(isolate=True) sends model and example_inputs to "
+                         f"a fresh process, but they cannot be pickled ({exc}); pass a picklable "
+                         f"model (nn.Module, TorchScript, top-level function) or isolate=False"
+                         ) from None
+    context = multiprocessing.get_context("spawn")
+    reports = []
+    for _ in range(runs):
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            reports.append(LatencyReport.from_dict(pool.submit(_measure_in_child,
+                                                               payload).result()))
+    return _warn_if_contended(LatencyRuns(tuple(reports)))
+
+
+def _warn_if_contended(runs: LatencyRuns) -> LatencyRuns:
+    """Runs a stored comparison will leave out (over 5% of queries preempted) are said so
+    now, when the baseline is recorded, not first when a later gate cannot judge."""
+    from mlqa.latency.checks import STORED_CONTENTION
+
+    busy = sum(any((r[bs].preempted_fraction or 0) > STORED_CONTENTION
+                   for bs in r.batch_sizes) for r in runs)
+    if busy:
+        import warnings
+
+        warnings.warn(f"measure_latency_runs: {busy} of {len(runs)} runs had more than "
+                      f"{STORED_CONTENTION:.0%} of their queries preempted; a stored comparison "
+                      f"leaves such runs out. Record the baseline on a quiet agent, or compare "
+                      f"interleaved (measure_latency_interleaved)", UserWarning, stacklevel=3)
+    return runs
+
+
+def _measure_in_child(payload: bytes) -> dict[str, Any]:
+    import pickle
+
+    model, example_inputs, kwargs = pickle.loads(payload)  # noqa: S301 - our own parent's bytes
+    return measure_latency(model, example_inputs, **kwargs).to_dict()
+
+
+@contextlib.contextmanager
+def _naming_failures(model: Any, batch_size: int) -> Iterator[None]:
+    """A model that raises mid-measurement: the exception keeps its type (the test errors, it
+    never passes) and gains a note saying which model and batch size it came from."""
+    try:
+        yield
+    except Exception as exc:
+        if not isinstance(exc, InputError | DeviceUnavailable):
+            label = model if isinstance(model, str) else _model_name(model)
+            exc.add_note(f"mlqa: raised while measuring {label} at batch size {batch_size}; "
+                         f"no latency was recorded")
+        raise
 
 
 def _settings(args: Mapping[str, Any]) -> Settings:

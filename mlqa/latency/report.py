@@ -22,7 +22,12 @@ from mlqa._plain import to_plain
 from mlqa.errors import InputError
 from mlqa.latency.quantiles import QuantileEstimate, check_quantile, estimate
 
-SCHEMA = "mlqa.latency/1"
+# One versioning scheme for every file mlqa writes: an integer ``schema`` that a reader refuses
+# when it is newer than it knows, plus a ``kind`` naming the document. Files written before
+# this scheme carried ``"schema": "mlqa.latency/1"``; they are still read.
+SCHEMA = 2
+KIND_REPORT, KIND_RUNS = "mlqa.latency_report", "mlqa.latency_runs"
+_LEGACY_SCHEMA = "mlqa.latency/1"
 _NS_PER_MS = 1e6
 
 
@@ -98,7 +103,7 @@ class LatencyResult:
             raise InputError(f"timing must be 'wall' or 'device', got {timing!r}")
         if self.device_samples_ns is None:
             raise InputError(f"batch size {self.batch_size}: no device time was recorded "
-                             f"(CUDA events, or CPU time with num_threads=1)")
+                             f"(CUDA events, or CPU time with n_threads=1)")
         return self.device_samples_ns[self._kept(clean)] / _NS_PER_MS
 
     def rounds_of(self, *, clean: bool = False) -> np.ndarray | None:
@@ -218,33 +223,34 @@ class LatencyReport(Mapping[int, LatencyResult]):
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain({
-            "schema": SCHEMA, "model": self.model, "created": self.created,
+            "schema": SCHEMA, "kind": KIND_REPORT, "model": self.model, "created": self.created,
             "pairing": self.pairing, "arm": self.arm, "environment": self.environment,
             "results": [r.to_dict() for r in self.results.values()],
         })
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LatencyReport:
-        if d.get("schema") != SCHEMA:
-            raise InputError(f"not a latency record of schema {SCHEMA!r}: "
-                             f"schema is {d.get('schema')!r}")
+        _check_schema(d, KIND_REPORT)
         results = [LatencyResult.from_dict(r) for r in d.get("results", [])]
         return cls(results={r.batch_size: r for r in results},
                    environment=dict(d.get("environment") or {}), model=d.get("model", ""),
                    created=d.get("created", ""), pairing=d.get("pairing"), arm=d.get("arm"))
 
 
-def save_latency(report: LatencyReport, path: str | os.PathLike[str]) -> Path:
-    """Write ``report`` as a versioned JSON record, atomically (a reader never sees half)."""
-    if not isinstance(report, LatencyReport):
-        raise InputError(f"save_latency takes a LatencyReport, got {type(report).__name__}")
+def save_latency(report: LatencyReport | LatencyRuns, path: str | os.PathLike[str]) -> Path:
+    """Write ``report`` (one run, or several as :class:`LatencyRuns`) as a versioned JSON
+    record, atomically (a reader never sees half). A baseline store
+    (``RecordBuilder.add_latency``) is the way to keep a baseline; this is for scripts."""
+    if not isinstance(report, LatencyReport | LatencyRuns):
+        raise InputError(f"save_latency takes a LatencyReport or LatencyRuns, "
+                         f"got {type(report).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(report.to_dict(), allow_nan=False, separators=(",", ":")))
     return path
 
 
-def load_latency(path: str | os.PathLike[str]) -> LatencyReport:
+def load_latency(path: str | os.PathLike[str]) -> LatencyReport | LatencyRuns:
     """Read a record written by :func:`save_latency`."""
     path = Path(path)
     try:
@@ -254,7 +260,88 @@ def load_latency(path: str | os.PathLike[str]) -> LatencyReport:
         raise InputError(f"latency record not found: {path}") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"latency record {path} could not be read: {exc}") from None
+    if isinstance(data, dict) and data.get("kind") == KIND_RUNS:
+        return LatencyRuns.from_dict(data)
     return LatencyReport.from_dict(data)
+
+
+def _check_schema(d: Any, kind: str) -> None:
+    """``d`` is a document of ``kind`` this version of mlqa can read."""
+    if not isinstance(d, Mapping):
+        raise InputError(f"not a latency document: got {type(d).__name__}")
+    schema = d.get("schema")
+    if kind == KIND_REPORT and schema == _LEGACY_SCHEMA:
+        return
+    if isinstance(schema, bool) or not isinstance(schema, int):
+        raise InputError(f"not a latency document ({kind}): schema is {schema!r}")
+    if schema > SCHEMA:
+        raise InputError(f"latency document schema {schema} is newer than this mlqa reads "
+                         f"({SCHEMA}); upgrade mlqa")
+    if d.get("kind") != kind:
+        raise InputError(f"expected a latency document of kind {kind!r}, got {d.get('kind')!r}")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LatencyRuns:
+    """Several runs of one model in one environment: a latency baseline that knows its own
+    run-to-run variance.
+
+    Each run is a :class:`LatencyReport` from its own process (``measure_latency_runs``, or
+    one per build). Against a baseline of runs, ``check_latency_regression`` treats the run as
+    the unit (see :func:`mlqa.latency.quantiles.runs_ratio_interval`): one process's queries
+    say nothing about how much the next process will differ.
+    """
+
+    runs: tuple[LatencyReport, ...]
+
+    def __post_init__(self) -> None:
+        runs = self.runs
+        if isinstance(runs, LatencyReport):
+            runs = (runs,)
+        runs = tuple(runs)
+        if not runs:
+            raise InputError("LatencyRuns needs at least one run")
+        for i, run in enumerate(runs):
+            if not isinstance(run, LatencyReport):
+                raise InputError(f"LatencyRuns run {i} must be a LatencyReport, "
+                                 f"got {type(run).__name__}")
+        object.__setattr__(self, "runs", runs)
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __iter__(self) -> Iterator[LatencyReport]:
+        return iter(self.runs)
+
+    def __getitem__(self, i: int) -> LatencyReport:
+        return self.runs[i]
+
+    @property
+    def environment(self) -> Mapping[str, Any]:
+        return self.runs[0].environment
+
+    @property
+    def device(self) -> str:
+        return self.runs[0].device
+
+    @property
+    def batch_sizes(self) -> tuple[int, ...]:
+        """The batch sizes every run measured."""
+        common = set(self.runs[0].batch_sizes)
+        for run in self.runs[1:]:
+            common &= set(run.batch_sizes)
+        return tuple(sorted(common))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "kind": KIND_RUNS, "runs": [r.to_dict() for r in self.runs]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LatencyRuns:
+        _check_schema(d, KIND_RUNS)
+        runs = d.get("runs")
+        if not isinstance(runs, list):
+            raise InputError("latency runs document has no list of runs")
+        return cls(tuple(LatencyReport.from_dict(r) for r in runs))
 
 
 def quantile_label(q: float) -> str:

@@ -243,3 +243,71 @@ def test_promote_a_run_through_its_results_bundle(pytester, capsys):
     assert not (pytester.path / "results" / "baseline.json").exists()
     assert mlqa_main(["baseline", "promote", str(pytester.path / "results")]) == 0
     assert "nothing promoted" in capsys.readouterr().out
+
+
+FOUR_FAMILIES = textwrap.dedent("""
+    import os
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    import mlqa
+    from mlqa.drift import profile
+    from mlqa.latency import check_latency_regression, measure_latency, measure_latency_runs
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    pred = np.where(rng.random(600) < 0.9, y, 1 - y)
+    reference = pd.DataFrame({"a": rng.normal(size=600), "b": rng.choice(["x", "y"], 600)})
+    FAST = dict(device="cpu", warmup_iters=5, warmup_time_s=0.0, min_iters=600,
+                min_time_s=0.0, max_time_s=0.5, throughput_time_s=0.001, overhead_iters=10)
+    COMPARE = os.environ.get("COMPARE") == "1"
+
+    def work(x):
+        return sum(x)
+
+    def test_record(mlqa_baseline):
+        mlqa_baseline.save_predictions("holdout", y, pred, metrics=["accuracy"])
+        mlqa_baseline.save_drift_reference("features", profile(reference))
+        mlqa_baseline.save_latency("work", measure_latency_runs(work, (list(range(50)),),
+                                                                runs=3, isolate=False, **FAST))
+
+    @pytest.mark.skipif(not COMPARE, reason="first run")
+    def test_metric(mlqa_baseline):
+        assert mlqa_baseline.metric("holdout", "accuracy") == pytest.approx((y == pred).mean())
+        mlqa.expect_regression(y, pred, mlqa_baseline.predictions("holdout"), max_drop=0.02)
+
+    @pytest.mark.skipif(not COMPARE, reason="first run")
+    def test_drift(mlqa_baseline):
+        mlqa.expect_drift(mlqa_baseline.drift_reference("features"), reference)
+
+    @pytest.mark.skipif(not COMPARE, reason="first run")
+    def test_latency(mlqa_baseline):
+        runs = mlqa_baseline.latency("work")
+        assert len(runs) == 3
+        now = measure_latency(work, (list(range(50)),), **FAST)
+        r = check_latency_regression(now, runs, max_slowdown=3.0, max_contention=1.0)
+        assert r.outcome is not mlqa.Outcome.ERROR, r.message
+        assert r.details["runs"] == [1, 3]
+""")
+
+
+def test_save_baseline_covers_all_four_families(pytester, monkeypatch, capsys):
+    """One --mlqa-save-baseline run records predictions and metric values, a drift reference
+    profile and latency runs into one record; promote approves them together; the next run
+    reads each back in the form its check takes."""
+    pytester.makepyfile(test_four=FOUR_FAMILIES)
+    store = pytester.path / "store"
+    pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline").assert_outcomes(
+        passed=1, skipped=3)
+    record = load_record(store, "latest")
+    assert record.doc["latency"]["work"]["kind"] == "runs"
+    assert record.doc["drift_references"]["features"]["kind"] == "profile"
+    assert record.evaluations == ["holdout"]
+    assert mlqa_main(["baseline", "promote", "--store", str(store), "--by", "gk"]) == 0
+    assert mlqa_main(["baseline", "show", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "latency  work: 3 run(s), batch sizes [1], on cpu" in out
+    assert "drift    features: profile, 600 rows x 2 cols" in out
+    monkeypatch.setenv("COMPARE", "1")
+    pytester.runpytest(f"--mlqa-baseline={store}").assert_outcomes(passed=4)

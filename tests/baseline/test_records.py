@@ -257,3 +257,79 @@ def test_skops_file_with_an_unknown_callable_is_refused(tmp_path):
     with pytest.raises(UnsafeModelFormat, match="_custom_feature"):
         model_files.load(data, name="model.skops")
     assert model_files.load(data, trust=True).predict(np.array([[1]]))[0] == 1
+
+
+def _latency_run(median, seed, env=None):
+    from mlqa.latency import LatencyReport, LatencyResult
+
+    rng = np.random.default_rng(seed)
+    env = {"device": "cpu", "device_type": "cpu", "device_name": "Test CPU", "torch": "2.13.0",
+           "cuda": None, "n_threads": 1, "mode": "eager", **(env or {})}
+    results = {bs: LatencyResult(bs, np.round(rng.lognormal(np.log(median * bs ** 0.5), 0.1,
+                                                             1200) * 1e6),
+                                 preempted=rng.random(1200) < 0.01) for bs in (1, 8)}
+    return LatencyReport(results=results, environment=env, model="mlp")
+
+
+def test_one_record_holds_all_four_families_and_each_check_takes_what_it_returns(tmp_path):
+    """Metric values, predictions, latency runs (with environment) and a drift reference
+    profile in one record; check_regression, check_latency_regression and check_drift each take
+    what the record returns."""
+    import mlqa
+    from mlqa.drift import profile
+    from mlqa.latency import LatencyRuns, check_latency_regression
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    pred = np.where(rng.random(400) < 0.85, y, 1 - y)
+    reference = pd.DataFrame({"a": rng.normal(size=800), "b": rng.choice(["x", "y"], 800)})
+    runs = LatencyRuns(tuple(_latency_run(1.0, seed) for seed in range(6)))
+    builder = RecordBuilder(model_name="m")
+    builder.add_predictions("holdout", y, pred, metrics=["accuracy"])
+    builder.add_latency("cpu", runs)
+    builder.add_drift_reference("features", profile(reference))
+    with pytest.raises(InputError, match="carries its own environment"):
+        builder.add_latency("again", runs, environment={"x": 1})
+    store = LocalStore(tmp_path)
+    record = load_record(store, builder.save(store))
+
+    stored = record.latency("cpu")
+    assert isinstance(stored, LatencyRuns) and len(stored) == 6
+    assert stored.environment["device_name"] == "Test CPU" and stored.batch_sizes == (1, 8)
+    assert np.array_equal(stored[3][8].samples_ns, runs[3][8].samples_ns)
+    assert np.array_equal(stored[3][8].preempted, runs[3][8].preempted)
+    entry = record.doc["latency"]["cpu"]
+    assert entry["kind"] == "runs" and entry["runs"] == 6 and entry["batch_sizes"] == [1, 8]
+
+    same = check_latency_regression(_latency_run(1.0, 99), stored)
+    assert same.outcome is mlqa.Outcome.PASS and same.details["runs"] == [1, 6]
+    slow = check_latency_regression(_latency_run(1.5, 98), record.latency("cpu"))
+    assert slow.outcome is mlqa.Outcome.FAIL
+    gpu = check_latency_regression(_latency_run(1.0, 97, {"device_type": "cuda",
+                                                           "device_name": "H100"}), stored)
+    assert gpu.outcome is mlqa.Outcome.ERROR and gpu.details["incomparable"] == "environment"
+
+    drift = mlqa.check_drift(record.drift_reference("features"), reference.sample(
+        frac=1.0, random_state=1))
+    assert drift.outcome is mlqa.Outcome.PASS
+    assert record.doc["drift_references"]["features"]["kind"] == "profile"
+
+    regression = mlqa.check_regression(y, pred, record.predictions("holdout"),
+                                       metric="accuracy", max_drop=0.05)
+    assert regression.outcome is mlqa.Outcome.PASS
+    bad = mlqa.check_regression(1 - y, pred, record.predictions("holdout"),
+                                metric="accuracy", max_drop=0.05)
+    assert bad.outcome is mlqa.Outcome.ERROR and bad.details["incomparable"] == "labels"
+
+
+def test_bare_latency_samples_are_one_run_the_gate_refuses(tmp_path):
+    import mlqa
+    from mlqa.latency import check_latency_regression
+
+    builder = RecordBuilder()
+    base = _latency_run(1.0, 1)
+    builder.add_latency("b1", base[1].samples_ms(), environment=dict(base.environment),
+                        batch_size=1)
+    record = load_record(LocalStore(tmp_path), builder.save(LocalStore(tmp_path)))
+    r = check_latency_regression(_latency_run(1.0, 2), record.latency("b1"))
+    assert r.outcome is mlqa.Outcome.ERROR and "not offered as a gate" in r.message

@@ -10,7 +10,7 @@ from mlqa.latency import environment
 
 def test_differences_name_each_key_that_differs():
     a = {"device_type": "cuda", "device_name": "NVIDIA H100", "torch": "2.13.0",
-         "cuda": "12.8", "num_threads": 1, "mode": "eager", "host": {"load_average": [1]}}
+         "cuda": "12.8", "n_threads": 1, "mode": "eager", "host": {"load_average": [1]}}
     b = {**a, "device_name": "NVIDIA A10G", "cuda": "12.4", "host": {"load_average": [9]}}
     assert environment.differences(a, a) == []
     assert environment.differences(a, b) == ["device_name 'NVIDIA H100' vs 'NVIDIA A10G'",

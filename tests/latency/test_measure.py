@@ -46,7 +46,7 @@ def test_report_per_batch_size_with_percentiles_throughput_and_environment():
         assert 0 < np.median(r.device_samples_ns) <= np.median(r.samples_ns) + 10_000
         assert set(r.summary()) >= {"p50_ms", "p99_ci_ms", "throughput_qps", "cold_ms"}
     env = lat.environment
-    assert env["device_type"] == "cpu" and env["num_threads"] == 1
+    assert env["device_type"] == "cpu" and env["n_threads"] == 1
     assert env["torch"] == torch.__version__ and env["mode"] == "eager"
     assert env["host"]["cpu_count"] >= 1 and env["device_name"]
 
@@ -74,7 +74,7 @@ def test_torchscript_and_plain_callables_are_measured():
     scripted = torch.jit.script(mlp())
     lat = measure_latency(scripted, torch.randn(2, 64), **FAST)
     assert lat[1].n >= 50 and lat.model
-    plain = measure_latency(sum, ([1, 2, 3],), num_threads=None, **FAST)
+    plain = measure_latency(sum, ([1, 2, 3],), n_threads=None, **FAST)
     assert plain[1].p50 < 1.0
     assert plain[1].device_samples_ns is None  # threads not pinned: CPU time means nothing
 
@@ -135,7 +135,7 @@ def test_device_override_from_policy():
     ({"confidence": 1.0}, "confidence"),
     ({"mode": "compiled"}, "mode"),
     ({"mode": "cuda_graph"}, "needs a CUDA device"),
-    ({"num_threads": 0}, "num_threads"),
+    ({"n_threads": 0}, "n_threads"),
     ({"max_time_s": 0}, "max_time_s"),
     ({"device": "tpu"}, "device must be"),
 ])
@@ -155,5 +155,5 @@ def test_threads_are_pinned_and_restored():
     before = torch.get_num_threads()
     seen = []
     measure_latency(lambda t: seen.append(torch.get_num_threads()), torch.zeros(1),
-                    **{**FAST, "num_threads": 1})
+                    **{**FAST, "n_threads": 1})
     assert set(seen) == {1} and torch.get_num_threads() == before

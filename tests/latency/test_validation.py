@@ -51,8 +51,10 @@ def test_identical_model_not_flagged_and_thirty_percent_more_work_flagged():
             warmup_time_s=0.02, throughput_time_s=0.005, overhead_iters=50)
         row = [round(arms["base"][32].preempted_fraction, 2)]
         for timing, counts in flags.items():
-            aa = check_latency_regression(arms["same"], arms["base"], timing=timing, seed=rep)
-            ab = check_latency_regression(arms["heavy"], arms["base"], timing=timing, seed=rep)
+            aa = check_latency_regression(arms["same"], arms["base"], timing=timing,
+                                          random_state=rep)
+            ab = check_latency_regression(arms["heavy"], arms["base"], timing=timing,
+                                          random_state=rep)
             assert aa.details["paired"] and ab.details["timing"] == timing
             counts[0] += aa.outcome is FAIL
             counts[1] += ab.outcome is FAIL
