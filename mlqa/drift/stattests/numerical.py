@@ -89,9 +89,11 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
     (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
     merge when no value repeats)."""
-    pair = sorted_pair(ref, cur)
-    if pair.distinct_rows:
-        return pooled.ks_distinct(pair)
+    held = getattr(_current, "pair", None)
+    if held is None or held[0] is not ref.values or held[1] is not cur.values:
+        pair = sorted_pair(ref, cur)  # no merge built for this column: try to do without
+        if pair.distinct_rows:
+            return pooled.ks_distinct(pair)
     return pooled.ks(pooled_order(ref, cur))
 
 
@@ -103,6 +105,18 @@ def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")
     return pooled.anderson(order)
+
+
+@register("anderson_asymptotic", "Anderson-Darling (asymptotic p)", (NUMERICAL,), p_value=True,
+          threshold=0.05)
+def anderson_asymptotic(ref: Sample, cur: Sample) -> tuple[float, float]:
+    """Two-sample Anderson-Darling, statistic A2akN (midrank), p-value from its limiting
+    distribution: mlqa's scale-sensitive companion of KS in ``tests="auto"`` (see
+    ``pooled.anderson_asymptotic``). Not in evidently's catalogue."""
+    order = pooled_order(ref, cur)
+    if len(order.values) < 2:
+        raise ColumnTestError("Anderson-Darling needs more than one distinct value")
+    return pooled.anderson_asymptotic(order)
 
 
 @register("cramer_von_mises", "Cramer-von Mises", (NUMERICAL,), p_value=True, threshold=0.1,
