@@ -284,6 +284,7 @@ def _untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
             return f"too few values in {side}: {s.n} < min_rows={min_rows}"
     if selection.distinct_union(ref, cur, 1) == 1:
         value = ref.values[0] if ref.values is not None else ref.categories[0]
+        value = value.item() if isinstance(value, np.generic) else value  # not np.float64(1.0)
         return f"constant column (only the value {value!r} on both sides): nothing to test"
     return ""
 
