@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from mlqa._text import fmt_num
+from mlqa._validation import check_number, check_probability, check_random_state
 from mlqa.drift import columns as col
 from mlqa.drift import effects, selection
 from mlqa.drift.profile import (
@@ -26,6 +27,7 @@ from mlqa.drift.stattests.numerical import (
     pooled_order,
     release_pooled_order,
 )
+from mlqa.drift.stattests.registry import set_random_state
 from mlqa.drift.tables import check_same_columns, read_table
 from mlqa.errors import InputError
 from mlqa.result import Outcome
@@ -47,6 +49,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 min_effect: float | Mapping[str, float] | None = None,
                 drift_share: float = 0.5, min_rows: int = 20,
                 column_names: Sequence[str] | None = None, n_jobs: int | None = None,
+                random_state: int | np.random.Generator | None = 0,
                 html: str | None = None, name: str = "drift") -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
@@ -74,12 +77,16 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
       the others: ``"auto"``, the default, or ``"evidently"``).
 
     ``thresholds`` maps columns to the threshold of their drift score (p-value or distance).
+    ``random_state`` seeds the permutation tests (``TVD``, ``empirical_mmd``): an int, a
+    numpy Generator (one integer is drawn from it) or None (fresh entropy; verdicts may then
+    differ between runs). Every other test is deterministic.
     Outcome: FAIL when the dataset drifts; else ERROR when a column could not be tested; else
     PASS. ``value`` is the share of drifted columns. Columns run on ``n_jobs`` threads
     (None: one per core). ``html=path`` also writes evidently's
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
     """
-    _check_options(alpha, correction, tests, drift_share, min_rows)
+    alpha = _check_options(alpha, correction, tests, drift_share, min_rows)
+    seed = _seed(random_state)
     by_column = dict(tests) if isinstance(tests, Mapping) else {}
     mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
     if mode not in (AUTO, EVIDENTLY):
@@ -97,7 +104,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     # Each column is prepared, tested and let go in one job: only one reference and one
     # current column per thread are ever sorted in memory at a time.
     runs = dict(zip(names, col.map_columns(
-        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows, alpha), names,
+        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows, alpha, seed),
+        names,
         n_jobs), strict=True))
     clashes = [r.reason for r in runs.values() if r.clash]
     if clashes:
@@ -120,17 +128,23 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
 # -- options and inputs ---------------------------------------------------------------------
 
 def _check_options(alpha: float, correction: str | None, tests: Any, drift_share: float,
-                   min_rows: int) -> None:
-    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
-        raise InputError(f"alpha must be a number in (0, 1), got {alpha!r}")
+                   min_rows: int) -> float:
+    alpha = check_probability("alpha", alpha)
     if correction not in CORRECTIONS:
         raise InputError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}")
     if not isinstance(tests, str | Mapping):
         raise InputError(f'tests must be "auto", "evidently" or a dict, got {tests!r}')
-    if not (isinstance(drift_share, int | float) and 0 < drift_share <= 1):
-        raise InputError(f"drift_share must be in (0, 1], got {drift_share!r}")
-    if not (isinstance(min_rows, int) and min_rows >= 1):
+    check_number("drift_share", drift_share, low=0.0, high=1.0, low_open=True)
+    if isinstance(min_rows, bool) or not (isinstance(min_rows, int) and min_rows >= 1):
         raise InputError(f"min_rows must be a positive integer, got {min_rows!r}")
+    return alpha
+
+
+def _seed(random_state: Any) -> int | None:
+    random_state = check_random_state(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2 ** 63))
+    return None if random_state is None else int(random_state)
 
 
 def _reference(reference: Any, columns: Sequence[str] | None,
@@ -165,8 +179,7 @@ def _floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, _
     else:
         given = {t: float(min_effect) for t in DEFAULT_MIN_EFFECT}
     for key, value in given.items():
-        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-            raise InputError(f"min_effect[{key!r}] must be a number >= 0, got {value!r}")
+        check_number(f"min_effect[{key!r}]", value, low=0.0)
     return {n: float(given.get(n, given.get(r.type, DEFAULT_MIN_EFFECT[r.type])))
             for n, r in runs.items()}
 
@@ -199,7 +212,8 @@ class _Run:
 
 
 def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int,
-         alpha: float) -> _Run:
+         alpha: float, seed: int | None = 0) -> _Run:
+    set_random_state(seed)
     try:
         return _run_column(column, series, test_name, mode, min_rows, alpha)
     finally:

@@ -95,8 +95,8 @@ class ReferenceProfile:
             raise InputError(f"drift profile {where}: no such file") from None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
                 json.JSONDecodeError) as exc:
-            raise InputError(f"drift profile {where} is unreadable (truncated or not a "
-                             f"profile): {type(exc).__name__}: {exc}") from None
+            raise InputError(f"drift profile {where} is unreadable (truncated, or not a "
+                             f"drift profile): {type(exc).__name__}: {exc}") from None
         return cls._verified(where, meta, arrays)
 
     @classmethod
@@ -134,8 +134,8 @@ def _checksum(meta: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-_ENTRY_FIELDS = {"name": str, "type": str, "family": str}
-_SAMPLE_FIELDS = {"kind": str, "n_rows": int, "integer": bool}
+_ENTRY_FIELDS: dict[str, type] = {"name": str, "type": str, "family": str}
+_SAMPLE_FIELDS: dict[str, type] = {"kind": str, "n_rows": int, "integer": bool}
 
 
 def _verified_column(where: str, i: int, e: Any, arrays: dict[str, np.ndarray],
