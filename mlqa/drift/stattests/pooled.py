@@ -68,44 +68,31 @@ class PooledOrder:
     def from_sorted(cls, ref: np.ndarray, cur: np.ndarray) -> PooledOrder:
         """From each side's finite values, each already sorted ascending.
 
-        The two sorted runs are merged, not sorted again: a stable sort of
-        ``value + i*index`` pairs (numpy orders complex numbers by real part, then
-        imaginary part) is a linear run merge, and each merged row keeps its side and its
-        index there (``< n``: reference row ``i``; ``>= n``: current row ``i - n``). The
-        cumulative counts at a row follow from that index alone, without a running sum:
-        a reference row ``i`` has ``i + 1`` reference rows at or before it; a current row
-        ``j`` at merged position ``p`` has ``p - j``.
+        The two sorted runs are merged, not sorted again: reference row ``i`` lands at
+        ``i + #{current < ref_i}`` (one binary search per reference row; a reference row goes
+        before current rows of the same value) and current rows fill the other places in
+        order. ``R`` at each merged row is a running count of reference rows, ``C`` the rest.
         """
         n, m = len(ref), len(cur)
-        pairs = np.empty(n + m, dtype=np.complex128)
-        pairs.real[:n] = ref
-        pairs.real[n:] = cur
-        pairs.imag[:n] = np.arange(n, dtype=np.float64)
-        pairs.imag[n:] = np.arange(n, n + m, dtype=np.float64)
-        pairs.sort(kind="stable")
-        merged = np.ascontiguousarray(pairs.real)
-        index = np.ascontiguousarray(pairs.imag)
-        del pairs
+        position = np.searchsorted(cur, ref, side="left")
+        position += np.arange(n)
+        is_ref = np.zeros(n + m, dtype=bool)
+        is_ref[position] = True
+        merged = np.empty(n + m, dtype=np.float64)
+        merged[position] = ref
+        del position
+        merged[~is_ref] = cur
         new_value = merged[1:] != merged[:-1]
         distinct_rows = np.count_nonzero(new_value) == n + m - 1
+        ref_cum = np.cumsum(is_ref, dtype=np.float64)
         if distinct_rows:  # no value on more than one row: every row is a distinct value
             values = merged
-            position = np.arange(n + m, dtype=np.float64)
+            cur_cum = np.arange(1.0, n + m + 1.0)
         else:
             last = np.flatnonzero(np.r_[new_value, True])
-            values, index = merged[last], index[last]
-            position = last.astype(np.float64)
+            values, ref_cum = merged[last], ref_cum[last]
+            cur_cum = last + 1.0
         del new_value
-        # In place, to keep to few passes over N-long arrays: ref_cum = p + n - index where
-        # the row is a current row, index + 1 where it is a reference row.
-        is_ref = index < n
-        ref_cum = position + n
-        ref_cum -= index
-        index += 1.0
-        np.copyto(ref_cum, index, where=is_ref)
-        del index
-        cur_cum = position
-        cur_cum += 1.0
         cur_cum -= ref_cum
         out = cls(values, ref_cum, cur_cum)
         if distinct_rows:
