@@ -332,16 +332,15 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
             correction: str | None, thresholds: dict[str, float], floors: dict[str, float]
             ) -> dict[str, ColumnDrift]:
     """Each column's verdict. One multiple-testing family holds every p-value of every
-    column (a numerical column contributes KS and Cramér-von Mises in auto mode); a column's
-    adjusted p-value is the smallest of its tests' and names the test that gave it."""
+    column (a numerical column contributes KS and Anderson-Darling in auto mode); a column
+    reports its primary test when that rejects, else its smallest adjusted p-value."""
     evidently = mode == EVIDENTLY
     family = [(n, t, p) for n, r in runs.items() if r.test is not None and not r.reason
               for t, (_, p) in r.statistics.items() if p is not None]
     adjusted_all = adjust([p for _, _, p in family], None if evidently else correction)
-    best: dict[str, tuple[float, str]] = {}
+    by_column: dict[str, dict[str, float]] = {}
     for (n, t, _), p_adj in zip(family, adjusted_all, strict=True):
-        if n not in best or p_adj < best[n][0]:
-            best[n] = (p_adj, t)
+        by_column.setdefault(n, {})[t] = p_adj
     out = {}
     for n, r in runs.items():
         common = dict(column=n, kind=r.kind, n_reference=r.n_reference, n_current=r.n_current,
@@ -363,8 +362,8 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
         floor = None
         effect_low = None
         if test.returns_p_value:
-            p_adj, decisive = best[n]
-            if decisive != test.name:  # a companion test gave the smaller adjusted p-value
+            p_adj, decisive = _decisive(by_column[n], test, threshold)
+            if decisive != test.name:  # only the companion test rejects
                 test = get(decisive)
                 statistic, p_value = r.statistics[decisive]
             drifted = test.drifted(p_adj, threshold)
@@ -380,6 +379,17 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
                              min_effect=floor, drifted=drifted, effect_low=effect_low,
                              statistics=dict(r.statistics), **common)
     return out
+
+
+def _decisive(adjusted: dict[str, float], primary: StatTest, threshold: float
+              ) -> tuple[float, str]:
+    """(adjusted p-value, test) a column reports: its primary test (``ks``) when that rejects,
+    else the test with the smallest adjusted p-value (Anderson-Darling when only it sees the
+    change)."""
+    if primary.drifted(adjusted[primary.name], threshold):
+        return adjusted[primary.name], primary.name
+    name = min(adjusted, key=lambda t: (adjusted[t], t != primary.name))
+    return adjusted[name], name
 
 
 def _reported_type(column: ColumnProfile, ref: col.Sample, cur: col.Sample) -> str:
