@@ -39,6 +39,9 @@ _EXPORTS: dict[str, str] = {
     "check_latency_regression": "mlqa.latency",
     "measure_latency_interleaved": "mlqa.latency",
     "expect_latency": "mlqa.latency",
+    "check_data": "mlqa.quality",
+    "expect_data": "mlqa.quality",
+    "DataQualityResult": "mlqa.quality",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -83,4 +86,5 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
         measure_latency,
     )
     from mlqa.metrics import check_metric, expect_metric
+    from mlqa.quality import DataQualityResult, check_data, expect_data
     from mlqa.result import CheckResult, Outcome

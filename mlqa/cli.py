@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("mlqa.report.cli", "write the release report (HTML, Markdown, plot CSV)"),
     "gate": ("mlqa.gate", "approve or refuse a release: exit 0, 1 (blocked) or 2 (bad input)"),
     "baseline": ("mlqa.baseline.cli", "list, show and promote baseline records"),
+    "init": ("mlqa.suite.init", "write a starter suite (*.mlqa.yaml) from a dataset"),
 }
 
 

@@ -10,6 +10,7 @@ pytest_plugins = [
     "pytest_mlqa.baseline",  # --mlqa-baseline, the mlqa_baseline fixture
     "pytest_mlqa.latency",  # the mlqa_device fixture
     "pytest_mlqa.slices",  # the mlqa_slices marker: one test case per slice
+    "pytest_mlqa.suites",  # *.mlqa.yaml files: one test per check
 ]
 
 MARKERS = (

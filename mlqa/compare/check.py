@@ -74,6 +74,16 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     ``max_negative_flip_rate`` also bounds the share of rows the candidate newly gets wrong
     (Wilson interval, same decision rule).
     """
+    from mlqa.engines import on_engine
+
+    if on_engine(data):  # y_true/candidate_pred/baseline_pred name columns of an engine table
+        from mlqa.engines.metrics import check_regression_on_engine
+
+        return check_regression_on_engine(
+            y_true, candidate_pred, baseline_pred, metric, data=data, max_drop=max_drop,
+            min_gain=min_gain, max_gain=max_gain, relative=relative, confidence=confidence,
+            test=test, max_negative_flip_rate=max_negative_flip_rate, n_resamples=n_resamples,
+            random_state=random_state, greater_is_better=greater_is_better, name=name)
     from mlqa.baseline.records import PredictionSet
 
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)

@@ -50,7 +50,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 drift_share: float = 0.5, min_rows: int = 20,
                 column_names: Sequence[str] | None = None, n_jobs: int | None = None,
                 random_state: int | np.random.Generator | None = 0,
-                html: str | None = None, name: str = "drift") -> DriftResult:
+                html: str | None = None, name: str = "drift",
+                max_missing_change: float | None = None, exact: bool = True) -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
     ``reference``/``current``: pandas DataFrames, 2-D numpy arrays (``column_names`` names
@@ -81,12 +82,42 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     numpy Generator (one integer is drawn from it) or None (fresh entropy; verdicts may then
     differ between runs). Every other test is deterministic.
     Outcome: FAIL when the dataset drifts; else ERROR when a column could not be tested; else
-    PASS. ``value`` is the share of drifted columns. Columns run on ``n_jobs`` threads
-    (None: one per core). ``html=path`` also writes evidently's
+    PASS. ``value`` is the share of drifted columns.
+
+    Missing values are a signal too: every column's change of missing share (current minus
+    reference) is in ``result.details["missing"]`` with its Newcombe interval (Bonferroni over
+    the columns at ``alpha``); a change established beyond ``max_missing_change`` (default
+    0.05, i.e. five percentage points of rows) fails the check and the message names the
+    column. In ``"evidently"`` mode the default only reports it (evidently's verdict is
+    reproduced as is); an explicit ``max_missing_change`` applies in every mode.
+
+    Columns run on ``n_jobs`` threads (None: one per core). ``html=path`` also writes evidently's
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
+
+    On an engine (a DuckDB relation, a Spark DataFrame, a Parquet path, glob or folder) only
+    summaries leave it (``mlqa.engines``); ``exact=False`` lets numerical tests run on rank
+    sketches, marked approximate with their rank error (docs/scale.md).
     """
+    from mlqa.engines import on_engine  # DuckDB relations, Spark DataFrames, Parquet paths
+
+    if on_engine(reference, current):
+        from mlqa.engines.drift import check_drift_on_engine
+
+        if max_missing_change is not None:  # never silently ignore a requirement
+            raise InputError("max_missing_change is not available on engines yet "
+                             "(DuckDB/Spark/Parquet input); check missing shares with "
+                             "mlqa.check_data on a sample, or pass pandas frames")
+
+        return check_drift_on_engine(
+            reference, current, columns, alpha=alpha, correction=correction, tests=tests,
+            thresholds=thresholds, column_types=column_types, min_effect=min_effect,
+            drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name)
     alpha = _check_options(alpha, correction, tests, drift_share, min_rows)
     seed = _seed(random_state)
+    from mlqa.quality.missing import missing_in_drift
+    from mlqa.quality.shares import check_share_bound
+
+    check_share_bound("max_missing_change", max_missing_change)
     by_column = dict(tests) if isinstance(tests, Mapping) else {}
     mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
     if mode not in (AUTO, EVIDENTLY):
@@ -118,6 +149,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
     result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
                              n_reference, len(next(iter(cur.values()))))
+    result = missing_in_drift(result, max_missing_change, alpha=alpha,
+                              enforce=mode != EVIDENTLY or max_missing_change is not None)
     if html is not None:
         from mlqa.drift.html import write_evidently_report
 

@@ -55,8 +55,8 @@ def check_metric(y_true: Any, y_pred: Any = None,
                  confidence: float = 0.95, ci: str | None = "auto", n_resamples: int = 2000,
                  seed: Any = 0, sample_weight: Any = None, slices: Any = None,
                  min_slice_size: int = DEFAULT_MIN_SLICE_SIZE, model: Any = None, X: Any = None,
-                 greater_is_better: bool | None = None, name: str | None = None
-                 ) -> MetricResult:
+                 greater_is_better: bool | None = None, name: str | None = None,
+                 data: Any = None) -> MetricResult:
     """Score ``y_pred`` against ``y_true`` with ``metric`` and hold it to ``min`` and/or ``max``.
 
     ``metric`` is a scikit-learn scorer name (``"roc_auc"``, ``"f1_macro"``, ``"neg_log_loss"``
@@ -78,7 +78,18 @@ def check_metric(y_true: Any, y_pred: Any = None,
     ``slices`` (labels per row, the name of a column of ``X``, a dict of boolean masks, or one
     :class:`~mlqa.metrics.Slice`) adds one result per slice to ``result.slices``; slices with
     fewer than ``min_slice_size`` rows are INCONCLUSIVE with the reason, never dropped.
+
+    ``data=`` (a DuckDB relation, Spark DataFrame or Parquet path/glob/folder) makes
+    ``y_true``/``y_pred`` column names of it; the metric is computed in that engine
+    (``mlqa.engines.metrics``).
     """
+    if data is not None:
+        from mlqa.engines.metrics import check_metric_on_engine
+
+        return check_metric_on_engine(
+            y_true, y_pred, metric, data=data, min=min, max=max, confidence=confidence, ci=ci,
+            n_resamples=n_resamples, seed=seed, greater_is_better=greater_is_better, name=name,
+            sample_weight=sample_weight, slices=slices, model=model, X=X)
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
     _check_bounds(min, max)
     _check_options(confidence, ci, n_resamples, min_slice_size)

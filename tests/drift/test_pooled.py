@@ -164,5 +164,5 @@ def test_anderson_asymptotic_p_value_is_uniform_under_no_change():
         se = (level * (1 - level) / len(ps)) ** 0.5
         assert abs(np.mean(ps <= level) - level) <= 3 * se + 1e-12
     # the classical limiting-distribution check points: P(A2 > 2.492) = 0.05
-    assert P._ad_inf_sf(2.492) == pytest.approx(0.05, abs=1e-3)
-    assert P._ad_inf_sf(3.857) == pytest.approx(0.01, abs=1e-3)
+    assert P.anderson_darling_sf(2.492) == pytest.approx(0.05, abs=1e-3)
+    assert P.anderson_darling_sf(3.857) == pytest.approx(0.01, abs=1e-3)

@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-HEAVY = ("numpy", "pandas", "scipy", "sklearn", "evidently", "torch", "matplotlib", "plotly")
+HEAVY = ("numpy", "pandas", "scipy", "sklearn", "evidently", "torch", "matplotlib", "plotly",
+         "duckdb", "pyspark")
 
 
 def test_loading_the_plugin_imports_nothing_heavy():

@@ -374,10 +374,12 @@ def anderson_asymptotic(order: PooledOrder) -> tuple[float, float]:
     Marsaglia's (2004) ``adinf`` approximation (absolute error < 2e-6). p = 1 - ADinf(A2akN).
     """
     a2 = _a2akn(order)
-    return a2, _ad_inf_sf(a2)
+    return a2, anderson_darling_sf(a2)
 
 
-def _ad_inf_sf(z: float) -> float:
+def anderson_darling_sf(z: float) -> float:
+    """P(A^2 > z) for the limiting Anderson-Darling distribution (Marsaglia & Marsaglia 2004,
+    ``adinf``; absolute error < 2e-6)."""
     if z <= 0:
         return 1.0
     if z < 2:

@@ -1,0 +1,98 @@
+"""The one small interface every engine implements: name a table, run a query, get rows.
+
+Everything else (which summaries to ask for, how to finish a statistic from them) is plain SQL
+written once in :mod:`mlqa.engines.sql` and shared by DuckDB and Spark: both take ANSI
+window functions, ``GROUP BY``, ``UNION ALL`` and ``CASE``; the few places where they differ
+(quoting identifiers, reading Parquet) are methods here.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mlqa.errors import InputError
+
+# Canonical column types an engine reports (from its own schema, never from the rows).
+DOUBLE, INTEGER, BOOLEAN, STRING, DATETIME, OTHER = (
+    "double", "integer", "boolean", "string", "datetime", "other")
+
+_counter = itertools.count()
+
+
+def fresh_name(stem: str) -> str:
+    """A view name no user table has: mlqa_<stem>_<n>."""
+    return f"mlqa_{stem}_{next(_counter)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """One side's data inside an engine: ``source`` is what a ``FROM`` clause takes (a view
+    name), ``types`` the canonical type of each column from the engine's schema."""
+
+    label: str
+    source: str
+    types: Mapping[str, str]
+
+    def require(self, columns: Sequence[str], option: str = "columns=") -> None:
+        missing = [c for c in columns if c not in self.types]
+        if missing:
+            raise InputError(f"{self.label} lacks the columns {missing} asked for in {option} "
+                             f"(it has {list(self.types)})")
+
+
+class Engine(abc.ABC):
+    """Runs SQL where the data lives and returns rows of summaries."""
+
+    name: str = "engine"
+
+    @abc.abstractmethod
+    def table(self, data: Any, label: str) -> Table:
+        """Register ``data`` (this engine's frame/relation or a Parquet path) as a view."""
+
+    @abc.abstractmethod
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run one query, return its (few) rows as tuples."""
+
+    @abc.abstractmethod
+    def quote(self, identifier: str) -> str:
+        """An identifier quoted for this engine's SQL."""
+
+    def one(self, sql: str) -> tuple[Any, ...]:
+        out = self.rows(sql)
+        return out[0]
+
+
+def canonical(type_name: str) -> str:
+    """Map an engine's type name (DuckDB ``DOUBLE``/``BIGINT``..., Spark ``double``/``bigint``
+    ...) to a canonical type."""
+    t = type_name.strip().lower()
+    if t.startswith(("double", "float", "real", "decimal", "numeric")):
+        return DOUBLE
+    if t.startswith(("tinyint", "smallint", "int", "bigint", "hugeint", "utinyint",
+                     "usmallint", "uinteger", "ubigint", "uhugeint", "long", "short", "byte")):
+        return INTEGER
+    if t.startswith(("bool",)):
+        return BOOLEAN
+    if t.startswith(("varchar", "string", "char", "text", "enum")):
+        return STRING
+    if t.startswith(("timestamp", "date", "time", "interval")):
+        return DATETIME
+    return OTHER
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for a Python value that both engines read back exactly: floats go
+    through their shortest round-trip text and an explicit cast (a bare ``0.1`` is a DECIMAL
+    in DuckDB)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"CAST('{value!r}' AS DOUBLE)"
+    text = str(value).replace("'", "''")
+    return f"'{text}'"

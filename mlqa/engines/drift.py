@@ -1,0 +1,410 @@
+"""``check_drift`` where the data lives (DuckDB, Spark, Parquet paths).
+
+Per column, only summaries come back (see :mod:`mlqa.engines.sql`), and the decision across
+columns is ``check_drift``'s own (``_decide``, ``_dataset_result``), so a result on an engine
+reads exactly like one in memory:
+
+* categorical columns: the count of every value per side -> the same ``Sample`` the in-memory
+  path builds, so every categorical test and effect size is the in-memory function itself;
+* numerical columns: pass 1, one scan per side: n, min, max, mean, population variance; then
+  the pooled order (``GROUP BY`` + one window) reduced to the sums every rank statistic needs.
+  Where it is small (at most 20 distinct values, or at most ``SMALL_ROWS`` values in all)
+  the pooled order itself is fetched and the in-memory tests run on it (that covers scipy's
+  exact small-sample p-values); otherwise the statistics are finished from the sums
+  (:mod:`mlqa.engines.finish`). evidently's binned tests count bins in a second pass over
+  the Sturges edges that pass 1 fixed, exactly as numpy bins them;
+* ``exact=False``: numerical tests from KLL sketches with their rank error recorded
+  (:mod:`mlqa.engines.sketch`); the decision is widened by it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlqa.drift import columns as col
+from mlqa.drift import selection
+from mlqa.drift.check import (
+    AUTO,
+    EVIDENTLY,
+    _check_options,
+    _dataset_result,
+    _decide,
+    _floors,
+    _Run,
+)
+from mlqa.drift.profile import ColumnProfile
+from mlqa.drift.result import DriftResult
+from mlqa.drift.stattests import ColumnTestError, get
+from mlqa.drift.stattests.binned import MAX_DISTINCT_AS_CATEGORIES, sturges_edges
+from mlqa.drift.stattests.categorical import tvd_effect
+from mlqa.engines import engine_for, finish, sql
+from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
+from mlqa.errors import InputError
+from mlqa.result import Outcome
+
+# Up to this many values on both sides together the pooled order is fetched and the
+# in-memory tests run on it (scipy's exact p-values apply up to 10000 per side for KS).
+SMALL_ROWS = 20_000
+# Tests that need the rows themselves (kernel matrices, the pooled IQR): never on an engine.
+IN_MEMORY_ONLY = {"empirical_mmd": "builds an (n+m)^2 kernel matrix from the rows",
+                  "es": "needs the pooled interquartile range and the characteristic "
+                        "function of the rows"}
+FROM_SUMS = ("ks", "wasserstein", "ed", "mannw", "anderson", "anderson_asymptotic",
+             "cramer_von_mises", "t_test")
+BINNED = ("psi", "kl_div", "jensenshannon", "hellinger")
+
+
+def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] | None = None,
+                          *, alpha: float = 0.05, correction: str | None = "holm",
+                          tests: str | Mapping[str, str] = AUTO,
+                          thresholds: Mapping[str, float] | None = None,
+                          column_types: Mapping[str, str] | None = None,
+                          min_effect: float | Mapping[str, float] | None = None,
+                          drift_share: float = 0.5, min_rows: int = 20,
+                          exact: bool = True, html: str | None = None,
+                          name: str = "drift", **ignored: Any) -> DriftResult:
+    """``check_drift`` on data in an engine; same arguments and result (``html=`` is refused:
+    evidently's report needs the rows in memory)."""
+    _check_options(alpha, correction, tests, drift_share, min_rows)
+    if html is not None:
+        raise InputError("html= needs the rows in memory (evidently's report); it is not "
+                         "available for Spark DataFrames, DuckDB relations or Parquet paths")
+    if not isinstance(exact, bool):
+        raise InputError(f"exact must be True or False, got {exact!r}")
+    by_column = dict(tests) if isinstance(tests, Mapping) else {}
+    mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
+    if mode not in (AUTO, EVIDENTLY):
+        raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
+    engine = engine_for(reference, current, label="check_drift")
+    ref_t = engine.table(reference, "reference")
+    cur_t = engine.table(current, "current")
+    if columns is None:
+        from mlqa.drift.tables import check_same_columns
+
+        names = list(ref_t.types)
+        check_same_columns(names, list(cur_t.types))
+    else:
+        names = [str(c) for c in columns]
+        ref_t.require(names)
+        cur_t.require(names)
+    for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise InputError(f"{option} names columns that are not compared: {unknown}")
+    types = _column_types(engine, ref_t, names, dict(column_types or {}))
+    clashes = [f"{n!r} ({_family(ref_t.types[n])} in reference, {_family(cur_t.types[n])} "
+               f"in current)" for n in names if types[n] not in col.EXCLUDED
+               and _family(ref_t.types[n]) != _family(cur_t.types[n])]
+    if clashes:
+        raise InputError("incompatible column dtypes: " + ", ".join(clashes))
+    numerical = [n for n in names if types[n] == col.NUMERICAL]
+    other = [n for n in names if types[n] in (col.CATEGORICAL, col.BINARY)]
+    ref_m = sql.moments(engine, ref_t, numerical, other)
+    cur_m = sql.moments(engine, cur_t, numerical, other)
+    side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
+    side.alpha = alpha
+    runs: dict[str, _Run] = {}
+    excluded: dict[str, str] = {}
+    for n in names:
+        if types[n] in col.EXCLUDED:
+            excluded[n] = col.EXCLUDED[types[n]]
+            continue
+        runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
+    if not runs:
+        raise InputError(f"no column to test: all are excluded ({excluded})")
+    floors = _floors(min_effect, runs)
+    results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
+    result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
+                             ref_m_rows(ref_m, engine, ref_t), ref_m_rows(cur_m, engine, cur_t))
+    details = dict(result.details, engine=engine.name, exact=exact)
+    if side.approximate:
+        details["approximate"] = side.approximate
+    changes: dict[str, Any] = {"details": details}
+    errors = [c for c, r in results.items() if r.drifted is None]
+    if side.inconclusive and result.outcome is Outcome.ERROR and \
+            set(errors) == set(side.inconclusive):
+        # only the sketch's error stood in the way: not an error of the check, not a pass
+        changes.update(outcome=Outcome.INCONCLUSIVE,
+                       message=result.message + " | approximate (exact=False): INCONCLUSIVE")
+    return dataclasses.replace(result, **changes)
+
+
+def ref_m_rows(m: Mapping[str, sql.Moments], engine: Engine, table: Table) -> int:
+    if m:
+        return next(iter(m.values())).n_rows
+    return int(engine.one(f"SELECT COUNT(*) FROM {table.source}")[0])
+
+
+def _family(t: str) -> str:
+    return {DOUBLE: "number", INTEGER: "number", BOOLEAN: "number", STRING: "string",
+            DATETIME: "datetime"}.get(t, "other")
+
+
+def _column_types(engine: Engine, table: Table, names: Sequence[str],
+                  given: dict[str, str]) -> dict[str, str]:
+    """evidently's inference (as ``mlqa.drift.columns.infer_type``) from the schema and, for
+    integer and string columns, the exact number of distinct values."""
+    from mlqa.drift.profile import validated_types
+
+    validated_types(given, table.types)
+    out = {}
+    for n in names:
+        if n in given:
+            out[n] = given[n]
+            continue
+        t = table.types[n]
+        if t == DOUBLE:
+            out[n] = col.NUMERICAL
+        elif t == BOOLEAN:
+            out[n] = col.CATEGORICAL
+        elif t == DATETIME:
+            out[n] = "datetime"
+        elif t == INTEGER:
+            distinct, count = sql.distinct_count(engine, table, n)
+            # all values distinct: an identifier, whatever the row order (which a lake or a
+            # shuffled Spark table does not keep; in memory pandas' order also counts)
+            out[n] = col.CATEGORICAL if distinct <= col.INTEGER_CARDINALITY_LIMIT else \
+                "id" if distinct == count else col.NUMERICAL
+        elif t == STRING:
+            distinct, count = sql.distinct_count(engine, table, n)
+            out[n] = "id" if count > 1 and distinct == count else \
+                "text" if distinct > 0.5 * count else col.CATEGORICAL
+        else:
+            out[n] = "unsupported"
+    return out
+
+
+@dataclasses.dataclass
+class _Shape:
+    """What the selection rules ask of a side that stays in the engine: its kind, size and
+    number of distinct values (``mlqa.drift.selection`` only asks "more than k?")."""
+
+    kind: str
+    n: int
+    distinct: int
+
+    def distinct_upto(self, limit: int) -> int:
+        return min(self.distinct, limit + 1)
+
+
+class _Sides:
+    def __init__(self, engine: Engine, ref: Table, cur: Table,
+                 ref_m: Mapping[str, sql.Moments], cur_m: Mapping[str, sql.Moments],
+                 exact: bool) -> None:
+        self.engine, self.ref, self.cur = engine, ref, cur
+        self.ref_m, self.cur_m, self.exact = ref_m, cur_m, exact
+        self.approximate: dict[str, dict[str, float]] = {}
+        self.inconclusive: list[str] = []
+        self.alpha = 0.05
+
+    def run(self, name: str, type_: str, test_name: str | None, mode: str, min_rows: int
+            ) -> _Run:
+        rm, cm = self.ref_m[name], self.cur_m[name]
+        run = _Run(type_, rm.n_rows, (rm.n_rows - rm.n) / rm.n_rows if rm.n_rows else 0.0,
+                   type_, cm.n_rows, (cm.n_rows - cm.n) / cm.n_rows if cm.n_rows else 0.0)
+        for side, m in (("reference", rm), ("current", cm)):
+            if m.n == 0:
+                run.reason = f"no values in {side} (all {m.n_rows} rows NaN or inf)"
+                return run
+            if m.n < min_rows:
+                run.reason = f"too few values in {side}: {m.n} < min_rows={min_rows}"
+                return run
+        try:
+            if type_ == col.NUMERICAL:
+                self._numerical(run, name, test_name, mode)
+            else:
+                self._categorical(run, name, test_name, mode)
+        except ColumnTestError as exc:
+            run.reason = f"{run.test.name if run.test else test_name}: {exc}"
+        return run
+
+    # -- categorical: counts are the whole story ----------------------------------------
+
+    def _categorical(self, run: _Run, name: str, test_name: str | None, mode: str) -> None:
+        ref = _counted(self.engine, self.ref, name, self.ref_m[name].n_rows)
+        cur = _counted(self.engine, self.cur, name, self.cur_m[name].n_rows)
+        profile = ColumnProfile(name, run.type, "", ref)
+        self._finish_samples(run, profile, ref, cur, test_name, mode)
+
+    def _finish_samples(self, run: _Run, profile: ColumnProfile, ref: col.Sample,
+                        cur: col.Sample, test_name: str | None, mode: str,
+                        sums: sql.PooledSums | None = None) -> None:
+        """The in-memory tests themselves on samples built from the engine's summaries
+        (categorical counts, or a fetched pooled order); ``sums`` gives the effect of a
+        numerical column whose sample is a value -> count map."""
+        from mlqa.drift.check import _effect_bound, _reported_type, _untestable
+
+        run.kind = _reported_type(profile, ref, cur)
+        run.reason = _untestable(ref, cur, 1)
+        if run.reason:
+            return
+        run.test = _choose(test_name, ref, cur, mode)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for t in self._names(run.test.name, test_name, mode):
+                if t in IN_MEMORY_ONLY:
+                    raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
+                run.statistics[t] = get(t).func(ref, cur)
+        if ref.kind == col.NUMERICAL and ref.values is None and sums is not None:
+            rm = self.ref_m[profile.name]
+            self._finish(run, mode, lambda: finish.normed_wasserstein(sums, rm),
+                         lambda: finish.wasserstein_bound(sums, rm, self.alpha))
+        elif ref.kind == col.NUMERICAL:
+            from mlqa.drift.stattests.numerical import normed_wasserstein
+
+            self._finish(run, mode, lambda: normed_wasserstein(ref, cur),
+                         lambda: _effect_bound(ref, cur, self.alpha))
+        else:
+            self._finish(run, mode, lambda: tvd_effect(ref, cur),
+                         lambda: _effect_bound(ref, cur, self.alpha))
+
+    @staticmethod
+    def _names(chosen: str, test_name: str | None, mode: str) -> list[str]:
+        """The decisive test plus, in auto mode, its companions in the Holm family."""
+        from mlqa.drift.check import AUTO_COMPANIONS
+
+        names = [chosen]
+        if mode == AUTO and test_name is None:
+            names += AUTO_COMPANIONS.get(chosen, ())
+        return names
+
+    def _finish(self, run: _Run, mode: str, effect: Any, bound: Any) -> None:
+        """As ``check_drift``'s ``_run_column`` after its tests: scores defined, effect, and
+        the effect's lower bound where a test rejects before correction."""
+        assert run.test is not None
+        run.statistic, run.p_value = run.statistics[run.test.name]
+        for t, (stat, p) in run.statistics.items():
+            score = get(t).score(stat, p)
+            if score is None or not math.isfinite(score):
+                run.reason = f"{t} is undefined on this column (score {score})"
+                return
+        run.effect = run.statistic if run.test.name == "wasserstein" else effect()
+        p_values = [p for _, p in run.statistics.values() if p is not None]
+        if mode != EVIDENTLY and p_values and min(p_values) < self.alpha:
+            run.effect_low = bound().low
+
+    # -- numerical ------------------------------------------------------------------------
+
+    def _numerical(self, run: _Run, name: str, test_name: str | None, mode: str) -> None:
+        rm, cm = self.ref_m[name], self.cur_m[name]
+        integer = (self.ref.types[name] == INTEGER and rm.n == rm.n_rows and
+                   self.cur.types[name] == INTEGER and cm.n == cm.n_rows)
+        if not self.exact:
+            from mlqa.engines.sketch import sketched_run
+
+            sketched_run(self, run, name, test_name, mode, integer)
+            return
+        sums = sql.pooled_sums(self.engine, self.ref, self.cur, name, rm.n, cm.n)
+        shape_ref: Any = _Shape(col.NUMERICAL, rm.n, sums.distinct_ref)
+        shape_cur: Any = _Shape(col.NUMERICAL, cm.n, sums.distinct_cur)
+        small = rm.n + cm.n <= SMALL_ROWS
+        if sums.distinct <= MAX_DISTINCT_AS_CATEGORIES or small:
+            v, r, c = sql.pooled_counts(self.engine, self.ref, self.cur, name)
+            ref = _from_pooled(v, r, rm.n_rows, integer, small)
+            cur = _from_pooled(v, c, cm.n_rows, integer, small)
+            profile = ColumnProfile(name, run.type, "number", ref)
+            if small:  # the in-memory sample itself: every test exactly as in memory
+                self._finish_samples(run, profile, ref, cur, test_name, mode)
+                return
+            if _choose(test_name, ref, cur, mode).name not in FROM_SUMS + ("hellinger",):
+                # categorical tests and binned ones on <= 20 values: from the counts
+                self._finish_samples(run, profile, ref, cur, test_name, mode, sums)
+                return
+            shape_ref, shape_cur = ref, cur
+        run.kind = col.BINARY if run.type == col.BINARY or sums.distinct == 2 else run.type
+        if sums.distinct == 1:
+            run.reason = (f"constant column (only the value {rm.low!r} on both sides): "
+                          f"nothing to test")
+            return
+        run.test = _choose(test_name, shape_ref, shape_cur, mode)
+        for t in self._names(run.test.name, test_name, mode):
+            if t in IN_MEMORY_ONLY:
+                raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
+            if t in FROM_SUMS:
+                run.statistics[t] = _from_sums(t, sums, rm, cm)
+            elif t in BINNED:
+                run.statistics[t] = self._binned(t, name, sums, rm, cm, integer)
+            else:
+                raise ColumnTestError(f"{t} is not available on an engine for a numerical "
+                                      f"column with {sums.distinct} distinct values")
+        self._finish(run, mode, lambda: finish.normed_wasserstein(sums, rm),
+                     lambda: finish.wasserstein_bound(sums, rm, self.alpha))
+
+    def _binned(self, test: str, name: str, sums: sql.PooledSums, rm: sql.Moments,
+                cm: sql.Moments, integer: bool) -> tuple[float, float | None]:
+        assert rm.low is not None and cm.low is not None  # both sides have values here
+        assert rm.high is not None and cm.high is not None
+        low, high = min(rm.low, cm.low), max(rm.high, cm.high)
+        if test == "hellinger":
+            # evidently's numerical hellinger: Sturges edges over the distinct values
+            edges = sturges_edges(low, high, sums.distinct, integer)
+            h1 = sql.bin_counts(self.engine, self.ref, name, edges)
+            h2 = sql.bin_counts(self.engine, self.cur, name, edges)
+            widths = np.diff(edges)
+            d1, d2 = h1 / widths / h1.sum(), h2 / widths / h2.sum()
+            overlap = float(np.sum(np.sqrt(d1 * d2))) * (edges[-1] - edges[0]) / \
+                (len(edges) - 1)
+            return math.sqrt(1 - min(max(overlap, 0.0), 1.0)), None
+        if sums.distinct_ref <= MAX_DISTINCT_AS_CATEGORIES:
+            raise ColumnTestError("internal: few distinct values are binned as categories")
+        edges = sturges_edges(low, high, rm.n + cm.n, integer)
+        ref = _as_bins(sql.bin_counts(self.engine, self.ref, name, edges), rm.n_rows)
+        cur = _as_bins(sql.bin_counts(self.engine, self.cur, name, edges), cm.n_rows)
+        return get(test).func(ref, cur)
+
+
+def _as_bins(counts: np.ndarray, n_rows: int) -> col.Sample:
+    """Bin counts as a categorical sample over the bin numbers: the binned tests' categorical
+    branch then gives exactly their numerical-branch figures (zero bins kept)."""
+    return col.Sample(col.CATEGORICAL, n_rows, categories=np.arange(len(counts)),
+                      counts=counts)
+
+
+def _from_sums(test: str, sums: sql.PooledSums, rm: sql.Moments, cm: sql.Moments
+               ) -> tuple[float, float | None]:
+    if test == "ks":
+        return finish.ks(sums)
+    if test == "wasserstein":
+        return finish.normed_wasserstein(sums, rm), None
+    if test == "ed":
+        return finish.energy(sums), None
+    if test == "mannw":
+        return finish.mann_whitney(sums)
+    if test == "anderson":
+        return finish.anderson(sums)
+    if test == "anderson_asymptotic":
+        return finish.anderson_asymptotic(sums)
+    if test == "cramer_von_mises":
+        return finish.cramer_von_mises(sums)
+    return finish.t_test(rm, cm)
+
+
+def _choose(test_name: str | None, ref: Any, cur: Any, mode: str) -> Any:
+    if test_name is not None:
+        return get(test_name, ref.kind)
+    if mode == EVIDENTLY:
+        return get(selection.evidently_default(ref, cur))
+    return get(selection.auto_default(ref, cur))
+
+
+def _from_pooled(values: np.ndarray, counts: np.ndarray, n_rows: int, integer: bool,
+                 expand: bool) -> col.Sample:
+    """One side of a fetched pooled order: its sorted values when there are few rows (the
+    in-memory sample itself), else its value -> count map."""
+    seen = counts > 0
+    if expand:
+        return col.Sample(col.NUMERICAL, n_rows, values=np.repeat(values, counts),
+                          integer=integer)
+    return col.Sample(col.NUMERICAL, n_rows, categories=values[seen], counts=counts[seen],
+                      integer=integer)
+
+
+def _counted(engine: Engine, table: Table, name: str, n_rows: int) -> col.Sample:
+    keys, counts = sql.category_counts(engine, table, name)
+    arr = np.array(keys, dtype=object if any(isinstance(k, str) for k in keys) else None)
+    order = col._sort_order(arr)
+    return col.Sample(col.CATEGORICAL, n_rows, categories=arr[order], counts=counts[order])

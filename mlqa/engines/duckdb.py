@@ -1,0 +1,108 @@
+"""DuckDB: embedded, streams Parquet files/globs/folders and spills sorts and aggregates to
+disk, so a check needs memory for its summaries, not for the rows.
+
+A DuckDB relation lives in the connection that made it; queries about it run through
+``relation.query`` on a view of it, so the user's connection (with its settings and any
+attached catalogs) does the work. Parquet paths alone get a private connection whose
+``memory_limit``, ``threads`` and spill folder come from ``MLQA_DUCKDB_MEMORY_LIMIT`` /
+``MLQA_DUCKDB_THREADS`` / ``MLQA_DUCKDB_TEMP_DIRECTORY`` (default: a folder under the system
+temporary directory, never the working directory).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from mlqa.engines.base import Engine, Table, canonical, fresh_name, literal
+from mlqa.errors import InputError
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise InputError("DuckDB is not installed: pip install 'mlqa[duckdb]' to check "
+                         "Parquet globs/folders and DuckDB relations") from None
+    return duckdb
+
+
+def parquet_source(path: str) -> str:
+    """``read_parquet('...')`` for a file, a glob, or a folder (all Parquet files below it)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "**", "*.parquet")
+    elif not any(ch in path for ch in "*?[") and not os.path.exists(path):
+        raise InputError(f"no such Parquet file: {path!r}")
+    return f"read_parquet({literal(path)})"
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, anchor: Any | None = None, connection: Any | None = None) -> None:
+        self._anchor = anchor  # a relation whose connection runs the queries
+        self._anchor_view: str | None = None
+        self._connection = connection
+
+    @classmethod
+    def for_data(cls, data: Sequence[Any]) -> DuckDBEngine:
+        _duckdb()
+        relations = [d for d in data if d is not None and not isinstance(d, str | os.PathLike)]
+        if relations:
+            return cls(anchor=relations[0])
+        duckdb = _duckdb()
+        config: dict[str, Any] = {"memory_limit": os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT",
+                                                                 DEFAULT_MEMORY_LIMIT),
+                                  # summaries only: no row order to keep (less memory in sorts)
+                                  "preserve_insertion_order": False}
+        # DuckDB spills to "./.tmp" by default: that would be the user's repository
+        config["temp_directory"] = os.environ.get("MLQA_DUCKDB_TEMP_DIRECTORY") or \
+            os.path.join(tempfile.gettempdir(), f"mlqa-duckdb-{os.getpid()}")
+        threads = os.environ.get("MLQA_DUCKDB_THREADS")
+        if threads:
+            config["threads"] = int(threads)
+        connection = duckdb.connect(config=config)
+        connection.execute("SET enable_progress_bar = false")  # a per-session option
+        return cls(connection=connection)
+
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        duckdb = _duckdb()
+        try:
+            if self._connection is not None:
+                return self._connection.sql(sql).fetchall()
+            assert self._anchor is not None  # one of connection/anchor is always set
+            if self._anchor_view is None:
+                self._anchor_view = fresh_name("anchor")
+                self._anchor.create_view(self._anchor_view, replace=True)
+            return self._anchor.query(self._anchor_view, sql).fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"DuckDB could not run mlqa's summary query: {exc}") from None
+
+    def table(self, data: Any, label: str) -> Table:
+        duckdb = _duckdb()
+        if isinstance(data, str | os.PathLike):
+            source = parquet_source(os.fspath(data))
+        else:
+            if self._anchor is not None and data is not self._anchor:
+                pass  # another relation: it must share the anchor's connection (checked below)
+            source = fresh_name(label)
+            try:
+                data.create_view(source, replace=True)
+            except duckdb.Error as exc:
+                raise InputError(f"{label}: cannot use this DuckDB relation: {exc}") from None
+        try:
+            described = self.rows(f"DESCRIBE SELECT * FROM {source}")
+        except InputError as exc:
+            raise InputError(f"{label}: {exc} (DuckDB relations must come from one "
+                             f"connection; Parquet paths must exist)") from None
+        types = {str(r[0]): canonical(str(r[1])) for r in described}
+        if not types:
+            raise InputError(f"{label} has no columns")
+        return Table(label, source, types)

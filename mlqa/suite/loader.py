@@ -1,0 +1,147 @@
+"""Reading ``*.mlqa.yaml`` files into Suites, refusing anything it cannot run.
+
+Checks in order: YAML syntax and duplicate keys (``yamlpos``), the shipped JSON Schema
+(``validate``), then what a schema cannot say: unique check ids and suite names, data sources
+and metric names that exist. Every problem is reported at once, each at file:line:column.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mlqa.suite import validate
+from mlqa.suite.errors import SuiteError, did_you_mean
+from mlqa.suite.model import CheckSpec, Source, Suite
+from mlqa.suite.spec import DATA_KEYS
+from mlqa.suite.yamlpos import Document, load_documents
+
+Problem = tuple[int, int, str]
+_METRIC_KINDS = ("metric", "regression")
+
+
+def load_suites(path: str | os.PathLike[str], *, display: str | None = None) -> list[Suite]:
+    """The suites of one file (one per YAML document); ``display`` is how messages name it."""
+    file = Path(path)
+    shown = display or os.fspath(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(shown, [(1, 1, f"cannot be read: {exc}")]) from None
+    docs = load_documents(text, shown)
+    if not docs:
+        raise SuiteError(shown, [(1, 1, "is empty: a suite needs at least 'checks:'")])
+    found: list[Problem] = []
+    suites: list[Suite] = []
+    names: dict[str, int] = {}
+    for doc in docs:
+        if not isinstance(doc.value, dict):
+            found.append((*doc.where(()), "a suite is a mapping with 'checks:' (and 'data:', "
+                                           "'model:', 'baseline:')"))
+            continue
+        trouble = validate.problems(doc)
+        if not trouble:
+            trouble = _semantics(doc)
+        found += trouble
+        if trouble:
+            continue
+        suite = _build(doc, file)
+        if suite.name in names:
+            found.append((*doc.where(("suite",)), f"duplicate suite name {suite.name!r} (first "
+                                                  f"at line {names[suite.name]})"))
+        names[suite.name] = suite.line
+        suites.append(suite)
+    if found:
+        raise SuiteError(shown, found)
+    return suites
+
+
+def default_name(file: Path) -> str:
+    """``release.mlqa.yaml`` -> ``release``."""
+    return file.name.split(".")[0] or "suite"
+
+
+def _semantics(doc: Document) -> list[Problem]:
+    value = doc.value
+    out: list[Problem] = []
+    data = value.get("data") or {}
+    seen: dict[str, int] = {}
+    metric_checks = []
+    for i, check in enumerate(value["checks"]):
+        cid = check["id"]
+        if cid in seen:
+            out.append((*doc.where(("checks", i, "id")), f"duplicate check id {cid!r} (first "
+                                                          f"at line {seen[cid]})"))
+        else:
+            seen[cid] = doc.where(("checks", i, "id"))[0]
+        for key in DATA_KEYS:
+            name = check.get(key)
+            if isinstance(name, str) and name not in data:
+                where = validate.describe(doc, ("checks", i, key))
+                known = ", ".join(data) or "none is defined under data:"
+                out.append((*doc.where(("checks", i, key)),
+                            f"{where} names the data source {name!r}, which is not under "
+                            f"data:{did_you_mean(name, data)}; known: {known}"))
+        if check["kind"] in _METRIC_KINDS:
+            metric_checks.append(i)
+        if check["kind"] in ("metric", "regression", "latency", "latency_regression") and \
+                "prediction" not in check and "model" not in value:
+            alternative = "" if check["kind"].startswith("latency") else \
+                " or a prediction column"
+            out.append((*doc.where(("checks", i)),
+                        f"{validate.describe(doc, ('checks', i))} needs a model: add 'model:' "
+                        f"to the suite{alternative}"))
+    if metric_checks:
+        out += _metric_names(doc, metric_checks)
+    return out
+
+
+def _metric_names(doc: Document, indexes: list[int]) -> list[Problem]:
+    """Metric names that scikit-learn's scorers (and mlqa's aliases) do not know."""
+    from mlqa.metrics.registry import ALIASES, METRICS
+
+    known = sorted(set(METRICS) | set(ALIASES))
+    out = []
+    for i in indexes:
+        name = str(doc.value["checks"][i]["metric"])
+        key = name.strip().removeprefix("neg_")
+        if key not in METRICS and key not in ALIASES:
+            out.append((*doc.where(("checks", i, "metric")),
+                        f"{validate.describe(doc, ('checks', i, 'metric'))}: unknown metric "
+                        f"{name!r}{did_you_mean(key, known)}; see docs/metrics.md for the "
+                        f"names"))
+    return out
+
+
+def _source(name: str, spec: dict[str, Any], base: Path) -> Source:
+    path = spec.get("path")
+    resolved = None if path is None else (base / path if not os.path.isabs(path)
+                                          else Path(path))
+    return Source(name=name, path=resolved, fixture=spec.get("fixture"),
+                  format=spec.get("format"), trust=bool(spec.get("trust", False)))
+
+
+def _build(doc: Document, file: Path) -> Suite:
+    value = doc.value
+    base = file.parent
+    checks = []
+    for i, check in enumerate(value["checks"]):
+        line, col = doc.where(("checks", i))
+        options = {k: v for k, v in check.items()
+                   if k not in ("id", "kind", "marks", "description")}
+        checks.append(CheckSpec(id=check["id"], kind=check["kind"], options=options,
+                                marks=tuple(check.get("marks", ())),
+                                description=check.get("description", ""), line=line,
+                                column=col))
+    data = {n: _source(n, s, base) for n, s in (value.get("data") or {}).items()}
+    model = value.get("model")
+    baseline = value.get("baseline") or {}
+    store = baseline.get("store")
+    if store is not None and "://" not in store and not os.path.isabs(store):
+        store = os.fspath(base / store)
+    return Suite(name=value.get("suite") or default_name(file), file=file, checks=tuple(checks),
+                 data=data, model=None if model is None else _source("model", model, base),
+                 baseline_store=store, baseline_ref=baseline.get("ref"),
+                 marks=tuple(value.get("marks", ())), description=value.get("description", ""),
+                 line=doc.where(("suite",))[0] if "suite" in value else 1)

@@ -1,0 +1,198 @@
+"""Running one check of a suite: options as written -> the library's ``check_*`` -> a result.
+
+The caller (the pytest plugin, or a script) supplies a ``Context``: the tables and the model by
+name, the baseline session, and a cache for latency measurements that several checks share.
+Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from mlqa.errors import InputError
+from mlqa.result import CheckResult
+from mlqa.suite.model import CheckSpec
+
+
+class Context(Protocol):
+    def frame(self, name: str) -> Any:
+        """The table a data source names (a pandas DataFrame)."""
+
+    def table(self, name: str) -> Any:
+        """The data source for a check that reads files itself: a Parquet path as it is,
+        anything else as a DataFrame."""
+
+    def model(self) -> Any:
+        """The suite's model."""
+
+    def baseline(self) -> Any:
+        """The baseline session (``mlqa.baseline.session.BaselineSession``)."""
+
+    def path(self, relative: str) -> str:
+        """A path written in the suite, relative to the suite file."""
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per ``key`` in this process."""
+
+
+def run_check(spec: CheckSpec, ctx: Context) -> CheckResult:
+    """The result of ``spec``; bad input raises ``InputError`` (the caller records an ERROR)."""
+    return _KINDS[spec.kind](spec, dict(spec.options), ctx)
+
+
+def _take(options: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {n: options[n] for n in names if n in options}
+
+
+def _labels_and_features(ctx: Context, options: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """(frame, y_true, model features) of a metric-like check."""
+    frame = ctx.frame(options["data"])
+    target = options["target"]
+    if target not in frame.columns:
+        raise InputError(f"target column {target!r} is not in data source {options['data']!r} "
+                         f"(columns: {list(frame.columns)[:20]})")
+    return frame, frame[target], features(frame, options, ctx.model() if
+                                          "prediction" not in options else None)
+
+
+def features(frame: Any, options: Mapping[str, Any], model: Any) -> Any:
+    """The model's input columns: those it was fitted on (``feature_names_in_``) when it says,
+    else every column but the target and the stored prediction."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise InputError(f"data source {options['data']!r} lacks the model's input "
+                             f"columns {missing[:10]}")
+        return frame[list(names)]
+    drop = [options.get("target"), options.get("prediction")]
+    return frame[[c for c in frame.columns if c not in drop]]
+
+
+def _predictions(frame: Any, options: Mapping[str, Any], metric: str, X: Any, ctx: Context
+                 ) -> Any:
+    column = options.get("prediction")
+    if column is not None:
+        if column not in frame.columns:
+            raise InputError(f"prediction column {column!r} is not in data source "
+                             f"{options['data']!r}")
+        return frame[column]
+    from mlqa.metrics.registry import resolve_metric
+    from mlqa.metrics.scoring import model_predictions
+
+    return model_predictions(resolve_metric(metric), ctx.model(), X)[0]
+
+
+def _metric(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.metrics import check_metric
+
+    frame, y, X = _labels_and_features(ctx, o)
+    kwargs = _take(o, "min", "max", "confidence", "ci", "n_resamples", "min_slice_size")
+    if "slices" in o:
+        if o["slices"] not in frame.columns:
+            raise InputError(f"slices column {o['slices']!r} is not in data source "
+                             f"{o['data']!r}")
+        kwargs["slices"] = frame[o["slices"]].astype(str).to_numpy()
+    if "prediction" in o:
+        return check_metric(y, frame[o["prediction"]], o["metric"], name=spec.id, **kwargs)
+    return check_metric(y, metric=o["metric"], model=ctx.model(), X=X, name=spec.id, **kwargs)
+
+
+def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.compare import check_regression
+
+    frame, y, X = _labels_and_features(ctx, o)
+    candidate = _predictions(frame, o, o["metric"], X, ctx)
+    stored = ctx.baseline().predictions(o["baseline"])
+    kwargs = _take(o, "max_drop", "min_gain", "max_gain", "relative", "confidence", "test",
+                   "max_negative_flip_rate", "n_resamples")
+    return check_regression(y, candidate, stored, o["metric"], data=X, name=spec.id, **kwargs)
+
+
+def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.drift import check_drift
+
+    kwargs = _take(o, "columns", "tests", "correction", "alpha", "min_effect",
+                   "max_missing_change", "min_rows")
+    return check_drift(ctx.table(o["reference"]), ctx.table(o["current"]), name=spec.id,
+                       **kwargs)
+
+
+def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckResult]:
+    def run(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+        from mlqa import quality
+
+        data = ctx.frame(o.pop("data"))
+        reference = ctx.frame(o.pop("reference")) if "reference" in o else None
+        if rule == "schema":
+            return quality.check_schema(reference, data, name=spec.id, **o)
+        if rule == "missing":
+            return quality.check_missing(reference, data, name=spec.id, **o)
+        if rule == "ranges":
+            return quality.check_ranges(data, o.pop("ranges"), name=spec.id, **o)
+        if rule == "categories":
+            return quality.check_categories(data, reference=reference, name=spec.id, **o)
+        if rule == "duplicates":
+            return quality.check_duplicates(data, name=spec.id, **o)
+        return quality.check_row_count(data, name=spec.id, **o)
+
+    return run
+
+
+def _measured(o: Mapping[str, Any], ctx: Context) -> Any:
+    """The latency report of the model on the data source's rows, measured once per setting
+    and process (an SLO check and a regression check share it)."""
+    settings = {"batch_sizes": tuple(o.get("batch_sizes", (1,))),
+                "device": o.get("device", "auto"), "confidence": o.get("confidence", 0.99),
+                **_take(dict(o), "min_iters", "max_time_s")}
+    key = ("latency", o["data"], tuple(sorted(settings.items())))
+
+    def measure() -> Any:
+        import numpy as np
+
+        from mlqa.latency import measure_latency
+
+        model = ctx.model()
+        frame = ctx.frame(o["data"])
+        X = features(frame, o, model)
+        call = model.predict if hasattr(model, "predict") else model
+        if not callable(call):
+            raise InputError(f"the model ({type(model).__name__}) is neither callable nor has "
+                             f"predict()")
+
+        def rows(batch_size: int) -> Any:  # the data's rows, cycled to the batch size
+            return X.iloc[np.arange(batch_size) % len(X)]
+
+        return measure_latency(call, rows, **settings)
+
+    return ctx.cached(key, measure)
+
+
+def _latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.latency import check_latency
+
+    max_ms = o["max_ms"]
+    if isinstance(max_ms, Mapping):
+        try:
+            max_ms = {int(k): v for k, v in max_ms.items()}
+        except ValueError:
+            raise InputError(f"max_ms keys must be batch sizes, got {list(max_ms)}") from None
+    return check_latency(_measured(o, ctx), quantile=o.get("quantile", 0.99), max_ms=max_ms,
+                         name=spec.id, **_take(o, "policy"))
+
+
+def _latency_regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.latency import check_latency_regression
+
+    return check_latency_regression(
+        _measured(o, ctx), ctx.path(o["baseline_file"]), name=spec.id,
+        **_take(o, "max_slowdown", "quantile"))
+
+
+_KINDS: dict[str, Callable[[CheckSpec, dict[str, Any], Context], CheckResult]] = {
+    "metric": _metric, "regression": _regression, "drift": _drift,
+    "latency": _latency, "latency_regression": _latency_regression,
+    **{rule: _quality(rule) for rule in ("schema", "missing", "ranges", "categories",
+                                         "duplicates", "row_count")},
+}

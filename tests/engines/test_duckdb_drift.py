@@ -1,0 +1,103 @@
+"""check_drift on DuckDB (Parquet paths, globs, folders, relations) equals the in-memory
+path to 1e-9, column by column, on the same data."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+import mlqa
+from mlqa.engines import drift as engine_drift
+from tests.engines.conftest import assert_same_drift, drift_frame
+
+ALL_NUMERICAL = ["ks", "wasserstein", "ed", "mannw", "anderson", "cramer_von_mises", "t_test",
+                 "psi", "kl_div", "jensenshannon", "hellinger"]
+
+
+@pytest.fixture(scope="module")
+def sides(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("drift")
+    out = {}
+    for n, tag in ((1500, "small"), (13000, "large")):
+        ref, cur = drift_frame(n, 0.0, 1), drift_frame(int(n * 1.3), 0.08, 2)
+        ref.to_parquet(folder / f"{tag}_ref.parquet")
+        # the current side split over two files of a folder: read as one table
+        (folder / f"{tag}_cur").mkdir()
+        half = len(cur) // 2
+        cur.iloc[:half].to_parquet(folder / f"{tag}_cur" / "part-0.parquet")
+        cur.iloc[half:].to_parquet(folder / f"{tag}_cur" / "part-1.parquet")
+        out[tag] = (ref, cur, str(folder / f"{tag}_ref.parquet"), str(folder / f"{tag}_cur"))
+    return out
+
+
+@pytest.mark.parametrize("tag", ["small", "large"])
+@pytest.mark.parametrize("tests", ["auto", "evidently"])
+def test_default_modes_equal_in_memory(sides, tag, tests):
+    ref, cur, ref_path, cur_path = sides[tag]
+    memory = mlqa.check_drift(ref, cur, tests=tests)
+    engine = mlqa.check_drift(ref_path, cur_path, tests=tests)
+    assert engine.details["engine"] == "duckdb"
+    assert_same_drift(memory, engine)
+
+
+@pytest.mark.parametrize("test", ALL_NUMERICAL)
+def test_every_numerical_test_from_sums_equals_in_memory(sides, test):
+    """The large sides (33 900 values) go through the pooled-order sums, not the fetched
+    values: this is the path a 50M-row table takes."""
+    ref, cur, ref_path, cur_path = sides["large"]
+    tests = {c: test for c in ("x", "tied", "skew", "big")}
+    memory = mlqa.check_drift(ref, cur, ["x", "tied", "skew", "big"], tests=tests)
+    engine = mlqa.check_drift(ref_path, cur_path, ["x", "tied", "skew", "big"], tests=tests)
+    assert_same_drift(memory, engine)
+
+
+@pytest.mark.parametrize("test", ["chisquare", "g_test", "z", "TVD", "chi2_homogeneity", "psi",
+                                  "kl_div", "jensenshannon", "hellinger"])
+def test_categorical_tests_from_counts_equal_in_memory(sides, test):
+    ref, cur, ref_path, cur_path = sides["large"]
+    columns = ["s", "k"] if test != "z" else ["flag"]
+    tests = {c: test for c in columns}
+    memory = mlqa.check_drift(ref, cur, columns, tests=tests)
+    engine = mlqa.check_drift(ref_path, cur_path, columns, tests=tests)
+    assert_same_drift(memory, engine)
+
+
+def test_sums_path_forced_on_small_data_still_equals(sides, monkeypatch):
+    """With the fetch threshold at 0 every column takes the engine-side sums."""
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    ref, cur, ref_path, cur_path = sides["large"]
+    tests = {"x": "ks", "tied": "mannw", "skew": "cramer_von_mises", "big": "anderson"}
+    assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
+                      mlqa.check_drift(ref_path, cur_path, list(tests), tests=tests))
+
+
+def test_duckdb_relations_and_globs(sides, tmp_path):
+    ref, cur, ref_path, cur_path = sides["small"]
+    con = duckdb.connect()
+    rel_ref = con.read_parquet(ref_path)
+    rel_cur = con.read_parquet(cur_path + "/*.parquet")
+    memory = mlqa.check_drift(ref, cur)
+    assert_same_drift(memory, mlqa.check_drift(rel_ref, rel_cur))
+    assert_same_drift(memory, mlqa.check_drift(ref_path, cur_path + "/part-*.parquet"))
+
+
+def test_in_memory_only_tests_are_refused_per_column(sides):
+    _, _, ref_path, cur_path = sides["large"]
+    r = mlqa.check_drift(ref_path, cur_path, ["x", "tied"],
+                         tests={"x": "empirical_mmd", "tied": "ks"})
+    assert r.columns["x"].drifted is None and "in memory only" in r.columns["x"].reason
+    assert r.columns["tied"].drifted is not None
+    assert r.outcome in (mlqa.Outcome.ERROR, mlqa.Outcome.FAIL)
+
+
+def test_bad_inputs_name_the_problem(sides, tmp_path):
+    _, _, ref_path, cur_path = sides["small"]
+    with pytest.raises(mlqa.InputError, match="lacks the columns"):
+        mlqa.check_drift(ref_path, cur_path, ["nope"])
+    with pytest.raises(mlqa.InputError, match="in memory"):
+        mlqa.check_drift(ref_path, pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(mlqa.InputError, match="html="):
+        mlqa.check_drift(ref_path, cur_path, html=str(tmp_path / "r.html"))
+    with pytest.raises(mlqa.InputError):
+        mlqa.check_drift(str(tmp_path / "missing" / "*.parquet"), cur_path)

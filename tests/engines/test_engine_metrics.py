@@ -1,0 +1,99 @@
+"""check_metric / check_regression with columns of an engine table equal the in-memory
+checks: confusion cells (Wilson, multinomial), DeLong placements, loss moments."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlqa
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    r = np.random.default_rng(7)
+    n = 20000
+    y = r.integers(0, 2, n)
+    s_c = np.round(np.clip(y * 0.3 + r.normal(0.35, 0.25, n), 0, 1), 3)  # ties
+    s_b = np.round(np.clip(y * 0.25 + r.normal(0.37, 0.25, n), 0, 1), 3)
+    frame = pd.DataFrame({"y": y, "cand": (s_c > 0.5).astype(int), "base": (s_b > 0.5).astype(int),
+                          "sc": s_c, "sb": s_b, "yr": r.normal(0, 1, n),
+                          "multi": r.integers(0, 3, n), "mpred": r.integers(0, 3, n)})
+    frame["pr"] = frame["yr"] + r.normal(0, 0.5, n)
+    frame["pb"] = frame["yr"] + r.normal(0, 0.55, n)
+    path = tmp_path_factory.mktemp("scored") / "eval.parquet"
+    frame.to_parquet(path)
+    return frame, str(path)
+
+
+def same(a, b, rel=1e-9):
+    assert a.outcome == b.outcome, (a.message, b.message)
+    assert math.isclose(a.value, b.value, rel_tol=rel, abs_tol=1e-12)
+    for x, y in zip(a.ci, b.ci, strict=True):
+        assert math.isclose(x, y, rel_tol=rel, abs_tol=1e-12)
+    assert a.n == b.n
+
+
+@pytest.mark.parametrize("metric,true,pred,bound", [
+    ("accuracy", "y", "cand", 0.6), ("recall", "y", "cand", 0.5),
+    ("f1_macro", "multi", "mpred", 0.3), ("matthews_corrcoef", "y", "cand", 0.2),
+    ("balanced_accuracy", "y", "cand", 0.6), ("roc_auc", "y", "sc", 0.7)])
+def test_classification_metrics_equal_in_memory(scored, metric, true, pred, bound):
+    frame, path = scored
+    memory = mlqa.check_metric(frame[true], frame[pred], metric, min=bound)
+    engine = mlqa.check_metric(true, pred, metric, min=bound, data=path)
+    same(memory, engine)
+    assert engine.ci_method == memory.ci_method and engine.details["engine"] == "duckdb"
+
+
+@pytest.mark.parametrize("metric", ["mean_absolute_error", "mean_squared_error",
+                                    "root_mean_squared_error"])
+def test_losses_value_equal_and_normal_interval_close_to_bootstrap(scored, metric):
+    frame, path = scored
+    memory = mlqa.check_metric(frame["yr"], frame["pr"], metric, max=1.0)
+    engine = mlqa.check_metric("yr", "pr", metric, max=1.0, data=duckdb.read_parquet(path))
+    assert math.isclose(memory.value, engine.value, rel_tol=1e-9)
+    assert engine.ci_method == "normal"
+    # a normal interval on the mean and the bootstrap percentile interval agree at n=20000
+    assert engine.ci[0] == pytest.approx(memory.ci[0], rel=0.01)
+    assert engine.ci[1] == pytest.approx(memory.ci[1], rel=0.01)
+
+
+@pytest.mark.parametrize("metric,cand,base,kw", [
+    ("accuracy", "cand", "base", {}), ("accuracy", "cand", "base", {"relative": True}),
+    ("f1", "cand", "base", {}), ("roc_auc", "sc", "sb", {}),
+    ("roc_auc", "sc", "sb", {"relative": True})])
+def test_paired_regression_equals_in_memory(scored, metric, cand, base, kw):
+    frame, path = scored
+    memory = mlqa.check_regression(frame["y"], frame[cand], frame[base], metric,
+                                   max_drop=0.01, **kw)
+    engine = mlqa.check_regression("y", cand, base, metric, max_drop=0.01, data=path, **kw)
+    same(memory, engine)
+    assert engine.test == memory.test
+    assert engine.negative_flip_rate == memory.negative_flip_rate
+
+
+def test_paired_loss_difference_interval(scored):
+    frame, path = scored
+    memory = mlqa.check_regression(frame["yr"], frame["pr"], frame["pb"], "mean_squared_error",
+                                   max_drop=0.01)
+    engine = mlqa.check_regression("yr", "pr", "pb", "mean_squared_error", max_drop=0.01,
+                                   data=path)
+    assert math.isclose(memory.value, engine.value, rel_tol=1e-9)
+    assert engine.test == "paired_normal"
+    assert engine.ci[0] == pytest.approx(memory.ci[0], abs=0.003)
+    assert engine.ci[1] == pytest.approx(memory.ci[1], abs=0.003)
+
+
+def test_engine_metric_refusals(scored):
+    _, path = scored
+    with pytest.raises(mlqa.InputError, match="not available on an engine"):
+        mlqa.check_metric("yr", "pr", "r2", min=0.1, data=path)
+    with pytest.raises(mlqa.InputError, match="rows in memory"):
+        mlqa.check_metric("y", "cand", "accuracy", min=0.1, data=path, slices=[0, 1])
+    with pytest.raises(mlqa.InputError, match="lacks the columns"):
+        mlqa.check_metric("y", "nope", "accuracy", min=0.1, data=path)

@@ -1,0 +1,50 @@
+"""The same checks on a real local[2] Spark session equal the in-memory path to 1e-9.
+
+One test function on purpose: under pytest-xdist (``-n 2``) separate tests may land on both
+workers and each would start its own JVM; one function keeps it to one session per run. Spark
+answers each summary query in a fraction of a second on an idle machine, so the sections pick
+the paths (fetched pooled order, engine-side sums, two-pass bins, counts, cells, placements),
+not every test name (the DuckDB tests run the same SQL for each).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import mlqa
+from mlqa.engines import drift as engine_drift
+from tests.engines.conftest import assert_same_drift, drift_frame
+
+pytestmark = pytest.mark.spark
+
+
+def test_spark_engine_equals_in_memory(spark, monkeypatch):
+    ref, cur = drift_frame(600, 0.0, 11), drift_frame(700, 0.08, 12)
+    sref, scur = spark.createDataFrame(ref).cache(), spark.createDataFrame(cur).cache()
+
+    # evidently's defaults: small columns fetch the pooled order, categories are counted
+    columns = ["x", "few", "s", "flag"]
+    engine = mlqa.check_drift(sref, scur, columns, tests="evidently")
+    assert engine.details["engine"] == "spark"
+    assert_same_drift(mlqa.check_drift(ref, cur, columns, tests="evidently"), engine)
+
+    # forced through the engine-side pooled-order sums and the two-pass bins
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    tests = {"x": "ks", "tied": "mannw", "skew": "psi", "few": "hellinger", "s": "chisquare"}
+    assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
+                      mlqa.check_drift(sref, scur, list(tests), tests=tests))
+
+    # metrics from cells and placements, the paired regression from McNemar's table
+    frame = ref.assign(y=ref["flag"].astype(int), p=(ref["big"] > 500).astype(int),
+                       q=(ref["big"] > 450).astype(int), score=ref["big"] / 1000.0)
+    df = spark.createDataFrame(frame[["y", "p", "q", "score"]])
+    for metric, pred in (("accuracy", "p"), ("roc_auc", "score")):
+        memory = mlqa.check_metric(frame["y"], frame[pred], metric, min=0.4)
+        engine = mlqa.check_metric("y", pred, metric, min=0.4, data=df)
+        assert engine.value == pytest.approx(memory.value, rel=1e-9)
+        assert engine.ci == pytest.approx(memory.ci, rel=1e-9)
+    memory = mlqa.check_regression(frame["y"], frame["p"], frame["q"], "accuracy", max_drop=0.02)
+    engine = mlqa.check_regression("y", "p", "q", "accuracy", max_drop=0.02, data=df)
+    assert engine.value == pytest.approx(memory.value, rel=1e-9)
+    assert engine.ci == pytest.approx(memory.ci, rel=1e-9)
+    assert engine.outcome == memory.outcome
