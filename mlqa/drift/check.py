@@ -65,12 +65,14 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
 
     ``tests``:
 
-    * ``"auto"`` (default): ``ks`` for numerical, ``chi2_homogeneity`` for categorical, ``z``
-      for binary columns; p-values adjusted across columns (``correction``: ``"holm"``
-      controls the family-wise error rate, ``"bh"`` the false discovery rate, None neither).
-      A column drifts when its adjusted p-value is below ``alpha`` AND its effect size
-      reaches ``min_effect`` (default 0.1 normed Wasserstein for numerical columns, 0.02 total
-      variation for categorical and binary). The dataset drifts when any column does.
+    * ``"auto"`` (default): ``ks`` and ``anderson_asymptotic`` for numerical,
+      ``chi2_homogeneity`` for categorical, ``z`` for binary columns; every p-value adjusted
+      in one family (``correction``: ``"holm"`` controls the family-wise error rate, ``"bh"``
+      the false discovery rate, None neither). A column drifts when an adjusted p-value is
+      below ``alpha`` AND the lower confidence bound (level 1 - alpha) of its bias-corrected
+      effect (``effect_low``; ``mlqa.drift.effects``) reaches ``min_effect`` (default 0.1
+      normed Wasserstein for numerical columns, 0.02 total variation for categorical and
+      binary). The dataset drifts when any column does.
     * ``"evidently"``: evidently 0.7's default test per column (its <=1000-reference-row rule)
       with its thresholds and comparison operators, no correction, no materiality floor;
       the dataset drifts when the share of drifted columns is >= ``drift_share``.
