@@ -2,14 +2,21 @@
 column types) and reused across runs, in memory or from a file.
 
 The file is a numpy ``.npz`` archive written and read without pickle, so loading one cannot
-run code.
+run code. It is verified before use: its ``meta`` entry holds a schema (format, version,
+rows, and per column its name, type, dtype family, and the dtype, shape and SHA-256 of each
+array) and a SHA-256 of that schema; a truncated file, an edited type or a replaced value
+array is an ``InputError`` naming the file, never a profile that silently compares
+something else.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +29,8 @@ from mlqa.drift.tables import read_table
 from mlqa.errors import InputError
 
 FORMAT = "mlqa.drift.profile"
-VERSION = 1
+# 2: the schema and checksums (version 1 had neither and is refused: profile again)
+VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +61,8 @@ class ReferenceProfile:
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the profile to ``path`` (an ``.npz`` archive, no pickle)."""
+        """Write the profile to ``path`` (an ``.npz`` archive, no pickle), with its schema and
+        checksums."""
         meta: dict[str, Any] = {"format": FORMAT, "version": VERSION, "n_rows": self.n_rows,
                                 "columns": []}
         arrays: dict[str, np.ndarray] = {}
@@ -62,37 +71,112 @@ class ReferenceProfile:
             s = c.sample
             if s is not None:
                 entry.update(kind=s.kind, n_rows=s.n_rows, integer=s.integer, std=s.std)
-                if s.values is not None:
-                    arrays[f"values_{i}"] = s.values
-                else:
-                    arrays[f"categories_{i}"] = _saveable(c.name, s.categories)
-                    arrays[f"counts_{i}"] = s.counts
+                own = {f"values_{i}": s.values} if s.values is not None else {
+                    f"categories_{i}": _saveable(c.name, s.categories),
+                    f"counts_{i}": s.counts}
+                entry["arrays"] = {k: _describe(np.ascontiguousarray(a)) for k, a in own.items()}
+                arrays.update(own)
             meta["columns"].append(entry)
+        meta["checksum"] = _checksum(meta)
         arrays["meta"] = np.array(json.dumps(meta))
         with open(path, "wb") as fh:  # np.savez would append ".npz" to a bare path
             np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:
-        """Read a profile written by ``save``."""
+        """Read and verify a profile written by ``save``; InputError naming ``path`` when it
+        is not one, is truncated, or was edited after it was written."""
+        where = repr(os.fspath(path))
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 arrays = {k: z[k] for k in z.files if k != "meta"}
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(f"{os.fspath(path)!r} is not a drift profile: {exc}") from None
-        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-            raise InputError(f"{os.fspath(path)!r} is not a version-{VERSION} drift profile")
+        except FileNotFoundError:
+            raise InputError(f"drift profile {where}: no such file") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
+                json.JSONDecodeError) as exc:
+            raise InputError(f"drift profile {where} is unreadable (truncated, or not a "
+                             f"drift profile): {type(exc).__name__}: {exc}") from None
+        return cls._verified(where, meta, arrays)
+
+    @classmethod
+    def _verified(cls, where: str, meta: Any, arrays: dict[str, np.ndarray]
+                  ) -> ReferenceProfile:
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise InputError(f"drift profile {where}: not an mlqa drift profile")
+        if meta.get("version") != VERSION:
+            raise InputError(f"drift profile {where}: version {meta.get('version')!r}, this "
+                             f"mlqa reads version {VERSION} (with checksums); profile the "
+                             f"reference again")
+        if meta.get("checksum") != _checksum(meta):
+            raise InputError(f"drift profile {where}: schema checksum mismatch (the file was "
+                             f"edited or damaged after it was written)")
+        n_rows, entries = meta.get("n_rows"), meta.get("columns")
+        if not (isinstance(n_rows, int) and n_rows > 0 and isinstance(entries, list)):
+            raise InputError(f"drift profile {where}: 'n_rows' and 'columns' are malformed")
         profiles = {}
-        for i, e in enumerate(meta["columns"]):
-            sample = None
-            if "kind" in e:
-                sample = col.Sample(e["kind"], e["n_rows"], values=arrays.get(f"values_{i}"),
-                                    categories=arrays.get(f"categories_{i}"),
-                                    counts=arrays.get(f"counts_{i}"), integer=e["integer"],
-                                    std=e.get("std"))
-            profiles[e["name"]] = ColumnProfile(e["name"], e["type"], e["family"], sample)
-        return cls(profiles, meta["n_rows"])
+        for i, e in enumerate(entries):
+            column = _verified_column(where, i, e, arrays, n_rows)
+            profiles[column.name] = column
+        unused = sorted(set(arrays) - {k for e in entries for k in e.get("arrays", {})})
+        if unused:
+            raise InputError(f"drift profile {where}: arrays {unused} belong to no column")
+        return cls(profiles, n_rows)
+
+
+def _describe(array: np.ndarray) -> dict[str, Any]:
+    return {"dtype": array.dtype.str, "shape": list(array.shape),
+            "sha256": hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()}
+
+
+def _checksum(meta: dict[str, Any]) -> str:
+    body = {k: v for k, v in meta.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+_ENTRY_FIELDS: dict[str, type] = {"name": str, "type": str, "family": str}
+_SAMPLE_FIELDS: dict[str, type] = {"kind": str, "n_rows": int, "integer": bool}
+
+
+def _verified_column(where: str, i: int, e: Any, arrays: dict[str, np.ndarray],
+                     n_rows: int) -> ColumnProfile:
+    if not isinstance(e, dict):
+        raise InputError(f"drift profile {where}: column entry {i} is not an object")
+    label = f"drift profile {where}, column {e.get('name', i)!r}"
+    for field, kind in _ENTRY_FIELDS.items():
+        if not isinstance(e.get(field), kind):
+            raise InputError(f"{label}: field {field!r} must be a {kind.__name__}")
+    if e["type"] not in col.TYPES:
+        raise InputError(f"{label}: unknown type {e['type']!r}")
+    if e["type"] in col.EXCLUDED:
+        return ColumnProfile(e["name"], e["type"], e["family"], None)
+    for field, kind in _SAMPLE_FIELDS.items():
+        if not isinstance(e.get(field), kind):
+            raise InputError(f"{label}: field {field!r} must be a {kind.__name__}")
+    expected_kind = col.CATEGORICAL if e["type"] == col.BINARY else e["type"]
+    if e["kind"] != expected_kind:
+        raise InputError(f"{label}: kind {e['kind']!r} does not fit type {e['type']!r}")
+    std = e.get("std")
+    if std is not None and not (isinstance(std, int | float) and np.isfinite(std)):
+        raise InputError(f"{label}: field 'std' must be a finite number")
+    names = ({f"values_{i}"} if expected_kind == col.NUMERICAL
+             else {f"categories_{i}", f"counts_{i}"})
+    described = e.get("arrays")
+    if not isinstance(described, dict) or set(described) != names:
+        raise InputError(f"{label}: arrays must be {sorted(names)}")
+    for key in sorted(names):
+        if key not in arrays:
+            raise InputError(f"{label}: array {key!r} is missing from the file")
+        if _describe(arrays[key]) != described[key]:
+            raise InputError(f"{label}: array {key!r} does not match its checksum (the "
+                             f"file was edited or damaged after it was written)")
+    sample = col.Sample(e["kind"], e["n_rows"], values=arrays.get(f"values_{i}"),
+                        categories=arrays.get(f"categories_{i}"),
+                        counts=arrays.get(f"counts_{i}"), integer=e["integer"], std=std)
+    if not 0 < sample.n_rows <= n_rows or sample.n > sample.n_rows:
+        raise InputError(f"{label}: row counts are inconsistent ({sample.n} values, "
+                         f"{sample.n_rows} rows, profile of {n_rows})")
+    return ColumnProfile(e["name"], e["type"], e["family"], sample)
 
 
 def _saveable(name: str, categories: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ def read_table(name: str, data: Any, *, columns: Sequence[str] | None = None,
         raise InputError(f"{name} has duplicate column names: {dup}")
     if len(data) == 0 or len(data.columns) == 0:
         raise InputError(f"{name} is empty (shape {data.shape})")
+    _check_names_stay_distinct(name, list(data.columns))
     table = {str(c): data[c] for c in data.columns}
     if columns is None:
         return table
@@ -45,6 +46,18 @@ def read_table(name: str, data: Any, *, columns: Sequence[str] | None = None,
     if missing:
         raise InputError(f"{name} lacks the columns {missing} asked for in columns=")
     return {c: table[c] for c in columns}
+
+
+def _check_names_stay_distinct(name: str, labels: Sequence[Any]) -> None:
+    """Columns are keyed by ``str(label)``: two labels with one text (``1`` and ``"1"``) would
+    make one column shadow the other, and a drifted column would go untested."""
+    seen: dict[str, Any] = {}
+    for label in labels:
+        key = str(label)
+        if key in seen:
+            raise InputError(f"{name} has columns {seen[key]!r} and {label!r} whose names are "
+                             f"the same text {key!r}; rename one of them")
+        seen[key] = label
 
 
 def check_same_columns(reference: Sequence[str], current: Sequence[str]) -> None:
@@ -72,6 +85,7 @@ def _from_array(name: str, data: np.ndarray, column_names: Sequence[str] | None
                          f"{data.shape[1]} columns")
     # A Fortran-ordered copy makes every column contiguous (what the sorts want); a
     # C-ordered array's columns would be strided views.
+    _check_names_stay_distinct("column_names", list(column_names))
     return pd.DataFrame(np.asfortranarray(data), columns=list(map(str, column_names)),
                         copy=False)
 

@@ -54,7 +54,8 @@ SMALL_ROWS = 20_000
 IN_MEMORY_ONLY = {"empirical_mmd": "builds an (n+m)^2 kernel matrix from the rows",
                   "es": "needs the pooled interquartile range and the characteristic "
                         "function of the rows"}
-FROM_SUMS = ("ks", "wasserstein", "ed", "mannw", "anderson", "cramer_von_mises", "t_test")
+FROM_SUMS = ("ks", "wasserstein", "ed", "mannw", "anderson", "anderson_asymptotic",
+             "cramer_von_mises", "t_test")
 BINNED = ("psi", "kl_div", "jensenshannon", "hellinger")
 
 
@@ -375,6 +376,8 @@ def _from_sums(test: str, sums: sql.PooledSums, rm: sql.Moments, cm: sql.Moments
         return finish.mann_whitney(sums)
     if test == "anderson":
         return finish.anderson(sums)
+    if test == "anderson_asymptotic":
+        return finish.anderson_asymptotic(sums)
     if test == "cramer_von_mises":
         return finish.cramer_von_mises(sums)
     return finish.t_test(rm, cm)

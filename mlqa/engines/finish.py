@@ -129,6 +129,16 @@ def anderson(s: PooledSums) -> tuple[float, float]:
     return float(a2), p
 
 
+def anderson_asymptotic(s: PooledSums) -> tuple[float, float]:
+    """A2akN with the p-value of its limiting distribution: ``tests="auto"``'s companion of
+    KS (``mlqa.drift.stattests.pooled.anderson_asymptotic``)."""
+    from mlqa.drift.stattests.pooled import anderson_darling_sf
+
+    big_n = float(s.n_ref + s.n_cur)
+    a2kn = s.anderson * (big_n - 1.0) / big_n
+    return float(a2kn), anderson_darling_sf(a2kn)
+
+
 def t_test(ref: Moments, cur: Moments) -> tuple[float, float]:
     """Welch's t-test from n, mean and variance of each side (``ttest_ind_from_stats``)."""
     from scipy.stats import ttest_ind_from_stats

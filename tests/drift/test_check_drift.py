@@ -39,15 +39,20 @@ def test_drift_found_and_reported(data):
     assert r.value == pytest.approx(0.5)
     num = r.columns["num"]
     assert isinstance(num, mlqa.ColumnDrift)
+    # auto tests a numerical column with KS and Anderson-Darling in one Holm family; the
+    # column reports KS when KS rejects (Anderson-Darling only when it alone sees the change)
     assert (num.kind, num.test, num.drifted) == ("numerical", "ks", True)
+    assert set(num.statistics) == {"ks", "anderson_asymptotic"}
+    assert num.effect_low is not None and num.effect_low >= num.min_effect
     assert r.columns["flag"].kind == "binary" and r.columns["flag"].test == "z"
     assert r.columns["cat"].test == "chi2_homogeneity"
     assert r.columns["count"].kind == "numerical"
-    assert "num: ks stat=" in r.message and "p_adj=" in r.message and "effect=" in r.message
+    assert f"num: {num.test} stat=" in r.message and "p_adj=" in r.message
+    assert "effect=" in r.message and "effect_low=" in r.message
     props = r.family_properties()
     assert props["drift.drifted_columns"] == 2 and props["drift.drifted_share"] == 0.5
     assert props["drift.dataset_drift"] is True
-    assert r.to_dict()["columns"]["num"]["test"] == "ks"
+    assert r.to_dict()["columns"]["num"]["test"] == num.test
 
 
 def test_no_drift_passes(data):

@@ -137,3 +137,32 @@ def test_sorted_pair_sees_ties_within_and_across_sides():
     assert not P.SortedPair(np.array([1.0, 2.0]), np.array([2.0, 4.0])).distinct_rows
     assert not P.SortedPair(np.array([1.0, 2.0]), np.array([3.0, 3.0])).distinct_rows
     assert P.SortedPair(np.array([1.0, 2.0]), np.array([1.5, 4.0])).distinct_rows
+
+
+def test_anderson_asymptotic_statistic_is_scipys_a2akn():
+    # scipy's statistic is (A2akN - 1) / sigma_N; undo it to compare A2akN itself.
+    rng = np.random.default_rng(11)
+    for x, y in ((rng.normal(size=400), rng.normal(0, 1.3, 300)),
+                 (rng.integers(0, 9, 500).astype(float), rng.integers(0, 9, 450) + 0.0)):
+        order = P.PooledOrder.from_sorted(np.sort(x), np.sort(y))
+        stat, _ = P.anderson(order)
+        a2, p = P.anderson_asymptotic(order)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = ss.anderson_ksamp([x, y], variant="midrank").statistic
+        assert stat == pytest.approx(want, abs=TOL)
+        assert 0 <= p <= 1
+
+
+def test_anderson_asymptotic_p_value_is_uniform_under_no_change():
+    # 400 seeded null pairs: the share of p <= 0.05 and <= 0.01 within 3 SE of nominal.
+    rng = np.random.default_rng(5)
+    ps = np.array([P.anderson_asymptotic(P.PooledOrder.from_sorted(
+        np.sort(rng.normal(size=300)), np.sort(rng.normal(size=250))))[1]
+        for _ in range(400)])
+    for level in (0.05, 0.01):
+        se = (level * (1 - level) / len(ps)) ** 0.5
+        assert abs(np.mean(ps <= level) - level) <= 3 * se + 1e-12
+    # the classical limiting-distribution check points: P(A2 > 2.492) = 0.05
+    assert P.anderson_darling_sf(2.492) == pytest.approx(0.05, abs=1e-3)
+    assert P.anderson_darling_sf(3.857) == pytest.approx(0.01, abs=1e-3)

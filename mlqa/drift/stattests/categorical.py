@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from mlqa.drift.columns import CATEGORICAL, Sample, aligned_counts
+from mlqa.drift.stattests import registry
 from mlqa.drift.stattests.registry import ColumnTestError, register
 
 PERMUTATIONS = 1000
-SEED = 0
 
 
 def _contingency(ref: Sample, cur: Sample, lambda_: str) -> tuple[float, float]:
@@ -130,11 +130,12 @@ def tvd(ref: Sample, cur: Sample) -> tuple[float, float]:
     side, which is a multivariate hypergeometric draw: 1000 of them, vectorised. Differs from
     evidently on purpose: evidently reseeds numpy's global generator (``np.random.seed(0)``,
     a side effect on all other code) and reports the share of permuted TVDs >= the observed
-    one; mlqa uses its own generator seeded with 0 and reports (1 + count) / (1 + 1000).
+    one; mlqa uses its own generator seeded by ``random_state`` (0 by default) and reports
+    (1 + count) / (1 + 1000).
     """
     _, r, c = aligned_counts(ref, cur)
     observed = float(total_variation(r, c))
-    rng = np.random.default_rng(SEED)
+    rng = registry.rng()
     drawn = rng.multivariate_hypergeometric(r + c, ref.n, size=PERMUTATIONS)
     permuted = total_variation(drawn, (r + c) - drawn)
     # Ties in a discrete statistic: compare with a tolerance, not bit for bit.

@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from mlqa.drift.columns import NUMERICAL, Sample
-from mlqa.drift.stattests import pooled
+from mlqa.drift.stattests import pooled, registry
 from mlqa.drift.stattests.registry import ColumnTestError, register
 
 # The pooled order of the column pair a thread is testing: a column job asks for it from
@@ -51,7 +51,6 @@ def release_pooled_order() -> None:
 # evidently divides by the reference's standard deviation, but never by less than this.
 MIN_NORM = 0.001
 PERMUTATIONS = 1000
-SEED = 0
 
 
 def wasserstein_distance(u: np.ndarray, v: np.ndarray) -> float:
@@ -89,9 +88,11 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
     (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
     merge when no value repeats)."""
-    pair = sorted_pair(ref, cur)
-    if pair.distinct_rows:
-        return pooled.ks_distinct(pair)
+    held = getattr(_current, "pair", None)
+    if held is None or held[0] is not ref.values or held[1] is not cur.values:
+        pair = sorted_pair(ref, cur)  # no merge built for this column: try to do without
+        if pair.distinct_rows:
+            return pooled.ks_distinct(pair)
     return pooled.ks(pooled_order(ref, cur))
 
 
@@ -103,6 +104,18 @@ def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")
     return pooled.anderson(order)
+
+
+@register("anderson_asymptotic", "Anderson-Darling (asymptotic p)", (NUMERICAL,), p_value=True,
+          threshold=0.05)
+def anderson_asymptotic(ref: Sample, cur: Sample) -> tuple[float, float]:
+    """Two-sample Anderson-Darling, statistic A2akN (midrank), p-value from its limiting
+    distribution: mlqa's scale-sensitive companion of KS in ``tests="auto"`` (see
+    ``pooled.anderson_asymptotic``). Not in evidently's catalogue."""
+    order = pooled_order(ref, cur)
+    if len(order.values) < 2:
+        raise ColumnTestError("Anderson-Darling needs more than one distinct value")
+    return pooled.anderson_asymptotic(order)
 
 
 @register("cramer_von_mises", "Cramer-von Mises", (NUMERICAL,), p_value=True, threshold=0.1,
@@ -177,9 +190,9 @@ def empirical_mmd(ref: Sample, cur: Sample) -> tuple[float, float]:
     MMD^2 = sum_{i!=j} k(x_i,x_j)/(m(m-1)) + sum_{i!=j} k(y_i,y_j)/(n(n-1)) - 2 mean k(x_i,y_j).
     Differs from evidently on purpose: evidently draws its 100 permutations from numpy's
     unseeded global generator (the same data gives p=0.0 then 0.06) and reports the share of
-    permuted statistics >= the observed one; mlqa draws 500 from a generator seeded with 0
-    and reports (1 + count) / (1 + 500), a valid p-value. The kernel matrix is (m+n)^2, so
-    more than 5000 rows in all is refused.
+    permuted statistics >= the observed one; mlqa draws 500 from a generator seeded by
+    ``random_state`` (0 by default) and reports (1 + count) / (1 + 500), a valid p-value. The
+    kernel matrix is (m+n)^2, so more than 5000 rows in all is refused.
     """
     x, y = ref.values, cur.values
     m, n = len(x), len(y)
@@ -205,7 +218,7 @@ def empirical_mmd(ref: Sample, cur: Sample) -> tuple[float, float]:
     labels = np.zeros((1, m + n))
     labels[0, :m] = 1.0
     observed = float(mmd(labels)[0])
-    rng = np.random.default_rng(SEED)
+    rng = registry.rng()
     permuted = mmd(rng.permuted(np.repeat(labels, MMD_PERMUTATIONS, axis=0), axis=1))
     p = (1 + int(np.count_nonzero(permuted >= observed))) / (1 + MMD_PERMUTATIONS)
     return observed, p

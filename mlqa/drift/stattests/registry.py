@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import threading
 from collections.abc import Callable
+
+import numpy as np
 
 from mlqa.drift.columns import CATEGORICAL, NUMERICAL, Sample
 from mlqa.errors import InputError
@@ -56,6 +59,21 @@ def register(name: str, display_name: str, kinds: tuple[str, ...], *, p_value: b
         return func
 
     return add
+
+
+_seeds = threading.local()
+
+
+def set_random_state(seed: int | None) -> None:
+    """The seed the permutation tests of this thread's column use (``check_drift`` sets it
+    from its ``random_state``)."""
+    _seeds.value = seed
+
+
+def rng() -> np.random.Generator:
+    """A generator for one permutation test, seeded from ``check_drift(random_state=...)``
+    (0 unless said otherwise, so that a gate gives the same verdict twice)."""
+    return np.random.default_rng(getattr(_seeds, "value", 0))
 
 
 def get(name: str, kind: str | None = None) -> StatTest:
