@@ -225,17 +225,24 @@ def _asking(asking: Counter) -> tuple[str, ...]:
 
 def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str] | None = None,
          policy: str | os.PathLike[str] | None = None, as_of: dt.date | None = None) -> Verdict:
-    """Read a bundle (and its provenance and waivers copy) and evaluate it.
+    """Read a bundle (and its session record, provenance and waivers copy) and evaluate it.
+
+    The bundle must be the complete evidence of its run (:func:`mlqa.report.evidence.verify`):
+    otherwise this is an InputError, and the commands exit 2.
 
     ``waivers`` defaults to the copy the run kept in the bundle (``waivers.yaml``); the models
     a waiver may be scoped to come from the bundle's provenance.
     """
     from mlqa import provenance
-    from mlqa.report import bundle
+    from mlqa.report import bundle, evidence
     from mlqa.waivers import load
 
-    records = bundle.read(bundle_path)
     folder = Path(bundle_path) if Path(bundle_path).is_dir() else Path(bundle_path).parent
+    if not Path(bundle_path).exists():
+        raise InputError(f"results bundle {bundle_path} does not exist")
+    session = evidence.read(folder)
+    records = bundle.read(bundle_path)
+    evidence.verify(records, session, str(folder))
     if waivers is None and (folder / BUNDLE_FILE).exists():
         waivers = folder / BUNDLE_FILE
     models = [m.get("sha256", "") for m in provenance.read(folder).get("models", [])]
