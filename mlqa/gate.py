@@ -280,7 +280,16 @@ def _iso_date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     verdict = verdict_from_args(args)
-    out = sys.stdout
+    try:
+        _print(verdict, sys.stdout)
+    except BrokenPipeError:  # ``mlqa gate | head``: the verdict stands, the rest is unread
+        from mlqa.cli import quiet_stdout
+
+        quiet_stdout()
+    return verdict.exit_code
+
+
+def _print(verdict: Verdict, out: Any) -> None:
     print(f"mlqa gate: {verdict.headline()}", file=out)
     shown = [c for c in verdict.worst_first() if c.blocks or c.asks]
     for c in shown:
@@ -292,4 +301,4 @@ def run(args: argparse.Namespace) -> int:
         state = use.status if use.status != VALID or use.used_by else "valid, unused"
         print(f"  waiver {w.source}:{w.line} {w.check!r} by {w.approver} until "
               f"{w.expires.isoformat()}: {state}", file=out)
-    return verdict.exit_code
+    out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit

@@ -153,7 +153,7 @@ def parse(text: str, source: str = "<waivers>") -> Waivers:
 def _waiver(fields: Mapping[str, Any], line: int, source: str) -> Waiver:
     where = f"{source}:{line}"
     check_keys(fields, REQUIRED + OPTIONAL, where, "waiver field(s)")
-    missing = [k for k in REQUIRED if fields.get(k) in (None, "")]
+    missing = [k for k in REQUIRED if fields.get(k) is None or not str(fields[k]).strip()]
     if missing:
         raise InputError(f"{where}: waiver lacks {missing} (every waiver needs "
                          f"{list(REQUIRED)})")
@@ -223,6 +223,16 @@ def yaml_document(text: str, source: str) -> tuple[Any, Any]:
 
     class _Loader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+            # PyYAML lets a repeated key silently override the first (``expires:`` twice):
+            # in a reviewed file the reviewer may have read the other one.
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = key_node.value
+                    if key in seen:
+                        raise InputError(f"{source}:{key_node.start_mark.line + 1}: duplicate "
+                                         f"key {key!r} (first at line {seen[key]})")
+                    seen[key] = key_node.start_mark.line + 1
             mapping = super().construct_mapping(node, deep=deep)
             lines[id(mapping)] = node.start_mark.line + 1
             return mapping

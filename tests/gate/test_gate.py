@@ -131,8 +131,8 @@ def test_advisory_checks_and_families_do_not_block(tmp_path: Path, capsys) -> No
 
 
 def test_skipped_checks_ask_for_a_decision(tmp_path: Path) -> None:
-    skipped = {"name": "test_gpu", "outcome": "skipped", "check": "skipped",
-               "message": "no CUDA device"}
+    skipped = {"type": "CheckResult", "name": "test_gpu", "outcome": "skipped",
+               "check": "skipped", "message": "no CUDA device"}
     b = write_bundle(tmp_path / "b", {"t.py::gpu": skipped, "t.py::a": result("pass")})
     verdict = evaluate(bundle.read(b))
     assert verdict.decision == DECIDE and verdict.exit_code == 0
@@ -167,3 +167,36 @@ def test_verdict_words() -> None:
     assert evaluate(rec).decision == APPROVE
     rec.append({"nodeid": "b", "result": result("error").to_dict()})
     assert evaluate(rec).decision == REFUSE
+
+
+def test_a_closed_pipe_ends_quietly_with_the_verdict(tmp_path: Path) -> None:
+    """``mlqa gate | head -1``: the reader goes away after one line; no BrokenPipe traceback,
+    and the exit code is still the verdict's."""
+    import subprocess
+    import sys
+
+    checks = {f"t.py::test_{i:04d}": result("fail", name="x" * 100) for i in range(1500)}
+    b = write_bundle(tmp_path / "b", checks)
+    proc = subprocess.Popen([sys.executable, "-m", "mlqa.cli", "gate", str(b)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert first.startswith(b"mlqa gate: REFUSE: 1500 blocking checks failed")
+    assert err == ""
+
+
+def test_an_unexpected_error_is_exit_2_without_a_traceback(tmp_path: Path, capsys,
+                                                           monkeypatch) -> None:
+    b = write_bundle(tmp_path / "b", {"t.py::a": result("pass")})
+
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("mlqa.gate.evaluate", broken)
+    assert gate(b) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlqa gate: internal error, nothing was approved: KeyError: "
+                          "'surprise'") and "Traceback" not in err
