@@ -38,6 +38,7 @@ REQUIRED = ("check", "reason", "approver", "expires")
 OPTIONAL = ("ticket", "model")
 WAIVABLE = (Outcome.FAIL, Outcome.INCONCLUSIVE)
 _HEX = re.compile(r"(?:sha256:)?([0-9a-f]{8,64})")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # How a waiver stands for one run.
 VALID, EXPIRED, OTHER_MODEL = "valid", "expired", "other model"
@@ -181,7 +182,10 @@ def _date(value: Any, where: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        # Only YYYY-MM-DD: Python also reads 20300101 and week dates, which a reviewer may not.
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"{where}: waiver expires must be a date YYYY-MM-DD, "
                          f"got {value!r}") from None
