@@ -112,7 +112,7 @@ def _read_lines(path: Path) -> Iterable[dict[str, Any]]:
             line = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError(f"{where}: not UTF-8 text") from None
-        if not line.strip():
+        if not line.strip(_JSON_SPACE):  # only JSON's own blanks: "\x1c" is no empty line
             continue
         try:
             record = json.loads(line, object_pairs_hook=_no_duplicates,
@@ -123,6 +123,9 @@ def _read_lines(path: Path) -> Iterable[dict[str, Any]]:
             raise InputError(f"{where}: {exc}") from None
         validate(record, where)
         yield record
+
+
+_JSON_SPACE = " \t\r"
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -182,7 +185,7 @@ def _validate_result(result: Any, where: str) -> None:
         raise InputError(f"{where}: field 'result' must be an object, got "
                          f"{type(result).__name__}")
     kind = result.get("type")
-    if kind not in _known():
+    if not isinstance(kind, str) or kind not in _known():
         raise InputError(f"{where}: field 'result.type' {kind!r} is not a result type this "
                          f"mlqa knows ({', '.join(sorted(_known()))})")
     outcome = result.get("outcome")
