@@ -226,3 +226,27 @@ def test_a_run_that_never_finished_is_refused(pytester, capsys):
     (folder / "session.json").unlink()
     code, out = _gate(folder, capsys)
     assert code == 2 and "no session record (session.json)" in out
+
+
+def test_a_rerun_that_passed_is_complete_evidence(pytester, capsys, monkeypatch):
+    """pytest-rerunfailures: the session keeps the last attempt, as the bundle does."""
+    monkeypatch.setenv("FLAKY_MARKER", str(pytester.path / "flaky.marker"))
+    pytester.makepyfile(test_flaky='''
+import os
+from pathlib import Path
+
+import mlqa
+
+
+def test_flaky():
+    marker = Path(os.environ["FLAKY_MARKER"])
+    first = not marker.exists()
+    marker.touch()
+    mlqa.expect_metric([0, 1, 1, 0], [1, 0, 0, 1] if first else [0, 1, 1, 0], "accuracy",
+                       min=0.5, ci=None)
+''')
+    pytester.runpytest_subprocess("--mlqa-results=b", "-p", "no:cacheprovider", "--reruns=1")
+    session = json.loads((pytester.path / "b" / "session.json").read_text())
+    assert session["tests"]["test_flaky.py::test_flaky"] == \
+        {"outcome": "passed", "mlqa": True, "records": 1}
+    assert _gate(pytester.path / "b", capsys) == (0, "mlqa gate: APPROVE: all 1 check passed\n")
