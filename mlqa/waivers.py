@@ -171,7 +171,8 @@ def _waiver(fields: Mapping[str, Any], line: int, source: str) -> Waiver:
             raise InputError(f"{where}: waiver model must be a sha256 content hash (8 to 64 hex "
                              f"digits, as mlqa.provenance.model gives), got {model!r}")
         model = match.group(1)
-    return Waiver(check=texts["check"], reason=texts["reason"], approver=texts["approver"],
+    return Waiver(check=str(texts["check"]), reason=str(texts["reason"]),
+                  approver=str(texts["approver"]),
                   expires=_date(fields["expires"], where), ticket=texts["ticket"], model=model,
                   line=line, source=source)
 
@@ -242,10 +243,12 @@ def yaml_document(text: str, source: str) -> tuple[Any, Any]:
             return mapping
 
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                            lambda loader, node: loader.construct_mapping(node, deep=True))
+                            lambda loader, node: loader.construct_mapping(
+                                node, deep=True))  # type: ignore[arg-type]
     # Dates stay text here, so an impossible one (2030-13-01) gets our message with its line.
     _Loader.add_constructor("tag:yaml.org,2002:timestamp",
-                            lambda loader, node: loader.construct_scalar(node))
+                            lambda loader, node: loader.construct_scalar(
+                                node))  # type: ignore[arg-type]
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

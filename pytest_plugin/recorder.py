@@ -127,7 +127,8 @@ class Recorder:
         if results:
             _sync_properties(item, results)
             report.user_properties = list(item.user_properties)
-            report.mlqa_outcome = _overall(results)  # travels with the report under xdist
+            # travels with the report under xdist
+            report.mlqa_outcome = _overall(results)  # type: ignore[attr-defined]
         recorded = item.stash.get(_recorded_key, 0)
         written = 0
         if self.results_dir is not None and len(results) > recorded:
@@ -138,8 +139,9 @@ class Recorder:
             self._write_skip(item, report)
             written = 1
         item.stash[_recorded_key] = len(results)
-        report.mlqa_records = written  # the session's count of the test's bundle lines
-        report.mlqa_suite = item.stash.get(_suite_key, False)
+        # the session's count of the test's bundle lines, and whether it owes any
+        report.mlqa_records = written  # type: ignore[attr-defined]
+        report.mlqa_suite = item.stash.get(_suite_key, False)  # type: ignore[attr-defined]
         return report
 
     def _interpret(self, item: pytest.Item, exc: BaseException) -> str | None:
@@ -204,6 +206,7 @@ class Recorder:
         from mlqa.report import bundle
 
         classname, name = _junit_identity(item)
+        assert self.results_dir is not None
         bundle.append(self.results_dir, self.worker, {
             "nodeid": item.nodeid, "classname": classname, "testname": name,
             "index": index, "attempt": item.stash.get(_attempt_key, 1), "worker": self.worker,
@@ -280,8 +283,9 @@ def _sync_properties(item: pytest.Item, results: list[Any]) -> None:
     junitxml reads the properties of the teardown report, so the last write wins)."""
     from mlqa.report.junit import case_properties
 
-    kept = [p for p in item.user_properties if not str(p[0]).startswith("mlqa.")]
-    item.user_properties[:] = kept + case_properties(results)
+    kept: list[tuple[str, object]] = [p for p in item.user_properties
+                                      if not str(p[0]).startswith("mlqa.")]
+    item.user_properties[:] = [*kept, *case_properties(results)]
 
 
 def _overall(results: list[Any]) -> str:

@@ -32,8 +32,9 @@ _LIBRARY_TYPES = ("sklearn.", "numpy.", "scipy.")
 _SUFFIX = {SKOPS: ".skops", SAFETENSORS: ".safetensors", TORCHSCRIPT: ".pt", ONNX: ".onnx",
            PICKLE: ".pkl"}
 # format -> (module that reads and writes it, the mlqa extra that installs it; None: core)
-_PACKAGE = {SKOPS: ("skops.io", None), SAFETENSORS: ("safetensors.torch", "torch"),
-            TORCHSCRIPT: ("torch", "torch"), ONNX: ("onnx", "onnx"), PICKLE: ("joblib", None)}
+_PACKAGE: dict[str, tuple[str, str | None]] = {
+    SKOPS: ("skops.io", None), SAFETENSORS: ("safetensors.torch", "torch"),
+    TORCHSCRIPT: ("torch", "torch"), ONNX: ("onnx", "onnx"), PICKLE: ("joblib", None)}
 
 
 def sniff(data: bytes, name: str = "") -> str:
@@ -132,10 +133,8 @@ def load(data: bytes, *, name: str = "", trust: bool = False) -> Any:
             f"torch.save), and loading a pickle runs whatever code the file contains. Store the "
             f"model as skops, safetensors, TorchScript or ONNX, or pass trust=True "
             f"(--mlqa-trust-model) if you produced this file yourself")
-    if fmt == PICKLE and data[:4] == b"PK\x03\x04":
-        module, extra = "torch", "torch"  # torch.save's zip
-    else:
-        module, extra = _PACKAGE[fmt]
+    module, extra = ("torch", "torch") if fmt == PICKLE and data[:4] == b"PK\x03\x04" \
+        else _PACKAGE[fmt]  # torch.save's zip is a pickle that torch reads
     package = require(module, extra, f"loading model {shown} ({fmt})")
     try:
         return _load(package, fmt, data, shown, trust)
