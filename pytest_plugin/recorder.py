@@ -228,9 +228,16 @@ class Recorder:
 
                 promote_errors(Path(xmlpath))
             if self.results_dir is not None:
+                from mlqa.errors import InputError
                 from mlqa.report import bundle, evidence
 
-                self.bundle_file = bundle.merge(self.results_dir)
+                try:
+                    self.bundle_file = bundle.merge(self.results_dir)
+                except InputError as exc:  # a part torn by a killed worker: the parts stay,
+                    # and the gate, which reads them, refuses naming the line
+                    terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+                    if terminal is not None:
+                        terminal.write_line(f"mlqa: results bundle not merged: {exc}", red=True)
                 provenance.merge(self.results_dir, root=self.config.rootpath)
                 evidence.finish(self.results_dir, tests=self.session.finished_tests,
                                 selected=self.session.selected,

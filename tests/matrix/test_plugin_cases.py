@@ -158,6 +158,12 @@ XFAIL = '''
 def test_expected_to_fail():
     mlqa.expect_metric(Y, 1 - Y, "accuracy", min=0.5, ci=None)
 '''
+SELF_WAIVED = '''
+def test_claims_waived():
+    from mlqa.result import CheckResult, Outcome
+    mlqa.expect(CheckResult(name="f1", outcome=Outcome.WAIVED, check="metric",
+                            message="waived by nobody"))
+'''
 WAIVERS = "waivers:\n  - check: a\n    reason: r\n    approver: '  '\n    expires: 2030-01-01\n"
 
 RUNS = [
@@ -184,6 +190,8 @@ RUNS = [
                                  "--mlqa-results=b", "--continue-on-collection-errors"),
                       cli("gate", tmp / "b"))[1],
          refusal("collection error(s) (test_b.py)")),
+    Case("run-result-claims-waived-without-waiver", run_then_gate(SELF_WAIVED),
+         refusal("a waived result needs field 'result.details.waiver'")),
     Case("run-skipped-marked-test", run_then_gate(SKIPPED),
          exit_code(0, "NEEDS A DECISION: 1 skipped: evidence missing")),
     Case("run-xfail-marked-test", run_then_gate(XFAIL), exit_code(1, "REFUSE")),
