@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from mlqa import __version__
 from mlqa.errors import InputError
 
-# subcommand -> (module, one-line help). Exit codes: 0 ok, 1 the command's "no", 2 bad usage.
+# subcommand -> (module, one-line help). Exit codes: 0 ok, 1 the command's "no", 2 bad usage or
+# input it cannot read (never 0), 141 when the reader of its output went away (``| head``).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("mlqa.report.summary", "print the checks of a results bundle and their outcomes"),
     "report": ("mlqa.report.cli", "write the release report (HTML, Markdown, plot CSV)"),
@@ -43,6 +45,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"mlqa {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        quiet_stdout()
+        return SIGPIPE_EXIT
+    except Exception as exc:  # noqa: BLE001 - a gatekeeper's command never ends in a traceback
+        if os.environ.get("MLQA_DEBUG"):
+            raise
+        print(f"mlqa {args.command}: internal error, nothing was approved: "
+              f"{type(exc).__name__}: {exc} (set MLQA_DEBUG=1 for the traceback and please "
+              f"report it)", file=sys.stderr)
+        return 2
+
+
+SIGPIPE_EXIT = 128 + 13  # what a shell reports for a command killed by SIGPIPE
+
+
+def quiet_stdout() -> None:
+    """The reader of stdout is gone (``mlqa gate | head``): point stdout at /dev/null so the
+    interpreter's last flush does not print a BrokenPipeError of its own."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured output)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

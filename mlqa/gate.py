@@ -225,17 +225,24 @@ def _asking(asking: Counter) -> tuple[str, ...]:
 
 def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str] | None = None,
          policy: str | os.PathLike[str] | None = None, as_of: dt.date | None = None) -> Verdict:
-    """Read a bundle (and its provenance and waivers copy) and evaluate it.
+    """Read a bundle (and its session record, provenance and waivers copy) and evaluate it.
+
+    The bundle must be the complete evidence of its run (:func:`mlqa.report.evidence.verify`):
+    otherwise this is an InputError, and the commands exit 2.
 
     ``waivers`` defaults to the copy the run kept in the bundle (``waivers.yaml``); the models
     a waiver may be scoped to come from the bundle's provenance.
     """
     from mlqa import provenance
-    from mlqa.report import bundle
+    from mlqa.report import bundle, evidence
     from mlqa.waivers import load
 
-    records = bundle.read(bundle_path)
     folder = Path(bundle_path) if Path(bundle_path).is_dir() else Path(bundle_path).parent
+    if not Path(bundle_path).exists():
+        raise InputError(f"results bundle {bundle_path} does not exist")
+    records = bundle.read(bundle_path)  # an unreadable line is named first (file:line, field)
+    session = evidence.read(folder)
+    evidence.verify(records, session, str(folder))
     if waivers is None and (folder / BUNDLE_FILE).exists():
         waivers = folder / BUNDLE_FILE
     models = [m.get("sha256", "") for m in provenance.read(folder).get("models", [])]
@@ -273,7 +280,16 @@ def _iso_date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     verdict = verdict_from_args(args)
-    out = sys.stdout
+    try:
+        _print(verdict, sys.stdout)
+    except BrokenPipeError:  # ``mlqa gate | head``: the verdict stands, the rest is unread
+        from mlqa.cli import quiet_stdout
+
+        quiet_stdout()
+    return verdict.exit_code
+
+
+def _print(verdict: Verdict, out: Any) -> None:
     print(f"mlqa gate: {verdict.headline()}", file=out)
     shown = [c for c in verdict.worst_first() if c.blocks or c.asks]
     for c in shown:
@@ -285,4 +301,4 @@ def run(args: argparse.Namespace) -> int:
         state = use.status if use.status != VALID or use.used_by else "valid, unused"
         print(f"  waiver {w.source}:{w.line} {w.check!r} by {w.approver} until "
               f"{w.expires.isoformat()}: {state}", file=out)
-    return verdict.exit_code
+    out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit

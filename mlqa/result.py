@@ -91,6 +91,8 @@ RESULT_TYPES: dict[str, str] = {
     "RegressionResult": "mlqa.compare.check",
     "DriftResult": "mlqa.drift.result",
     "LatencyCheckResult": "mlqa.latency.checks",
+    "QualityResult": "mlqa.quality.result",
+    "DataQualityResult": "mlqa.quality.result",
 }
 
 T = TypeVar("T")

@@ -38,6 +38,7 @@ REQUIRED = ("check", "reason", "approver", "expires")
 OPTIONAL = ("ticket", "model")
 WAIVABLE = (Outcome.FAIL, Outcome.INCONCLUSIVE)
 _HEX = re.compile(r"(?:sha256:)?([0-9a-f]{8,64})")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # How a waiver stands for one run.
 VALID, EXPIRED, OTHER_MODEL = "valid", "expired", "other model"
@@ -153,7 +154,7 @@ def parse(text: str, source: str = "<waivers>") -> Waivers:
 def _waiver(fields: Mapping[str, Any], line: int, source: str) -> Waiver:
     where = f"{source}:{line}"
     check_keys(fields, REQUIRED + OPTIONAL, where, "waiver field(s)")
-    missing = [k for k in REQUIRED if fields.get(k) in (None, "")]
+    missing = [k for k in REQUIRED if fields.get(k) is None or not str(fields[k]).strip()]
     if missing:
         raise InputError(f"{where}: waiver lacks {missing} (every waiver needs "
                          f"{list(REQUIRED)})")
@@ -170,7 +171,8 @@ def _waiver(fields: Mapping[str, Any], line: int, source: str) -> Waiver:
             raise InputError(f"{where}: waiver model must be a sha256 content hash (8 to 64 hex "
                              f"digits, as mlqa.provenance.model gives), got {model!r}")
         model = match.group(1)
-    return Waiver(check=texts["check"], reason=texts["reason"], approver=texts["approver"],
+    return Waiver(check=str(texts["check"]), reason=str(texts["reason"]),
+                  approver=str(texts["approver"]),
                   expires=_date(fields["expires"], where), ticket=texts["ticket"], model=model,
                   line=line, source=source)
 
@@ -181,7 +183,10 @@ def _date(value: Any, where: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        # Only YYYY-MM-DD: Python also reads 20300101 and week dates, which a reviewer may not.
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"{where}: waiver expires must be a date YYYY-MM-DD, "
                          f"got {value!r}") from None
@@ -223,15 +228,27 @@ def yaml_document(text: str, source: str) -> tuple[Any, Any]:
 
     class _Loader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+            # PyYAML lets a repeated key silently override the first (``expires:`` twice):
+            # in a reviewed file the reviewer may have read the other one.
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = key_node.value
+                    if key in seen:
+                        raise InputError(f"{source}:{key_node.start_mark.line + 1}: duplicate "
+                                         f"key {key!r} (first at line {seen[key]})")
+                    seen[key] = key_node.start_mark.line + 1
             mapping = super().construct_mapping(node, deep=deep)
             lines[id(mapping)] = node.start_mark.line + 1
             return mapping
 
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                            lambda loader, node: loader.construct_mapping(node, deep=True))
+                            lambda loader, node: loader.construct_mapping(
+                                node, deep=True))  # type: ignore[arg-type]
     # Dates stay text here, so an impossible one (2030-13-01) gets our message with its line.
     _Loader.add_constructor("tag:yaml.org,2002:timestamp",
-                            lambda loader, node: loader.construct_scalar(node))
+                            lambda loader, node: loader.construct_scalar(
+                                node))  # type: ignore[arg-type]
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -18,6 +18,10 @@ from mlqa import policy, recording
 _results_key = pytest.StashKey[list]()
 _recorded_key = pytest.StashKey[int]()  # how many of the test's results are in the bundle
 _attempt_key = pytest.StashKey[int]()  # 1, then 2, 3... when pytest-rerunfailures reruns it
+_suite_key = pytest.StashKey[bool]()  # the test belongs to an mlqa suite (it owes evidence)
+_failed_key = pytest.StashKey[bool]()  # a phase of this attempt failed
+_skipped_key = pytest.StashKey[bool]()  # a phase of this attempt skipped
+_MLQA_DIR = Path(__file__).resolve().parent.parent / "mlqa"  # frames here are inside a check
 _ERROR = "error"
 _OUTCOME_PROP = re.compile(r"mlqa\.(?:\d+\.)?outcome")
 
@@ -41,14 +45,16 @@ class Recorder:
         self._current: pytest.Item | None = None
         self._unsubscribe = recording.subscribe(self._on_result)
         self.outcomes: Counter[str] = Counter()
+        self.session = SessionTally()
         if self.results_dir is not None:
             from mlqa import provenance
 
             provenance.clear()  # registrations belong to one run
             if self.is_controller:
-                from mlqa.report import bundle
+                from mlqa.report import bundle, evidence
 
                 bundle.reset(self.results_dir)
+                evidence.start(self.results_dir)
                 provenance.reset(self.results_dir)
                 from mlqa.waivers import keep_in_bundle
 
@@ -77,6 +83,7 @@ class Recorder:
         if attempt > 1:  # a rerun: this attempt's results replace the previous attempt's
             item.stash[_results_key] = []
             item.stash[_recorded_key] = 0
+            item.stash[_failed_key] = item.stash[_skipped_key] = False
         if item.get_closest_marker("gpu") is None:
             return
         device = policy.active().device
@@ -101,23 +108,40 @@ class Recorder:
         skip_reason = None
         if call.excinfo is not None and "mlqa.errors" in sys.modules:
             skip_reason = self._interpret(item, call.excinfo.value)
-        if results:
-            _sync_properties(item, results)
         report = yield
         if skip_reason is not None:
             path, lineno, _ = item.location
             report.outcome = "skipped"
             report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {skip_reason}")
+        suite = _in_suite(item, call)
+        if suite and report.failed and call.excinfo is not None:
+            _explain_failure(item, call)
+        elif suite and call.when == "teardown" and not results and not item.stash.get(
+                _failed_key, False) and not item.stash.get(_skipped_key, False):
+            item.stash[_results_key].append(_evidence_result(
+                item, "evidence missing: the test passed without recording any mlqa check "
+                      "(call mlqa.expect or an expect_* helper)"))
+        item.stash[_failed_key] = item.stash.get(_failed_key, False) or report.failed
+        item.stash[_skipped_key] = item.stash.get(_skipped_key, False) or report.skipped
+        results = item.stash[_results_key]
         if results:
-            report.mlqa_outcome = _overall(results)  # travels with the report under xdist
+            _sync_properties(item, results)
+            report.user_properties = list(item.user_properties)
+            # travels with the report under xdist
+            report.mlqa_outcome = _overall(results)  # type: ignore[attr-defined]
         recorded = item.stash.get(_recorded_key, 0)
+        written = 0
         if self.results_dir is not None and len(results) > recorded:
             self._write(item, results, recorded, _test_outcome(results, report))
+            written = len(results) - recorded
         elif self.results_dir is not None and report.skipped and not results and \
-                (skip_reason is not None or item.get_closest_marker("gpu") is not None
-                 or item.get_closest_marker("mlqa") is not None):
+                (skip_reason is not None or suite or item.get_closest_marker("gpu") is not None):
             self._write_skip(item, report)
+            written = 1
         item.stash[_recorded_key] = len(results)
+        # the session's count of the test's bundle lines, and whether it owes any
+        report.mlqa_records = written  # type: ignore[attr-defined]
+        report.mlqa_suite = item.stash.get(_suite_key, False)  # type: ignore[attr-defined]
         return report
 
     def _interpret(self, item: pytest.Item, exc: BaseException) -> str | None:
@@ -154,6 +178,7 @@ class Recorder:
         return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.session.add(report)
         if report.when != "teardown":
             return
         props = dict(report.user_properties)
@@ -173,13 +198,15 @@ class Recorder:
         needs to see that its evidence is missing."""
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         reason = str(reason).removeprefix("Skipped: ")
-        self._append(item, 0, "skipped", {"name": item.name, "outcome": "skipped",
-                                          "check": "skipped", "message": reason})
+        self._append(item, 0, "skipped", {"type": "CheckResult", "name": item.name,
+                                          "outcome": "skipped", "check": "skipped",
+                                          "message": reason})
 
     def _append(self, item: pytest.Item, index: int, outcome: str, result: dict) -> None:
         from mlqa.report import bundle
 
         classname, name = _junit_identity(item)
+        assert self.results_dir is not None
         bundle.append(self.results_dir, self.worker, {
             "nodeid": item.nodeid, "classname": classname, "testname": name,
             "index": index, "attempt": item.stash.get(_attempt_key, 1), "worker": self.worker,
@@ -201,11 +228,35 @@ class Recorder:
 
                 promote_errors(Path(xmlpath))
             if self.results_dir is not None:
-                from mlqa.report import bundle
+                from mlqa.errors import InputError
+                from mlqa.report import bundle, evidence
 
-                self.bundle_file = bundle.merge(self.results_dir)
+                try:
+                    self.bundle_file = bundle.merge(self.results_dir)
+                except InputError as exc:  # a part torn by a killed worker: the parts stay,
+                    # and the gate, which reads them, refuses naming the line
+                    terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+                    if terminal is not None:
+                        terminal.write_line(f"mlqa: results bundle not merged: {exc}", red=True)
                 provenance.merge(self.results_dir, root=self.config.rootpath)
+                evidence.finish(self.results_dir, tests=self.session.finished_tests,
+                                selected=self.session.selected,
+                                ended_early=_ended_early(session),
+                                exitstatus=int(session.exitstatus),
+                                collection_errors=self.session.collection_errors)
         return result
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.session.selected = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.session.selected = len(ids)  # the controller collects nothing itself
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.session.collection_errors.append(report.nodeid or ".")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.outcomes:
@@ -240,8 +291,9 @@ def _sync_properties(item: pytest.Item, results: list[Any]) -> None:
     junitxml reads the properties of the teardown report, so the last write wins)."""
     from mlqa.report.junit import case_properties
 
-    kept = [p for p in item.user_properties if not str(p[0]).startswith("mlqa.")]
-    item.user_properties[:] = kept + case_properties(results)
+    kept: list[tuple[str, object]] = [p for p in item.user_properties
+                                      if not str(p[0]).startswith("mlqa.")]
+    item.user_properties[:] = [*kept, *case_properties(results)]
 
 
 def _overall(results: list[Any]) -> str:
@@ -266,3 +318,115 @@ def _junit_identity(item: pytest.Item) -> tuple[str, str]:
     if prefix:
         names.insert(0, prefix)
     return ".".join(names[:-1]), names[-1]
+
+
+# -- evidence: every test of an mlqa suite leaves a line -------------------------------------------
+
+def _in_suite(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
+    """Part of an mlqa suite: marked ``mlqa`` (YAML suite items carry the marker too), or it
+    recorded a result, or it crashed inside an mlqa check. Remembered for the later phases."""
+    suite = item.stash.get(_suite_key, False) or item.get_closest_marker("mlqa") is not None \
+        or bool(item.stash.get(_results_key, [])) or (
+            call.excinfo is not None and _mlqa_frame(call.excinfo) is not None)
+    item.stash[_suite_key] = suite
+    return suite
+
+
+def _explain_failure(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Add the line a failed phase owes the bundle (mlqa's own exceptions already left one)."""
+    excinfo = call.excinfo
+    assert excinfo is not None
+    exc = excinfo.value
+    errors = sys.modules.get("mlqa.errors")
+    if errors is not None and isinstance(exc, errors.MlqaError):
+        return
+    from mlqa.result import Outcome
+
+    results = item.stash[_results_key]
+    what = f"{excinfo.typename}: {exc}" if str(exc) else excinfo.typename
+    raised = _where(excinfo.traceback[-1]) if excinfo.traceback else "?"
+    inside = _mlqa_frame(excinfo)
+    phase = {"setup": "a fixture (setup)", "teardown": "teardown"}.get(call.when, "the test")
+    if inside is not None:
+        message = f"check crashed in {inside}: {what} (raised at {raised})"
+        results.append(_evidence_result(item, message, check="crashed"))
+    elif not results:
+        message = f"evidence missing: {phase} raised {what} at {raised} before any check " \
+                  f"was recorded"
+        results.append(_evidence_result(item, message))
+    elif call.when == "call" and isinstance(exc, AssertionError):
+        message = f"the test failed after its checks: {what} at {raised}"
+        results.append(_evidence_result(item, message, outcome=Outcome.FAIL, check="test"))
+    else:
+        message = f"{phase} raised {what} at {raised} after its checks"
+        results.append(_evidence_result(item, message, check="test"))
+
+
+def _evidence_result(item: pytest.Item, message: str, *, outcome: Any = None,
+                     check: str = "evidence") -> Any:
+    from mlqa.result import CheckResult, Outcome
+
+    return CheckResult(name=item.name, outcome=outcome or Outcome.ERROR, check=check,
+                       message=message)
+
+
+def _mlqa_frame(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
+    """``module.function (file:line)`` of the innermost frame inside the mlqa library, if the
+    exception passed through one: the check itself crashed (or a model it called raised)."""
+    for entry in reversed(excinfo.traceback):
+        path = Path(str(entry.path))
+        if path.is_relative_to(_MLQA_DIR) and path.name != "expectations.py":
+            module = ".".join(("mlqa", *path.relative_to(_MLQA_DIR).with_suffix("").parts))
+            return f"{module}.{entry.name} ({_where(entry)})"
+    return None
+
+
+def _where(entry: Any) -> str:
+    path = Path(str(entry.path))
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        shown = str(path)
+    return f"{shown}:{entry.lineno + 1}"
+
+
+class SessionTally:
+    """How pytest ended each test, as the controlling process sees the reports (pytest-xdist
+    sends them all there): written to the bundle's ``session.json`` at the end."""
+
+    def __init__(self) -> None:
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.selected: int | None = None
+        self.collection_errors: list[str] = []
+
+    def add(self, report: pytest.TestReport) -> None:
+        test = self.tests.get(report.nodeid)
+        if test is None or report.when == "setup":  # a rerun starts the record again
+            test = self.tests[report.nodeid] = {"outcome": None, "mlqa": False, "records": 0}
+        test["records"] += int(getattr(report, "mlqa_records", 0))
+        test["mlqa"] = bool(test["mlqa"] or getattr(report, "mlqa_suite", False))
+        if report.outcome == "rerun":
+            test["outcome"] = "rerun"
+        elif report.failed:
+            test["outcome"] = "failed" if report.when == "call" else \
+                (test["outcome"] if test["outcome"] == "failed" else "error")
+        elif report.skipped and test["outcome"] is None:
+            test["outcome"] = "skipped"
+        elif report.passed and report.when == "call" and test["outcome"] is None:
+            test["outcome"] = "passed"
+
+    @property
+    def finished_tests(self) -> dict[str, dict[str, Any]]:
+        return {n: t for n, t in self.tests.items() if t["outcome"] not in (None, "rerun")}
+
+
+def _ended_early(session: pytest.Session) -> str | None:
+    """Why the session stopped before running what it selected, or None."""
+    for reason in (session.shouldfail, session.shouldstop):
+        if reason:
+            return str(reason) if isinstance(reason, str) else "stopped early"
+    status = int(session.exitstatus)
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
+                      pytest.ExitCode.NO_TESTS_COLLECTED):
+        return f"pytest exit status {status} ({pytest.ExitCode(status).name.lower()})"
+    return None

@@ -26,7 +26,9 @@ for _module in pkgutil.walk_packages(mlqa.__path__, "mlqa."):
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
-JENKINS_CHECKER = ROOT.parent / "shared" / "jenkins" / "jenkins_junit_check.py"
+# MLQA_JENKINS_CHECKER points elsewhere (a git worktree beside the checkout has no ../shared).
+JENKINS_CHECKER = Path(os.environ.get("MLQA_JENKINS_CHECKER") or
+                       ROOT.parent / "shared" / "jenkins" / "jenkins_junit_check.py")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from mlqa._optional import require
+from mlqa._text import one_line
 from mlqa.baseline.errors import CorruptRecord, UnsafeModelFormat
 from mlqa.errors import InputError
 
@@ -29,6 +31,10 @@ SAFE_FORMATS = (SKOPS, SAFETENSORS, TORCHSCRIPT, ONNX)
 _LIBRARY_TYPES = ("sklearn.", "numpy.", "scipy.")
 _SUFFIX = {SKOPS: ".skops", SAFETENSORS: ".safetensors", TORCHSCRIPT: ".pt", ONNX: ".onnx",
            PICKLE: ".pkl"}
+# format -> (module that reads and writes it, the mlqa extra that installs it; None: core)
+_PACKAGE: dict[str, tuple[str, str | None]] = {
+    SKOPS: ("skops.io", None), SAFETENSORS: ("safetensors.torch", "torch"),
+    TORCHSCRIPT: ("torch", "torch"), ONNX: ("onnx", "onnx"), PICKLE: ("joblib", None)}
 
 
 def sniff(data: bytes, name: str = "") -> str:
@@ -64,32 +70,37 @@ def serialize(model: Any = None, *, path: str | os.PathLike[str] | None = None,
             raise InputError(f"model path {path}: {exc.strerror}") from None
         return data, sniff(data, path.name), path.name
     fmt = format or _default_format(model)
-    if fmt == SKOPS:
-        import skops.io
-
-        data = skops.io.dumps(model)
-    elif fmt == SAFETENSORS:
-        from safetensors.torch import save
-
-        state = model.state_dict() if hasattr(model, "state_dict") else model
-        data = save({k: v.contiguous() for k, v in state.items()})
-    elif fmt == TORCHSCRIPT:
-        import torch
-
-        buffer = io.BytesIO()
-        scripted = model if isinstance(model, torch.jit.ScriptModule) else torch.jit.script(model)
-        torch.jit.save(scripted, buffer)
-        data = buffer.getvalue()
-    elif fmt == PICKLE:
-        import joblib
-
-        buffer = io.BytesIO()
-        joblib.dump(model, buffer)
-        data = buffer.getvalue()
-    else:
+    if fmt not in (SKOPS, SAFETENSORS, TORCHSCRIPT, PICKLE):
         raise InputError(f"model format must be one of {(*SAFE_FORMATS, PICKLE)}, got {fmt!r}; "
                          f"for ONNX pass path= to the .onnx file")
+    package = _package(fmt, f"storing a model as {fmt}")
+    try:
+        if fmt == SKOPS:
+            data = package.dumps(model)
+        elif fmt == SAFETENSORS:
+            state = model.state_dict() if hasattr(model, "state_dict") else model
+            data = package.save({k: v.contiguous() for k, v in state.items()})
+        elif fmt == TORCHSCRIPT:
+            buffer = io.BytesIO()
+            scripted = model if isinstance(model, package.jit.ScriptModule) else \
+                package.jit.script(model)
+            package.jit.save(scripted, buffer)
+            data = buffer.getvalue()
+        else:
+            buffer = io.BytesIO()
+            package.dump(model, buffer)
+            data = buffer.getvalue()
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each serialiser fails its own way
+        raise InputError(f"model {type(model).__name__} cannot be stored as {fmt}: "
+                         f"{type(exc).__name__}: {one_line(str(exc), 300)}") from None
     return data, fmt, f"model{_SUFFIX[fmt]}"
+
+
+def _package(fmt: str, why: str) -> Any:
+    module, extra = _PACKAGE[fmt]
+    return require(module, extra, why)
 
 
 def _default_format(model: Any) -> str:
@@ -105,44 +116,59 @@ def _default_format(model: Any) -> str:
 
 
 def load(data: bytes, *, name: str = "", trust: bool = False) -> Any:
-    """Load model bytes; formats that can run code are refused unless ``trust`` is True."""
+    """Load model bytes; formats that can run code are refused unless ``trust`` is True.
+
+    Whatever is wrong with the file (empty, truncated, crafted, a package missing), the error
+    is an ``InputError`` naming the file and its format."""
+    shown = name or "(unnamed)"
+    if not data:
+        raise CorruptRecord(f"model {shown}: the file is empty")
+    if data[:4] == b"PK\x03\x04" and not _readable_zip(data):
+        raise CorruptRecord(f"model {shown} (zip archive: skops, TorchScript or torch.save): "
+                            f"truncated or damaged, it cannot be opened")
     fmt = sniff(data, name)
-    if fmt == SKOPS:
-        import skops.io
-
-        untrusted = skops.io.get_untrusted_types(data=data)
-        unknown = [t for t in untrusted if not t.startswith(_LIBRARY_TYPES)]
-        if unknown and not trust:
-            raise UnsafeModelFormat(
-                f"model {name}: skops file uses types outside skops' trusted set "
-                f"({', '.join(unknown[:5])}); loading them could run their code. Pass "
-                f"trust=True (--mlqa-trust-model) only for a file you know")
-        return skops.io.loads(data, trusted=untrusted or None)
-    if fmt == SAFETENSORS:
-        from safetensors.torch import load as load_tensors
-
-        return load_tensors(data)
-    if fmt == TORCHSCRIPT:
-        import torch
-
-        return torch.jit.load(io.BytesIO(data), map_location="cpu")
-    if fmt == ONNX:
-        import onnx
-
-        return onnx.load_model_from_string(data)
-    if not trust:
+    if fmt == PICKLE and not trust:
         raise UnsafeModelFormat(
-            f"refusing to load model {name or '(unnamed)'}: it is a pickle (pickle, joblib or "
+            f"refusing to load model {shown}: it is a pickle (pickle, joblib or "
             f"torch.save), and loading a pickle runs whatever code the file contains. Store the "
             f"model as skops, safetensors, TorchScript or ONNX, or pass trust=True "
             f"(--mlqa-trust-model) if you produced this file yourself")
+    module, extra = ("torch", "torch") if fmt == PICKLE and data[:4] == b"PK\x03\x04" \
+        else _PACKAGE[fmt]  # torch.save's zip is a pickle that torch reads
+    package = require(module, extra, f"loading model {shown} ({fmt})")
     try:
-        if data[:4] == b"PK\x03\x04":
-            import torch
+        return _load(package, fmt, data, shown, trust)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each format's reader fails its own way
+        raise CorruptRecord(f"model {shown} ({fmt}): cannot be loaded: {type(exc).__name__}: "
+                            f"{one_line(str(exc), 300)}") from None
 
-            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
-        import joblib
 
-        return joblib.load(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - unpicklers raise anything
-        raise CorruptRecord(f"model {name}: cannot be loaded: {type(exc).__name__}") from None
+def _load(package: Any, fmt: str, data: bytes, shown: str, trust: bool) -> Any:
+    if fmt == SKOPS:
+        untrusted = package.get_untrusted_types(data=data)
+        unknown = [t for t in untrusted if not t.startswith(_LIBRARY_TYPES)]
+        if unknown and not trust:
+            raise UnsafeModelFormat(
+                f"model {shown}: skops file uses types outside skops' trusted set "
+                f"({', '.join(unknown[:5])}); loading them could run their code. Pass "
+                f"trust=True (--mlqa-trust-model) only for a file you know")
+        return package.loads(data, trusted=untrusted or None)
+    if fmt == SAFETENSORS:
+        return package.load(data)
+    if fmt == TORCHSCRIPT:
+        return package.jit.load(io.BytesIO(data), map_location="cpu")
+    if fmt == ONNX:
+        return package.load_model_from_string(data)
+    if package.__name__ == "torch":
+        return package.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+    return package.load(io.BytesIO(data))
+
+
+def _readable_zip(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+        return False

@@ -20,7 +20,7 @@ from mlqa.baseline.records import (
     RecordBuilder,
     load_record,
 )
-from mlqa.baseline.stores import Store, open_store
+from mlqa.baseline.stores import Store, open_store, redacted
 
 
 class BaselineSession:
@@ -44,8 +44,9 @@ class BaselineSession:
         return self._store
 
     def __repr__(self) -> str:
+        # Never the URL as given: it may hold a password (shown by pytest -l, in JUnit).
         where = self._store.location if self._store is not None else self._location
-        return f"BaselineSession(store={str(where)!r}, ref={self.ref!r})"
+        return f"BaselineSession(store={redacted(where)!r}, ref={self.ref!r})"
 
     # -- the previous model ---------------------------------------------------------------------
 

@@ -99,20 +99,28 @@ class HttpStore(Store):
 
     Authentication, from the environment: ``MLQA_STORE_TOKEN`` (bearer) or ``MLQA_STORE_USER`` +
     ``MLQA_STORE_PASSWORD`` (basic); the variable names can be changed. Credentials written in
-    the URL are taken out of it and used as basic auth. Each request has a timeout; connection
-    errors, timeouts and 5xx answers are retried ``retries`` times with exponential backoff.
+    the URL are taken out of it and used as basic auth. Each request has a ``timeout`` (for
+    connecting and for each read); connection errors, timeouts and 5xx answers are retried
+    ``retries`` times with exponential backoff. ``deadline`` bounds a whole operation (every
+    attempt, the waits between them and the transfer): a server that trickles its answer a
+    byte at a time cannot hold a run past it. By default it is what the retries would take if
+    every attempt used its whole timeout (plus a second).
+
+    On a WebDAV server (it answers ``OPTIONS`` with a ``DAV`` header) the store lists folders
+    with ``PROPFIND``, so the record list comes from the records themselves; other repositories
+    keep an index file (see :mod:`mlqa.baseline.records`).
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0, retries: int = 3,
-                 backoff: float = 0.5, user_env: str = USER_ENV,
+                 backoff: float = 0.5, deadline: float | None = None, user_env: str = USER_ENV,
                  password_env: str = PASSWORD_ENV, token_env: str = TOKEN_ENV,
                  env: Mapping[str, str] | None = None):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise InputError(f"HttpStore url must be http(s)://host/path, got "
                              f"{_without_userinfo(parsed)!r}")
-        if retries < 0 or timeout <= 0:
-            raise InputError("HttpStore needs retries >= 0 and timeout > 0")
+        if retries < 0 or timeout <= 0 or (deadline is not None and deadline <= 0):
+            raise InputError("HttpStore needs retries >= 0, timeout > 0 and deadline > 0")
         env = os.environ if env is None else env
         self._secrets: list[str] = []
         self._headers: dict[str, str] = {}
@@ -137,7 +145,13 @@ class HttpStore(Store):
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
+        # Default: every attempt using its whole timeout, the waits, and a second to spare (so
+        # that the last attempt's own timeout, the more telling message, comes first).
+        self.deadline = float(deadline) if deadline is not None else \
+            self.timeout * (self.retries + 1) + sum(self.backoff * 2 ** i
+                                                    for i in range(self.retries)) + 1.0
         self._local = threading.local()  # one requests.Session per thread
+        self._lists: bool | None = None  # whether the server answers PROPFIND (probed once)
 
     # -- the four operations ----------------------------------------------------------------
 
@@ -181,6 +195,36 @@ class HttpStore(Store):
 
     def _request(self, method: str, key: str, *, url: str | None = None, **kwargs: Any
                  ) -> requests.Response:
+        """One operation (with its retries) under the total deadline. It runs in a worker
+        thread so that the caller stops waiting at the deadline whatever the socket does (a
+        per-read timeout restarts with every byte a trickling server sends); the abandoned
+        worker ends at its own next timeout."""
+        outcome: dict[str, Any] = {}
+        ends = time.monotonic() + self.deadline
+
+        def work() -> None:
+            try:
+                outcome["response"] = self._attempts(method, key, url, ends, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                outcome["error"] = exc
+            finally:
+                session = getattr(self._local, "session", None)
+                if session is not None:
+                    session.close()
+
+        worker = threading.Thread(target=work, name="mlqa-http-store", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if worker.is_alive():
+            raise StoreError(self._redact(
+                f"{method} {key} at {self.location}: no complete answer within the "
+                f"{self.deadline:g} s deadline (HttpStore deadline=)"))
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+    def _attempts(self, method: str, key: str, url: str | None, ends: float, **kwargs: Any
+                  ) -> requests.Response:
         import requests
 
         url = url or self._url(key)
@@ -188,12 +232,17 @@ class HttpStore(Store):
         reason = ""
         for attempt in range(attempts):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(min(self.backoff * 2 ** (attempt - 1),
+                               max(0.0, ends - time.monotonic())))
+            left = ends - time.monotonic()
+            if left <= 0:
+                attempts = attempt
+                break
             try:
-                response = self._session().request(method, url, timeout=self.timeout,
+                response = self._session().request(method, url, timeout=min(self.timeout, left),
                                                    allow_redirects=False, **kwargs)
             except requests.Timeout:
-                reason = f"timed out after {self.timeout:g} s"
+                reason = f"timed out after {min(self.timeout, left):g} s"
                 continue
             except requests.ConnectionError:
                 reason = "could not connect (server down or unreachable)"
@@ -210,7 +259,7 @@ class HttpStore(Store):
                 return response
             reason = f"HTTP {response.status_code} {response.reason}"
         raise StoreError(self._redact(f"{method} {key} at {self.location} failed after "
-                                      f"{attempts} attempt{'s' * (attempts > 1)}: {reason}"))
+                                      f"{attempts} attempt{'s' * (attempts != 1)}: {reason}"))
 
     def _raise_for(self, response: requests.Response, method: str, key: str) -> None:
         status = response.status_code
@@ -223,6 +272,42 @@ class HttpStore(Store):
                 f"credentials from {self._auth_hint}"))
         raise StoreError(self._redact(
             f"{method} {key} at {self.location}: HTTP {status} {response.reason}"))
+
+    @property
+    def children(self) -> Any:  # noqa: ANN401 - a method, or None where the server cannot list
+        """``children(prefix)`` (folder names under ``prefix``) on a WebDAV server, else None:
+        :mod:`mlqa.baseline.records` then keeps an index file instead. Listing the records
+        themselves means concurrent writers cannot lose an entry of a shared index."""
+        if self._lists is None:
+            response = self._request("OPTIONS", "", url=self.base_url)
+            self._lists = response.status_code < 300 and "DAV" in response.headers
+        return self._list_folders if self._lists else None
+
+    def _list_folders(self, prefix: str) -> list[str]:
+        import xml.etree.ElementTree as ET
+
+        url = self._url(prefix).rstrip("/") + "/"
+        response = self._request("PROPFIND", prefix, url=url, headers={"Depth": "1"})
+        if response.status_code == 404:
+            return []
+        if response.status_code != 207:
+            self._raise_for(response, "PROPFIND", prefix)
+            raise StoreError(f"PROPFIND {prefix} at {self.location}: HTTP "
+                             f"{response.status_code}, not a folder listing")
+        try:
+            root = ET.fromstring(response.content)
+        except ET.ParseError:
+            raise StoreError(f"PROPFIND {prefix} at {self.location}: the listing is not "
+                             f"XML") from None
+        own = urllib.parse.urlsplit(url).path.rstrip("/")
+        names = []
+        for item in root.iter("{DAV:}response"):
+            href = item.findtext("{DAV:}href") or ""
+            path = urllib.parse.unquote(urllib.parse.urlsplit(href).path).rstrip("/")
+            folder = item.find(".//{DAV:}resourcetype/{DAV:}collection") is not None
+            if folder and path != urllib.parse.unquote(own) and "/" in path:
+                names.append(path.rsplit("/", 1)[1])
+        return sorted(names)
 
     def _make_collections(self, key: str) -> None:
         """MKCOL each missing folder from the server root down to ``key``'s parent (WebDAV
@@ -254,8 +339,24 @@ def _without_userinfo(parsed: urllib.parse.SplitResult) -> str:
     host = parsed.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = host + (f":{parsed.port}" if parsed.port else "")
+    try:
+        port = parsed.port
+    except ValueError:  # the text after the last ':' may be a password typed in the wrong place
+        raise InputError(f"HttpStore url {parsed.scheme}://{host}/...: the port is not a "
+                         f"number") from None
+    netloc = host + (f":{port}" if port else "")
     return urllib.parse.urlunsplit((parsed.scheme, netloc, parsed.path, "", ""))
+
+
+def redacted(location: Any) -> str:
+    """A store location fit to show: a URL without user and password."""
+    text = os.fspath(location) if isinstance(location, str | os.PathLike) else str(location)
+    if "://" in text:
+        try:
+            return _without_userinfo(urllib.parse.urlsplit(text))
+        except (InputError, ValueError):
+            return text.split("://", 1)[0] + "://(unparseable URL)"
+    return text
 
 
 def open_store(location: str | os.PathLike[str] | Store | None = None) -> Store:

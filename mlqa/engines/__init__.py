@@ -48,8 +48,17 @@ def duckdb_installed() -> bool:
 
 
 def on_engine(*data: Any) -> bool:
-    """Whether any of ``data`` lives in an engine (then all of it must)."""
-    return any(kind_of(d) is not None for d in data if d is not None)
+    """Whether any of ``data`` lives in an engine (then all of it must). A Parquet path beside
+    in-memory data is read into memory instead, as checks did before engines existed."""
+    kinds = {kind_of(d) for d in data if d is not None}
+    if kinds == {"parquet", None} and all(
+            not isinstance(d, str | os.PathLike) or _single_file(os.fspath(d)) for d in data):
+        return False
+    return any(k is not None for k in kinds)
+
+
+def _single_file(path: str) -> bool:
+    return not any(ch in path for ch in "*?[") and not os.path.isdir(path)
 
 
 def engine_for(*data: Any, label: str = "data") -> Any:

@@ -140,9 +140,7 @@ def _share_verdicts(k_cur: Mapping[str, int], n: int, shares: float | dict[str, 
 
 
 def _rank(q: ColumnQuality) -> tuple[int, float]:
-    from mlqa.quality.result import SEVERITY
-
-    return SEVERITY[q.outcome], abs(q.value or 0.0)
+    return q.outcome.severity, abs(q.value or 0.0)
 
 
 def _result(name: str, rule: str, entries: Mapping[str, ColumnQuality], n: int,

@@ -4,30 +4,19 @@ it looked at, and a DataQualityResult when ``check_data`` runs several rules at 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from mlqa.result import CheckResult, Outcome
+from mlqa.errors import InputError
+from mlqa.result import CheckResult, FieldReader, Outcome
 
 FAMILY = "quality"
-# Which outcome speaks for several (the same order as the JUnit enrichment's).
-SEVERITY = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.WAIVED: 2, Outcome.FAIL: 3,
-            Outcome.ERROR: 4}
 
 
-def _base_fields(d: Mapping[str, Any]) -> dict[str, Any]:
-    """The CheckResult fields of a ``to_dict()`` (``type`` and the subclass's own dropped)."""
-    names = {f.name for f in dataclasses.fields(CheckResult)}
-    out = {k: v for k, v in d.items() if k in names}
-    if out.get("ci") is not None:
-        out["ci"] = tuple(out["ci"])
-    return out
-
-
-def worst(outcomes: Any) -> Outcome:
-    """The most severe of ``outcomes`` (PASS when there are none)."""
-    return max(outcomes, key=SEVERITY.__getitem__, default=Outcome.PASS)
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
+    """The most severe of ``outcomes`` by ``Outcome.severity`` (PASS when there are none)."""
+    return max(outcomes, key=lambda o: o.severity, default=Outcome.PASS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +39,16 @@ class ColumnQuality:
         if self.ci is not None:
             object.__setattr__(self, "ci", (float(self.ci[0]), float(self.ci[1])))
 
+    @classmethod
+    def from_fields(cls, f: FieldReader) -> ColumnQuality:
+        ci = f.interval("ci")
+        if ci is not None and (ci[0] is None or ci[1] is None):
+            raise InputError(f"{f.where}.ci must be [low, high] with both ends, got {ci!r}")
+        return cls(column=f.required_str("column"), outcome=f.outcome(),
+                   value=f.opt_float("value"),
+                   ci=None if ci is None else (float(ci[0]), float(ci[1])),  # type: ignore[arg-type]
+                   threshold=f.opt_float("threshold"), detail=f.str_("detail"))
+
 
 @dataclasses.dataclass(frozen=True)
 class QualityResult(CheckResult):
@@ -64,12 +63,9 @@ class QualityResult(CheckResult):
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> QualityResult:
-        """The inverse of ``to_dict()`` (a results-bundle line's ``result``)."""
-        columns = {name: ColumnQuality(**{**c, "ci": None if c.get("ci") is None
-                                          else tuple(c["ci"])})
-                   for name, c in (d.get("columns") or {}).items()}
-        return cls(**_base_fields(d), rule=str(d.get("rule", "")), columns=columns)
+    def from_fields(cls, fields: FieldReader) -> QualityResult:
+        return cls(**cls.base_fields(fields), rule=fields.str_("rule"),
+                   columns=fields.keyed("columns", ColumnQuality.from_fields))
 
     def columns_with(self, outcome: Outcome) -> list[str]:
         return [name for name, c in self.columns.items() if c.outcome is outcome]
@@ -95,10 +91,13 @@ class DataQualityResult(CheckResult):
         object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DataQualityResult:
-        """The inverse of ``to_dict()``."""
-        rules = {k: QualityResult.from_dict(r) for k, r in (d.get("rules") or {}).items()}
-        return cls(**_base_fields(d), rules=rules)
+    def from_fields(cls, fields: FieldReader) -> DataQualityResult:
+        rules = fields.results("rules")
+        for name, rule in rules.items():
+            if not isinstance(rule, QualityResult):
+                raise InputError(f"{fields.where}.rules[{name!r}] must be a QualityResult, "
+                                 f"got {type(rule).__name__}")
+        return cls(**cls.base_fields(fields), rules=rules)  # type: ignore[arg-type]
 
     def family_properties(self) -> dict[str, Any]:
         props: dict[str, Any] = {"quality.rules": len(self.rules)}

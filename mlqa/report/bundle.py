@@ -48,12 +48,13 @@ def dumps(record: Mapping[str, Any]) -> str:
 
 def merge(directory: Path) -> Path:
     """Merge the part files into ``results.jsonl`` (sorted by test, stable, last attempt of a
-    rerun test only), remove the parts."""
+    rerun test only), remove the parts. Lines are carried over as written, not judged: the
+    run must end and leave its evidence; the gate judges what it can read."""
     directory = Path(directory)
     parts = sorted(directory.glob(_PART_GLOB))
     records: list[dict[str, Any]] = []
     for part in parts:
-        records.extend(_read_lines(part))
+        records.extend(_read_lines(part, strict=False))
     records = latest(records)
     target = directory / RESULTS_FILE
     write_atomic(target, "".join(dumps(r) + "\n" for r in records))
@@ -88,7 +89,7 @@ def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     last: dict[str, int] = {}
     first: dict[str, int] = {}
     for r in records:
-        node, attempt = str(r.get("nodeid", "")), int(r.get("attempt", 1))
+        node, attempt = str(r.get("nodeid", "")), int(r.get("attempt", 1))  # validated
         last[node] = max(last.get(node, attempt), attempt)
         first[node] = min(first.get(node, attempt), attempt)
     kept: dict[tuple[str, int], dict[str, Any]] = {}
@@ -101,18 +102,150 @@ def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [kept[key] for key in sorted(kept)]
 
 
-def _read_lines(path: Path) -> Iterable[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not a JSON line ({exc.msg})") from None
-            if not isinstance(record, dict) or "result" not in record:
-                raise InputError(f"{path}:{lineno}: not an mlqa result record")
-            if int(record.get("schema", 0)) > SCHEMA:
-                raise InputError(f"{path}:{lineno}: schema {record['schema']} is newer than "
-                                 f"this mlqa reads ({SCHEMA}); upgrade mlqa")
-            yield record
+def _read_lines(path: Path, *, strict: bool = True) -> Iterable[dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"results bundle {path}: cannot be read ({exc.strerror})") from None
+    for lineno, data in enumerate(raw.split(b"\n"), 1):
+        where = f"{path}:{lineno}"
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{where}: not UTF-8 text") from None
+        if not line.strip(_JSON_SPACE):  # only JSON's own blanks: "\x1c" is no empty line
+            continue
+        try:
+            record = json.loads(line, object_pairs_hook=_no_duplicates,
+                                parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not a JSON line ({exc.msg})") from None
+        except ValueError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        if strict:
+            validate(record, where)
+        elif not isinstance(record, dict):
+            raise InputError(f"{where}: not an mlqa result record")
+        yield record
+
+
+_JSON_SPACE = " \t\r"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ValueError(f"duplicate key(s) {twice}: which one counts is anyone's guess")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a check records (mlqa writes none)")
+
+
+# -- what a line must hold ------------------------------------------------------------------------
+
+# Result types a bundle line may name; types defined by loaded modules count too (see _known).
+SKIPPED = "skipped"  # a test that skipped leaves a line with this outcome and no figures
+_NUMBERS = ("value", "threshold", "baseline", "p_value", "confidence")
+_WORDS = ("check", "metric", "comparison")
+_RECORD_WORDS = ("classname", "testname", "worker", "test_outcome")
+_COUNTS = {"attempt": 1, "index": 0, "reruns": 0}  # field -> smallest allowed
+
+
+def validate(record: Any, where: str) -> None:
+    """Refuse (InputError naming ``where`` and the field) a line the gate could misread."""
+    if not isinstance(record, dict) or "result" not in record:
+        raise InputError(f"{where}: not an mlqa result record")
+    schema = record.get("schema")
+    if type(schema) is not int:
+        raise InputError(f"{where}: field 'schema' must be an integer, got {schema!r}")
+    if schema > SCHEMA:
+        raise InputError(f"{where}: schema {schema} is newer than this mlqa reads ({SCHEMA}); "
+                         f"upgrade mlqa")
+    if schema < 1:
+        raise InputError(f"{where}: field 'schema' {schema} is not a bundle schema")
+    nodeid = record.get("nodeid")
+    if not isinstance(nodeid, str) or not nodeid:
+        raise InputError(f"{where}: field 'nodeid' must be a test id, got {nodeid!r}")
+    for key, least in _COUNTS.items():
+        value = record.get(key, least)
+        if type(value) is not int or value < least:
+            raise InputError(f"{where}: field {key!r} must be an integer >= {least}, "
+                             f"got {value!r}")
+    for key in _RECORD_WORDS:
+        if key in record and not isinstance(record[key], str):
+            raise InputError(f"{where}: field {key!r} must be text, got {record[key]!r}")
+    _validate_result(record["result"], where)
+    _read_back(record["result"], where)
+
+
+def _read_back(result: dict[str, Any], where: str) -> None:
+    """The line reads back into its result type exactly (``CheckResult.from_dict``): a field of
+    the wrong shape anywhere in it (a column, a slice, a percentile) is refused here, with the
+    line, instead of surfacing later as a report that cannot show it."""
+    from mlqa.result import CheckResult
+
+    if result.get("outcome") == SKIPPED:
+        return  # a test skipped before its check ran: no figures to read
+    try:
+        CheckResult.from_dict(result)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def _validate_result(result: Any, where: str) -> None:
+    from mlqa.result import Outcome
+
+    if not isinstance(result, dict):
+        raise InputError(f"{where}: field 'result' must be an object, got "
+                         f"{type(result).__name__}")
+    kind = result.get("type")
+    if not isinstance(kind, str) or kind not in _known():
+        raise InputError(f"{where}: field 'result.type' {kind!r} is not a result type this "
+                         f"mlqa knows ({', '.join(sorted(_known()))})")
+    outcome = result.get("outcome")
+    outcomes = [o.value for o in Outcome] + [SKIPPED]
+    if outcome not in outcomes:
+        raise InputError(f"{where}: field 'result.outcome' {outcome!r} is not one of "
+                         f"{outcomes}")
+    if not isinstance(result.get("name"), str):
+        raise InputError(f"{where}: field 'result.name' must be text, got "
+                         f"{result.get('name')!r}")
+    if not isinstance(result.get("message", ""), str):
+        raise InputError(f"{where}: field 'result.message' must be text")
+    for key in _WORDS:
+        if result.get(key) is not None and not isinstance(result[key], str):
+            raise InputError(f"{where}: field 'result.{key}' must be text or null, got "
+                             f"{result[key]!r}")
+    for key in _NUMBERS:
+        if not _number_or_none(result.get(key)):
+            raise InputError(f"{where}: field 'result.{key}' must be a number or null, got "
+                             f"{result[key]!r}")
+    n = result.get("n")
+    if n is not None and (type(n) is not int or n < 0):
+        raise InputError(f"{where}: field 'result.n' must be a count, got {n!r}")
+    ci = result.get("ci")
+    if ci is not None and not (isinstance(ci, list) and len(ci) == 2
+                               and all(_number_or_none(c) for c in ci)):
+        raise InputError(f"{where}: field 'result.ci' must be [low, high] or null, got {ci!r}")
+    details = result.get("details", {})
+    if not isinstance(details, dict):
+        raise InputError(f"{where}: field 'result.details' must be an object")
+    if outcome == Outcome.WAIVED.value:
+        waiver = details.get("waiver")
+        if not isinstance(waiver, dict) or waiver.get("outcome") not in ("fail", "inconclusive"):
+            raise InputError(f"{where}: a waived result needs field 'result.details.waiver' "
+                             f"with the waiver and the outcome it waived (fail or inconclusive)")
+
+
+def _number_or_none(x: Any) -> bool:
+    return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
+
+
+def _known() -> set[str]:
+    """The result types ``CheckResult.from_dict`` reads (one registry: mlqa.result)."""
+    from mlqa.result import RESULT_TYPES
+
+    return set(RESULT_TYPES)

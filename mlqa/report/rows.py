@@ -51,7 +51,7 @@ def typed(c: CheckVerdict) -> CheckResult | None:
     """Read the record's result back into its type (None for a test skipped before its check
     ran); a line that does not read is refused naming the test and the field."""
     raw = c.result
-    if raw.get("outcome") == SKIPPED and "type" not in raw:
+    if raw.get("outcome") == SKIPPED:
         return None
     try:
         return CheckResult.from_dict(raw)

@@ -20,6 +20,7 @@ from mlqa.baseline import (
     set_alias,
 )
 from mlqa.baseline.records import aliases
+from mlqa.errors import InputError
 
 
 def _builder(seed: int = 0) -> tuple[RecordBuilder, np.ndarray, np.ndarray]:
@@ -179,3 +180,107 @@ def test_a_server_that_never_answers_times_out(tmp_path):
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+def _trickling_server(stop):
+    """A server that answers headers at once, then its body one byte every 0.3 s."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+                for _ in range(100):
+                    if stop.wait(0.3):
+                        break
+                    conn.sendall(b"x")
+            except OSError:
+                pass
+            finally:
+                conn.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("deadline", [2.0, None], ids=["explicit", "default"])
+def test_a_trickling_server_cannot_hold_an_operation_past_its_deadline(deadline):
+    import threading
+
+    stop = threading.Event()
+    port = _trickling_server(stop)
+    try:
+        store = HttpStore(f"http://127.0.0.1:{port}/x/", env={}, timeout=1, retries=0,
+                          deadline=deadline)
+        assert store.deadline == 2.0  # the default: one 1 s attempt and a second to spare
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"no complete answer within the 2 s deadline"):
+            store.get("record.json")
+        assert time.monotonic() - started < 3.0  # was 30 s (100 bytes x 0.3 s)
+    finally:
+        stop.set()
+
+
+def test_concurrent_writers_never_lose_a_record_from_the_list(dav_server):
+    """Three clients save five records each at once: the list shows all fifteen (on a WebDAV
+    server it comes from the records themselves, not a shared index file)."""
+
+    def write(client: int) -> list[str]:
+        store = HttpStore(dav_server.url, env=dav_server.env(), backoff=0.01)
+        ids = []
+        for i in range(5):
+            builder = RecordBuilder(model_name="m", model_version=f"{client}.{i}")
+            builder.add_latency("cpu", np.full(10, 1.0 + client + i / 10))
+            ids.append(builder.save(store))
+        return ids
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        written = [i for ids in pool.map(write, range(3)) for i in ids]
+    store = HttpStore(dav_server.url, env=dav_server.env())
+    assert store.children is not None  # the test server speaks WebDAV
+    assert sorted(record_ids(store)) == sorted(written) and len(set(written)) == 15
+
+
+def test_no_credential_in_a_session_repr_or_a_store_error():
+    from mlqa.baseline.session import BaselineSession
+
+    session = BaselineSession("https://alice:s3cret@repo.example/ml/")
+    assert "s3cret" not in repr(session) and "alice" not in repr(session)
+    assert repr(session) == "BaselineSession(store='https://repo.example/ml/', ref='approved')"
+    with pytest.raises(InputError) as info:
+        HttpStore("https://alice@repo.example:s3cret/ml/")  # password where the port goes
+    assert "s3cret" not in str(info.value)
+
+
+def test_no_credential_reaches_the_console_or_junit_under_showlocals(pytester, jenkins_check,
+                                                                    monkeypatch):
+    monkeypatch.setenv("STORE_URL", "https://alice:s3cret@127.0.0.1:9/ml/")
+    pytester.makepyfile(test_leak='''
+import os
+
+from mlqa.baseline.session import BaselineSession
+
+
+def test_fails_with_a_session_in_its_locals():
+    session = BaselineSession(os.environ["STORE_URL"], ref="approved")
+    session.record
+''')
+    result = pytester.runpytest_subprocess("-l", "--junitxml=j.xml", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)  # a store it cannot reach: the check could not run
+    text = result.stdout.str() + result.stderr.str()
+    assert "BaselineSession(store='https://127.0.0.1:9/ml/'" in text
+    assert "s3cret" not in text
+    assert b"s3cret" not in (pytester.path / "j.xml").read_bytes()
+    jenkins_check(pytester.path / "j.xml")

@@ -45,7 +45,8 @@ def test_unfinished_run_is_read_from_its_parts(tmp_path):
     (json.dumps({"schema": 99, "result": {}}), "schema 99 is newer"),
 ])
 def test_bad_lines_are_named(tmp_path, line, match):
-    (tmp_path / "results.jsonl").write_text(bundle.dumps(record("a")) + "\n" + line + "\n")
+    first = bundle.dumps({"schema": bundle.SCHEMA, **record("a")})
+    (tmp_path / "results.jsonl").write_text(first + "\n" + line + "\n")
     with pytest.raises(InputError, match=match):
         bundle.read(tmp_path)
 

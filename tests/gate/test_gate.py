@@ -9,7 +9,7 @@ import pytest
 
 from mlqa.cli import main
 from mlqa.gate import APPROVE, DECIDE, REFUSE, evaluate
-from mlqa.report import bundle
+from mlqa.report import bundle, evidence
 from mlqa.result import CheckResult, Outcome
 from mlqa.waivers import parse, waive
 
@@ -27,10 +27,28 @@ def write_bundle(folder: Path, checks: dict[str, CheckResult | dict], models=())
         bundle.append(folder, "main", {"nodeid": nodeid, "index": 0,
                                        "result": r if isinstance(r, dict) else r.to_dict()})
     bundle.merge(folder)
+    session_of(folder)
     if models:
         (folder / "provenance.json").write_text(json.dumps(
             {"models": [{"kind": "model", "name": "m", "sha256": m} for m in models]}))
     return folder
+
+
+def session_of(folder: Path) -> None:
+    """The session record a real run would have left for these lines (pytest's outcome
+    follows the worst line)."""
+    tests: dict[str, dict] = {}
+    for r in bundle.read(folder):
+        t = tests.setdefault(r["nodeid"], {"outcome": "passed", "mlqa": True, "records": 0})
+        t["records"] += 1
+        outcome = r["result"]["outcome"]
+        if outcome in ("fail", "error"):
+            t["outcome"] = "failed"
+        elif outcome in ("skipped", "waived") and t["outcome"] == "passed":
+            t["outcome"] = "skipped"
+    evidence.finish(folder, tests=tests, selected=len(tests), ended_early=None,
+                    exitstatus=1 if any(t["outcome"] == "failed" for t in tests.values())
+                    else 0)
 
 
 def waivers_file(folder: Path, check: str, expires: str = "2999-01-01", model: str = "") -> Path:
@@ -113,8 +131,8 @@ def test_advisory_checks_and_families_do_not_block(tmp_path: Path, capsys) -> No
 
 
 def test_skipped_checks_ask_for_a_decision(tmp_path: Path) -> None:
-    skipped = {"name": "test_gpu", "outcome": "skipped", "check": "skipped",
-               "message": "no CUDA device"}
+    skipped = {"type": "CheckResult", "name": "test_gpu", "outcome": "skipped",
+               "check": "skipped", "message": "no CUDA device"}
     b = write_bundle(tmp_path / "b", {"t.py::gpu": skipped, "t.py::a": result("pass")})
     verdict = evaluate(bundle.read(b))
     assert verdict.decision == DECIDE and verdict.exit_code == 0
@@ -149,3 +167,36 @@ def test_verdict_words() -> None:
     assert evaluate(rec).decision == APPROVE
     rec.append({"nodeid": "b", "result": result("error").to_dict()})
     assert evaluate(rec).decision == REFUSE
+
+
+def test_a_closed_pipe_ends_quietly_with_the_verdict(tmp_path: Path) -> None:
+    """``mlqa gate | head -1``: the reader goes away after one line; no BrokenPipe traceback,
+    and the exit code is still the verdict's."""
+    import subprocess
+    import sys
+
+    checks = {f"t.py::test_{i:04d}": result("fail", name="x" * 100) for i in range(1500)}
+    b = write_bundle(tmp_path / "b", checks)
+    proc = subprocess.Popen([sys.executable, "-m", "mlqa.cli", "gate", str(b)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert first.startswith(b"mlqa gate: REFUSE: 1500 blocking checks failed")
+    assert err == ""
+
+
+def test_an_unexpected_error_is_exit_2_without_a_traceback(tmp_path: Path, capsys,
+                                                           monkeypatch) -> None:
+    b = write_bundle(tmp_path / "b", {"t.py::a": result("pass")})
+
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("mlqa.gate.evaluate", broken)
+    assert gate(b) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlqa gate: internal error, nothing was approved: KeyError: "
+                          "'surprise'") and "Traceback" not in err

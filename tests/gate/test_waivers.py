@@ -68,6 +68,12 @@ def test_expiry_is_inclusive_and_model_scope_is_checked() -> None:
     ("waivers:\n  - check: a\n    reason: r\n    approver: x\n    expires: 2030-01-01\n"
      "    model: not-a-hash\n", 2, "sha256"),
     ("waiver:\n  - check: a\n", 1, "unknown top-level"),
+    ("waivers:\n  - check: a\n    reason: r\n    approver: '   '\n    expires: 2030-01-01\n",
+     2, "lacks ['approver']"),
+    ("waivers:\n  - check: a\n    reason: r\n    approver: x\n    expires: 2020-01-01\n"
+     "    expires: 2099-01-01\n", 6, "duplicate key 'expires' (first at line 5)"),
+    ("waivers:\n  - check: a\n    reason: r\n    approver: x\n    expires: next week\n",
+     2, "waiver expires must be a date YYYY-MM-DD, got 'next week'"),
 ])
 def test_malformed_files_name_the_line(text: str, line: int, words: str) -> None:
     with pytest.raises(InputError) as exc:

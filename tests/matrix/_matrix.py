@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +24,24 @@ class Expect:
     exc: type[BaseException] = InputError
     outcome: str = "error"
     code: int = 2
+    absent: tuple[str, ...] = ()  # must not appear anywhere (credentials)
 
 
-def input_error(text: str, exc: type[BaseException] = InputError) -> Expect:
-    return Expect(INPUT_ERROR, text, exc=exc)
+def input_error(text: str, exc: type[BaseException] = InputError, *,
+                absent: tuple[str, ...] = ()) -> Expect:
+    return Expect(INPUT_ERROR, text, exc=exc, absent=absent)
 
 
-def error_outcome(text: str, outcome: str = "error") -> Expect:
-    return Expect(ERROR_OUTCOME, text, outcome=outcome)
+def error_outcome(text: str, outcome: str = "error", *, absent: tuple[str, ...] = ()) -> Expect:
+    return Expect(ERROR_OUTCOME, text, outcome=outcome, absent=absent)
 
 
-def exit_code(code: int, text: str = "") -> Expect:
-    return Expect(EXIT_CODE, text, code=code)
+def exit_code(code: int, text: str = "", *, absent: tuple[str, ...] = ()) -> Expect:
+    return Expect(EXIT_CODE, text, code=code, absent=absent)
 
 
-def refusal(text: str) -> Expect:
-    return Expect(REFUSAL, text, code=2)
+def refusal(text: str, *, absent: tuple[str, ...] = ()) -> Expect:
+    return Expect(REFUSAL, text, code=2, absent=absent)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,14 +98,14 @@ def run_case(case: Case, tmp_path: Path, record_property: Callable[[str, Any], N
                         f"got {returned!r}")
         assert isinstance(info.value, expect.exc), \
             f"{case.id}: expected {expect.exc.__name__}, got {info.type.__name__}: {info.value}"
-        _contains(case, str(info.value))
+        _contains(case, str(info.value) + repr(info.value))
         return
     returned = case.action(tmp_path)
     if expect.kind == ERROR_OUTCOME:
         outcome = getattr(getattr(returned, "outcome", None), "value", None)
         assert outcome == expect.outcome, \
             f"{case.id}: expected outcome {expect.outcome}, got {returned!r}"
-        _contains(case, str(returned.message))
+        _contains(case, str(returned.message) + repr(returned))
         return
     assert isinstance(returned, Ran), f"{case.id}: the action must return cli(...)'s Ran"
     assert returned.code == expect.code, \
@@ -115,7 +117,18 @@ def _contains(case: Case, text: str) -> None:
     assert "Traceback" not in text, f"{case.id}: a traceback instead of a message:\n{text}"
     assert case.expect.text in text, \
         f"{case.id}: expected the text {case.expect.text!r} in:\n{text}"
+    for secret in case.expect.absent:
+        assert secret not in text, f"{case.id}: {secret!r} leaked into:\n{text}"
 
 
-def lines(text: str) -> Sequence[str]:  # small helper for cases that write files
-    return text.splitlines()
+def pytest_run(tmp_path: Path, files: dict[str, str], *args: str) -> Ran:
+    """Run pytest in a fresh process on ``files`` written under ``tmp_path``."""
+    import subprocess
+    import sys
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          check=False)
+    return Ran(proc.returncode, proc.stdout, proc.stderr)

@@ -121,7 +121,8 @@ def test_every_outcome_reaches_jenkins_right(pytester, jenkins_check, policy, wo
 
     # one bundle line per expected check, merged from the workers, none lost or doubled
     bundle = pytester.path / "bundle"
-    assert sorted(p.name for p in bundle.iterdir()) == ["provenance.json", "results.jsonl"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["provenance.json", "results.jsonl",
+                                                   "session.json"]
     records = [json.loads(line) for line in (bundle / "results.jsonl").read_text().splitlines()]
     # the two tests that skipped for want of a device leave a "skipped" line for the report
     skips = {r["testname"] for r in records if r["result"]["outcome"] == "skipped"}

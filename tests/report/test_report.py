@@ -176,5 +176,5 @@ def test_report_refuses_a_line_it_cannot_read(tmp_path: Path, capsys, change, fi
     bundle.merge(tmp_path)
     assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err
-    assert "t.py::bad" in err and field in err
+    assert "results.jsonl:1" in err and field in err  # file:line (merged lines sort by test id)
     assert not (tmp_path / "r.html").exists()

@@ -296,7 +296,10 @@ def stored_latency(model, holdout, tmp_path_factory):
     props = {name: c["properties"] for name, c in cases.items()}
     assert props["slo"]["mlqa.check"] == props["no_slower"]["mlqa.check"] == "latency"
     assert props["slo"]["mlqa.outcome"] == "pass"
-    assert props["no_slower"]["mlqa.outcome"] in ("pass", "inconclusive")
+    # one current run against one stored run is no gate (its A/A false-alarm rate is above
+    # 5%, docs/latency.md): ERROR naming why, never a pass
+    assert props["no_slower"]["mlqa.outcome"] == "error"
+    assert "not offered as a gate" in props["no_slower"]["mlqa.message"]
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == outcomes.get("errors", 0) == 0
     if outcomes.get("skipped"):  # no GPU here: the device check is skipped, with the reason

@@ -1,0 +1,145 @@
+"""The run's own account of itself (``session.json``), and the check that the bundle agrees.
+
+The results bundle is the gate's only evidence, so it has to be complete. pytest knows what
+really happened to every test; the plugin writes that down beside the bundle: which tests were
+selected, how each ended (``passed``, ``failed``, ``error``, ``skipped``), whether it belongs to
+an mlqa suite and how many bundle lines it left, and whether the session finished. The file is
+written as ``finished: false`` when the run starts and rewritten at its end, so a run that was
+killed leaves a record saying so.
+
+:func:`verify` is what the gate and the report run first. It refuses (``InputError``: the
+commands exit 2) when the bundle cannot show that every test left its evidence:
+
+- there is no session record, or the run did not finish, or it ended early (``-x``,
+  ``--maxfail``, an interrupt, a collection error, fewer tests ran than were selected);
+- an mlqa test left no line, or a different number of lines than the run wrote;
+- the bundle holds lines for a test the session never ran;
+- pytest failed a test whose lines all say it passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlqa._atomic import write_atomic
+from mlqa.errors import InputError
+
+SESSION_FILE = "session.json"
+SCHEMA = 1
+# How pytest ended each test, in the words the record uses.
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+TEST_OUTCOMES = (PASSED, FAILED, ERROR, SKIPPED)
+_SHOWN = 5  # node ids named in one message
+
+
+def start(directory: str | os.PathLike[str]) -> None:
+    """Mark the run as started: until :func:`finish` rewrites it, the bundle is unfinished."""
+    _write(directory, {"schema": SCHEMA, "finished": False})
+
+
+def finish(directory: str | os.PathLike[str], *, tests: Mapping[str, Mapping[str, Any]],
+           selected: int | None, ended_early: str | None, exitstatus: int,
+           collection_errors: Sequence[str] = ()) -> Path:
+    """Write the finished session: ``tests`` maps node id -> ``{"outcome", "mlqa",
+    "records"}``."""
+    counts = Counter(str(t.get("outcome")) for t in tests.values())
+    return _write(directory, {
+        "schema": SCHEMA, "finished": True, "exitstatus": int(exitstatus),
+        "ended_early": ended_early, "selected": selected,
+        "collection_errors": sorted(collection_errors),
+        "counts": {o: counts.get(o, 0) for o in TEST_OUTCOMES},
+        "tests": {nodeid: dict(t) for nodeid, t in sorted(tests.items())},
+    })
+
+
+def _write(directory: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_atomic(directory / SESSION_FILE, json.dumps(doc, indent=1, sort_keys=True)
+                        + "\n")
+
+
+def read(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The session record of a bundle folder; an InputError when it is missing or unreadable."""
+    path = Path(folder) / SESSION_FILE
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{folder}: no session record ({SESSION_FILE}): the bundle cannot show "
+                         f"that every test left its evidence; gate a folder written by "
+                         f"pytest --mlqa-results") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: unreadable session record ({type(exc).__name__})") from None
+    if not isinstance(doc, dict) or type(doc.get("schema")) is not int:
+        raise InputError(f"{path}: not an mlqa session record (field 'schema')")
+    if doc["schema"] != SCHEMA:
+        raise InputError(f"{path}: session schema {doc['schema']} is not one this mlqa reads "
+                         f"({SCHEMA})")
+    return doc
+
+
+def verify(records: Sequence[Mapping[str, Any]], session: Mapping[str, Any],
+           where: str) -> None:
+    """Refuse (InputError) unless ``records`` are the complete evidence of ``session``."""
+    if session.get("finished") is not True:
+        raise InputError(f"{where}: the run did not finish (it crashed or was killed before "
+                         f"the end of the session): its evidence is incomplete")
+    tests = session.get("tests")
+    if not isinstance(tests, Mapping) or not all(
+            isinstance(t, Mapping) and t.get("outcome") in TEST_OUTCOMES
+            and type(t.get("records")) is int for t in tests.values()):
+        raise InputError(f"{where}: session record field 'tests' is malformed")
+    errors = session.get("collection_errors") or []
+    if errors:
+        raise InputError(f"{where}: the run had {len(errors)} collection error(s) "
+                         f"({_some(errors)}): tests in them never ran")
+    if session.get("ended_early"):
+        raise InputError(f"{where}: the run ended early ({session['ended_early']}): "
+                         f"{len(tests)} of {session.get('selected')} selected tests ran")
+    selected = session.get("selected")
+    if isinstance(selected, int) and len(tests) < selected:
+        raise InputError(f"{where}: the run ended early: {len(tests)} of {selected} selected "
+                         f"tests ran")
+    counts = Counter(str(t["outcome"]) for t in tests.values())
+    said = session.get("counts") or {}
+    if any(int(said.get(o, 0)) != counts.get(o, 0) for o in TEST_OUTCOMES):
+        raise InputError(f"{where}: session counts {dict(said)} disagree with its tests "
+                         f"{dict(counts)}")
+    lines: Counter[str] = Counter(str(r.get("nodeid")) for r in records)
+    strangers = sorted(set(lines) - set(tests))
+    if strangers:
+        raise InputError(f"{where}: bundle and session disagree: the bundle holds lines for "
+                         f"test(s) the session never ran ({_some(strangers)})")
+    missing = sorted(n for n, t in tests.items() if t.get("mlqa") and lines[n] == 0)
+    if missing:
+        raise InputError(f"{where}: evidence missing: {len(missing)} mlqa test(s) left no "
+                         f"line in the bundle ({_some(missing)})")
+    uneven = sorted(n for n, t in tests.items() if lines[n] != t["records"])
+    if uneven:
+        n = uneven[0]
+        raise InputError(f"{where}: bundle and session disagree: {n} wrote "
+                         f"{tests[n]['records']} line(s), the bundle holds {lines[n]}"
+                         + (f" (and {len(uneven) - 1} more test(s))" if len(uneven) > 1
+                            else ""))
+    worse: dict[str, bool] = {}
+    for r in records:
+        result = r.get("result")
+        outcome = result.get("outcome") if isinstance(result, Mapping) else None
+        nodeid = str(r.get("nodeid"))
+        worse[nodeid] = worse.get(nodeid, False) or outcome != "pass"
+    hidden = sorted(n for n, t in tests.items() if t["outcome"] in (FAILED, ERROR)
+                    and n in worse and not worse[n])
+    if hidden:
+        raise InputError(f"{where}: bundle and session disagree: pytest reports "
+                         f"{_some(hidden)} as {tests[hidden[0]]['outcome']}, but its bundle "
+                         f"lines all passed")
+
+
+def _some(nodeids: Sequence[str]) -> str:
+    shown = ", ".join(nodeids[:_SHOWN])
+    return shown + (f" and {len(nodeids) - _SHOWN} more" if len(nodeids) > _SHOWN else "")
