@@ -301,6 +301,13 @@ def _evaluation(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray,
                                  f"saw in training (model classes: {classes[:10].tolist()})")
         else:
             labels = present
+            if y_pred.ndim == 1 and present.dtype.kind in "biuf" and \
+                    bool(np.isin(present, (0, 1)).all()):
+                # one probability per row is class 1's: the classes are 0 and 1 even where a
+                # sample holds only one of them (log loss and Brier stay defined there)
+                labels = np.array([0, 1], dtype=present.dtype)
+                if metric.input == PROBA:
+                    metric = with_labels(metric, labels)
         _check_scores(metric, y_true, y_pred, present, labels)
     elif classes is None and metric.name in confusion.FORMULAS:
         labels = _unique("y_true and y_pred", np.concatenate([y_true, y_pred]))

@@ -63,6 +63,7 @@ from mlqa.stats.delong import auc_and_covariance, structural_components
 from mlqa.stats.proportion import proportion_interval
 from mlqa.stats.small_sample import (
     average_precision_influence,
+    average_precision_replicates,
     bca_interval,
     dirichlet_draws,
     newcombe_auc_interval,
@@ -80,6 +81,9 @@ _PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_mi
 NEWCOMBE_BELOW = 100  # DeLong's Wald interval undercovers below this many rows of a class
 MIN_CLASS_ROWS = 5  # fewer rows of a needed class: no interval keeps its coverage
 MAX_UNDEFINED = 0.05  # share of resamples on which the metric may be undefined
+LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above, BCa below
+MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
+AP_BOOTSTRAP_ROWS = 5_000  # average precision: BCa bootstrap up to here, influence above
 DEFAULT_MAX_TAIL_SHARE = 0.2  # share of a loss the top 1% of rows may carry
 
 
@@ -144,11 +148,15 @@ def applicable(ev: Evaluation) -> list[str]:
             ev.labels is not None and len(ev.labels) > 2:
         found.append("delong")
     if name == "average_precision" and ev.weight is None and ev.y_pred.ndim == 1:
-        found.append("influence")
+        # the bootstrap's bias correction matters where positives are few; its cost grows with
+        # the rows, so large data take the influence-function interval (same asymptotics)
+        found += ["bca", "influence"] if ev.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
     if name in confusion.FORMULAS and ev.weight is None:
         found += ["dirichlet", "multinomial"]
-    if name in SUMS:
-        found.append("bca")
+    if _row_sums_apply(ev):
+        # smooth functions of row sums: BCa, or at large n the influence-function (delta
+        # method) interval, which needs no resampling (the two agree there)
+        found += ["influence", "bca"] if ev.n > LARGE_ROWS else ["bca", "influence"]
     found.append("bootstrap")
     return found
 
@@ -180,6 +188,8 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
                         {"successes": k, "trials": n})
     if method in ("delong", "newcombe"):
         return _auc_interval(ev, method, confidence)
+    if method == "influence" and ev.metric.name != "average_precision":
+        return _sums_influence(ev, confidence, max_tail_share)
     if method == "influence":
         ap, influence = average_precision_influence(ev.y_true == 1, ev.y_pred.astype(float))
         se = float(np.sqrt(np.sum(influence**2))) / ev.n
@@ -196,9 +206,10 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
         cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels)
         return confusion_interval(ev.metric.name, cm, ev.labels, confidence=confidence,
                                   n_resamples=n_resamples, random_state=random_state)
+    if method == "bca" and ev.metric.name == "average_precision":
+        return _ap_bca(ev, confidence, n_resamples, random_state, details)
     if method == "bca":
-        return _bca(ev, confidence, n_resamples, random_state, details,
-                    DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share)
+        return _bca(ev, confidence, n_resamples, random_state, details, max_tail_share)
     replicates = metric_replicates(ev, method, n_resamples, random_state)
     return _percentile(ev.metric.name, replicates, confidence, method, details)
 
@@ -288,20 +299,80 @@ def _auc_interval(ev: Evaluation, method: str, confidence: float) -> Interval:
                     {"std_error": se}, estimate=auc)
 
 
-def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
-         details: dict[str, Any], max_tail_share: float) -> Interval:
-    columns_of, finish = SUMS[ev.metric.name]
-    columns = columns_of(ev.y_true, ev.y_pred, ev.labels)
+def _row_sums_apply(ev: Evaluation) -> bool:
+    name = ev.metric.name
+    if name == "d2_absolute_error_score" and ev.weight is not None:
+        return False  # scikit-learn takes a weighted median there
+    return name in SUMS or (name in confusion.FORMULAS and ev.labels is not None
+                            and len(ev.labels) ** 2 <= MAX_ONE_HOT_CELLS)
+
+
+def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
+    """Per-row columns (already times the sample weight) whose sums determine the metric, and
+    the metric as a function of those sums: SUMS' losses, or a confusion formula of one-hot
+    cell columns (undefined cells as NaN)."""
+    name = ev.metric.name
+    if name in SUMS:
+        columns_of, finish = SUMS[name]
+        columns = columns_of(ev.y_true, ev.y_pred, ev.labels)
+    else:
+        k = len(ev.labels)
+        columns = np.zeros((ev.n, 1 + k * k))
+        columns[:, 0] = 1.0
+        columns[np.arange(ev.n), 1 + confusion.cell_index(ev.y_true, ev.y_pred, ev.labels)] = 1
+        formula, pos = confusion.FORMULAS[name], ev.positive()
+
+        def finish(sums: np.ndarray) -> np.ndarray:
+            cells = sums[:, 1:].reshape(-1, k, k)
+            return np.where(undefined_cells(name, cells, pos), np.nan, formula(cells, pos))
+
     if ev.weight is not None:
         columns = columns * ev.weight[:, None]
-    loss = columns[:, TAIL_COLUMN.get(ev.metric.name, 1)]
-    share = tail_share(np.abs(loss))
-    details = {**details, "tail_share": share, "max_tail_share": max_tail_share}
-    if share > max_tail_share:
-        return _refused("bca", f"the top 1% of rows carry {share:.0%} of the "
-                               f"{ev.metric.name} (more than max_tail_share "
-                               f"{max_tail_share:.0%}): no bootstrap interval is trustworthy "
-                               f"on tails this heavy", **details)
+    return columns, finish
+
+
+def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | None,
+                  method: str, details: dict[str, Any]) -> Interval | None:
+    """INCONCLUSIVE when a loss's top 1% of rows carry more than ``max_tail_share`` of it."""
+    if ev.metric.name not in SUMS:
+        return None
+    bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
+    share = tail_share(np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)]))
+    details.update(tail_share=share, max_tail_share=bound)
+    if share <= bound:
+        return None
+    return _refused(method, f"the top 1% of rows carry {share:.0%} of the {ev.metric.name} "
+                            f"(more than max_tail_share {bound:.0%}): no interval is "
+                            f"trustworthy on tails this heavy", **details)
+
+
+def _sums_influence(ev: Evaluation, confidence: float, max_tail_share: float | None
+                    ) -> Interval:
+    """Normal interval ``f(S) ± z sqrt(Σ U_i²)/n`` from the rows' influence values: the delta
+    method, exact to first order and the BCa interval's limit at large n; no resampling."""
+    columns, finish = _row_sums(ev)
+    details: dict[str, Any] = {}
+    refused = _tail_refusal(ev, columns, max_tail_share, "influence", details)
+    if refused is not None:
+        return refused
+    total = columns.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(finish(total[None, :])[0])
+    if not math.isfinite(estimate):
+        return _refused("influence", f"{ev.metric.name} is undefined on these rows", **details)
+    se = float(np.sqrt(np.sum(_influence(finish, columns, total) ** 2))) / ev.n
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    details["std_error"] = se
+    return Interval(estimate - z * se, estimate + z * se, "influence", details)
+
+
+def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
+         details: dict[str, Any], max_tail_share: float | None) -> Interval:
+    columns, finish = _row_sums(ev)
+    details = dict(details)
+    refused = _tail_refusal(ev, columns, max_tail_share, "bca", details)
+    if refused is not None:
+        return refused
     total = columns.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
@@ -317,6 +388,25 @@ def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
     if not (math.isfinite(low) and math.isfinite(high)):
         return _refused("bca", "every resample fell on one side of the estimate", **details)
     return Interval(low, high, "bca", details)
+
+
+def _ap_bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
+            details: dict[str, Any]) -> Interval:
+    """BCa interval of average precision: vectorised Poisson-bootstrap replicates, the
+    acceleration from AP's influence function."""
+    y, s = ev.y_true == 1, ev.y_pred.astype(float)
+    estimate, influence = average_precision_influence(y, s)
+    replicates = average_precision_replicates(y, s, n_resamples, random_state=random_state)
+    undefined = int(np.sum(~np.isfinite(replicates)))
+    details = {**details, "undefined_resamples": undefined}
+    if undefined > MAX_UNDEFINED * len(replicates):
+        return _refused("bca", f"average_precision was undefined on {undefined} of "
+                               f"{len(replicates)} resamples", **details)
+    low, high, extra = bca_interval(replicates, estimate, influence, confidence)
+    details.update(extra)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return _refused("bca", "every resample fell on one side of the estimate", **details)
+    return Interval(low, high, "bca", details, estimate=estimate)
 
 
 # the column of SUMS' per-row columns that is the loss itself (default 1)
@@ -408,6 +498,10 @@ def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) 
             counts = multinomial_counts(
                 confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels), n_resamples,
                 seed=seed).astype(float)
+        elif _row_sums_apply(ev):
+            columns, finish = _row_sums(ev)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return finish(weighted_sums(columns, n_resamples, seed=seed))
         else:
             cells = confusion.cell_index(ev.y_true, ev.y_pred, ev.labels)
             sw = 1.0 if ev.weight is None else ev.weight

@@ -59,12 +59,12 @@ def test_auto_methods_for_labels(scored, metric, method):
     assert r.ci_method == method and r.ci[0] <= r.value <= r.ci[1]
 
 
-def test_weighted_labels_use_the_bootstrap(scored):
+def test_weighted_labels_use_the_bca_bootstrap_of_cell_sums(scored):
     y, _, pred = scored
     w = np.random.default_rng(1).uniform(0.5, 2, len(y))
     for metric in ("accuracy", "f1"):
         r = check_metric(y, pred, metric, min=0.1, sample_weight=w)
-        assert r.ci_method == "bootstrap" and r.ci[0] <= r.value <= r.ci[1]
+        assert r.ci_method == "bca" and r.ci[0] <= r.value <= r.ci[1]
     with pytest.raises(InputError, match="ci='wilson' does not apply.*sample_weight"):
         check_metric(y, pred, "accuracy", min=0.1, sample_weight=w, ci="wilson")
 
