@@ -67,6 +67,7 @@ from mlqa.stats.small_sample import (
     bca_interval,
     dirichlet_draws,
     newcombe_auc_interval,
+    tail_index,
     tail_share,
 )
 
@@ -83,7 +84,7 @@ MIN_CLASS_ROWS = 5  # fewer rows of a needed class: no interval keeps its covera
 MAX_UNDEFINED = 0.05  # share of resamples on which the metric may be undefined
 LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above, BCa below
 MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
-AP_BOOTSTRAP_ROWS = 5_000  # average precision: BCa bootstrap up to here, influence above
+AP_BOOTSTRAP_ROWS = 2_000  # average precision: BCa bootstrap up to here, influence above
 DEFAULT_MAX_TAIL_SHARE = 0.2  # share of a loss the top 1% of rows may carry
 
 
@@ -256,9 +257,11 @@ def _too_few(ev: Evaluation) -> str | None:
     if not _builtin(ev) or ev.labels is None or ev.weight is not None:
         return None
     kind = name.partition("_")[0]
+    # a rare class with a handful of rows: its share of the metric (or of a loss) rests on
+    # those few rows, and no interval recovers what they did not show
     binary_class = name in ("recall", "f1", "jaccard", "average_precision", "roc_auc") or \
-        (name in ("balanced_accuracy", "matthews_corrcoef", "cohen_kappa")
-         and len(ev.labels) == 2)
+        (name in ("balanced_accuracy", "matthews_corrcoef", "cohen_kappa", "log_loss",
+                  "brier_score") and len(ev.labels) == 2)
     if binary_class:
         counts = [int(np.count_nonzero(ev.y_true == c)) for c in ev.labels]
         if name in ("recall", "f1", "jaccard", "average_precision"):
@@ -333,16 +336,25 @@ def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
 
 def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | None,
                   method: str, details: dict[str, Any]) -> Interval | None:
-    """INCONCLUSIVE when a loss's top 1% of rows carry more than ``max_tail_share`` of it."""
+    """INCONCLUSIVE when a loss's top 1% of rows carry more than ``max_tail_share`` of it *and*
+    its tail index (Hill) is below 2, i.e. the per-row loss has no finite variance: then no
+    bootstrap or normal interval of the mean keeps its coverage, whatever n. A heavy but
+    finite-variance tail (log loss on a rare class at large n) is left to BCa."""
     if ev.metric.name not in SUMS:
         return None
     bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
-    share = tail_share(np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)]))
+    loss = np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)])
+    share = tail_share(loss)
     details.update(tail_share=share, max_tail_share=bound)
     if share <= bound:
         return None
+    index = tail_index(loss)
+    details["tail_index"] = index
+    if index >= 2:
+        return None
     return _refused(method, f"the top 1% of rows carry {share:.0%} of the {ev.metric.name} "
-                            f"(more than max_tail_share {bound:.0%}): no interval is "
+                            f"(more than max_tail_share {bound:.0%}) and its tail index is "
+                            f"{index:.2g} (< 2: no finite variance): no interval is "
                             f"trustworthy on tails this heavy", **details)
 
 

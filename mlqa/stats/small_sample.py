@@ -154,7 +154,7 @@ def average_precision_influence(y: np.ndarray, scores: np.ndarray) -> tuple[floa
     """Average precision (scikit-learn's, ties as one threshold) and each row's influence value
     (see the module docstring); ``y`` boolean, ``scores`` float, unweighted rows."""
     n = len(y)
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(scores)[::-1]  # descending; ties form one group, so any order within
     s, yy = scores[order], y[order]
     # tie groups in descending score order: every row of a group has the group's P and B
     last = np.empty(n, dtype=bool)
@@ -194,7 +194,7 @@ def average_precision_replicates(y: np.ndarray, scores: np.ndarray, n_resamples:
     from mlqa.stats.bootstrap import poisson_weight_chunks
 
     n = len(y)
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(scores)[::-1]  # descending; ties form one group, so any order within
     s, yy = scores[order], y[order]
     last = np.empty(n, dtype=bool)
     last[-1] = True
@@ -216,3 +216,22 @@ def average_precision_replicates(y: np.ndarray, scores: np.ndarray, n_resamples:
         with np.errstate(invalid="ignore", divide="ignore"):
             parts.append((gained * precision).sum(axis=0) / tp[-1])
     return np.concatenate(parts)
+
+
+def tail_index(contributions: np.ndarray, top: float = 0.01, min_rows: int = 10) -> float:
+    """Hill's (1975) estimate of the tail index α of the (non-negative) row contributions from
+    the largest ``k = max(min_rows, top·n)`` of them: ``1/α = mean(log(x_(i) / x_(k+1)))``.
+    α < 2 means the contributions have no finite variance: a mean of them has no normal limit
+    and no bootstrap of it keeps its coverage (squared t(3) errors: α = 1.5). ``inf`` when
+    there are too few positive values to tell."""
+    c = np.asarray(contributions, dtype=float)
+    k = max(min_rows, int(math.ceil(top * c.size)))
+    if c.size <= k:
+        return math.inf
+    top_values = np.partition(c, c.size - k - 1)[c.size - k - 1:]
+    threshold = top_values.min()
+    if threshold <= 0:
+        return math.inf
+    logs = np.log(top_values / threshold)
+    mean = float(logs.sum()) / k
+    return math.inf if mean <= 0 else 1.0 / mean

@@ -94,3 +94,16 @@ def test_average_precision_influence_matches_sklearn_and_the_bootstrap(ties):
     boot = [average_precision_score(y[i], s[i])
             for i in (rng.integers(0, n, n) for _ in range(400))]
     assert se == pytest.approx(np.std(boot), rel=0.12)
+
+
+def test_tail_index_separates_infinite_from_finite_variance():
+    from mlqa.stats.small_sample import tail_index
+
+    rng = np.random.default_rng(9)
+    t3_squared = rng.standard_t(3, 5000) ** 2  # tail index 1.5
+    gauss_squared = rng.standard_normal(5000) ** 2
+    assert 1.0 < tail_index(t3_squared) < 2.0
+    assert tail_index(gauss_squared) > 2.5
+    pareto = rng.pareto(3.0, 20000) + 1  # tail index 3
+    assert tail_index(pareto, top=0.05) == pytest.approx(3.0, rel=0.2)
+    assert tail_index(np.zeros(100)) == math.inf
