@@ -71,11 +71,12 @@ from mlqa.stats.small_sample import (
     tail_share,
 )
 
-METHODS = ("wilson", "exact", "newcombe", "delong", "influence", "dirichlet", "multinomial",
-           "bca", "bootstrap")
-ANALYTIC = frozenset({"wilson", "exact", "newcombe", "delong", "influence"})
+METHODS = ("wilson", "exact", "newcombe", "delong", "influence", "order", "dirichlet",
+           "multinomial", "bca", "bootstrap")
+ANALYTIC = frozenset({"wilson", "exact", "newcombe", "delong", "influence", "order"})
 # methods ``ci="auto"`` may pick; ``applicable`` lists the methods best first for the data
-_AUTO = frozenset({"wilson", "newcombe", "delong", "influence", "dirichlet", "bca", "bootstrap"})
+_AUTO = frozenset({"wilson", "newcombe", "delong", "influence", "order", "dirichlet", "bca",
+                   "bootstrap"})
 # metrics that are one proportion k / n of the confusion matrix
 _PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                 "f1_micro"}
@@ -152,6 +153,8 @@ def applicable(ev: Evaluation) -> list[str]:
         # the bootstrap's bias correction matters where positives are few; its cost grows with
         # the rows, so large data take the influence-function interval (same asymptotics)
         found += ["bca", "influence"] if ev.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
+    if name == "median_absolute_error" and ev.weight is None and ev.y_pred.ndim == 1:
+        found.append("order")
     if name in confusion.FORMULAS and ev.weight is None:
         found += ["dirichlet", "multinomial"]
     if _row_sums_apply(ev):
@@ -189,6 +192,8 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
                         {"successes": k, "trials": n})
     if method in ("delong", "newcombe"):
         return _auc_interval(ev, method, confidence)
+    if method == "order":
+        return _median_interval(np.abs(ev.y_true - ev.y_pred), confidence)
     if method == "influence" and ev.metric.name != "average_precision":
         return _sums_influence(ev, confidence, max_tail_share)
     if method == "influence":
@@ -300,6 +305,24 @@ def _auc_interval(ev: Evaluation, method: str, confidence: float) -> Interval:
     auc, se = float(aucs[0]), math.sqrt(max(cov[0, 0], 0.0))
     return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
                     {"std_error": se}, estimate=auc)
+
+
+def _median_interval(values: np.ndarray, confidence: float) -> Interval:
+    """Distribution-free interval for a median from order statistics: the ``l``-th and
+    ``u``-th smallest values, with ``l``, ``u`` the binomial(n, ½) quantiles at the two tails
+    (exact coverage >= ``confidence``; no resampling, one partial sort)."""
+    from scipy.stats import binom
+
+    n = len(values)
+    tail = (1 - confidence) / 2
+    low_rank = int(binom.ppf(tail, n, 0.5))  # 0-based index of the lower order statistic
+    high_rank = n - 1 - low_rank
+    if low_rank < 1 or high_rank >= n:
+        return _refused("order", f"{n} rows are too few for a {confidence:.0%} interval of "
+                                 f"a median")
+    ordered = np.partition(values, (low_rank - 1, high_rank))
+    return Interval(float(ordered[low_rank - 1]), float(ordered[high_rank]), "order",
+                    {"ranks": (low_rank, high_rank + 1)})
 
 
 def _row_sums_apply(ev: Evaluation) -> bool:

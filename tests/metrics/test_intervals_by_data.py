@@ -153,3 +153,16 @@ def test_requirements_are_keyword_only_and_in_range():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the new name warns nothing
         check_metric(y, s, "roc_auc", min=0.5, random_state=1)
+
+
+def test_median_absolute_error_uses_order_statistics():
+    rng = np.random.default_rng(10)
+    y = rng.normal(size=201)
+    pred = y + rng.standard_t(3, 201)
+    r = check_metric(y, pred, "median_absolute_error", max=5.0)
+    assert r.ci_method == "order" and r.ci[0] <= r.value <= r.ci[1]
+    errors = np.sort(np.abs(y - pred))
+    low, high = r.details["ranks"]
+    assert r.ci == (errors[low - 1], errors[high - 1])  # the l-th and u-th smallest errors
+    assert check_metric(y[:5], pred[:5], "median_absolute_error", max=5.0).outcome \
+        is Outcome.INCONCLUSIVE  # too few rows for any 95% median interval
