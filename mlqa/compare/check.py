@@ -109,8 +109,8 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                                stored.y_pred if stored is not None else baseline_pred)
     label = name or f"{resolved.name} vs baseline"
     n = len(y)
-    common = {"name": label, "check": "regression", "metric": resolved.name, "n": n,
-              "confidence": confidence}
+    common: dict[str, Any] = {"name": label, "check": "regression", "metric": resolved.name,
+                              "n": n, "confidence": confidence}
     threshold, comparison = requirement(lower, upper)
     common.update(threshold=threshold, comparison=comparison)
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,

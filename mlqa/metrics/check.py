@@ -232,7 +232,7 @@ def _with_slices(overall: MetricResult, parts: dict[str, CheckResult]) -> Metric
     text = f"{overall.message}; slices: {tally}"
     if bad:
         text += " - " + "; ".join(bad)
-    return overall.replace(outcome=outcome, message=text, slices=parts)
+    return dataclasses.replace(overall, outcome=outcome, message=text, slices=parts)
 
 
 def _check_bounds(metric: Metric, min: Any, max: Any) -> None:  # noqa: A002
@@ -308,7 +308,8 @@ def _evaluation(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray,
                 labels = np.array([0, 1], dtype=present.dtype)
                 if metric.input == PROBA:
                     metric = with_labels(metric, labels)
-        _check_scores(metric, y_true, y_pred, present, labels)
+        _check_scores(metric, y_true, y_pred, present,
+                      present if labels is None else labels)
     elif classes is None and metric.name in confusion.FORMULAS:
         labels = _unique("y_true and y_pred", np.concatenate([y_true, y_pred]))
     elif classes is not None:

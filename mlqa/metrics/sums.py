@@ -99,11 +99,11 @@ def _brier_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray) -> np.ndarr
     return _stack(((onehot - p) ** 2).sum(axis=1))
 
 
-def _d2_columns(y: np.ndarray, p: np.ndarray, labels: object) -> np.ndarray:
+def _d2_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
     return _stack(np.abs(y - p), np.abs(y - np.median(y)))
 
 
-def _d2(s: np.ndarray) -> np.ndarray:
+def _d2(s: np.ndarray) -> np.ndarray:  # noqa: D103
     with np.errstate(invalid="ignore", divide="ignore"):
         return 1 - s[:, 1] / s[:, 2]
 

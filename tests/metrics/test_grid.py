@@ -10,14 +10,17 @@ errors.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("metric_grid", ROOT / "benchmarks" / "metric_grid.py")
+_spec = importlib.util.spec_from_file_location("metric_grid",
+                                               ROOT / "benchmarks" / "metric_grid.py")
 assert _spec is not None and _spec.loader is not None
 grid = importlib.util.module_from_spec(_spec)
+sys.modules["metric_grid"] = grid  # dataclasses look their module up there
 _spec.loader.exec_module(grid)
 
 REPS = 150

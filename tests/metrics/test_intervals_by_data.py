@@ -67,18 +67,22 @@ def test_undefined_resamples_are_counted_not_zeroed():
     assert confusion_interval("f1", [[90, 2], [3, 5]], [0, 1]).defined  # counts in, interval out
 
 
-def test_heavy_tailed_loss_is_refused_naming_the_tail_share():
+def test_heavy_tailed_loss_is_refused_naming_the_tail():
     rng = np.random.default_rng(4)
     y = rng.normal(size=2000)
-    pred = y + rng.standard_cauchy(2000)
-    r = check_metric(y, pred, "rmse", max=100.0)
-    assert r.outcome is Outcome.INCONCLUSIVE and r.ci is None
-    assert "the top 1% of rows carry" in r.message and "max_tail_share 20%" in r.message
-    assert r.details["tail_share"] > 0.2
-    allowed = check_metric(y, pred, "rmse", max=100.0, max_tail_share=0.99)
-    assert allowed.ci_method == "bca" and allowed.ci is not None
+    t3 = check_metric(y, y + rng.standard_t(3, 2000), "rmse", max=100.0)
+    assert t3.outcome is Outcome.INCONCLUSIVE and t3.ci is None
+    assert "tail index is" in t3.message and "no interval is trustworthy" in t3.message
+    assert t3.details["tail_index"] < 3
+    outlier = y + rng.normal(size=2000)
+    outlier[7] = 1000.0
+    one_row = check_metric(y, outlier, "rmse", max=100.0)
+    assert "the top 1% of rows carry 100% of the root_mean_squared_error (more than " \
+        "max_tail_share 50%)" in one_row.message
     gauss = check_metric(y, y + rng.normal(size=2000), "rmse", max=2.0)
-    assert gauss.outcome is Outcome.PASS and gauss.details["tail_share"] < 0.1
+    assert gauss.outcome is Outcome.PASS and gauss.details["tail_index"] > 3
+    strict = check_metric(y, y + rng.normal(size=2000), "rmse", max=2.0, max_tail_share=0.02)
+    assert strict.outcome is Outcome.INCONCLUSIVE and "max_tail_share 2%" in strict.message
 
 
 def test_bca_and_influence_agree_on_large_samples():
