@@ -88,9 +88,10 @@ def check_metric(y_true: Any, y_pred: Any = None,
     ``"wilson"``, ``"exact"``, ``"delong"``, ``"newcombe"``, ``"dirichlet"``,
     ``"multinomial"``, ``"bootstrap"``, ``"bca"``, or be None for a decision on the point
     estimate. Bootstraps draw ``n_resamples`` resamples seeded by ``random_state`` (``seed=``
-    is its deprecated name). For losses, ``max_tail_share`` (default 0.2) bounds the share
-    of the total loss the top 1% of rows may carry before no bootstrap is trusted
-    (INCONCLUSIVE, naming it).
+    is its deprecated name). For losses, a tail diagnostic refuses to decide (INCONCLUSIVE,
+    naming why) when the top 1% of rows carry more than ``max_tail_share`` (default 0.5) of
+    the loss or its Hill tail index is below 3 (2 under 300 rows): no interval of a mean is
+    trustworthy on such tails.
 
     A metric undefined on the data (no positive rows for recall, F1 or average precision,
     nothing predicted positive for precision, one class for ROC AUC, a constant ``y_true``

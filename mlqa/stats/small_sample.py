@@ -33,10 +33,13 @@ bootstrap replicates ``θ*`` of ``θ = f(S)`` (``S`` weighted column sums)::
 and the interval is the ``α1``, ``α2`` quantiles of ``θ*``. Correct to second order under skew,
 where the percentile interval is first-order.
 
-**Tail share.** No bootstrap of a mean is trustworthy when a handful of rows carry the total
-(squared t(3) errors have infinite variance: RMSE intervals covered 73-82% at every n up to
-5000). ``tail_share`` is the share of the total loss carried by the top 1% of rows (at least
-one row); above a bound the checks refuse to decide (INCONCLUSIVE, naming the share).
+**Tail share and tail index.** No bootstrap of a mean is trustworthy when a handful of rows
+carry the total (squared t(3) errors have infinite variance: RMSE intervals covered 73-82% at
+every n up to 5000). ``tail_share`` is the share of the total loss carried by the top 1% of
+rows (at least one row); ``tail_index`` is Hill's (1975) estimate of the tail index α from the
+largest ``k`` rows, ``1/α̂ = mean(log(x_(i)/x_(k+1)))``: α < 2 means no finite variance, α < 3
+no finite third moment (which BCa's skewness correction needs). The checks refuse to decide
+(INCONCLUSIVE, naming the figure) above a share or below an index.
 
 **Average precision by its influence function.** ``AP = Σ_i y_i P(s_i) / m`` with the precision
 ``P(t) = A(t)/B(t)``, ``A(t) = #{y=1, s>=t}/N``, ``B(t) = #{s>=t}/N``. Perturbing the data
