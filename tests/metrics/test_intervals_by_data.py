@@ -170,3 +170,21 @@ def test_median_absolute_error_uses_order_statistics():
     assert r.ci == (errors[low - 1], errors[high - 1])  # the l-th and u-th smallest errors
     assert check_metric(y[:5], pred[:5], "median_absolute_error", max=5.0).outcome \
         is Outcome.INCONCLUSIVE  # too few rows for any 95% median interval
+
+
+@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "matthews_corrcoef",
+                                    "precision_macro"])
+def test_interval_from_confusion_counts_equals_the_in_memory_check(metric):
+    """What an engine (Spark, DuckDB) ships is the confusion counts: the interval computed from
+    them alone is the in-memory check's, to the last digit."""
+    from mlqa.metrics.confusion import confusion_counts
+
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 3 if metric.endswith("macro") else 2, 3000)
+    pred = np.where(rng.random(3000) < 0.7, y, rng.integers(0, 3 if metric.endswith("macro")
+                                                             else 2, 3000))
+    r = check_metric(y, pred, metric, min=0.0, random_state=5)
+    labels = np.unique(np.r_[y, pred])
+    iv = confusion_interval(metric, confusion_counts(y, pred, labels), labels,
+                            random_state=5)
+    assert r.ci_method == "dirichlet" and r.ci == (iv.low, iv.high)
