@@ -17,6 +17,7 @@ from mlqa._validation import (
     check_finite,
     check_n_resamples,
     check_no_missing_labels,
+    check_number,
     check_probability,
     check_random_state,
     renamed,
@@ -183,9 +184,7 @@ def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,
                    confidence: Any, test: Any) -> None:
     for label, bound in (("max_drop", max_drop), ("min_gain", min_gain),
                          ("max_gain", max_gain), ("max_negative_flip_rate", max_flip)):
-        if bound is not None and not (isinstance(bound, int | float | np.number)
-                                      and not isinstance(bound, bool) and math.isfinite(bound)):
-            raise InputError(f"{label} must be a finite number, got {bound!r}")
+        check_number(label, bound, allow_none=True)
     if max_drop is None and min_gain is None and max_gain is None and max_flip is None:
         raise InputError("check_regression needs a requirement: pass max_drop=, min_gain=, "
                          "max_gain= and/or max_negative_flip_rate=")
