@@ -50,6 +50,7 @@ import numpy as np
 
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
+from mlqa.metrics.defined import positive_index, undefined_cells
 from mlqa.metrics.registry import METRICS, Metric, accepts_sample_weight
 from mlqa.metrics.sums import SUMS
 from mlqa.stats.bootstrap import (
@@ -58,7 +59,6 @@ from mlqa.stats.bootstrap import (
     percentile_interval,
     weighted_sums,
 )
-from mlqa.metrics.defined import positive_index, undefined_cells
 from mlqa.stats.delong import auc_and_covariance, structural_components
 from mlqa.stats.proportion import proportion_interval
 from mlqa.stats.small_sample import (

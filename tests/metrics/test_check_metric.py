@@ -136,7 +136,8 @@ def test_undefined_figures_are_not_decided():
     (([0, 1], [0, 1]), {"metric": "accuracy", "min": 0.5, "ci": "wald"}, "ci must be"),
     (([0, 1], [0, 1]), {"metric": "accuracy", "min": 0.5, "n_resamples": 10}, "n_resamples"),
     (([0, 1], None), {"metric": "accuracy", "min": 0.5}, "y_pred is required"),
-    (([0, 1, 0], ["a", 1, 0]), {"metric": "accuracy", "min": 0.5}, "label types differ: y_true holds numbers, y_pred strings"),
+    (([0, 1, 0], ["a", 1, 0]), {"metric": "accuracy", "min": 0.5},
+     "label types differ: y_true holds numbers, y_pred strings"),
     (([0, 1, 0], [0, 1, 0]), {"metric": "nope", "min": 0.5}, "unknown metric"),
 ])
 def test_bad_input_names_the_problem(args, kwargs, match):
