@@ -154,7 +154,7 @@ def run_cell(metric: str, n: int, setting: str, reps: int, pop: dict[str, np.nda
 
 
 def _short(reason: str) -> str:
-    for word, short in (("top 1%", "tail share"), ("only", "too few rows"),
+    for word, short in (("tail index", "tail index"), ("top 1%", "tail share"), ("only", "too few rows"),
                         ("undefined on", "undefined resamples"), ("no rows of", "no positives"),
                         ("predicted", "none predicted"), ("single class", "one class")):
         if word in reason:
