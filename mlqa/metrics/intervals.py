@@ -86,7 +86,7 @@ MAX_UNDEFINED = 0.05  # share of resamples on which the metric may be undefined
 LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above, BCa below
 MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
 AP_BOOTSTRAP_ROWS = 2_000  # average precision: BCa bootstrap up to here, influence above
-DEFAULT_MAX_TAIL_SHARE = 0.5  # share of a loss the top 1% of rows may carry
+DEFAULT_MAX_TAIL_SHARE = 0.8  # share of a loss the top 1% of rows may carry (a few rows dominate)
 TAIL_INDEX_ROWS = 300  # from here the loss's tail index must show a finite third moment
 
 
