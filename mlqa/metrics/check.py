@@ -90,7 +90,7 @@ def check_metric(y_true: Any, y_pred: Any = None,
     estimate. Bootstraps draw ``n_resamples`` resamples seeded by ``random_state`` (``seed=``
     is its deprecated name). For losses, a tail diagnostic refuses to decide (INCONCLUSIVE,
     naming why) when the top 1% of rows carry more than ``max_tail_share`` (default 0.8) of
-    the loss or its Hill tail index is below 3 (2 under 300 rows): no interval of a mean is
+    the loss or its Hill tail index is below 3 (2.5 under 300 rows): no interval of a mean is
     trustworthy on such tails.
 
     A metric undefined on the data (no positive rows for recall, F1 or average precision,
