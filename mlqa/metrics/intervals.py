@@ -410,6 +410,29 @@ def _sums_influence(ev: Evaluation, confidence: float, max_tail_share: float | N
     return Interval(estimate - z * se, estimate + z * se, "influence", details)
 
 
+def sums_interval(name: str, total: Any, cross: Any, n: int, confidence: float = 0.95
+                  ) -> Interval:
+    """The ``influence`` interval of sums-of-rows metric ``name`` (a loss in ``SUMS``) from
+    mergeable state only: the column sums ``total = Σ c_i`` (p,) and their cross-products
+    ``cross = Σ c_i c_iᵀ`` (p, p) over the ``n`` rows, with ``c_i`` the metric's per-row
+    columns (``SUMS[name][0]``). ``Σ U_i² = ∇fᵀ (cross - total totalᵀ / n) ∇f``, so an engine
+    that sums columns and their products gets the in-memory interval exactly. (The tail
+    diagnostic needs the largest rows as well: ``mlqa.stats.small_sample.tail_share`` and
+    ``tail_index`` on the top ``max(11, 1% of n)`` per-row losses.)"""
+    _, finish = SUMS[name]
+    total = np.asarray(total, dtype=float)
+    cross = np.asarray(cross, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(finish(total[None, :])[0])
+    if not math.isfinite(estimate):
+        return _refused("influence", f"{name} is undefined on these rows")
+    grad = _gradient(finish, total / n)
+    centred = cross - np.outer(total, total) / n
+    se = math.sqrt(max(float(grad @ centred @ grad), 0.0)) / n
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    return Interval(estimate - z * se, estimate + z * se, "influence", {"std_error": se})
+
+
 def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
          details: dict[str, Any], max_tail_share: float | None) -> Interval:
     columns, finish = _row_sums(ev)
@@ -473,17 +496,21 @@ TAIL_COLUMN = {"explained_variance": 2}
 
 
 def _influence(finish: Any, columns: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """Empirical influence ``∇f(S̄)·(c_i - S̄)`` of each row on ``f`` of the column sums; the
-    gradient by central differences (every finish is scale-free: f(S) = f(S/n))."""
+    """Empirical influence ``∇f(S̄)·(c_i - S̄)`` of each row on ``f`` of the column sums."""
     mean = total / len(columns)
+    return (columns - mean) @ _gradient(finish, mean)
+
+
+def _gradient(finish: Any, mean: np.ndarray) -> np.ndarray:
+    """∇f at the column means, by central differences (every finish is scale-free:
+    f(S) = f(S/n)); a direction ``f`` does not depend on gets 0."""
     p = len(mean)
     step = 1e-6 * np.maximum(np.abs(mean), 1e-12)
     probes = np.vstack([mean + np.diag(step), mean - np.diag(step)])
     with np.errstate(invalid="ignore", divide="ignore"):
         values = finish(probes)
     grad = (values[:p] - values[p:]) / (2 * step)
-    grad = np.where(np.isfinite(grad), grad, 0.0)
-    return (columns - mean) @ grad
+    return np.where(np.isfinite(grad), grad, 0.0)
 
 
 def _multiclass_auc(ev: Evaluation) -> tuple[float, float]:

@@ -188,3 +188,27 @@ def test_interval_from_confusion_counts_equals_the_in_memory_check(metric):
     iv = confusion_interval(metric, confusion_counts(y, pred, labels), labels,
                             random_state=5)
     assert r.ci_method == "dirichlet" and r.ci == (iv.low, iv.high)
+
+
+@pytest.mark.parametrize("metric", ["rmse", "mae", "r2", "log_loss"])
+def test_loss_interval_from_mergeable_sums_equals_the_rows_path(metric):
+    """An engine ships the column sums and their cross-products; the influence interval from
+    them is the in-memory one."""
+    from mlqa.metrics.intervals import sums_interval
+    from mlqa.metrics.sums import SUMS
+
+    rng = np.random.default_rng(12)
+    if metric == "log_loss":
+        y = (rng.random(5000) < 0.3).astype(int)
+        pred = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.15, 5000), 0.01, 0.99)
+        labels = np.array([0, 1])
+    else:
+        y = rng.normal(5, 2, 5000)
+        pred = y + rng.normal(0, 1, 5000)
+        labels = None
+    name = resolve_metric(metric).name
+    rows = check_metric(y, pred, metric, max=100.0, ci="influence") if metric != "r2" else \
+        check_metric(y, pred, metric, min=-1.0, ci="influence")
+    columns = SUMS[name][0](y, pred, labels)
+    iv = sums_interval(name, columns.sum(axis=0), columns.T @ columns, len(y))
+    np.testing.assert_allclose((iv.low, iv.high), rows.ci, rtol=1e-6)
