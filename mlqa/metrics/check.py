@@ -203,7 +203,8 @@ def _check_slice(metric: Metric, arrays: tuple, classes: np.ndarray | None, part
                  label: str, min_slice_size: int, options: dict[str, Any]) -> CheckResult:
     name = f"{label}[{part.name}]"
     rows = int(part.mask.sum())
-    sub = tuple(None if a is None else a[part.mask] for a in arrays)
+    y_true, y_pred, weight = arrays
+    sub = (y_true[part.mask], y_pred[part.mask], None if weight is None else weight[part.mask])
     try:
         ev = _evaluation(metric, *sub, classes) if rows else None
         undefined = ev is not None and \

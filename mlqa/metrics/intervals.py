@@ -104,6 +104,13 @@ class Evaluation:
     def n(self) -> int:
         return len(self.y_true)
 
+    @property
+    def classes(self) -> np.ndarray:
+        """The labels, for code paths that only classification metrics reach."""
+        if self.labels is None:
+            raise InputError(f"metric {self.metric.name!r} needs class labels here")
+        return self.labels
+
     def positive(self) -> int | None:
         """Index of scikit-learn's default positive label (1) among the labels, if there."""
         return positive_index(self.labels)
@@ -141,7 +148,7 @@ def applicable(ev: Evaluation) -> list[str]:
             (name in ("accuracy",) or name.endswith("_micro") or ev.positive() is not None):
         found += ["wilson", "exact"]
     if _binary_auc(ev):
-        m = int(np.count_nonzero(ev.y_true == ev.labels[-1]))
+        m = int(np.count_nonzero(ev.y_true == ev.classes[-1]))
         if ev.weight is None and min(m, ev.n - m) < NEWCOMBE_BELOW:
             found.append("newcombe")
         found.append("delong")
@@ -206,7 +213,7 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
                                "random_state": random_state
                                if isinstance(random_state, int) else None}
     if method == "dirichlet":
-        cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels)
+        cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
         return confusion_interval(ev.metric.name, cm, ev.labels, confidence=confidence,
                                   n_resamples=n_resamples, random_state=random_state)
     if method == "bca" and ev.metric.name == "average_precision":
@@ -287,7 +294,7 @@ def _auc_interval(ev: Evaluation, method: str, confidence: float) -> Interval:
         auc, se = _multiclass_auc(ev)
         return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
                         {"std_error": se}, estimate=float(auc))
-    y = ev.y_true == ev.labels[-1]
+    y = ev.y_true == ev.classes[-1]
     m = int(np.count_nonzero(y))
     if method == "newcombe":
         components, aucs = structural_components(y, ev.y_pred[None, :].astype(float), None)
@@ -339,10 +346,10 @@ def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
         columns_of, finish = SUMS[name]
         columns = columns_of(ev.y_true, ev.y_pred, ev.labels)
     else:
-        k = len(ev.labels)
+        k = len(ev.classes)
         columns = np.zeros((ev.n, 1 + k * k))
         columns[:, 0] = 1.0
-        columns[np.arange(ev.n), 1 + confusion.cell_index(ev.y_true, ev.y_pred, ev.labels)] = 1
+        columns[np.arange(ev.n), 1 + confusion.cell_index(ev.y_true, ev.y_pred, ev.classes)] = 1
         formula, pos = confusion.FORMULAS[name], ev.positive()
 
         def finish(sums: np.ndarray) -> np.ndarray:
@@ -526,16 +533,17 @@ def _multiclass_auc(ev: Evaluation) -> tuple[float, float]:
     ``average="weighted"`` (scikit-learn's definitions).
     """
     w = np.ones(ev.n) if ev.weight is None else ev.weight
-    k = len(ev.labels)
-    is_class = ev.y_true[None, :] == ev.labels[:, None]  # (k, n)
+    k = len(ev.classes)
+    is_class = ev.y_true[None, :] == ev.classes[:, None]  # (k, n)
     weighted = ev.metric.kwargs.get("average") == "weighted"
     terms: list[tuple[float, np.ndarray, np.ndarray, int]] = []  # (share, rows, positives, col)
+    share: np.ndarray
     if ev.metric.kwargs.get("multi_class") == "ovo":
         pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
-        rows = [is_class[a] | is_class[b] for a, b in pairs]
-        prevalence = np.array([r.mean() for r in rows])
+        pair_rows = [is_class[a] | is_class[b] for a, b in pairs]
+        prevalence = np.array([r.mean() for r in pair_rows])
         share = prevalence / prevalence.sum() if weighted else np.full(len(pairs), 1 / len(pairs))
-        for (a, b), r, sh in zip(pairs, rows, share, strict=True):
+        for (a, b), r, sh in zip(pairs, pair_rows, share, strict=True):
             terms.append((sh / 2, r, is_class[a], a))
             terms.append((sh / 2, r, is_class[b], b))
     else:
@@ -561,7 +569,7 @@ def _builtin(ev: Evaluation) -> bool:
 
 
 def _proportion_counts(ev: Evaluation) -> tuple[int, int]:
-    cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels)
+    cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
     name = ev.metric.name
     if name in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
         return int(np.trace(cm)), int(cm.sum())
@@ -579,17 +587,17 @@ def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) 
     name = ev.metric.name
     if name in confusion.FORMULAS and _builtin(ev):
         formula = confusion.FORMULAS[name]
-        k = len(ev.labels)
+        k = len(ev.classes)
         if method == "multinomial":
             counts = multinomial_counts(
-                confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels), n_resamples,
+                confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes), n_resamples,
                 seed=seed).astype(float)
         elif _row_sums_apply(ev):
             columns, finish = _row_sums(ev)
             with np.errstate(invalid="ignore", divide="ignore"):
                 return finish(weighted_sums(columns, n_resamples, seed=seed))
         else:
-            cells = confusion.cell_index(ev.y_true, ev.y_pred, ev.labels)
+            cells = confusion.cell_index(ev.y_true, ev.y_pred, ev.classes)
             sw = 1.0 if ev.weight is None else ev.weight
             counts = bootstrap(lambda w: np.stack([
                 np.bincount(cells, weights=row * sw, minlength=k * k) for row in w]),
@@ -598,11 +606,11 @@ def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) 
             return np.where(undefined_cells(name, counts, ev.positive()), np.nan,
                             formula(counts, ev.positive()))
     if name in SUMS and _builtin(ev):
-        columns, finish = SUMS[name]
-        sums = weighted_sums(columns(ev.y_true, ev.y_pred, ev.labels), n_resamples,
+        columns_of, finish_sums = SUMS[name]
+        sums = weighted_sums(columns_of(ev.y_true, ev.y_pred, ev.labels), n_resamples,
                              seed=seed, sample_weight=ev.weight)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return finish(sums)
+            return finish_sums(sums)
     return bootstrap(_per_resample(ev), ev.n, n_resamples, seed=seed)
 
 
