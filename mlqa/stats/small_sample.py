@@ -208,17 +208,38 @@ def average_precision_replicates(y: np.ndarray, scores: np.ndarray, n_resamples:
     # Poisson weights are small integers, so float32 sums are exact up to 2^24
     for w in poisson_weight_chunks(n, n_resamples, seed=random_state,
                                    max_chunk_bytes=max_chunk_bytes):
-        ws = w.T[order]
-        rows = np.cumsum(ws, axis=0)[ends].astype(np.float64)
-        tp = np.cumsum(ws[yy], axis=0)
-        # positives' cumulative weight read at each group end: positives up to that row
-        tp = np.vstack([np.zeros((1, ws.shape[1]), np.float32), tp])[
-            np.cumsum(yy)[ends]].astype(np.float64)
-        gained = np.diff(tp, axis=0, prepend=0.0)
-        precision = np.divide(tp, rows, out=np.zeros_like(tp), where=rows > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            parts.append((gained * precision).sum(axis=0) / tp[-1])
+        parts.append(_ap_of_weights(w.T[order], yy, ends))
     return np.concatenate(parts)
+
+
+def _ap_of_weights(ws: np.ndarray, yy: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """AP under each column of row weights ``ws`` (rows in descending score order)."""
+    rows = np.cumsum(ws, axis=0)[ends].astype(np.float64)
+    tp = np.cumsum(ws[yy], axis=0)
+    # positives' cumulative weight read at each group end: positives up to that row
+    tp = np.vstack([np.zeros((1, ws.shape[1]), ws.dtype), tp])[
+        np.cumsum(yy)[ends]].astype(np.float64)
+    gained = np.diff(tp, axis=0, prepend=0.0)
+    precision = np.divide(tp, rows, out=np.zeros_like(tp), where=rows > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (gained * precision).sum(axis=0) / tp[-1]
+
+
+def average_precision_jackknife(y: np.ndarray, scores: np.ndarray) -> float:
+    """Jackknife standard error of average precision, every leave-one-out AP computed at once
+    (weights ``1 - I`` in one ``(n, n)`` pass: for small data). The jackknife's variance errs
+    on the large side for a nonlinear statistic (Efron & Stein 1981), where the bootstrap's
+    and the influence function's run about 7% short at 50 positives (validation grid)."""
+    n = len(y)
+    order = np.argsort(scores)[::-1]
+    s, yy = scores[order], y[order]
+    last = np.empty(n, dtype=bool)
+    last[-1] = True
+    np.not_equal(s[1:], s[:-1], out=last[:-1])
+    ends = np.flatnonzero(last)
+    loo = _ap_of_weights(1.0 - np.eye(n, dtype=np.float32), yy, ends)
+    loo = loo[np.isfinite(loo)]
+    return float(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)))
 
 
 def tail_index(contributions: np.ndarray, top: float = 0.01, min_rows: int = 10) -> float:

@@ -107,3 +107,15 @@ def test_tail_index_separates_infinite_from_finite_variance():
     pareto = rng.pareto(3.0, 20000) + 1  # tail index 3
     assert tail_index(pareto, top=0.05) == pytest.approx(3.0, rel=0.2)
     assert tail_index(np.zeros(100)) == math.inf
+
+
+def test_average_precision_jackknife_is_the_leave_one_out_formula():
+    from mlqa.stats.small_sample import average_precision_jackknife
+
+    rng = np.random.default_rng(13)
+    y = rng.random(120) < 0.3
+    s = np.round(y + rng.normal(size=120), 1)
+    loo = np.array([average_precision_score(np.delete(y, j), np.delete(s, j))
+                    for j in range(120)])
+    expected = math.sqrt(119 / 120 * np.sum((loo - loo.mean()) ** 2))
+    assert average_precision_jackknife(y, s) == pytest.approx(expected, rel=1e-9)
