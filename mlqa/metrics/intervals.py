@@ -88,6 +88,7 @@ LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above,
 MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
 AP_BOOTSTRAP_ROWS = 2_000  # average precision: BCa bootstrap up to here, influence above
 DEFAULT_MAX_TAIL_SHARE = 0.8  # share of a loss the top 1% of rows may carry (a few rows dominate)
+BOUNDED_LOSSES = frozenset({"log_loss", "brier_score"})  # no tail-index test (bounded rows)
 TAIL_INDEX_ROWS = 300  # from here the loss's tail index must show a finite third moment
 
 
@@ -382,7 +383,12 @@ def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | N
         return None
     bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
     loss = np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)])
-    share, index, least = tail_share(loss), tail_index(loss), min_tail_index(ev.n)
+    # log loss (clipped at eps by scikit-learn) and Brier are bounded per row: every moment is
+    # finite, and Hill's estimate on their bulk-plus-misclassified mixture means nothing
+    bounded = ev.metric.name in BOUNDED_LOSSES
+    share = tail_share(loss)
+    index = math.inf if bounded else tail_index(loss)
+    least = min_tail_index(ev.n)
     details.update(tail_share=share, max_tail_share=bound, tail_index=index,
                    min_tail_index=least)
     if share > bound:
