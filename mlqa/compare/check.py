@@ -10,10 +10,23 @@ from typing import Any
 import numpy as np
 
 from mlqa._text import fmt_num
-from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
+from mlqa._validation import (
+    UNSET,
+    as_1d,
+    check_consistent_length,
+    check_finite,
+    check_n_resamples,
+    check_no_missing_labels,
+    check_number,
+    check_probability,
+    check_random_state,
+    renamed,
+)
 from mlqa.compare import paired
 from mlqa.display import Display
 from mlqa.errors import InputError
+from mlqa.metrics.defined import undefined_reason
+from mlqa.metrics.inputs import check_label_types, check_same_index
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
 from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, requirement
 
@@ -73,7 +86,7 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                      max_negative_flip_rate: float | None = None, data: Any = None,
                      n_resamples: int = 2000, random_state: Any = 0,
                      greater_is_better: bool | None = None,
-                     name: str | None = None) -> RegressionResult:
+                     name: str | None = None, seed: Any = UNSET) -> RegressionResult:
     """Compare the candidate with the baseline on the same rows, paired, against margins.
 
     The difference is ``d = metric(candidate) - metric(baseline)`` (``relative=True``:
@@ -95,6 +108,12 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     when ``data`` is given, metric configuration) and a mismatch is an ERROR saying which.
     ``max_negative_flip_rate`` also bounds the share of rows the candidate newly gets wrong
     (Wilson interval, same decision rule).
+
+    A metric undefined on the data for either model (no positive rows, one class, a constant
+    target, nothing predicted positive) is an ERROR naming which side and why; label types of
+    ``y_true`` and both predictions must agree (strings vs numbers is an ``InputError``), and
+    pandas inputs must share one index (rows are matched by position, as in ``check_metric``).
+    ``seed=`` is the deprecated name of ``random_state=``.
     """
     from mlqa.engines import on_engine
 
@@ -108,16 +127,23 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
             random_state=random_state, greater_is_better=greater_is_better, name=name)
     from mlqa.baseline.records import PredictionSet
 
+    random_state = renamed("seed", seed, "random_state", random_state, default=0,
+                           where="check_regression")
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
     _check_options(max_drop, min_gain, max_gain, max_negative_flip_rate, confidence, test)
+    check_n_resamples(n_resamples)
+    check_random_state(random_state)
+    check_same_index(y_true=y_true, candidate_pred=candidate_pred,
+                     baseline_pred=None if isinstance(baseline_pred, PredictionSet)
+                     else baseline_pred, data=data)
     lower, upper = _bounds(resolved.greater_is_better, max_drop, min_gain, max_gain)
     stored = baseline_pred if isinstance(baseline_pred, PredictionSet) else None
     y, cand, base = _validated(resolved, y_true, candidate_pred,
                                stored.y_pred if stored is not None else baseline_pred)
     label = name or f"{resolved.name} vs baseline"
     n = len(y)
-    common = {"name": label, "check": "regression", "metric": resolved.name, "n": n,
-              "confidence": confidence}
+    common: dict[str, Any] = {"name": label, "check": "regression", "metric": resolved.name,
+                              "n": n, "confidence": confidence}
     threshold, comparison = requirement(lower, upper)
     common.update(threshold=threshold, comparison=comparison, margin_low=lower,
                   margin_high=upper, relative=relative)
@@ -135,6 +161,12 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                 outcome=Outcome.ERROR, details={**details, "incomparable": what},
                 message=f"{label}: not comparable with the baseline: {why}", **common)
 
+    undefined = _undefined(resolved, y, cand, base)
+    if undefined is not None:
+        return RegressionResult(
+            outcome=Outcome.ERROR, details={**details, "undefined": undefined},
+            message=f"{label}: {resolved.name} is undefined on this data: {undefined} (n={n})",
+            **common)
     chosen = _choose_test(test, resolved, y, cand)
     try:
         if chosen == "mcnemar":
@@ -187,9 +219,7 @@ def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,
                    confidence: Any, test: Any) -> None:
     for label, bound in (("max_drop", max_drop), ("min_gain", min_gain),
                          ("max_gain", max_gain), ("max_negative_flip_rate", max_flip)):
-        if bound is not None and not (isinstance(bound, int | float | np.number)
-                                      and not isinstance(bound, bool) and math.isfinite(bound)):
-            raise InputError(f"{label} must be a finite number, got {bound!r}")
+        check_number(label, bound, allow_none=True)
     if max_drop is None and min_gain is None and max_gain is None and max_flip is None:
         raise InputError("check_regression needs a requirement: pass max_drop=, min_gain=, "
                          "max_gain= and/or max_negative_flip_rate=")
@@ -204,8 +234,7 @@ def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,
         raise InputError(f"max_gain ({max_gain}) must be above the lower margin ({floor})")
     if max_flip is not None and not 0 <= max_flip <= 1:
         raise InputError(f"max_negative_flip_rate must be in [0, 1], got {max_flip!r}")
-    if not isinstance(confidence, float | int) or not 0 < confidence < 1:
-        raise InputError(f"confidence must be in (0, 1), got {confidence!r}")
+    check_probability("confidence", confidence)
     if test not in TESTS:
         raise InputError(f"test must be one of {TESTS}, got {test!r}")
 
@@ -236,10 +265,27 @@ def _validated(metric: Metric, y_true: Any, candidate: Any, baseline: Any
                              f"dtype {arr.dtype}")
         else:
             check_finite(label, arr)
+    if metric.input == LABELS:
+        check_label_types(y_true=y, candidate_pred=cand, baseline_pred=base)
     if cand.shape[1:] != base.shape[1:]:
         raise InputError(f"candidate_pred and baseline_pred have different shapes "
                          f"{cand.shape} and {base.shape}")
     return y, cand, base
+
+
+def _undefined(metric: Metric, y: np.ndarray, cand: np.ndarray, base: np.ndarray
+               ) -> str | None:
+    """Why the metric is undefined for either model on these rows (None: defined for both).
+    A reason that comes from ``y_true`` alone is the same for both and named once."""
+    labels = paired.labels_for(metric, y, cand, base)
+    reasons = {side: undefined_reason(metric, y, pred, labels)
+               for side, pred in (("candidate_pred", cand), ("baseline_pred", base))}
+    found = [(side, why) for side, why in reasons.items() if why is not None]
+    if not found:
+        return None
+    if len(found) == 2 and found[0][1] == found[1][1]:
+        return found[0][1]
+    return "; ".join(f"{side}: {why}" for side, why in found)
 
 
 def _choose_test(test: str, metric: Metric, y: np.ndarray, cand: np.ndarray) -> str:

@@ -154,7 +154,7 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     value_c, value_b = metric(y_true, candidate), metric(y_true, baseline)
     diff = _relative(value_c, value_b) if relative else value_c - value_b
     seed = _int_seed(random_state)
-    labels = _labels(metric, y_true, candidate, baseline)
+    labels = labels_for(metric, y_true, candidate, baseline)
     joint = _joint_confusion(metric, labels, y_true, candidate, baseline, n_resamples, seed)
     if joint is not None:
         rep_c, rep_b = joint
@@ -215,7 +215,7 @@ def _int_seed(random_state: Any) -> int:
     return int(random_state)
 
 
-def _labels(metric: Metric, y: np.ndarray, candidate: np.ndarray, baseline: np.ndarray
+def labels_for(metric: Metric, y: np.ndarray, candidate: np.ndarray, baseline: np.ndarray
             ) -> np.ndarray | None:
     """The classes the metric family's formulas index by, as ``check_metric`` sets them."""
     from mlqa.metrics import confusion

@@ -168,7 +168,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                            **unsupported: Any) -> Any:
     """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine."""
     from mlqa.metrics.check import MetricResult, _check_bounds, _check_options
-    from mlqa.stats.bootstrap import multinomial_counts, percentile_interval
+    from mlqa.metrics.defined import confusion_undefined
+    from mlqa.metrics.intervals import confusion_interval
     from mlqa.stats.proportion import proportion_interval
 
     given = [k for k, v in unsupported.items() if v is not None]
@@ -176,8 +177,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         raise InputError(f"{', '.join(given)} need the rows in memory; not available with "
                          f"data= on an engine")
     resolved = _metric(metric, greater_is_better=greater_is_better)
-    _check_bounds(min, max)
-    _check_options(confidence, ci, n_resamples, 30)
+    _check_bounds(resolved, min, max)
+    _check_options(confidence, ci, n_resamples, 30, seed, None)
     engine, table = _open(data, [y_true, y_pred])
     label, mname = name or resolved.name, resolved.name
     details: dict[str, Any] = {"min": min, "max": max, "engine": engine.name,
@@ -188,6 +189,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
     if mname in confusion.FORMULAS:
         labels, cm = _cells(engine, table, [y_true, y_pred])
         n, pos = int(cm.sum()), _positive(labels)
+        undefined = confusion_undefined(mname, cm, labels)
+        if undefined is not None:  # the same ERROR, naming why, as the in-memory check
+            threshold, comparison = requirement(min, max)
+            return MetricResult(name=label, check="metric", metric=mname, n=n,
+                                threshold=threshold, comparison=comparison,
+                                outcome=Outcome.ERROR, details=details,
+                                message=f"{label} is undefined on this data: {undefined}")
         binary_metric = "_" not in mname.replace("balanced_", "").replace(
             "matthews_", "").replace("cohen_", "")
         if binary_metric and mname not in ("accuracy",) and pos is None:
@@ -196,7 +204,7 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         formula = confusion.FORMULAS[mname]
         value = float(formula(cm[None].astype(float), pos)[0])
         proportion = mname in PROPORTIONS
-        method = None if ci is None else ("wilson" if proportion else "multinomial") \
+        method = None if ci is None else ("wilson" if proportion else "dirichlet") \
             if ci == "auto" else ci
         if method in ("wilson", "exact") and proportion:
             if mname in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
@@ -207,15 +215,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
             details.update(successes=k, trials=trials)
             if trials:
                 low, high = proportion_interval(k, trials, confidence, method)
-        elif method == "multinomial":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                reps = formula(multinomial_counts(cm, n_resamples, seed=seed).astype(float),
-                               pos)
-            undefined = int(np.sum(~np.isfinite(reps)))
-            details.update(n_resamples=n_resamples, undefined_resamples=undefined,
-                           seed=seed if isinstance(seed, int) else None)
-            if undefined <= 0.05 * len(reps):
-                low, high = percentile_interval(reps, confidence)
+        elif method in ("dirichlet", "multinomial"):
+            # the in-memory check's own interval, from the cells alone (mlqa.metrics.intervals)
+            iv = confusion_interval(mname, cm, labels, confidence=confidence,
+                                    n_resamples=n_resamples, random_state=seed, method=method)
+            details.update(iv.details)
+            if iv.defined:
+                low, high = iv.low, iv.high
         elif method is not None:
             raise InputError(f"ci={ci!r} does not apply to {mname!r} on an engine; use "
                              f"'auto', 'wilson'/'exact' (proportions) or 'multinomial'")

@@ -292,7 +292,7 @@ def _slo_verdict(result: LatencyResult, q: float, max_ms: float, policy: str,
             note = (f"; the breach rests on preempted queries ({result.preempted_fraction:.1%}"
                     f" of {result.n}): without them the lower bound is "
                     f"{fmt_num(clean.ci_low)} ms")
-    message = describe(name, est.value, max=max_ms, ci=_finite(est.ci),  # type: ignore[arg-type]
+    message = describe(name, est.value, max=max_ms, ci=_finite(est.ci),
                        confidence=est.confidence, n=est.n,
                        outcome=outcome if not note else None) + note
     return _Verdict(result.batch_size, outcome, message, est.value, _finite(est.ci), est.n,
@@ -396,7 +396,7 @@ def _result(name: str, chosen: _Verdict, verdicts: list[_Verdict], report: Laten
     return LatencyCheckResult(
         name=name, outcome=chosen.outcome, message=message, check="latency", metric=metric,
         value=chosen.value, threshold=chosen.threshold, comparison=comparison,
-        baseline=chosen.baseline, ci=chosen.ci,  # type: ignore[arg-type]  # a None bound: too few
+        baseline=chosen.baseline, ci=chosen.ci,  # a None bound: too few queries
         confidence=confidence if confidence is not None else result.confidence,
         n=chosen.n, percentiles=tuple(p for r in report.values() for p in percentiles_of(r)),
         histogram=histogram_of(result), details={

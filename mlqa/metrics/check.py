@@ -10,13 +10,26 @@ from typing import Any
 
 import numpy as np
 
-from mlqa._validation import as_1d, check_consistent_length, check_finite, check_no_missing_labels
+from mlqa._validation import (
+    UNSET,
+    as_1d,
+    check_bound_in_range,
+    check_consistent_length,
+    check_finite,
+    check_n_resamples,
+    check_no_missing_labels,
+    check_probability,
+    check_random_state,
+    renamed,
+)
 from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
+from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.display import ConfusionMatrix, metric_display, with_confusion
-from mlqa.metrics.intervals import METHODS, Evaluation, choose, interval
-from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, resolve_metric
+from mlqa.metrics.inputs import check_label_types, check_same_index
+from mlqa.metrics.intervals import ANALYTIC, METHODS, Evaluation, choose, interval
+from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, metric_range, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
 from mlqa.metrics.slices import Slice, make_slices
 from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, requirement, worst
@@ -65,10 +78,11 @@ def check_metric(y_true: Any, y_pred: Any = None,
                  metric: str | Callable[..., float] = "accuracy", *,
                  min: float | None = None, max: float | None = None,  # noqa: A002
                  confidence: float = 0.95, ci: str | None = "auto", n_resamples: int = 2000,
-                 seed: Any = 0, sample_weight: Any = None, slices: Any = None,
+                 random_state: Any = 0, sample_weight: Any = None, slices: Any = None,
                  min_slice_size: int = DEFAULT_MIN_SLICE_SIZE, model: Any = None, X: Any = None,
                  greater_is_better: bool | None = None, name: str | None = None,
-                 data: Any = None) -> MetricResult:
+                 data: Any = None, max_tail_share: float | None = None,
+                 seed: Any = UNSET) -> MetricResult:
     """Score ``y_pred`` against ``y_true`` with ``metric`` and hold it to ``min`` and/or ``max``.
 
     ``metric`` is a scikit-learn scorer name (``"roc_auc"``, ``"f1_macro"``, ``"neg_log_loss"``
@@ -80,12 +94,23 @@ def check_metric(y_true: Any, y_pred: Any = None,
 
     The decision is made on a ``confidence`` interval of the metric: PASS when the whole
     interval meets the requirement, FAIL when it lies wholly on the wrong side, INCONCLUSIVE
-    when it straddles. ``ci`` picks the interval: ``"auto"`` (Wilson for proportions such as
-    accuracy and binary precision/recall, DeLong for binary ROC AUC, a multinomial bootstrap
-    over the confusion cells for other confusion-matrix metrics, a Poisson bootstrap with
-    ``n_resamples`` resamples and ``seed`` for the rest), one of ``"wilson"``, ``"exact"``,
-    ``"delong"``, ``"multinomial"``, ``"bootstrap"``, or None for a decision on the point
-    estimate. A value the metric leaves undefined (NaN) is an ERROR.
+    when it straddles. ``ci="auto"`` lets the data choose the interval (Wilson for
+    proportions, DeLong or Newcombe's score interval for ROC AUC, a Jeffreys-Dirichlet draw of
+    the confusion cells, BCa bootstrap for losses; docs/metrics.md and
+    :mod:`mlqa.metrics.intervals` give each formula); ``ci`` may also name one of
+    ``"wilson"``, ``"exact"``, ``"delong"``, ``"newcombe"``, ``"dirichlet"``,
+    ``"multinomial"``, ``"bootstrap"``, ``"bca"``, or be None for a decision on the point
+    estimate. Bootstraps draw ``n_resamples`` resamples seeded by ``random_state`` (``seed=``
+    is its deprecated name). For losses, a tail diagnostic refuses to decide (INCONCLUSIVE,
+    naming why) when the top 1% of rows carry more than ``max_tail_share`` (default 0.8) of
+    the loss or its Hill tail index is below 3 (2.5 under 300 rows): no interval of a mean is
+    trustworthy on such tails.
+
+    A metric undefined on the data (no positive rows for recall, F1 or average precision,
+    nothing predicted positive for precision, one class for ROC AUC, a constant ``y_true``
+    for R^2; :mod:`mlqa.metrics.defined`) is an ERROR naming why, as is a NaN. pandas inputs
+    must share one index: rows are matched by position and differently indexed inputs are
+    refused (:mod:`mlqa.metrics.inputs`).
 
     ``slices`` (labels per row, the name of a column of ``X``, a dict of boolean masks, or one
     :class:`~mlqa.metrics.Slice`) adds one result per slice to ``result.slices``; slices with
@@ -95,16 +120,20 @@ def check_metric(y_true: Any, y_pred: Any = None,
     ``y_true``/``y_pred`` column names of it; the metric is computed in that engine
     (``mlqa.engines.metrics``).
     """
+    random_state = renamed("seed", seed, "random_state", random_state, default=0,
+                           where="check_metric")
     if data is not None:
         from mlqa.engines.metrics import check_metric_on_engine
 
         return check_metric_on_engine(
             y_true, y_pred, metric, data=data, min=min, max=max, confidence=confidence, ci=ci,
-            n_resamples=n_resamples, seed=seed, greater_is_better=greater_is_better, name=name,
-            sample_weight=sample_weight, slices=slices, model=model, X=X)
+            n_resamples=n_resamples, seed=random_state, greater_is_better=greater_is_better,
+            name=name, sample_weight=sample_weight, slices=slices, model=model, X=X)
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
-    _check_bounds(min, max)
-    _check_options(confidence, ci, n_resamples, min_slice_size)
+    _check_bounds(resolved, min, max)
+    _check_options(confidence, ci, n_resamples, min_slice_size, random_state, max_tail_share)
+    check_same_index(y_true=y_true, y_pred=y_pred, sample_weight=sample_weight,
+                     slices=None if isinstance(slices, str | dict) else slices, X=X)
     classes = None
     if model is not None or X is not None:
         if y_pred is not None:
@@ -117,7 +146,8 @@ def check_metric(y_true: Any, y_pred: Any = None,
     ev = _evaluation(resolved, *arrays, classes)
     label = name or resolved.name
     options = {"min": min, "max": max, "confidence": confidence, "ci": ci,
-               "n_resamples": n_resamples, "seed": seed}
+               "n_resamples": n_resamples, "random_state": random_state,
+               "max_tail_share": max_tail_share}
     if slices is None:
         return with_confusion(_check(ev, label, **options), ev)
     parts = {s.name: _check_slice(resolved, arrays, classes, s, label, min_slice_size, options)
@@ -128,22 +158,36 @@ def check_metric(y_true: Any, y_pred: Any = None,
 
 
 def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None,  # noqa: A002
-           confidence: float, ci: str | None, n_resamples: int, seed: Any) -> MetricResult:
+           confidence: float, ci: str | None, n_resamples: int, random_state: Any,
+           max_tail_share: float | None) -> MetricResult:
+    threshold, comparison = requirement(min, max)
+    fields: dict[str, Any] = {"name": label, "check": "metric", "metric": ev.metric.name,
+                              "threshold": threshold, "comparison": comparison, "n": ev.n}
+    details = {"min": min, "max": max, "greater_is_better": ev.metric.greater_is_better,
+               "input": ev.metric.input}
+    reason = undefined_reason(ev.metric, ev.y_true, ev.y_pred, ev.labels, ev.weight)
+    if reason is not None:
+        return MetricResult(outcome=Outcome.ERROR, details={**details, "undefined": reason},
+                            message=f"{label} is undefined on this data: {reason} (n={ev.n})",
+                            **fields)
     method = None if ci is None else choose(ev, ci)
     # DeLong's AUC is scikit-learn's to 1e-12 (tested): no second sort for the point estimate
-    iv = interval(ev, method, confidence, n_resamples, seed) if method == "delong" else None
+    iv = interval(ev, method, confidence, n_resamples, random_state) \
+        if method in ANALYTIC else None
     if iv is not None and iv.estimate is not None:
         value = iv.estimate
+    elif _counts_decide(ev):
+        # the formula on the confusion counts is scikit-learn's figure (tests/metrics/
+        # test_formulas.py) at a fraction of the cost: one bincount instead of its checks
+        assert ev.labels is not None
+        cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels).astype(float)
+        value = float(confusion.FORMULAS[ev.metric.name](cm[None], ev.positive())[0])
     else:
         try:
             value = ev.metric(ev.y_true, ev.y_pred, sample_weight=ev.weight)
         except (ValueError, TypeError) as exc:
             raise InputError(f"metric {ev.metric.name!r} could not be computed: {exc}") from None
-    threshold, comparison = requirement(min, max)
-    fields = {"name": label, "check": "metric", "metric": ev.metric.name, "value": value,
-              "threshold": threshold, "comparison": comparison, "n": ev.n}
-    details = {"min": min, "max": max, "greater_is_better": ev.metric.greater_is_better,
-               "input": ev.metric.input}
+    fields["value"] = value
     if not math.isfinite(value):
         return MetricResult(outcome=Outcome.ERROR, details=details,
                             message=f"{label} is undefined on this data (n={ev.n})", **fields)
@@ -151,7 +195,8 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
         outcome = decide(value, min=min, max=max)
         return MetricResult(outcome=outcome, details=details, **fields, message=describe(
             label, value, min=min, max=max, n=ev.n, outcome=outcome))
-    iv = iv or interval(ev, method, confidence, n_resamples, seed)
+    iv = iv or interval(ev, method, confidence, n_resamples, random_state,
+                        max_tail_share=max_tail_share)
     details.update(iv.details)
     if not iv.defined:
         reason = iv.details.get("reason", "the interval is undefined")
@@ -168,13 +213,29 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
                             n=ev.n, outcome=outcome))
 
 
+def _counts_decide(ev: Evaluation) -> bool:
+    from mlqa.metrics.registry import METRICS
+
+    known = METRICS.get(ev.metric.name)
+    return ev.metric.name in confusion.FORMULAS and known is not None and \
+        known.func is ev.metric.func and ev.weight is None and ev.labels is not None and \
+        ("_" in ev.metric.name or ev.metric.name == "accuracy" or
+         (ev.positive() is not None and len(ev.labels) <= 2))  # else scikit-learn's own error
+
+
 def _check_slice(metric: Metric, arrays: tuple, classes: np.ndarray | None, part: Slice,
                  label: str, min_slice_size: int, options: dict[str, Any]) -> CheckResult:
     name = f"{label}[{part.name}]"
     rows = int(part.mask.sum())
-    sub = tuple(None if a is None else a[part.mask] for a in arrays)
+    y_true, y_pred, weight = arrays
+    sub = (y_true[part.mask], y_pred[part.mask], None if weight is None else weight[part.mask])
     try:
-        if rows < min_slice_size:
+        ev = _evaluation(metric, *sub, classes) if rows else None
+        undefined = ev is not None and \
+            undefined_reason(metric, ev.y_true, ev.y_pred, ev.labels, ev.weight) is not None
+        if rows < min_slice_size and not undefined:
+            # too few rows to decide; a slice lacking the class it needs is an ERROR whatever
+            # its size (below), never a quiet INCONCLUSIVE
             value = _point_or_none(metric, sub)
             threshold, comparison = requirement(options["min"], options["max"])
             return MetricResult(
@@ -183,9 +244,8 @@ def _check_slice(metric: Metric, arrays: tuple, classes: np.ndarray | None, part
                 details={"slice": part.name, "min_slice_size": min_slice_size},
                 message=f"{describe(name, value, min=options['min'], max=options['max'], n=rows)}"
                         f": slice has {rows} rows < min_slice_size {min_slice_size}, not decided")
-        if rows == 0:
-            raise InputError("the slice has no rows")
-        result = _check(_evaluation(metric, *sub, classes), name, **options)
+        assert ev is not None
+        result = _check(ev, name, **options)
         return result.replace(details={**result.details, "slice": part.name})
     except InputError as exc:
         return MetricResult(name=name, outcome=Outcome.ERROR, check="metric", metric=metric.name,
@@ -212,28 +272,31 @@ def _with_slices(overall: MetricResult, parts: dict[str, CheckResult]) -> Metric
     text = f"{overall.message}; slices: {tally}"
     if bad:
         text += " - " + "; ".join(bad)
-    return overall.replace(outcome=outcome, message=text, slices=parts)
+    return dataclasses.replace(overall, outcome=outcome, message=text, slices=parts)
 
 
-def _check_bounds(min: float | None, max: float | None) -> None:  # noqa: A002
+def _check_bounds(metric: Metric, min: Any, max: Any) -> None:  # noqa: A002
     if min is None and max is None:
         raise InputError("check_metric needs a requirement: pass min= and/or max=")
+    low, high = metric_range(metric)
+    what = f"{metric.name}"
     for label, bound in (("min", min), ("max", max)):
-        if bound is not None and not (isinstance(bound, int | float | np.number)
-                                      and math.isfinite(bound)):
-            raise InputError(f"{label} must be a finite number, got {bound!r}")
+        check_bound_in_range(label, bound, low=low, high=high, what=what)
     if min is not None and max is not None and min > max:
         raise InputError(f"min ({min}) is greater than max ({max})")
 
 
-def _check_options(confidence: Any, ci: Any, n_resamples: Any, min_slice_size: Any) -> None:
-    if not isinstance(confidence, int | float) or not 0 < confidence < 1:
-        raise InputError(f"confidence must be a number in (0, 1), got {confidence!r}")
+def _check_options(confidence: Any, ci: Any, n_resamples: Any, min_slice_size: Any,
+                   random_state: Any, max_tail_share: Any) -> None:
+    check_probability("confidence", confidence)
     if ci is not None and ci != "auto" and ci not in METHODS:
         raise InputError(f"ci must be 'auto', None or one of {', '.join(METHODS)}; got {ci!r}")
-    if not isinstance(n_resamples, int | np.integer) or n_resamples < 100:
-        raise InputError(f"n_resamples must be an integer >= 100, got {n_resamples!r}")
-    if not isinstance(min_slice_size, int | np.integer) or min_slice_size < 1:
+    check_n_resamples(n_resamples)
+    check_random_state(random_state)
+    if max_tail_share is not None:
+        check_probability("max_tail_share", max_tail_share)
+    if isinstance(min_slice_size, bool) or not isinstance(min_slice_size, int | np.integer) \
+            or min_slice_size < 1:
         raise InputError(f"min_slice_size must be a positive integer, got {min_slice_size!r}")
 
 
@@ -251,6 +314,7 @@ def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
         check_finite("y_pred", y_pred_arr)
     else:
         check_no_missing_labels("y_pred", y_pred_arr)
+        check_label_types(y_true=y_true_arr, y_pred=y_pred_arr)
     if metric.input == PROBA and (y_pred_arr.min() < 0 or y_pred_arr.max() > 1):
         raise InputError(f"metric {metric.name!r} needs probabilities in [0, 1] in y_pred, "
                          f"got values in [{y_pred_arr.min():.4g}, {y_pred_arr.max():.4g}]")
@@ -277,7 +341,15 @@ def _evaluation(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray,
                                  f"saw in training (model classes: {classes[:10].tolist()})")
         else:
             labels = present
-        _check_scores(metric, y_true, y_pred, present, labels)
+            if y_pred.ndim == 1 and present.dtype.kind in "biuf" and \
+                    bool(np.isin(present, (0, 1)).all()):
+                # one probability per row is class 1's: the classes are 0 and 1 even where a
+                # sample holds only one of them (log loss and Brier stay defined there)
+                labels = np.array([0, 1], dtype=present.dtype)
+                if metric.input == PROBA:
+                    metric = with_labels(metric, labels)
+        _check_scores(metric, y_true, y_pred, present,
+                      present if labels is None else labels)
     elif classes is None and metric.name in confusion.FORMULAS:
         labels = _unique("y_true and y_pred", np.concatenate([y_true, y_pred]))
     elif classes is not None:
@@ -290,11 +362,8 @@ def _evaluation(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray,
 
 def _check_scores(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, present: np.ndarray,
                   labels: np.ndarray) -> None:
-    auc = metric.name.startswith("roc_auc")
-    if auc and len(present) < 2:
-        only = np.asarray(present[0]).tolist()
-        raise InputError(f"y_true has a single class ({only!r}) in its {len(y_true)} rows; "
-                         f"{metric.name} needs rows of at least two classes")
+    if metric.name.startswith("roc_auc") and len(present) < 2:
+        return  # undefined, not malformed: the check reports it as an ERROR (metrics.defined)
     if y_pred.ndim == 1:
         if len(present) > 2 and metric.input == SCORES:
             raise InputError(f"y_true has {len(present)} classes but y_pred one score per row; "

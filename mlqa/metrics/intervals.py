@@ -1,19 +1,41 @@
-"""Confidence intervals for a metric: which method fits, and computing it.
+"""Confidence intervals for a metric: which method fits the metric *and the data*, and
+computing it.
 
-=============  ==========================================================  ===================
+=============  ==========================================================  ====================
 method         used for (``ci="auto"`` takes the first that applies)        how
-=============  ==========================================================  ===================
+=============  ==========================================================  ====================
 ``wilson``     accuracy; binary precision/recall; micro precision/recall/   Wilson score
                F1 (= accuracy) -- without sample weights                    interval on k / n
 ``exact``      the same proportions, on request                             Clopper–Pearson
-``delong``     ROC AUC: binary, and multiclass one-vs-rest (macro or        DeLong variance,
-               weighted); sample weights allowed                            normal interval
-``multinomial``  confusion-matrix metrics (balanced accuracy, F1, MCC,      multinomial draw
-               kappa, jaccard, averaged precision/recall) -- unweighted     over the cells
-``bootstrap``  everything: sums-of-rows metrics (errors, log loss, R^2...)  Poisson bootstrap,
-               by matrix products, others by calling the metric per         percentile
-               resample                                                     interval
-=============  ==========================================================  ===================
+``newcombe``   binary ROC AUC with fewer than ``NEWCOMBE_BELOW`` positive   Newcombe's (2006)
+               or negative rows, unweighted                                 score interval,
+                                                                            Hanley–McNeil var.
+``delong``     ROC AUC: binary, multiclass one-vs-rest and one-vs-one       DeLong variance
+               (Hand & Till), macro or weighted; sample weights allowed     (influence), normal
+``influence``  average precision, unweighted                                logit Wald interval
+                                                                            from its influence
+                                                                            function
+``dirichlet``  confusion-matrix metrics (balanced accuracy, F1, MCC,        Jeffreys–Dirichlet
+               kappa, jaccard, averaged precision/recall) -- unweighted     (cells + ½) draws
+``multinomial``  the same, on request: rows resampled as a multinomial      multinomial draw
+               over the observed cells                                      over the cells
+``bca``        metrics that are smooth functions of row sums (mean          BCa bootstrap +
+               losses, RMSE, R², log loss, Brier, D²)                       tail diagnostic
+``bootstrap``  everything else, by calling the metric per resample          Poisson bootstrap,
+                                                                            percentile interval
+=============  ==========================================================  ====================
+
+Resamples on which a metric is undefined (0/0: no positives drawn) are counted, never turned
+into 0: above ``MAX_UNDEFINED`` of them the interval is refused (INCONCLUSIVE, naming the
+count). Data too thin for any of these to keep its coverage is refused the same way: fewer than
+``MIN_CLASS_ROWS`` rows of a class a metric needs, or a loss whose top 1% of rows carry more
+than ``max_tail_share`` of it. Formulas and references: :mod:`mlqa.stats.small_sample`,
+:mod:`mlqa.stats.delong`, :mod:`mlqa.stats.proportion`, docs/metrics.md.
+
+Functions an engine (Spark, DuckDB) can call with summaries only:
+``confusion_interval(name, counts, labels, ...)`` (confusion cell counts in, interval out),
+``mlqa.stats.small_sample.newcombe_auc_interval(auc, m, n)``, and
+``mlqa.stats.delong.auc_and_covariance`` on placements.
 """
 
 from __future__ import annotations
@@ -28,6 +50,7 @@ import numpy as np
 
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
+from mlqa.metrics.defined import positive_index, undefined_cells
 from mlqa.metrics.registry import METRICS, Metric, accepts_sample_weight
 from mlqa.metrics.sums import SUMS
 from mlqa.stats.bootstrap import (
@@ -38,12 +61,35 @@ from mlqa.stats.bootstrap import (
 )
 from mlqa.stats.delong import auc_and_covariance, structural_components
 from mlqa.stats.proportion import proportion_interval
+from mlqa.stats.small_sample import (
+    average_precision_influence,
+    average_precision_jackknife,
+    average_precision_replicates,
+    bca_interval,
+    dirichlet_draws,
+    newcombe_auc_interval,
+    tail_index,
+    tail_share,
+)
 
-METHODS = ("wilson", "exact", "delong", "multinomial", "bootstrap")
-_AUTO_ORDER = ("wilson", "delong", "multinomial", "bootstrap")
+METHODS = ("wilson", "exact", "newcombe", "delong", "influence", "order", "dirichlet",
+           "multinomial", "bca", "bootstrap")
+ANALYTIC = frozenset({"wilson", "exact", "newcombe", "delong", "influence", "order"})
+# methods ``ci="auto"`` may pick; ``applicable`` lists the methods best first for the data
+_AUTO = frozenset({"wilson", "newcombe", "delong", "influence", "order", "dirichlet", "bca",
+                   "bootstrap"})
 # metrics that are one proportion k / n of the confusion matrix
 _PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                 "f1_micro"}
+NEWCOMBE_BELOW = 100  # DeLong's Wald interval undercovers below this many rows of a class
+MIN_CLASS_ROWS = 5  # fewer rows of a needed class: no interval keeps its coverage
+MAX_UNDEFINED = 0.05  # share of resamples on which the metric may be undefined
+LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above, BCa below
+MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
+AP_BOOTSTRAP_ROWS = 2_000  # average precision: BCa bootstrap up to here, influence above
+DEFAULT_MAX_TAIL_SHARE = 0.8  # share of a loss the top 1% of rows may carry (a few rows dominate)
+BOUNDED_LOSSES = frozenset({"log_loss", "brier_score"})  # no tail-index test (bounded rows)
+TAIL_INDEX_ROWS = 300  # from here the loss's tail index must show a finite third moment
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,12 +106,16 @@ class Evaluation:
     def n(self) -> int:
         return len(self.y_true)
 
+    @property
+    def classes(self) -> np.ndarray:
+        """The labels, for code paths that only classification metrics reach."""
+        if self.labels is None:
+            raise InputError(f"metric {self.metric.name!r} needs class labels here")
+        return self.labels
+
     def positive(self) -> int | None:
         """Index of scikit-learn's default positive label (1) among the labels, if there."""
-        if self.labels is None:
-            return None
-        hits = np.flatnonzero(self.labels == 1) if self.labels.dtype.kind in "biuf" else []
-        return int(hits[0]) if len(hits) else None
+        return positive_index(self.labels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,21 +131,46 @@ class Interval:
         return math.isfinite(self.low) and math.isfinite(self.high)
 
 
+def _refused(method: str, reason: str, **details: Any) -> Interval:
+    return Interval(math.nan, math.nan, method, {**details, "reason": reason})
+
+
+def _binary_auc(ev: Evaluation) -> bool:
+    return ev.metric.name == "roc_auc" and ev.labels is not None and len(ev.labels) == 2 \
+        and ev.y_pred.ndim == 1
+
+
 def applicable(ev: Evaluation) -> list[str]:
     """The interval methods that fit this metric and data, best first."""
     name = ev.metric.name
     found = []
-    binary = ev.labels is not None and len(ev.labels) == 2
-    if name in _PROPORTIONS and ev.weight is None and _builtin(ev) and \
+    if not _builtin(ev):
+        return ["bootstrap"]
+    if name in _PROPORTIONS and ev.weight is None and \
             (name in ("accuracy",) or name.endswith("_micro") or ev.positive() is not None):
         found += ["wilson", "exact"]
-    if name == "roc_auc" and binary and ev.y_pred.ndim == 1 and _builtin(ev):
+    if _binary_auc(ev):
+        m = int(np.count_nonzero(ev.y_true == ev.classes[-1]))
+        if ev.weight is None and min(m, ev.n - m) < NEWCOMBE_BELOW:
+            found.append("newcombe")
         found.append("delong")
-    if name in ("roc_auc_ovr", "roc_auc_ovr_weighted") and _builtin(ev) and \
-            ev.y_pred.ndim == 2 and len(ev.labels) > 2:
+        if ev.weight is None and "newcombe" not in found:
+            found.append("newcombe")
+    if name.startswith(("roc_auc_ovr", "roc_auc_ovo")) and ev.y_pred.ndim == 2 and \
+            ev.labels is not None and len(ev.labels) > 2:
         found.append("delong")
-    if name in confusion.FORMULAS and ev.weight is None and _builtin(ev):
-        found.append("multinomial")
+    if name == "average_precision" and ev.weight is None and ev.y_pred.ndim == 1:
+        # the bootstrap's bias correction matters where positives are few; its cost grows with
+        # the rows, so large data take the influence-function interval (same asymptotics)
+        found += ["bca", "influence"] if ev.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
+    if name == "median_absolute_error" and ev.weight is None and ev.y_pred.ndim == 1:
+        found.append("order")
+    if name in confusion.FORMULAS and ev.weight is None:
+        found += ["dirichlet", "multinomial"]
+    if _row_sums_apply(ev):
+        # smooth functions of row sums: BCa, or at large n the influence-function (delta
+        # method) interval, which needs no resampling (the two agree there)
+        found += ["influence", "bca"] if ev.n > LARGE_ROWS else ["bca", "influence"]
     found.append("bootstrap")
     return found
 
@@ -104,7 +179,7 @@ def choose(ev: Evaluation, ci: str) -> str:
     """The method ``ci`` asks for (``"auto"``: the best applicable one)."""
     fits = applicable(ev)
     if ci == "auto":
-        return next(m for m in _AUTO_ORDER if m in fits)
+        return next(m for m in fits if m in _AUTO)
     if ci not in fits:
         raise InputError(f"ci={ci!r} does not apply to metric {ev.metric.name!r} here"
                          f"{' with sample_weight' if ev.weight is not None else ''}; "
@@ -113,56 +188,385 @@ def choose(ev: Evaluation, ci: str) -> str:
 
 
 def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
-             seed: Any) -> Interval:
+             random_state: Any, *, max_tail_share: float | None = None) -> Interval:
+    """The ``method`` interval of ``ev``'s metric at ``confidence`` (NaN bounds with a
+    ``reason`` in ``details`` when the data cannot support one)."""
+    few = _too_few(ev)
+    if few is not None:
+        return _refused(method, few)
     if method in ("wilson", "exact"):
         k, n = _proportion_counts(ev)
         if n == 0:
-            return Interval(math.nan, math.nan, method, {"reason": "the proportion has n=0"})
+            return _refused(method, "the proportion has n=0")
         return Interval(*proportion_interval(k, n, confidence, method), method,
                         {"successes": k, "trials": n})
-    if method == "delong":
-        if ev.y_pred.ndim == 2:
-            auc, se = _one_vs_rest_auc(ev)
-        else:
-            aucs, cov = auc_and_covariance(ev.y_true == ev.labels[-1], ev.y_pred, ev.weight)
-            auc, se = aucs[0], math.sqrt(max(cov[0, 0], 0.0))
-        z = NormalDist().inv_cdf(0.5 + confidence / 2)
-        return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
-                        {"std_error": se}, estimate=float(auc))
-    replicates = metric_replicates(ev, method, n_resamples, seed)
+    if method in ("delong", "newcombe"):
+        return _auc_interval(ev, method, confidence)
+    if method == "order":
+        return _median_interval(np.abs(ev.y_true - ev.y_pred), confidence)
+    if method == "influence" and ev.metric.name != "average_precision":
+        return _sums_influence(ev, confidence, max_tail_share)
+    if method == "influence":
+        ap, influence = average_precision_influence(ev.y_true == 1, ev.y_pred.astype(float))
+        se = float(np.sqrt(np.sum(influence**2))) / ev.n
+        return Interval(*_logit_interval(ap, se, confidence), method,
+                        {"std_error": se}, estimate=ap)
+    details: dict[str, Any] = {"n_resamples": n_resamples,
+                               "random_state": random_state
+                               if isinstance(random_state, int) else None}
+    if method == "dirichlet":
+        cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
+        return confusion_interval(ev.metric.name, cm, ev.labels, confidence=confidence,
+                                  n_resamples=n_resamples, random_state=random_state)
+    if method == "bca" and ev.metric.name == "average_precision":
+        return _ap_bca(ev, confidence, n_resamples, random_state, details)
+    if method == "bca":
+        return _bca(ev, confidence, n_resamples, random_state, details, max_tail_share)
+    replicates = metric_replicates(ev, method, n_resamples, random_state)
+    return _percentile(ev.metric.name, replicates, confidence, method, details)
+
+
+def _percentile(name: str, replicates: np.ndarray, confidence: float, method: str,
+                details: dict[str, Any]) -> Interval:
     undefined = int(np.sum(~np.isfinite(replicates)))
-    low, high = percentile_interval(replicates, confidence)
-    details = {"n_resamples": n_resamples, "seed": seed if isinstance(seed, int) else None,
-               "undefined_resamples": undefined}
-    if undefined > 0.05 * len(replicates):
+    details = {**details, "undefined_resamples": undefined}
+    if undefined > MAX_UNDEFINED * len(replicates):
         # the statistic is undefined on too many resamples for the percentiles to mean much
-        low = high = math.nan
-        details["reason"] = (f"{ev.metric.name} was undefined on {undefined} of "
-                             f"{len(replicates)} resamples")
+        return _refused(method, f"{name} was undefined on {undefined} of {len(replicates)} "
+                                f"resamples", **details)
+    low, high = percentile_interval(replicates, confidence)
     return Interval(low, high, method, details)
 
 
-def _one_vs_rest_auc(ev: Evaluation) -> tuple[float, float]:
-    """Multiclass one-vs-rest ROC AUC (macro or prevalence-weighted) and its standard error.
+def confusion_interval(name: str, counts: Any, labels: Any, *, confidence: float = 0.95,
+                       n_resamples: int = 2000, random_state: Any = 0,
+                       method: str = "dirichlet") -> Interval:
+    """Interval of confusion-matrix metric ``name`` from the ``(K, K)`` cell counts alone (rows
+    true, columns predicted, over ``labels``): what an engine that summarises rows into counts
+    calls. ``dirichlet``: equal-tailed quantiles of the metric over Jeffreys–Dirichlet draws of
+    the cell probabilities; ``multinomial``: over multinomial resamples of the cells, with
+    undefined resamples counted (refused above ``MAX_UNDEFINED``)."""
+    cm = np.asarray(counts)
+    labels = np.asarray(labels)
+    formula = confusion.FORMULAS[name]
+    pos = positive_index(labels)
+    details: dict[str, Any] = {"n_resamples": n_resamples, "random_state":
+                               random_state if isinstance(random_state, int) else None}
+    if method == "dirichlet":
+        draws = dirichlet_draws(cm, n_resamples, random_state=random_state)
+    else:
+        draws = multinomial_counts(cm.astype(np.int64), n_resamples,
+                                   seed=random_state).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        replicates = np.where(undefined_cells(name, draws, pos), np.nan, formula(draws, pos))
+    return _percentile(name, replicates, confidence, method, details)
 
-    Each class's AUC is a DeLong statistic whose influence on row i is
-    ``w_i (V_i - AUC_k) / W_k`` (``W_k`` the weight of the row's side: class k or the rest);
-    the average's influence is the same average of those, and its variance the sum of squares.
+
+def _too_few(ev: Evaluation) -> str | None:
+    """Why the data are too thin for any interval of this metric to keep its coverage."""
+    name = ev.metric.name
+    if not _builtin(ev) or ev.labels is None or ev.weight is not None:
+        return None
+    kind = name.partition("_")[0]
+    # a rare class with a handful of rows: its share of the metric (or of a loss) rests on
+    # those few rows, and no interval recovers what they did not show
+    binary_class = name in ("recall", "f1", "jaccard", "average_precision", "roc_auc") or \
+        (name in ("balanced_accuracy", "matthews_corrcoef", "cohen_kappa", "log_loss",
+                  "brier_score") and len(ev.labels) == 2)
+    if binary_class:
+        counts = [int(np.count_nonzero(ev.y_true == c)) for c in ev.labels]
+        if name in ("recall", "f1", "jaccard", "average_precision"):
+            pos = ev.positive()
+            counts = [counts[pos]] if pos is not None else []
+        least = min(counts) if counts else None
+        if least is not None and least < MIN_CLASS_ROWS:
+            return (f"y_true has only {least} row(s) of a class {name} needs "
+                    f"(fewer than {MIN_CLASS_ROWS}): no interval keeps its coverage")
+    if kind == "precision" and name == "precision" and ev.positive() is not None:
+        predicted = int(np.count_nonzero(ev.y_pred == ev.labels[ev.positive()]))
+        if predicted < MIN_CLASS_ROWS:
+            return (f"only {predicted} row(s) are predicted positive (fewer than "
+                    f"{MIN_CLASS_ROWS}): no interval keeps its coverage")
+    return None
+
+
+def _auc_interval(ev: Evaluation, method: str, confidence: float) -> Interval:
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    if ev.y_pred.ndim == 2:
+        auc, se = _multiclass_auc(ev)
+        return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
+                        {"std_error": se}, estimate=float(auc))
+    y = ev.y_true == ev.classes[-1]
+    m = int(np.count_nonzero(y))
+    if method == "newcombe":
+        components, aucs = structural_components(y, ev.y_pred[None, :].astype(float), None)
+        auc = float(aucs[0])
+        low, high = newcombe_auc_interval(auc, m, ev.n - m, confidence)
+        return Interval(float(low), float(high), method, {"positives": m,
+                                                          "negatives": ev.n - m},
+                        estimate=auc)
+    if min(m, ev.n - m) < 2:
+        return _refused(method, "DeLong's variance needs at least 2 rows of each class")
+    aucs, cov = auc_and_covariance(y, ev.y_pred, ev.weight)
+    auc, se = float(aucs[0]), math.sqrt(max(cov[0, 0], 0.0))
+    return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
+                    {"std_error": se}, estimate=auc)
+
+
+def _median_interval(values: np.ndarray, confidence: float) -> Interval:
+    """Distribution-free interval for a median from order statistics: the ``l``-th and
+    ``u``-th smallest values, with ``l``, ``u`` the binomial(n, ½) quantiles at the two tails
+    (exact coverage >= ``confidence``; no resampling, one partial sort)."""
+    from scipy.stats import binom
+
+    n = len(values)
+    tail = (1 - confidence) / 2
+    low_rank = int(binom.ppf(tail, n, 0.5))  # 0-based index of the lower order statistic
+    high_rank = n - 1 - low_rank
+    if low_rank < 1 or high_rank >= n:
+        return _refused("order", f"{n} rows are too few for a {confidence:.0%} interval of "
+                                 f"a median")
+    ordered = np.partition(values, (low_rank - 1, high_rank))
+    return Interval(float(ordered[low_rank - 1]), float(ordered[high_rank]), "order",
+                    {"ranks": (low_rank, high_rank + 1)})
+
+
+def _row_sums_apply(ev: Evaluation) -> bool:
+    name = ev.metric.name
+    if name == "d2_absolute_error_score" and ev.weight is not None:
+        return False  # scikit-learn takes a weighted median there
+    return name in SUMS or (name in confusion.FORMULAS and ev.labels is not None
+                            and len(ev.labels) ** 2 <= MAX_ONE_HOT_CELLS)
+
+
+def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
+    """Per-row columns (already times the sample weight) whose sums determine the metric, and
+    the metric as a function of those sums: SUMS' losses, or a confusion formula of one-hot
+    cell columns (undefined cells as NaN)."""
+    name = ev.metric.name
+    if name in SUMS:
+        columns_of, finish = SUMS[name]
+        columns = columns_of(ev.y_true, ev.y_pred, ev.labels)
+    else:
+        k = len(ev.classes)
+        columns = np.zeros((ev.n, 1 + k * k))
+        columns[:, 0] = 1.0
+        columns[np.arange(ev.n), 1 + confusion.cell_index(ev.y_true, ev.y_pred, ev.classes)] = 1
+        formula, pos = confusion.FORMULAS[name], ev.positive()
+
+        def finish(sums: np.ndarray) -> np.ndarray:
+            cells = sums[:, 1:].reshape(-1, k, k)
+            return np.where(undefined_cells(name, cells, pos), np.nan, formula(cells, pos))
+
+    if ev.weight is not None:
+        columns = columns * ev.weight[:, None]
+    return columns, finish
+
+
+def min_tail_index(n: int) -> float:
+    """The smallest Hill tail index a loss may show: 3 (a finite third moment, which BCa's
+    skewness correction rests on) from ``TAIL_INDEX_ROWS`` rows; 2.5 below, where the top 10
+    rows reach into the body of the distribution and Hill's estimate is biased low even for
+    light tails (2.5 is what kept squared t(3) errors at n = 100 within the false-approval
+    promise in the validation grid; 2 let 5-6% through)."""
+    return 3.0 if n >= TAIL_INDEX_ROWS else 2.5
+
+
+def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | None,
+                  method: str, details: dict[str, Any]) -> Interval | None:
+    """INCONCLUSIVE when a loss's tail is too heavy for any bootstrap or normal interval of its
+    mean: the top 1% of rows carry more than ``max_tail_share`` of it, or its Hill tail index
+    (largest ``max(10, 1%)`` rows) is below ``min_tail_index(n)``. A sample that merely missed
+    the tail cannot be told from a light one, so the shape (the tail index), not only the
+    share, decides: squared t(3) errors (α = 1.5) are refused at every n."""
+    if ev.metric.name not in SUMS:
+        return None
+    bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
+    loss = np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)])
+    # log loss (clipped at eps by scikit-learn) and Brier are bounded per row: every moment is
+    # finite, and Hill's estimate on their bulk-plus-misclassified mixture means nothing
+    bounded = ev.metric.name in BOUNDED_LOSSES
+    share = tail_share(loss)
+    index = math.inf if bounded else tail_index(loss)
+    least = min_tail_index(ev.n)
+    details.update(tail_share=share, max_tail_share=bound, tail_index=index,
+                   min_tail_index=least)
+    if share > bound:
+        why = f"the top 1% of rows carry {share:.0%} of the {ev.metric.name} (more than " \
+              f"max_tail_share {bound:.0%})"
+    elif index < least:
+        why = f"the {ev.metric.name}'s per-row tail index is {index:.2g} (Hill, < {least:g}: " \
+              f"{'no finite variance' if index < 2 else 'no finite skewness'}; the top 1% " \
+              f"of rows carry {share:.0%} of it)"
+    else:
+        return None
+    return _refused(method, f"{why}: no interval is trustworthy on tails this heavy",
+                    **details)
+
+
+def _sums_influence(ev: Evaluation, confidence: float, max_tail_share: float | None
+                    ) -> Interval:
+    """Normal interval ``f(S) ± z sqrt(Σ U_i²)/n`` from the rows' influence values: the delta
+    method, exact to first order and the BCa interval's limit at large n; no resampling."""
+    columns, finish = _row_sums(ev)
+    details: dict[str, Any] = {}
+    refused = _tail_refusal(ev, columns, max_tail_share, "influence", details)
+    if refused is not None:
+        return refused
+    total = columns.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(finish(total[None, :])[0])
+    if not math.isfinite(estimate):
+        return _refused("influence", f"{ev.metric.name} is undefined on these rows", **details)
+    se = float(np.sqrt(np.sum(_influence(finish, columns, total) ** 2))) / ev.n
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    details["std_error"] = se
+    return Interval(estimate - z * se, estimate + z * se, "influence", details)
+
+
+def sums_interval(name: str, total: Any, cross: Any, n: int, confidence: float = 0.95
+                  ) -> Interval:
+    """The ``influence`` interval of sums-of-rows metric ``name`` (a loss in ``SUMS``) from
+    mergeable state only: the column sums ``total = Σ c_i`` (p,) and their cross-products
+    ``cross = Σ c_i c_iᵀ`` (p, p) over the ``n`` rows, with ``c_i`` the metric's per-row
+    columns (``SUMS[name][0]``). ``Σ U_i² = ∇fᵀ (cross - total totalᵀ / n) ∇f``, so an engine
+    that sums columns and their products gets the in-memory interval exactly. (The tail
+    diagnostic needs the largest rows as well: ``mlqa.stats.small_sample.tail_share`` and
+    ``tail_index`` on the top ``max(11, 1% of n)`` per-row losses.)"""
+    _, finish = SUMS[name]
+    total = np.asarray(total, dtype=float)
+    cross = np.asarray(cross, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(finish(total[None, :])[0])
+    if not math.isfinite(estimate):
+        return _refused("influence", f"{name} is undefined on these rows")
+    grad = _gradient(finish, total / n)
+    centred = cross - np.outer(total, total) / n
+    se = math.sqrt(max(float(grad @ centred @ grad), 0.0)) / n
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    return Interval(estimate - z * se, estimate + z * se, "influence", {"std_error": se})
+
+
+def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
+         details: dict[str, Any], max_tail_share: float | None) -> Interval:
+    columns, finish = _row_sums(ev)
+    details = dict(details)
+    refused = _tail_refusal(ev, columns, max_tail_share, "bca", details)
+    if refused is not None:
+        return refused
+    total = columns.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(finish(total[None, :])[0])
+        replicates = finish(weighted_sums(columns, n_resamples, seed=random_state))
+    undefined = int(np.sum(~np.isfinite(replicates)))
+    details["undefined_resamples"] = undefined
+    if undefined > MAX_UNDEFINED * len(replicates) or not math.isfinite(estimate):
+        return _refused("bca", f"{ev.metric.name} was undefined on {undefined} of "
+                               f"{len(replicates)} resamples", **details)
+    influence = _influence(finish, columns, total)
+    low, high, extra = bca_interval(replicates, estimate, influence, confidence)
+    details.update(extra)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return _refused("bca", "every resample fell on one side of the estimate", **details)
+    return Interval(low, high, "bca", details)
+
+
+def _ap_bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
+            details: dict[str, Any]) -> Interval:
+    """BCa interval of average precision: vectorised Poisson-bootstrap replicates, the
+    acceleration from AP's influence function."""
+    y, s = ev.y_true == 1, ev.y_pred.astype(float)
+    estimate, influence = average_precision_influence(y, s)
+    replicates = average_precision_replicates(y, s, n_resamples, random_state=random_state)
+    undefined = int(np.sum(~np.isfinite(replicates)))
+    details = {**details, "undefined_resamples": undefined}
+    if undefined > MAX_UNDEFINED * len(replicates):
+        return _refused("bca", f"average_precision was undefined on {undefined} of "
+                               f"{len(replicates)} resamples", **details)
+    low, high, extra = bca_interval(replicates, estimate, influence, confidence)
+    details.update(extra)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return _refused("bca", "every resample fell on one side of the estimate", **details)
+    # AP's spread is underestimated at a few dozen positives; the hull with a logit Wald
+    # interval keeps the false-approval rate nearer its promise there (validation grid)
+    # (the larger of the jackknife and influence standard errors: both run short at a few
+    # dozen positives, the jackknife less so)
+    se = max(average_precision_jackknife(y, s), float(np.sqrt(np.sum(influence**2))) / ev.n)
+    wald = _logit_interval(estimate, se, confidence)
+    details["std_error"] = se
+    return Interval(min(low, wald[0]), max(high, wald[1]), "bca", details, estimate=estimate)
+
+
+def _logit_interval(estimate: float, se: float, confidence: float) -> tuple[float, float]:
+    """Wald interval on the logit scale from a standard error (for a figure in (0, 1])."""
+    if estimate >= 1:
+        return 1.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    centre, half = math.log(estimate / (1 - estimate)), z * se / (estimate * (1 - estimate))
+    return (1 / (1 + math.exp(-(centre - half))), 1 / (1 + math.exp(-(centre + half))))
+
+
+# the column of SUMS' per-row columns that is the loss itself (default 1)
+TAIL_COLUMN = {"explained_variance": 2}
+
+
+def _influence(finish: Any, columns: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Empirical influence ``∇f(S̄)·(c_i - S̄)`` of each row on ``f`` of the column sums."""
+    mean = total / len(columns)
+    return (columns - mean) @ _gradient(finish, mean)
+
+
+def _gradient(finish: Any, mean: np.ndarray) -> np.ndarray:
+    """∇f at the column means, by central differences (every finish is scale-free:
+    f(S) = f(S/n)); a direction ``f`` does not depend on gets 0."""
+    p = len(mean)
+    step = 1e-6 * np.maximum(np.abs(mean), 1e-12)
+    probes = np.vstack([mean + np.diag(step), mean - np.diag(step)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = finish(probes)
+    grad = (values[:p] - values[p:]) / (2 * step)
+    return np.where(np.isfinite(grad), grad, 0.0)
+
+
+def _multiclass_auc(ev: Evaluation) -> tuple[float, float]:
+    """Multiclass ROC AUC, one-vs-rest or one-vs-one (Hand & Till), macro or weighted, and its
+    standard error.
+
+    Each binary AUC ``A`` entering the average is a DeLong statistic over its rows, whose
+    influence on row i is ``w_i (V_i - A) / W`` (``V_i`` the row's structural component, ``W``
+    the weight of the row's side); the average's influence is the same average of those, and
+    its variance the sum of their squares. One-vs-rest: class k against all other rows;
+    one-vs-one: for each pair (j, k), the mean of A(j | k) scored by column j and A(k | j) by
+    column k, over the rows of the two classes, weighted by the pair's share of rows when
+    ``average="weighted"`` (scikit-learn's definitions).
     """
     w = np.ones(ev.n) if ev.weight is None else ev.weight
-    k = len(ev.labels)
-    is_class = ev.y_true[None, :] == ev.labels[:, None]  # (k, n)
-    if ev.metric.kwargs.get("average") == "weighted":
-        share = (is_class * w).sum(axis=1) / w.sum()
+    k = len(ev.classes)
+    is_class = ev.y_true[None, :] == ev.classes[:, None]  # (k, n)
+    weighted = ev.metric.kwargs.get("average") == "weighted"
+    terms: list[tuple[float, np.ndarray, np.ndarray, int]] = []  # (share, rows, positives, col)
+    share: np.ndarray
+    if ev.metric.kwargs.get("multi_class") == "ovo":
+        pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
+        pair_rows = [is_class[a] | is_class[b] for a, b in pairs]
+        prevalence = np.array([r.mean() for r in pair_rows])
+        share = prevalence / prevalence.sum() if weighted else np.full(len(pairs), 1 / len(pairs))
+        for (a, b), r, sh in zip(pairs, pair_rows, share, strict=True):
+            terms.append((sh / 2, r, is_class[a], a))
+            terms.append((sh / 2, r, is_class[b], b))
     else:
-        share = np.full(k, 1 / k)
+        everything = np.ones(ev.n, dtype=bool)
+        share = (is_class * w).sum(axis=1) / w.sum() if weighted else np.full(k, 1 / k)
+        terms = [(share[c], everything, is_class[c], c) for c in range(k)]
     value, influence = 0.0, np.zeros(ev.n)
-    for c in range(k):
-        y = is_class[c]
-        components, aucs = structural_components(y, ev.y_pred[None, :, c], ev.weight)
-        side_weight = np.where(y, w[y].sum(), w[~y].sum())
-        influence += share[c] * w * (components[0] - aucs[0]) / side_weight
-        value += share[c] * aucs[0]
+    for sh, rows, positive, column in terms:
+        y = positive[rows]
+        sub_w = None if ev.weight is None else ev.weight[rows]
+        components, aucs = structural_components(y, ev.y_pred[rows, column][None, :], sub_w)
+        wr = w[rows]
+        side_weight = np.where(y, wr[y].sum(), wr[~y].sum())
+        influence[rows] += sh * wr * (components[0] - aucs[0]) / side_weight
+        value += sh * aucs[0]
     return value, float(np.sqrt(np.sum(influence**2)))
 
 
@@ -173,7 +577,7 @@ def _builtin(ev: Evaluation) -> bool:
 
 
 def _proportion_counts(ev: Evaluation) -> tuple[int, int]:
-    cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels)
+    cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
     name = ev.metric.name
     if name in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
         return int(np.trace(cm)), int(cm.sum())
@@ -191,25 +595,30 @@ def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) 
     name = ev.metric.name
     if name in confusion.FORMULAS and _builtin(ev):
         formula = confusion.FORMULAS[name]
-        k = len(ev.labels)
+        k = len(ev.classes)
         if method == "multinomial":
             counts = multinomial_counts(
-                confusion.confusion_counts(ev.y_true, ev.y_pred, ev.labels), n_resamples,
+                confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes), n_resamples,
                 seed=seed).astype(float)
+        elif _row_sums_apply(ev):
+            columns, finish = _row_sums(ev)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return finish(weighted_sums(columns, n_resamples, seed=seed))
         else:
-            cells = confusion.cell_index(ev.y_true, ev.y_pred, ev.labels)
+            cells = confusion.cell_index(ev.y_true, ev.y_pred, ev.classes)
             sw = 1.0 if ev.weight is None else ev.weight
             counts = bootstrap(lambda w: np.stack([
                 np.bincount(cells, weights=row * sw, minlength=k * k) for row in w]),
                 ev.n, n_resamples, seed=seed).reshape(-1, k, k)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return formula(counts, ev.positive())
+            return np.where(undefined_cells(name, counts, ev.positive()), np.nan,
+                            formula(counts, ev.positive()))
     if name in SUMS and _builtin(ev):
-        columns, finish = SUMS[name]
-        sums = weighted_sums(columns(ev.y_true, ev.y_pred, ev.labels), n_resamples,
+        columns_of, finish_sums = SUMS[name]
+        sums = weighted_sums(columns_of(ev.y_true, ev.y_pred, ev.labels), n_resamples,
                              seed=seed, sample_weight=ev.weight)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return finish(sums)
+            return finish_sums(sums)
     return bootstrap(_per_resample(ev), ev.n, n_resamples, seed=seed)
 
 

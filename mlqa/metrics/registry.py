@@ -146,6 +146,31 @@ def resolve_metric(metric: str | Callable[..., float], *,
     return found
 
 
+_UNIT = {"accuracy", "balanced_accuracy", "roc_auc", "average_precision"} | {
+    f"{kind}{avg}" for kind in ("f1", "precision", "recall", "jaccard")
+    for avg in ("", "_micro", "_macro", "_weighted")} | {
+    f"roc_auc_{how}{avg}" for how in ("ovr", "ovo") for avg in ("", "_weighted")}
+_UP_TO_ONE = {"r2", "explained_variance", "d2_absolute_error_score"}
+
+
+def metric_range(metric: Metric) -> tuple[float | None, float | None]:
+    """The values ``metric`` can take (None: unbounded on that side): a threshold outside it
+    (``min=90`` for accuracy, a percentage typed by mistake) can never be met, so it is refused.
+    A user's callable is unbounded."""
+    known = METRICS.get(metric.name)
+    if known is None or known.func is not metric.func:
+        return None, None
+    if metric.name in _UNIT:
+        return 0.0, 1.0
+    if metric.name in ("matthews_corrcoef", "cohen_kappa"):
+        return -1.0, 1.0
+    if metric.name == "brier_score":
+        return 0.0, 2.0
+    if metric.name in _UP_TO_ONE:
+        return None, 1.0
+    return 0.0, None  # losses and errors
+
+
 def accepts_sample_weight(func: Callable[..., Any]) -> bool:
     return "sample_weight" in param_names(func)
 

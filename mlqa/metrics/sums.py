@@ -9,6 +9,9 @@ A bootstrap replicate is then the function of Poisson-weighted column sums
     rmse, rmsle = sqrt(mean squared error)
     r2 = 1 - S(e^2) / (S(y^2) - S(y)^2 / S(1))            (y centred first, for precision)
     explained_variance = 1 - Var_w(e) / Var_w(y)
+    d2_absolute_error = 1 - S(|e|) / S(|y - median(y)|)    (the median held at the sample's:
+                                                          its own sampling error moves the
+                                                          denominator only to second order)
 """
 
 from __future__ import annotations
@@ -96,6 +99,15 @@ def _brier_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray) -> np.ndarr
     return _stack(((onehot - p) ** 2).sum(axis=1))
 
 
+def _d2_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    return _stack(np.abs(y - p), np.abs(y - np.median(y)))
+
+
+def _d2(s: np.ndarray) -> np.ndarray:  # noqa: D103
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 1 - s[:, 1] / s[:, 2]
+
+
 SUMS: dict[str, tuple[Columns, Finish]] = {
     "mean_absolute_error": _mean_of(lambda y, p: np.abs(y - p)),
     "mean_squared_error": _mean_of(_squared),
@@ -108,6 +120,7 @@ SUMS: dict[str, tuple[Columns, Finish]] = {
     "mean_gamma_deviance": _mean_of(_gamma_deviance),
     "r2": (_r2_columns, _r2),
     "explained_variance": (_explained_variance_columns, _explained_variance),
+    "d2_absolute_error_score": (_d2_columns, _d2),
     "log_loss": (_log_loss_columns, lambda s: s[:, 1] / s[:, 0]),
     "brier_score": (_brier_columns, lambda s: s[:, 1] / s[:, 0]),
 }

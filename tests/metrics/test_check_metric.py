@@ -51,20 +51,20 @@ def test_fail_message_reads_measured_vs_required(scored):
 
 @pytest.mark.parametrize("metric, method", [
     ("accuracy", "wilson"), ("precision", "wilson"), ("recall", "wilson"),
-    ("f1_micro", "wilson"), ("f1", "multinomial"), ("balanced_accuracy", "multinomial"),
-    ("matthews_corrcoef", "multinomial"), ("precision_macro", "multinomial")])
+    ("f1_micro", "wilson"), ("f1", "dirichlet"), ("balanced_accuracy", "dirichlet"),
+    ("matthews_corrcoef", "dirichlet"), ("precision_macro", "dirichlet")])
 def test_auto_methods_for_labels(scored, metric, method):
     y, _, pred = scored
     r = check_metric(y, pred, metric, min=0.1)
     assert r.ci_method == method and r.ci[0] <= r.value <= r.ci[1]
 
 
-def test_weighted_labels_use_the_bootstrap(scored):
+def test_weighted_labels_use_the_bca_bootstrap_of_cell_sums(scored):
     y, _, pred = scored
     w = np.random.default_rng(1).uniform(0.5, 2, len(y))
     for metric in ("accuracy", "f1"):
         r = check_metric(y, pred, metric, min=0.1, sample_weight=w)
-        assert r.ci_method == "bootstrap" and r.ci[0] <= r.value <= r.ci[1]
+        assert r.ci_method == "bca" and r.ci[0] <= r.value <= r.ci[1]
     with pytest.raises(InputError, match="ci='wilson' does not apply.*sample_weight"):
         check_metric(y, pred, "accuracy", min=0.1, sample_weight=w, ci="wilson")
 
@@ -73,7 +73,10 @@ def test_same_seed_same_interval_and_seed_matters(scored):
     y, score, _ = scored
     a = check_metric(y, score, "rmse", max=2)
     assert a.ci == check_metric(y, score, "rmse", max=2).ci
-    assert a.ci != check_metric(y, score, "rmse", max=2, seed=1).ci
+    assert a.ci != check_metric(y, score, "rmse", max=2, random_state=1).ci
+    with pytest.warns(DeprecationWarning, match="seed= is deprecated"):
+        old = check_metric(y, score, "rmse", max=2, seed=1)
+    assert old.ci == check_metric(y, score, "rmse", max=2, random_state=1).ci
 
 
 def test_callable_metric_with_and_without_sample_weight(scored):
@@ -102,9 +105,12 @@ def test_undefined_figures_are_not_decided():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn's zero-division warning
         r = check_metric([0, 1, 0, 1] * 10, [0] * 40, "precision", min=0.5)
-    assert r.outcome is Outcome.INCONCLUSIVE and "proportion has n=0" in r.message
+    assert r.outcome is Outcome.ERROR and "no row is predicted as the positive class 1" \
+        in r.message
     r = check_metric(np.ones(40), np.ones(40), "r2", min=0.5)
-    assert r.outcome is Outcome.INCONCLUSIVE and "undefined on 2000 of 2000" in r.message
+    assert r.outcome is Outcome.ERROR and "y_true is constant" in r.message
+    r = check_metric([1, 1, 1], [0.2, 0.5, 0.3], "roc_auc", min=0.5)
+    assert r.outcome is Outcome.ERROR and "y_true has a single class (1)" in r.message
 
     def nan_score(y_true, y_pred):
         return float("nan")
@@ -123,7 +129,6 @@ def test_undefined_figures_are_not_decided():
      r"probabilities in \[0, 1\]"),
     (([0, 1, 2], [[.5, .4, .3], [.1, .8, .1], [.2, .2, .6]]), {"metric": "log_loss", "max": 1},
      r"summing to 1 for log_loss; 1 row\(s\) do not, first at row 0"),
-    (([1, 1, 1], [0.2, 0.5, 0.3]), {"metric": "roc_auc", "min": 0.5}, "single class"),
     (([0, 1, 2], [0.2, 0.5, 0.3]), {"metric": "roc_auc", "min": 0.5}, "roc_auc_ovr"),
     (([], []), {"metric": "accuracy", "min": 0.5}, "empty"),
     (([0, 1], [0, 1]), {"metric": "accuracy"}, "needs a requirement"),
@@ -131,7 +136,8 @@ def test_undefined_figures_are_not_decided():
     (([0, 1], [0, 1]), {"metric": "accuracy", "min": 0.5, "ci": "wald"}, "ci must be"),
     (([0, 1], [0, 1]), {"metric": "accuracy", "min": 0.5, "n_resamples": 10}, "n_resamples"),
     (([0, 1], None), {"metric": "accuracy", "min": 0.5}, "y_pred is required"),
-    (([0, 1, 0], ["a", 1, 0]), {"metric": "accuracy", "min": 0.5}, "Mix of label input types"),
+    (([0, 1, 0], ["a", 1, 0]), {"metric": "accuracy", "min": 0.5},
+     "label types differ: y_true holds numbers, y_pred strings"),
     (([0, 1, 0], [0, 1, 0]), {"metric": "nope", "min": 0.5}, "unknown metric"),
 ])
 def test_bad_input_names_the_problem(args, kwargs, match):
@@ -164,7 +170,7 @@ def test_model_scoring_chooses_predict_or_predict_proba(fitted):
     assert auc.value == pytest.approx(roc_auc_score(y, model.predict_proba(X),
                                                     multi_class="ovr"))
     ll = check_metric(y, model=model, X=X, metric="neg_log_loss", max=2)
-    assert ll.ci_method == "bootstrap" and ll.ci[0] < ll.value < ll.ci[1]
+    assert ll.ci_method == "bca" and ll.ci[0] < ll.value < ll.ci[1]
 
 
 def test_model_binary_roc_auc_uses_positive_column():
@@ -181,7 +187,7 @@ def test_labels_unseen_in_training(fitted):
     y[:3] = 7
     for metric in ("accuracy", "log_loss"):
         with pytest.raises(InputError, match=r"label\(s\) \[7\] the model never saw"):
-            check_metric(y, model=model, X=X, metric=metric, max=10, min=0)
+            check_metric(y, model=model, X=X, metric=metric, max=1, min=0)
 
 
 def test_model_without_predict_proba():
