@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlqa.errors import InputError
 
@@ -54,7 +54,7 @@ def set_active(policy: Policy) -> Policy:
 
 
 @contextlib.contextmanager
-def using(**changes: object) -> Iterator[Policy]:
+def using(**changes: Any) -> Iterator[Policy]:
     """Temporarily change the active policy: ``with using(inconclusive="fail"): ...``."""
     previous = set_active(dataclasses.replace(_active, **changes))
     try:

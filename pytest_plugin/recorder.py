@@ -405,7 +405,7 @@ class SessionTally:
             test = self.tests[report.nodeid] = {"outcome": None, "mlqa": False, "records": 0}
         test["records"] += int(getattr(report, "mlqa_records", 0))
         test["mlqa"] = bool(test["mlqa"] or getattr(report, "mlqa_suite", False))
-        if report.outcome == "rerun":
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures' word, not in pytest's types
             test["outcome"] = "rerun"
         elif report.failed:
             test["outcome"] = "failed" if report.when == "call" else \

@@ -192,7 +192,7 @@ def _joint_confusion(metric: Metric, labels: np.ndarray | None, y: np.ndarray,
             labels is None or n_resamples * len(labels) ** 3 > MAX_JOINT_CELLS:
         return None
     k = len(labels)
-    hits = np.flatnonzero(labels == 1) if labels.dtype.kind in "biuf" else []
+    hits = np.flatnonzero(labels == 1) if labels.dtype.kind in "biuf" else np.array([], int)
     positive = int(hits[0]) if len(hits) else None
     if positive is None and "_" not in metric.name.replace("balanced_", "").replace(
             "matthews_", "").replace("cohen_", ""):

@@ -224,7 +224,7 @@ def _counts_decide(ev: Evaluation) -> bool:
 
 
 def _check_slice(metric: Metric, arrays: tuple, classes: np.ndarray | None, part: Slice,
-                 label: str, min_slice_size: int, options: dict[str, Any]) -> CheckResult:
+                 label: str, min_slice_size: int, options: dict[str, Any]) -> MetricResult:
     name = f"{label}[{part.name}]"
     rows = int(part.mask.sum())
     y_true, y_pred, weight = arrays
@@ -264,7 +264,7 @@ def _point_or_none(metric: Metric, arrays: tuple) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _with_slices(overall: MetricResult, parts: dict[str, CheckResult]) -> MetricResult:
+def _with_slices(overall: MetricResult, parts: dict[str, MetricResult]) -> MetricResult:
     outcome = worst([overall.outcome, *(r.outcome for r in parts.values())])
     counts = {o: sum(r.outcome is o for r in parts.values()) for o in Outcome}
     tally = ", ".join(f"{c} {o.value}" for o, c in counts.items() if c)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mlqa.errors import InputError
+
 Columns = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
 Finish = Callable[[np.ndarray], np.ndarray]
 
@@ -87,12 +89,21 @@ def _proba_of_true(y: np.ndarray, p: np.ndarray, labels: np.ndarray) -> np.ndarr
     return p[np.arange(len(y)), index]
 
 
-def _log_loss_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _need_labels(name: str, labels: np.ndarray | None) -> np.ndarray:
+    """Probability losses score the true class's column: the class labels are required."""
+    if labels is None:
+        raise InputError(f"{name} needs the class labels to find each row's true class")
+    return labels
+
+
+def _log_loss_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    labels = _need_labels("log_loss", labels)
     # scikit-learn clips probabilities to [eps, 1 - eps] before taking logs
     return _stack(-np.log(np.clip(_proba_of_true(y, p, labels), _EPS, 1 - _EPS)))
 
 
-def _brier_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _brier_columns(y: np.ndarray, p: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    labels = _need_labels("brier_score", labels)
     if p.ndim == 1:
         return _stack(((np.searchsorted(labels, y) == len(labels) - 1) - p) ** 2)
     onehot = np.searchsorted(labels, y)[:, None] == np.arange(p.shape[1])

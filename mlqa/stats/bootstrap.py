@@ -95,10 +95,11 @@ def _weights(raw: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> np.ndarra
 def poisson_weight_chunks(n: int, n_resamples: int, *, seed: Any = 0,
                           max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Iterator[np.ndarray]:
     """Poisson(1) row weights, ``(b, n)`` float32 per chunk, ``n_resamples`` rows in total."""
-    out = scratch = None
+    out: np.ndarray | None = None
+    scratch: np.ndarray | None = None
     # 6 bytes per weight: the random byte, the uint8 count and the float32 weight
     for raw in _random_bytes(n, n_resamples, seed, max_chunk_bytes // (6 * n)):
-        if out is None:
+        if out is None or scratch is None:  # the first chunk is the largest: buffers reused
             out = np.empty(raw.shape, dtype=np.float32)
             scratch = np.empty(raw.shape, dtype=np.uint8)
         size = raw.shape[0]
