@@ -73,7 +73,8 @@ def check_multivariate_drift(reference: Any, current: Any, columns: Sequence[str
     model = HistGradientBoostingClassifier(categorical_features=np.array(categorical),
                                            random_state=random_state)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+    # a scikit-learn dependency; threadpoolctl ships neither stubs nor a py.typed marker
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     with threadpool_limits(limits=n_threads, user_api="openmp"):
         score = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
