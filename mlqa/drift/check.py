@@ -270,6 +270,8 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
     if column.type in col.EXCLUDED:
         return _Run(column.type, excluded=True, reason=col.EXCLUDED[column.type])
     ref = column.sample
+    if ref is None:  # only excluded columns are profiled without a sample
+        raise TypeError(f"column {column.name!r} ({column.type}) has no reference sample")
     counted = None
     if col.is_text_like(series) and ref.kind == col.CATEGORICAL:
         counted = col.categorical_sample(column.name, series)
@@ -286,14 +288,15 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
     if run.reason:
         return run
     if test_name is not None:
-        run.test = get(test_name, ref.kind)
+        test = get(test_name, ref.kind)
     elif mode == EVIDENTLY:
-        run.test = get(selection.evidently_default(ref, cur))
+        test = get(selection.evidently_default(ref, cur))
     else:
-        run.test = get(selection.auto_default(ref, cur))
-    names = [run.test.name]
+        test = get(selection.auto_default(ref, cur))
+    run.test = test
+    names = [test.name]
     if mode == AUTO and test_name is None:
-        names += AUTO_COMPANIONS.get(run.test.name, ())
+        names += AUTO_COMPANIONS.get(test.name, ())
         if len(names) > 1 and ref.kind == col.NUMERICAL:
             pooled_order(ref, cur)  # the companion merges the sides: let KS read that merge
     try:
@@ -303,14 +306,14 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
     except ColumnTestError as exc:
         run.reason = f"{test_name_}: {exc}"
         return run
-    run.statistic, run.p_value = run.statistics[run.test.name]
+    run.statistic, run.p_value = run.statistics[test.name]
     for name_, (stat, p) in run.statistics.items():
         score = get(name_).score(stat, p)
         if score is None or not math.isfinite(score):
             run.reason = f"{name_} is undefined on this column (score {score})"
             return run
     if ref.kind == col.NUMERICAL:
-        run.effect = run.statistic if run.test.name == "wasserstein" else \
+        run.effect = run.statistic if test.name == "wasserstein" else \
             normed_wasserstein(ref, cur)
     else:
         run.effect = tvd_effect(ref, cur)
@@ -335,7 +338,7 @@ def _untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
         if s.n < min_rows:
             return f"too few values in {side}: {s.n} < min_rows={min_rows}"
     if selection.distinct_union(ref, cur, 1) == 1:
-        value = ref.values[0] if ref.values is not None else ref.categories[0]
+        value = ref.values[0] if ref.values is not None else ref.category_counts()[0][0]
         value = value.item() if isinstance(value, np.generic) else value  # not np.float64(1.0)
         return f"constant column (only the value {value!r} on both sides): nothing to test"
     return ""
@@ -377,21 +380,25 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
               for t, (_, p) in r.statistics.items() if p is not None]
     adjusted_all = adjust([p for _, _, p in family], None if evidently else correction)
     by_column: dict[str, dict[str, float]] = {}
-    for (n, t, _), p_adj in zip(family, adjusted_all, strict=True):
-        by_column.setdefault(n, {})[t] = p_adj
+    for (n, t, _), adjusted_p in zip(family, adjusted_all, strict=True):
+        by_column.setdefault(n, {})[t] = adjusted_p
     out = {}
     for n, r in runs.items():
-        common = dict(column=n, kind=r.kind, n_reference=r.n_reference, n_current=r.n_current,
-                      missing_reference=r.missing_reference, missing_current=r.missing_current,
-                      distribution=r.distribution)
         if r.reason:
-            out[n] = ColumnDrift(test=None if r.test is None else r.test.name, statistic=None,
+            out[n] = ColumnDrift(column=n, kind=r.kind,
+                                 test=None if r.test is None else r.test.name, statistic=None,
                                  p_value=None, adjusted_p_value=None, effect_size=None,
                                  threshold=None, min_effect=None, drifted=None,
-                                 reason=r.reason, **common)
+                                 n_reference=r.n_reference, n_current=r.n_current,
+                                 missing_reference=r.missing_reference,
+                                 missing_current=r.missing_current, reason=r.reason,
+                                 distribution=r.distribution)
             continue
         test = r.test
+        if test is None:  # a column without a reason was tested
+            raise TypeError(f"column {n!r} has neither a test nor a reason")
         statistic, p_value = r.statistic, r.p_value
+        p_adj: float | None
         if n in thresholds:
             threshold = float(thresholds[n])
         elif test.returns_p_value and not evidently:
@@ -412,11 +419,16 @@ def _decide(runs: dict[str, _Run], mode: str, alpha: float,
                 drifted = drifted and effect_low is not None and effect_low >= floor
         else:
             p_adj = None
+            if r.statistic is None:  # a distance's score is its statistic, checked in _run_column
+                raise TypeError(f"column {n!r} has no statistic")
             drifted = test.drifted(r.statistic, threshold)
-        out[n] = ColumnDrift(test=test.name, statistic=statistic, p_value=p_value,
-                             adjusted_p_value=p_adj, effect_size=r.effect, threshold=threshold,
-                             min_effect=floor, drifted=drifted, effect_low=effect_low,
-                             statistics=dict(r.statistics), **common)
+        out[n] = ColumnDrift(column=n, kind=r.kind, test=test.name, statistic=statistic,
+                             p_value=p_value, adjusted_p_value=p_adj, effect_size=r.effect,
+                             threshold=threshold, min_effect=floor, drifted=drifted,
+                             n_reference=r.n_reference, n_current=r.n_current,
+                             missing_reference=r.missing_reference,
+                             missing_current=r.missing_current, effect_low=effect_low,
+                             statistics=dict(r.statistics), distribution=r.distribution)
     return out
 
 

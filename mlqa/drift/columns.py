@@ -94,7 +94,7 @@ def infer_type(series: pd.Series, family: str, counted: Sample | None = None) ->
         return "datetime"
     if family == "string":
         counted = counted or categorical_sample(str(series.name), series)
-        distinct = len(counted.categories)
+        distinct = len(counted.category_counts()[0])
         if counted.n > 1 and distinct == counted.n:
             return "id"
         return "text" if distinct > 0.5 * counted.n else CATEGORICAL
@@ -125,7 +125,7 @@ class Sample:
         """Rows with a value."""
         if self.values is not None:
             return len(self.values)
-        return int(self.counts.sum())
+        return int(self.category_counts()[1].sum())
 
     @property
     def missing(self) -> int:
@@ -138,7 +138,7 @@ class Sample:
         the selection rules only ask "more than 5?", "more than 20?".
         """
         if self.values is None:
-            return min(len(self.categories), limit + 1)
+            return min(len(self.category_counts()[0]), limit + 1)
         v, count, pos = self.values, 0, 0
         while pos < len(v) and count <= limit:
             pos = int(np.searchsorted(v, v[pos], side="right"))
@@ -154,8 +154,20 @@ class Sample:
     def frequencies(self) -> tuple[np.ndarray, np.ndarray]:
         """(sorted distinct values, counts): a numerical side seen as categories."""
         if self.values is None:
-            return self.categories, self.counts
+            return self.category_counts()
         return _run_lengths(self.values)
+
+    def sorted_values(self) -> np.ndarray:
+        """``values`` of a numerical side; TypeError for a categorical one (which has none)."""
+        if self.values is None:
+            raise TypeError(f"a {self.kind} sample has no sorted values")
+        return self.values
+
+    def category_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(``categories``, ``counts``) of a categorical side; TypeError for a numerical one."""
+        if self.categories is None or self.counts is None:
+            raise TypeError(f"a {self.kind} sample has no category counts")
+        return self.categories, self.counts
 
 
 def _run_lengths(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,11 +202,13 @@ def numerical_sample(name: str, series: pd.Series) -> Sample:
 def categorical_sample(name: str, series: pd.Series) -> Sample:
     if pd.api.types.is_float_dtype(series.dtype):
         series = series.replace([np.inf, -np.inf], np.nan)
+    codes: np.ndarray
+    uniques: np.ndarray
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories.to_numpy()
     else:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        uniques = np.asarray(uniques)
+        codes, factorized = pd.factorize(series, use_na_sentinel=True)
+        uniques = np.asarray(factorized)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     seen = counts > 0
     uniques, counts = uniques[seen], counts[seen]
@@ -219,6 +233,8 @@ def aligned_counts(ref: Sample, cur: Sample) -> tuple[np.ndarray, np.ndarray, np
     """(keys, reference counts, current counts) over the sorted union of both sides' values."""
     ref_keys, ref_counts = ref.frequencies()
     cur_keys, cur_counts = cur.frequencies()
+    ref_pos: np.ndarray | list[int]
+    cur_pos: np.ndarray | list[int]
     if len(ref_keys) == len(cur_keys) and np.array_equal(ref_keys, cur_keys):
         return ref_keys, ref_counts, cur_counts
     try:

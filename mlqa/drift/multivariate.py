@@ -73,7 +73,7 @@ def check_multivariate_drift(reference: Any, current: Any, columns: Sequence[str
     model = HistGradientBoostingClassifier(categorical_features=np.array(categorical),
                                            random_state=random_state)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=n_threads, user_api="openmp"):
         score = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]

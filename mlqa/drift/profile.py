@@ -71,16 +71,22 @@ class ReferenceProfile:
             s = c.sample
             if s is not None:
                 entry.update(kind=s.kind, n_rows=s.n_rows, integer=s.integer, std=s.std)
-                own = {f"values_{i}": s.values} if s.values is not None else {
-                    f"categories_{i}": _saveable(c.name, s.categories),
-                    f"counts_{i}": s.counts}
+                own: dict[str, np.ndarray]
+                if s.values is not None:
+                    own = {f"values_{i}": s.values}
+                else:
+                    categories, counts = s.category_counts()
+                    own = {f"categories_{i}": _saveable(c.name, categories),
+                           f"counts_{i}": counts}
                 entry["arrays"] = {k: _describe(np.ascontiguousarray(a)) for k, a in own.items()}
                 arrays.update(own)
             meta["columns"].append(entry)
         meta["checksum"] = _checksum(meta)
         arrays["meta"] = np.array(json.dumps(meta))
         with open(path, "wb") as fh:  # np.savez would append ".npz" to a bare path
-            np.savez(fh, **arrays)
+            # numpy's stub types savez(..., allow_pickle: bool, **kwds): mypy cannot tell that
+            # no key of ``arrays`` is "allow_pickle", so it checks the arrays against bool
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:

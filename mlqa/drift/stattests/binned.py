@@ -54,7 +54,7 @@ def binned(ref: Sample, cur: Sample, fill_zeros: bool) -> tuple[np.ndarray, np.n
     """
     if ref.kind == NUMERICAL and ref.distinct_upto(MAX_DISTINCT_AS_CATEGORIES) > \
             MAX_DISTINCT_AS_CATEGORIES:
-        r, c = ref.values, cur.values
+        r, c = ref.sorted_values(), cur.sorted_values()
         edges = sturges_edges(min(r[0], c[0]), max(r[-1], c[-1]), len(r) + len(c),
                               ref.integer and cur.integer)
         ref_share = histogram(r, edges) / len(r)
@@ -116,8 +116,8 @@ def hellinger(ref: Sample, cur: Sample) -> tuple[float, None]:
         keys, _, _ = aligned_counts(ref, cur)
         edges = sturges_edges(keys[0], keys[-1], len(keys), ref.integer and cur.integer)
         widths = np.diff(edges)
-        h1 = histogram(ref.values, edges)
-        h2 = histogram(cur.values, edges)
+        h1 = histogram(ref.sorted_values(), edges)
+        h2 = histogram(cur.sorted_values(), edges)
         d1, d2 = h1 / widths / h1.sum(), h2 / widths / h2.sum()
         overlap = float(np.sum(np.sqrt(d1 * d2))) * (edges[-1] - edges[0]) / (len(edges) - 1)
     return math.sqrt(1 - min(max(overlap, 0.0), 1.0)), None

@@ -28,7 +28,7 @@ def pooled_order(ref: Sample, cur: Sample) -> pooled.PooledOrder:
     held = getattr(_current, "pair", None)
     if held is not None and held[0] is ref.values and held[1] is cur.values:
         return held[2]
-    order = pooled.PooledOrder.from_sorted(ref.values, cur.values)
+    order = pooled.PooledOrder.from_sorted(ref.sorted_values(), cur.sorted_values())
     _current.pair = (ref.values, cur.values, order)
     return order
 
@@ -38,7 +38,7 @@ def sorted_pair(ref: Sample, cur: Sample) -> pooled.SortedPair:
     held = getattr(_current, "sorted", None)
     if held is not None and held.ref is ref.values and held.cur is cur.values:
         return held
-    pair = pooled.SortedPair(ref.values, cur.values)
+    pair = pooled.SortedPair(ref.sorted_values(), cur.sorted_values())
     _current.sorted = pair
     return pair
 
@@ -72,8 +72,11 @@ def wasserstein_distance(u: np.ndarray, v: np.ndarray) -> float:
 
 def normed_wasserstein(ref: Sample, cur: Sample) -> float:
     """W1(reference, current) / max(std(reference), 0.001), std with ddof=0 (evidently's)."""
-    norm = max(ref.with_std().std, MIN_NORM)
-    return wasserstein_distance(ref.values, cur.values) / norm
+    std = ref.with_std().std
+    if std is None:  # with_std stores it on every numerical side
+        raise TypeError(f"a {ref.kind} sample has no standard deviation")
+    norm = max(std, MIN_NORM)
+    return wasserstein_distance(ref.sorted_values(), cur.sorted_values()) / norm
 
 
 @register("wasserstein", "Wasserstein distance (normed)", (NUMERICAL,), p_value=False,
@@ -194,7 +197,7 @@ def empirical_mmd(ref: Sample, cur: Sample) -> tuple[float, float]:
     ``random_state`` (0 by default) and reports (1 + count) / (1 + 500), a valid p-value. The
     kernel matrix is (m+n)^2, so more than 5000 rows in all is refused.
     """
-    x, y = ref.values, cur.values
+    x, y = ref.sorted_values(), cur.sorted_values()
     m, n = len(x), len(y)
     if m + n > MMD_MAX_ROWS:
         raise ColumnTestError(f"empirical_mmd builds an (m+n)^2 kernel matrix; "

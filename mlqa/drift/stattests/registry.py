@@ -41,7 +41,8 @@ class StatTest:
     drift_if: str
     func: StatFunc
 
-    def score(self, statistic: float, p_value: float | None) -> float:
+    def score(self, statistic: float, p_value: float | None) -> float | None:
+        """The drift score: None when a p-value test returned no p-value."""
         return p_value if self.returns_p_value else statistic
 
     def drifted(self, score: float, threshold: float) -> bool:
