@@ -260,6 +260,20 @@ class BaseFields(TypedDict):
     details: Mapping[str, Any]
 
 
+class CommonFields(TypedDict, total=False):
+    """Figures a check gathers before it knows its outcome and message; typed, so building a
+    result with ``cls(outcome=..., message=..., **fields)`` hides nothing from the checker."""
+
+    name: str
+    check: str
+    metric: str | None
+    value: float | None
+    threshold: float | None
+    comparison: str | None
+    baseline: float | None
+    n: int | None
+
+
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check, with the figures it was decided on.

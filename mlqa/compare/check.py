@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -28,11 +28,33 @@ from mlqa.errors import InputError
 from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.inputs import check_label_types, check_same_index
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
-from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, requirement
+from mlqa.result import (
+    CheckResult,
+    FieldReader,
+    Outcome,
+    decide,
+    describe,
+    requirement,
+)
 
 TESTS = ("auto", "mcnemar", "delong", "bootstrap")
 # Label metrics that measure regression targets: "right" and "wrong" rows mean nothing there.
 _NOT_CLASSIFICATION = ("r2", "explained_variance", "d2_absolute_error_score")
+
+
+class _RegressionFields(TypedDict):
+    """What every regression result of one call shares (value and baseline come later)."""
+
+    name: str
+    check: str
+    metric: str | None
+    n: int | None
+    threshold: float | None
+    comparison: str | None
+    confidence: float | None
+    margin_low: float | None
+    margin_high: float | None
+    relative: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,11 +164,11 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                                stored.y_pred if stored is not None else baseline_pred)
     label = name or f"{resolved.name} vs baseline"
     n = len(y)
-    common: dict[str, Any] = {"name": label, "check": "regression", "metric": resolved.name,
-                              "n": n, "confidence": confidence}
     threshold, comparison = requirement(lower, upper)
-    common.update(threshold=threshold, comparison=comparison, margin_low=lower,
-                  margin_high=upper, relative=relative)
+    common: _RegressionFields = {
+        "name": label, "check": "regression", "metric": resolved.name, "n": n,
+        "confidence": confidence, "threshold": threshold, "comparison": comparison,
+        "margin_low": lower, "margin_high": upper, "relative": relative}
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
                                "max_gain": max_gain, "min": lower, "max": upper,
                                "greater_is_better": resolved.greater_is_better}

@@ -35,7 +35,7 @@ from mlqa.engines.base import Engine, Table, literal
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
-from mlqa.result import Outcome, decide, describe, requirement, worst
+from mlqa.result import CommonFields, Outcome, decide, describe, requirement, worst
 
 PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                "f1_micro"}
@@ -256,8 +256,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         raise InputError(f"metric {mname!r} is not available on an engine; available: "
                          f"{sorted(confusion.FORMULAS) + ['roc_auc', *LOSSES]}")
     threshold, comparison = requirement(min, max)
-    fields: dict[str, Any] = {"name": label, "check": "metric", "metric": mname, "value": value,
-              "threshold": threshold, "comparison": comparison, "n": n}
+    fields: CommonFields = {"name": label, "check": "metric", "metric": mname, "value": value,
+                            "threshold": threshold, "comparison": comparison, "n": n}
     if not math.isfinite(value):
         return MetricResult(outcome=Outcome.ERROR, details=details,
                             message=f"{label} is undefined on this data (n={n})", **fields)

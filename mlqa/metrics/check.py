@@ -32,7 +32,16 @@ from mlqa.metrics.intervals import ANALYTIC, METHODS, Evaluation, choose, interv
 from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, metric_range, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
 from mlqa.metrics.slices import Slice, make_slices
-from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, requirement, worst
+from mlqa.result import (
+    CheckResult,
+    CommonFields,
+    FieldReader,
+    Outcome,
+    decide,
+    describe,
+    requirement,
+    worst,
+)
 
 DEFAULT_MIN_SLICE_SIZE = 30
 
@@ -161,8 +170,8 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
            confidence: float, ci: str | None, n_resamples: int, random_state: Any,
            max_tail_share: float | None) -> MetricResult:
     threshold, comparison = requirement(min, max)
-    fields: dict[str, Any] = {"name": label, "check": "metric", "metric": ev.metric.name,
-                              "threshold": threshold, "comparison": comparison, "n": ev.n}
+    fields: CommonFields = {"name": label, "check": "metric", "metric": ev.metric.name,
+                            "threshold": threshold, "comparison": comparison, "n": ev.n}
     details = {"min": min, "max": max, "greater_is_better": ev.metric.greater_is_better,
                "input": ev.metric.input}
     reason = undefined_reason(ev.metric, ev.y_true, ev.y_pred, ev.labels, ev.weight)
