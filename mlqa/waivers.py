@@ -244,11 +244,11 @@ def yaml_document(text: str, source: str) -> tuple[Any, Any]:
 
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                             lambda loader, node: loader.construct_mapping(
-                                node, deep=True))  # type: ignore[arg-type]
+                                node, deep=True))
     # Dates stay text here, so an impossible one (2030-13-01) gets our message with its line.
     _Loader.add_constructor("tag:yaml.org,2002:timestamp",
                             lambda loader, node: loader.construct_scalar(
-                                node))  # type: ignore[arg-type]
+                                node))
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
