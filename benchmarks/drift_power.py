@@ -73,11 +73,11 @@ def simulate(scenario: str, n: int, replicates: int, random_state: int = 0,
     flagged = others = others_no_floor = 0
     for _ in range(replicates):
         ref, cur = frame(rng, n), frame(rng, n, column, **change)
-        r = mlqa.check_drift(ref, cur, tests=tests, n_jobs=1)
+        r = mlqa.check_drift(ref, cur, tests=tests, n_threads=1)
         drifted = set(r.drifted_columns)
         flagged += column in drifted
         others += bool(drifted - {column})
-        bare = mlqa.check_drift(ref, cur, tests=tests, min_effect=0.0, n_jobs=1)
+        bare = mlqa.check_drift(ref, cur, tests=tests, min_effect=0.0, n_threads=1)
         others_no_floor += bool(set(bare.drifted_columns) - {column})
     return {"flagged": flagged / replicates, "others": others / replicates,
             "others_no_floor": others_no_floor / replicates}

@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 
 from mlqa._text import fmt_num
-from mlqa._validation import check_number, check_probability, check_random_state
+from mlqa._validation import (
+    UNSET,
+    check_number,
+    check_probability,
+    check_random_state,
+    renamed,
+)
 from mlqa.drift import columns as col
 from mlqa.drift import effects, selection
 from mlqa.drift.display import column_distribution
@@ -49,10 +55,11 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 column_types: Mapping[str, str] | None = None,
                 min_effect: float | Mapping[str, float] | None = None,
                 drift_share: float = 0.5, min_rows: int = 20,
-                column_names: Sequence[str] | None = None, n_jobs: int | None = None,
+                column_names: Sequence[str] | None = None, n_threads: int | None = None,
                 random_state: int | np.random.Generator | None = 0,
                 html: str | None = None, name: str = "drift",
-                max_missing_change: float | None = None, exact: bool = True) -> DriftResult:
+                max_missing_change: float | None = None, exact: bool = True,
+                n_jobs: Any = UNSET) -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
     ``reference``/``current``: pandas DataFrames, 2-D numpy arrays (``column_names`` names
@@ -94,7 +101,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     column. In ``"evidently"`` mode the default only reports it (evidently's verdict is
     reproduced as is); an explicit ``max_missing_change`` applies in every mode.
 
-    Columns run on ``n_jobs`` threads (None: one per core). ``html=path`` also writes evidently's
+    Columns run on ``n_threads`` threads (None: one per core; ``n_jobs=`` is its deprecated
+    name). ``html=path`` also writes evidently's
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
 
     On an engine (a DuckDB relation, a Spark DataFrame, a Parquet path, glob or folder) only
@@ -115,6 +123,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
             reference, current, columns, alpha=alpha, correction=correction, tests=tests,
             thresholds=thresholds, column_types=column_types, min_effect=min_effect,
             drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name)
+    n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None,
+                        where="check_drift")
     alpha = _check_options(alpha, correction, tests, drift_share, min_rows)
     seed = _seed(random_state)
     from mlqa.quality.missing import missing_in_drift
@@ -126,7 +136,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     if mode not in (AUTO, EVIDENTLY):
         raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
     column_of, names, n_reference = _reference(reference, columns, column_types,
-                                               column_names, n_jobs)
+                                               column_names, n_threads)
     cur = read_table("current", current, columns=columns, column_names=column_names)
     if columns is None:
         check_same_columns(names, list(cur))
@@ -140,7 +150,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     runs = dict(zip(names, col.map_columns(
         lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows, alpha, seed),
         names,
-        n_jobs), strict=True))
+        n_threads), strict=True))
     clashes = [r.reason for r in runs.values() if r.clash]
     if clashes:
         raise InputError("incompatible column dtypes: " + ", ".join(clashes))

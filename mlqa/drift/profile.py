@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlqa._validation import UNSET, renamed
 from mlqa.drift import columns as col
 from mlqa.drift.tables import read_table
 from mlqa.errors import InputError
@@ -199,19 +200,20 @@ def _saveable(name: str, categories: np.ndarray) -> np.ndarray:
 
 def profile(reference: Any, columns: Sequence[str] | None = None, *,
             column_types: Mapping[str, str] | None = None,
-            column_names: Sequence[str] | None = None, n_jobs: int | None = None
-            ) -> ReferenceProfile:
+            column_names: Sequence[str] | None = None, n_threads: int | None = None,
+            n_jobs: Any = UNSET) -> ReferenceProfile:
     """Prepare the reference side of ``check_drift`` once.
 
     Types are inferred from the reference (see ``mlqa.drift.columns.infer_type``) unless
     ``column_types`` names them: ``numerical``, ``categorical``, ``binary``, or ``text``/
-    ``id``/``datetime`` to leave a column out. Columns are prepared on ``n_jobs`` threads
-    (None: one per core).
+    ``id``/``datetime`` to leave a column out. Columns are prepared on ``n_threads`` threads
+    (None: one per core; ``n_jobs=`` is its deprecated name).
     """
+    n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None, where="profile")
     table = read_table("reference", reference, columns=columns, column_names=column_names)
     types = validated_types(column_types, table)
     prepared = col.map_columns(lambda n: profile_column(n, table[n], types.get(n)), table,
-                               n_jobs)
+                               n_threads)
     return ReferenceProfile({c.name: c for c in prepared}, len(next(iter(table.values()))))
 
 

@@ -111,7 +111,7 @@ def test_a_shift_exactly_at_the_floor_is_flagged_about_alpha_of_the_time():
     for _ in range(runs):
         ref = power.frame(rng, 20000)
         cur = power.frame(rng, 20000, "x0", shift=0.1)
-        r = mlqa.check_drift(ref[["x0", "x1"]], cur[["x0", "x1"]], n_jobs=1)
+        r = mlqa.check_drift(ref[["x0", "x1"]], cur[["x0", "x1"]], n_threads=1)
         flagged += "x0" in r.drifted_columns
     assert flagged / runs <= ALPHA + 2 * (ALPHA * (1 - ALPHA) / runs) ** 0.5 + 0.025
 

@@ -93,3 +93,27 @@ def test_evidently_mode_figures(simulated):
 if __name__ == "__main__":  # print the figures: python tests/drift/test_validation.py
     for scenario in ("null", "mean", "category"):
         print(scenario, rates(scenario))
+
+
+def test_n_jobs_is_the_deprecated_name_of_n_threads():
+    """One name for thread counts across the project (n_threads); the old one still works for a
+    release, with a DeprecationWarning, and gives the same result."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    import mlqa
+
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"x": rng.normal(size=400), "y": rng.normal(size=400)})
+    cur = pd.DataFrame({"x": rng.normal(0.5, size=400), "y": rng.normal(size=400)})
+    new = mlqa.check_drift(ref, cur, n_threads=2)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        old = mlqa.check_drift(ref, cur, n_jobs=2)
+    assert any(issubclass(w.category, DeprecationWarning) and "n_threads" in str(w.message)
+               for w in seen)
+    assert old == new
+    with pytest.raises(mlqa.InputError, match="pass n_threads= only"):
+        mlqa.check_drift(ref, cur, n_threads=1, n_jobs=1)
