@@ -102,31 +102,12 @@ def _harmonic_terms(big_n: int, chunk: int = 5_000_000) -> tuple[float, float]:
 def anderson(s: PooledSums) -> tuple[float, float]:
     """k-sample Anderson-Darling (midrank, k = 2): scipy's normalised statistic and its p-value
     interpolated from Scholz & Stephens' table, capped to [0.001, 0.25]."""
-    n = np.array([float(s.n_ref), float(s.n_cur)])
-    big_n, k = int(n.sum()), 2
+    from mlqa.drift.stattests.pooled import anderson_from_a2akn
+
+    big_n = s.n_ref + s.n_cur
     a2kn = s.anderson * (big_n - 1.0) / big_n
-    h_sum = float((1.0 / n).sum())
-    h, g = _harmonic_terms(big_n)
-    a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * h_sum
-    b = (2 * g - 4) * k ** 2 + 8 * h * k + (2 * g - 14 * h - 4) * h_sum - 8 * h + 4 * g - 6
-    c = (6 * h + 2 * g - 2) * k ** 2 + (4 * h - 4 * g + 6) * k + (2 * h - 6) * h_sum + 4 * h
-    d = (2 * h + 6) * k ** 2 - 4 * h * k
-    nn = float(big_n)
-    sigmasq = (a * nn ** 3 + b * nn ** 2 + c * nn + d) / ((nn - 1.) * (nn - 2.) * (nn - 3.))
-    m = k - 1
-    a2 = (a2kn - m) / math.sqrt(sigmasq)
-    b0 = np.array([0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085])
-    b1 = np.array([-0.245, 0.25, 0.678, 1.149, 1.822, 2.364, 3.615])
-    b2 = np.array([-0.105, -0.305, -0.362, -0.391, -0.396, -0.345, -0.154])
-    critical = b0 + b1 / math.sqrt(m) + b2 / m
-    sig = np.array([0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001])
-    if a2 < critical.min():
-        p = float(sig.max())
-    elif a2 > critical.max():
-        p = float(sig.min())
-    else:
-        p = math.exp(np.polyval(np.polyfit(critical, np.log(sig), 2), a2))
-    return float(a2), p
+    h, g = _harmonic_terms(big_n)  # without scipy's N-long arrays
+    return anderson_from_a2akn(a2kn, s.n_ref, s.n_cur, h, g)
 
 
 def anderson_asymptotic(s: PooledSums) -> tuple[float, float]:

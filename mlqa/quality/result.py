@@ -10,13 +10,14 @@ from typing import Any
 
 from mlqa.errors import InputError
 from mlqa.result import CheckResult, FieldReader, Outcome
+from mlqa.result import worst as worst_of
 
 FAMILY = "quality"
 
 
 def worst(outcomes: Iterable[Outcome]) -> Outcome:
-    """The most severe of ``outcomes`` by ``Outcome.severity`` (PASS when there are none)."""
-    return max(outcomes, key=lambda o: o.severity, default=Outcome.PASS)
+    """The most severe of ``outcomes`` (PASS, the least severe, when there are none)."""
+    return worst_of([Outcome.PASS, *outcomes])
 
 
 @dataclasses.dataclass(frozen=True)

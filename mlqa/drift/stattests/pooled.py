@@ -402,11 +402,18 @@ def anderson(order: PooledOrder) -> tuple[float, float]:
     p-value interpolated in Scholz & Stephens' table and capped to [0.001, 0.25] (scipy's).
     Needs at least two distinct values.
     """
-    a2 = _a2akn(order)
-    n1, n2 = order.n, order.m
+    h, g = _anderson_constants(order.n + order.m)
+    return anderson_from_a2akn(_a2akn(order), order.n, order.m, h, g)
+
+
+def anderson_from_a2akn(a2: float, n1: int, n2: int, h: float, g: float
+                        ) -> tuple[float, float]:
+    """scipy's normalised two-sample statistic ``(A2akN - 1) / sigma_N`` (Scholz & Stephens'
+    variance, with ``h`` and ``g`` the harmonic sums of N = n1 + n2) and its p-value
+    interpolated in their table, capped to [0.001, 0.25]. Shared by the in-memory path and the
+    engines, which compute A2akN and ``h``, ``g`` their own way."""
     big_n = n1 + n2
     k = 2
-    h, g = _anderson_constants(big_n)
     hh = 1.0 / n1 + 1.0 / n2
     aa = (4 * g - 6) * (k - 1) + (10 - 6 * g) * hh
     bb = (2 * g - 4) * k ** 2 + 8 * h * k + (2 * g - 14 * h - 4) * hh - 8 * h + 4 * g - 6
