@@ -25,6 +25,37 @@ for _module in pkgutil.walk_packages(mlqa.__path__, "mlqa."):
 # Nothing may call home from a test run (evidently reads this; so do other libraries).
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+# Every pytest these tests start (pytester runs, example suites, xdist workers) leaves out the
+# third-party plugins that the dependency tree drags in and no test uses: faker (via
+# polyfactory), anyio (via httpx/litestar) and hypothesis's pytest plugin together cost about
+# 1.7 s of CPU per process and 5 s per `-n 2` run, and the suite starts a few hundred of them.
+# mlqa, xdist and rerunfailures still load through their entry points as on a user's machine;
+# the tests that check the plugin as installed (tests/plugin/test_light_and_registered.py, the
+# README's main job) run with the environment as found (`PLUGINS_OFF` names what to remove).
+PLUGINS_OFF = "-p no:faker -p no:anyio -p no:hypothesispytest"
+os.environ["PYTEST_ADDOPTS"] = " ".join(
+    filter(None, [os.environ.get("PYTEST_ADDOPTS", "").replace(PLUGINS_OFF, "").strip(),
+                  PLUGINS_OFF]))
+
+
+@pytest.fixture
+def plugins_as_installed(monkeypatch):
+    """Child pytest runs load every installed plugin, as a user's `pytest` does."""
+    rest = os.environ.get("PYTEST_ADDOPTS", "").replace(PLUGINS_OFF, "").strip()
+    if rest:
+        monkeypatch.setenv("PYTEST_ADDOPTS", rest)
+    else:
+        monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+
+
+@pytest.fixture
+def pytester(pytester, request, monkeypatch):
+    """pytest's own, with PLUGINS_OFF put back: pytester drops PYTEST_ADDOPTS on purpose (the
+    outer run's options must not leak in), and these options are the environment's, not ours."""
+    if "plugins_as_installed" not in request.fixturenames:
+        monkeypatch.setenv("PYTEST_ADDOPTS", PLUGINS_OFF)
+    return pytester
+
 ROOT = Path(__file__).resolve().parent.parent
 # MLQA_JENKINS_CHECKER points elsewhere (a git worktree beside the checkout has no ../shared).
 JENKINS_CHECKER = Path(os.environ.get("MLQA_JENKINS_CHECKER") or

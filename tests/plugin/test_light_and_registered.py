@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("numpy", "pandas", "scipy", "sklearn", "evidently", "torch", "matplotlib", "plotly",
          "duckdb", "pyspark")
 
@@ -14,6 +16,7 @@ def test_loading_the_plugin_imports_nothing_heavy():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.usefixtures("plugins_as_installed")  # every installed plugin, as a user has them
 def test_a_run_without_checks_stays_light(pytester):
     pytester.makepyfile(f"""
         import sys
@@ -27,6 +30,7 @@ def test_a_run_without_checks_stays_light(pytester):
     assert "mlqa:" not in result.stdout.str()  # no summary line when no check ran
 
 
+@pytest.mark.usefixtures("plugins_as_installed")
 def test_markers_are_registered_under_strict_markers(pytester):
     pytester.makepyfile("""
         import pytest

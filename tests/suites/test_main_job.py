@@ -41,6 +41,7 @@ def main_job_commands(readme: str) -> list[list[str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("plugins_as_installed")  # exactly as the README runs it
 def test_main_job_from_a_fresh_clone(tmp_path, request):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
