@@ -19,7 +19,9 @@ import mlqa
 BASELINE_NAME = "torch_mlp"
 BASELINE_RUNS = 5  # separate processes: run-to-run variance is what the stored gate needs
 BATCH_SIZES = (1, 8)
-MEASURE = dict(batch_sizes=BATCH_SIZES, warmup_time_s=0.2, min_time_s=0.5, max_time_s=3.0,
+# On a GPU the 5% interval target is reached well inside the budget; on a shared CPU agent (a
+# dry run with --mlqa-device=cpu) the budget is what stops the measurement, so it is kept short.
+MEASURE = dict(batch_sizes=BATCH_SIZES, warmup_time_s=0.2, min_time_s=0.5, max_time_s=1.5,
                target_rel_ci=0.05)
 
 

@@ -119,8 +119,10 @@ def _checks(frame: Any, *, with_model: bool) -> list[dict[str, Any]]:
                        "current": "current", "columns": drift, "correction": "holm",
                        "alpha": 0.05})
     if with_model:
+        # a starter's measurement stops at 3 s (the library's default budget is 10 s): enough
+        # for a 1 s SLO's p99 on a starter; raise it where the p99 must be tight
         checks.append({"id": "latency_p99", "kind": "latency", "data": "current",
-                       "device": "cpu", "quantile": 0.99, "max_ms": 1000})
+                       "device": "cpu", "quantile": 0.99, "max_ms": 1000, "max_time_s": 3})
     return checks
 
 
