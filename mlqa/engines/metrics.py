@@ -35,7 +35,7 @@ from mlqa.engines.base import Engine, Table, literal
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
-from mlqa.result import CommonFields, Outcome, decide, describe, requirement, worst
+from mlqa.result import CommonFields, Outcome, requirement
 
 PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                "f1_micro"}
@@ -167,7 +167,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                            greater_is_better: bool | None = None, name: str | None = None,
                            **unsupported: Any) -> Any:
     """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine."""
-    from mlqa.metrics.check import MetricResult, _check_bounds, _check_options
+    from mlqa.metrics.check import (
+        MetricResult,
+        _check_bounds,
+        _check_options,
+        interval_result,
+        point_result,
+    )
     from mlqa.metrics.defined import confusion_undefined
     from mlqa.metrics.intervals import confusion_interval
     from mlqa.stats.proportion import proportion_interval
@@ -186,6 +192,7 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                                "input": resolved.input}
     low: float | None = None
     high: float | None = None
+    refusal: str | None = None  # why the data cannot support an interval, where known
     if mname in confusion.FORMULAS:
         labels, cm = _cells(engine, table, [y_true, y_pred])
         n, pos = int(cm.sum()), _positive(labels)
@@ -258,24 +265,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
     threshold, comparison = requirement(min, max)
     fields: CommonFields = {"name": label, "check": "metric", "metric": mname, "value": value,
                             "threshold": threshold, "comparison": comparison, "n": n}
-    if not math.isfinite(value):
-        return MetricResult(outcome=Outcome.ERROR, details=details,
-                            message=f"{label} is undefined on this data (n={n})", **fields)
-    if method is None:
-        outcome = decide(value, min=min, max=max)
-        return MetricResult(outcome=outcome, details=details, **fields, message=describe(
-            label, value, min=min, max=max, n=n, outcome=outcome))
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return MetricResult(outcome=Outcome.INCONCLUSIVE, details=details, ci_method=method,
-                            confidence=confidence, **fields,
-                            message=f"{describe(label, value, min=min, max=max, n=n)}: no "
-                                    f"{method} interval, not decided")
-    bounds = (float(low), float(high))
-    outcome = decide(value, min=min, max=max, ci=bounds)
-    return MetricResult(outcome=outcome, details=details, ci=bounds, confidence=confidence,
-                        ci_method=method, **fields, message=describe(
-                            label, value, min=min, max=max, ci=bounds, confidence=confidence,
-                            n=n, outcome=outcome))
+    early = point_result(fields, details, min=min, max=max, method=method)
+    if early is not None:
+        return early
+    assert method is not None
+    bounds = None if low is None or high is None else (float(low), float(high))
+    return interval_result(fields, details, min=min, max=max, method=method,
+                           confidence=confidence, bounds=bounds, reason=refusal)
 
 
 def paired_delong(engine: Engine, table: Table, y: str, cand: str, base: str
@@ -318,9 +314,13 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
     """``check_regression`` with the three arguments naming columns of ``data``."""
     from scipy import stats
 
-    from mlqa._text import fmt_num
     from mlqa.compare import paired
-    from mlqa.compare.check import RegressionResult, _bounds, _check_options, _flip_requirement
+    from mlqa.compare.check import (
+        _bounds,
+        _check_options,
+        _RegressionFields,
+        regression_result,
+    )
     from mlqa.stats.bootstrap import multinomial_counts, percentile_interval
 
     resolved = _metric(metric, greater_is_better=greater_is_better)
@@ -409,36 +409,14 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
                                "max_gain": max_gain, "min": lower, "max": upper,
                                "greater_is_better": resolved.greater_is_better,
-                               "engine": engine.name, "candidate": diff.candidate,
-                               "baseline": diff.baseline, "difference": diff.difference,
-                               **flips}
+                               "engine": engine.name}
     threshold, comparison = requirement(lower, upper)
-    ci: tuple[float, float] | None = \
-        diff.ci if all(math.isfinite(x) for x in diff.ci) else None
-    outcome = decide(diff.difference, min=lower, max=upper, ci=ci)
-    if ci is None:
-        outcome = Outcome.ERROR
-    what = f"{mname} {'relative ' if relative else ''}change"
-    message = describe(what, diff.difference, min=lower, max=upper, ci=ci,
-                       confidence=confidence, n=n, outcome=outcome)
-    message += (f"; candidate {fmt_num(diff.candidate)} vs baseline {fmt_num(diff.baseline)} "
-                f"({diff.test}" + (f", p={diff.p_value:.3g})" if diff.p_value is not None
-                                   else ")"))
-    if max_negative_flip_rate is not None:
-        flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate,
-                                                       confidence, n, mname)
-        details["flip_outcome"] = flip_outcome.value
-        outcome = worst([outcome, flip_outcome])
-        message += f"; {flip_message}"
-    return RegressionResult(
-        name=label, check="regression", metric=mname, n=n, confidence=confidence,
-        threshold=threshold, comparison=comparison, outcome=outcome, message=message,
-        value=diff.difference, baseline=diff.baseline, ci=ci, p_value=diff.p_value,
-        details=details, candidate=diff.candidate, test=diff.test,
-        negative_flip_rate=flips.get("negative_flip_rate"),
-        positive_flip_rate=flips.get("positive_flip_rate"),
-        negative_flips=flips.get("negative_flips"), positive_flips=flips.get("positive_flips"),
-        margin_low=lower, margin_high=upper, relative=relative)
+    common: _RegressionFields = {
+        "name": label, "check": "regression", "metric": mname, "n": n,
+        "confidence": confidence, "threshold": threshold, "comparison": comparison,
+        "margin_low": lower, "margin_high": upper, "relative": relative}
+    return regression_result(common, details, diff, flips,
+                             max_negative_flip_rate=max_negative_flip_rate)
 
 
 def _from_replicates(cand: float, base: float, rep_c: np.ndarray, rep_b: np.ndarray,
