@@ -128,8 +128,9 @@ FROM (SELECT CAST({sc} AS DOUBLE) AS s,
       FROM {table.source} GROUP BY CAST({sc} AS DOUBLE)) g"""
 
 
-def delong_auc(engine: Engine, table: Table, y: str, score: str) -> tuple[float, float, int]:
-    """(AUC, DeLong variance, rows) from placements computed in the engine."""
+def delong_auc(engine: Engine, table: Table, y: str, score: str
+               ) -> tuple[float, float, int, int]:
+    """(AUC, DeLong variance, rows, positive rows) from placements computed in the engine."""
     _, positive = _binary(engine, table, y)
     placements = _placements(engine, table, y, score, positive)
     row = engine.one(f"SELECT SUM(pos), SUM(neg), SUM(pos * v10), SUM(pos * v10 * v10), "
@@ -137,7 +138,7 @@ def delong_auc(engine: Engine, table: Table, y: str, score: str) -> tuple[float,
     m, n, s1, s2, t2 = (float(v) for v in row)
     auc = s1 / m
     var = (s2 - m * auc * auc) / (m * (m - 1)) + (t2 - n * auc * auc) / (n * (n - 1))
-    return auc, builtins.max(var, 0.0), int(m + n)
+    return auc, builtins.max(var, 0.0), int(m + n), int(m)
 
 
 def _loss_sql(engine: Engine, name: str, y: str, p: str, positive: Any) -> str:
@@ -175,8 +176,9 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         point_result,
     )
     from mlqa.metrics.defined import confusion_undefined
-    from mlqa.metrics.intervals import confusion_interval
+    from mlqa.metrics.intervals import NEWCOMBE_BELOW, confusion_interval, too_few_rows
     from mlqa.stats.proportion import proportion_interval
+    from mlqa.stats.small_sample import newcombe_auc_interval
 
     given = [k for k, v in unsupported.items() if v is not None]
     if given:
@@ -213,7 +215,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         proportion = mname in PROPORTIONS
         method = None if ci is None else ("wilson" if proportion else "dirichlet") \
             if ci == "auto" else ci
-        if method in ("wilson", "exact") and proportion:
+        # the in-memory rule on too few rows of a needed class, from the cells' sums
+        refusal = None if method is None else too_few_rows(
+            mname, cm.sum(axis=1), pos,
+            predicted_positive=None if pos is None else int(cm[:, pos].sum()))
+        if refusal is not None:
+            details["reason"] = refusal
+        elif method in ("wilson", "exact") and proportion:
             if mname in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
                 k, trials = int(np.trace(cm)), n
             else:
@@ -233,11 +241,20 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
             raise InputError(f"ci={ci!r} does not apply to {mname!r} on an engine; use "
                              f"'auto', 'wilson'/'exact' (proportions) or 'multinomial'")
     elif mname == "roc_auc":
-        value, var, n = delong_auc(engine, table, y_true, y_pred)
-        method = None if ci is None else "delong"
-        if ci not in (None, "auto", "delong"):
-            raise InputError(f"ci={ci!r}: roc_auc on an engine takes 'auto' or 'delong'")
-        if method:
+        value, var, n, m = delong_auc(engine, table, y_true, y_pred)
+        if ci not in (None, "auto", "delong", "newcombe"):
+            raise InputError(f"ci={ci!r}: roc_auc on an engine takes 'auto', 'delong' or "
+                             f"'newcombe'")
+        # as in memory: Newcombe's score interval where a class is small, DeLong's otherwise
+        method = None if ci is None else ci if ci != "auto" else \
+            "newcombe" if builtins.min(m, n - m) < NEWCOMBE_BELOW else "delong"
+        refusal = None if method is None else too_few_rows(mname, (n - m, m), 1)
+        if refusal is not None:
+            details["reason"] = refusal
+        elif method == "newcombe":
+            low, high = (float(b) for b in newcombe_auc_interval(value, m, n - m, confidence))
+            details.update(positives=m, negatives=n - m)
+        elif method:
             half = _z(confidence) * math.sqrt(var)
             low, high = builtins.max(0.0, value - half), builtins.min(1.0, value + half)
             details["std_error"] = math.sqrt(var)
@@ -252,7 +269,14 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         if ci not in (None, "auto", "normal"):
             raise InputError(f"ci={ci!r}: {mname} on an engine takes 'auto' (a normal "
                              f"interval on the mean loss)")
-        if method:
+        if method and positive is not None:  # log loss, Brier: both classes' rows
+            m = int(engine.one(f"SELECT SUM(CASE WHEN {engine.quote(y_true)} = "
+                               f"{literal(positive)} THEN 1 ELSE 0 END) FROM "
+                               f"{table.source}")[0] or 0)
+            refusal = too_few_rows(mname, (n - m, m), 1)
+        if refusal is not None:
+            details["reason"] = refusal
+        elif method:
             se = math.sqrt(var / n)
             if root:  # delta method: d sqrt(m) = dm / (2 sqrt(m))
                 se = se / (2 * value) if value > 0 else math.inf

@@ -264,29 +264,45 @@ def confusion_interval(name: str, counts: Any, labels: Any, *, confidence: float
 
 def _too_few(ev: Evaluation) -> str | None:
     """Why the data are too thin for any interval of this metric to keep its coverage."""
-    name = ev.metric.name
     if not _builtin(ev) or ev.labels is None or ev.weight is not None:
         return None
-    kind = name.partition("_")[0]
-    # a rare class with a handful of rows: its share of the metric (or of a loss) rests on
-    # those few rows, and no interval recovers what they did not show
-    binary_class = name in ("recall", "f1", "jaccard", "average_precision", "roc_auc") or \
-        (name in ("balanced_accuracy", "matthews_corrcoef", "cohen_kappa", "log_loss",
-                  "brier_score") and len(ev.labels) == 2)
-    if binary_class:
-        counts = [int(np.count_nonzero(ev.y_true == c)) for c in ev.labels]
-        if name in ("recall", "f1", "jaccard", "average_precision"):
-            pos = ev.positive()
-            counts = [counts[pos]] if pos is not None else []
-        least = min(counts) if counts else None
+    true_counts = [int(np.count_nonzero(ev.y_true == c)) for c in ev.labels]
+    pos = ev.positive()
+    predicted = None if pos is None or ev.metric.name != "precision" else \
+        int(np.count_nonzero(ev.y_pred == ev.labels[pos]))
+    return too_few_rows(ev.metric.name, true_counts, pos, predicted_positive=predicted)
+
+
+def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
+                 predicted_positive: int | None = None) -> str | None:
+    """Why rows this few leave no interval of built-in metric ``name`` its coverage (None: they
+    do), from counts alone, so that an engine decides as the in-memory check does:
+    ``true_counts`` are the rows of each label in ``y_true`` (over all labels, those only
+    predicted included: a confusion matrix's row sums), ``positive`` the index of label 1
+    among them, ``predicted_positive`` the rows predicted positive (``precision`` only: a
+    confusion matrix's positive column sum).
+
+    A rare class with fewer than ``MIN_CLASS_ROWS`` rows: its share of the metric (or of a
+    loss) rests on those few rows, and no interval recovers what they did not show. Metrics of
+    the positive class (recall, F1, Jaccard, average precision) need its rows; binary
+    metrics of both classes (ROC AUC, balanced accuracy, MCC, kappa, log loss, Brier) need
+    both; precision needs rows predicted positive."""
+    counts = [int(c) for c in true_counts]
+    positive_only = name in ("recall", "f1", "jaccard", "average_precision")
+    both = name == "roc_auc" or (name in ("balanced_accuracy", "matthews_corrcoef",
+                                          "cohen_kappa", "log_loss", "brier_score")
+                                 and len(counts) == 2)
+    if positive_only or both:
+        needed = ([counts[positive]] if positive is not None else []) if positive_only \
+            else counts
+        least = min(needed) if needed else None
         if least is not None and least < MIN_CLASS_ROWS:
             return (f"y_true has only {least} row(s) of a class {name} needs "
                     f"(fewer than {MIN_CLASS_ROWS}): no interval keeps its coverage")
-    if kind == "precision" and name == "precision" and ev.positive() is not None:
-        predicted = int(np.count_nonzero(ev.y_pred == ev.labels[ev.positive()]))
-        if predicted < MIN_CLASS_ROWS:
-            return (f"only {predicted} row(s) are predicted positive (fewer than "
-                    f"{MIN_CLASS_ROWS}): no interval keeps its coverage")
+    if name == "precision" and positive is not None and predicted_positive is not None and \
+            predicted_positive < MIN_CLASS_ROWS:
+        return (f"only {predicted_positive} row(s) are predicted positive (fewer than "
+                f"{MIN_CLASS_ROWS}): no interval keeps its coverage")
     return None
 
 
