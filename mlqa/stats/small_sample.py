@@ -38,8 +38,12 @@ carry the total (squared t(3) errors have infinite variance: RMSE intervals cove
 every n up to 5000). ``tail_share`` is the share of the total loss carried by the top 1% of
 rows (at least one row); ``tail_index`` is Hill's (1975) estimate of the tail index α from the
 largest ``k`` rows, ``1/α̂ = mean(log(x_(i)/x_(k+1)))``: α < 2 means no finite variance, α < 3
-no finite third moment (which BCa's skewness correction needs). The checks refuse to decide
-(INCONCLUSIVE, naming the figure) above a share or below an index.
+no finite third moment (which BCa's skewness correction needs). ``spread_ratio``,
+``K = mean(x²)/mean(x)²``, uses every row, and ``gaussian_spread_quantile`` gives its null for
+Gaussian errors at n: at 100 rows Hill's index reads a Gaussian tail as heavy about half the
+time, K tells squared t(3) errors from Gaussian ones. The checks refuse to decide
+(INCONCLUSIVE, naming the figures) above a share, or below an index with a spread above the
+Gaussian null (``mlqa.metrics.intervals._tail_refusal``).
 
 **Average precision by its influence function.** ``AP = Σ_i y_i P(s_i) / m`` with the precision
 ``P(t) = A(t)/B(t)``, ``A(t) = #{y=1, s>=t}/N``, ``B(t) = #{s>=t}/N``. Perturbing the data
@@ -65,7 +69,8 @@ import numpy as np
 from mlqa.errors import InputError
 
 __all__ = ["newcombe_auc_interval", "hanley_mcneil_variance", "dirichlet_draws",
-           "bca_interval", "tail_share", "average_precision_influence"]
+           "bca_interval", "tail_share", "average_precision_influence", "spread_ratio",
+           "gaussian_spread_quantile"]
 
 _NORMAL = NormalDist()
 
