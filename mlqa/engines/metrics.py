@@ -161,6 +161,25 @@ def _loss_moments(engine: Engine, table: Table, loss: str) -> tuple[int, float, 
     return int(row[0]), float(row[1]), float(row[2] or 0.0)
 
 
+def _loss_tail(engine: Engine, table: Table, name: str, loss: str,
+               moments: tuple[int, float, float], details: dict[str, Any]) -> str | None:
+    """``intervals.tail_reason`` on the engine: the largest ``tail_rows(n)`` per-row losses
+    (one ``ORDER BY … LIMIT``) give the top-1% share and Hill's index, the moments the spread
+    ``mean(l²)/mean(l)² = ((n-1)/n var + mean²) / mean²``."""
+    from mlqa.metrics.intervals import BOUNDED_LOSSES, tail_reason
+    from mlqa.stats.small_sample import hill_of_largest, share_of_largest, tail_rows
+
+    n, mean, var = moments
+    largest = np.array([float(r[0]) for r in engine.rows(
+        f"SELECT l FROM (SELECT {loss} AS l FROM {table.source}) t ORDER BY l DESC "
+        f"LIMIT {tail_rows(n)}")])
+    index = math.inf if name in BOUNDED_LOSSES else hill_of_largest(largest, n)
+    mean_square = var * (n - 1) / n + mean * mean
+    return tail_reason(name, n, share_of_largest(largest, n, mean * n), index,
+                       lambda: mean_square / (mean * mean) if mean > 0 else math.inf, None,
+                       details)
+
+
 def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                            min: float | None, max: float | None,  # noqa: A002
                            confidence: float = 0.95, ci: str | None = "auto",
@@ -261,8 +280,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
     elif mname in LOSSES:
         positive = _binary(engine, table, y_true)[1] if mname in ("log_loss", "brier_score") \
             else None
-        n, mean, var = _loss_moments(engine, table,
-                                     _loss_sql(engine, mname, y_true, y_pred, positive))
+        loss = _loss_sql(engine, mname, y_true, y_pred, positive)
+        n, mean, var = _loss_moments(engine, table, loss)
         root = mname == "root_mean_squared_error"
         value = math.sqrt(mean) if root else mean
         method = None if ci is None else "normal"
@@ -274,6 +293,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                                f"{literal(positive)} THEN 1 ELSE 0 END) FROM "
                                f"{table.source}")[0] or 0)
             refusal = too_few_rows(mname, (n - m, m), 1)
+        if method and refusal is None:  # the in-memory tail rule, from the largest rows
+            refusal = _loss_tail(engine, table, mname, loss, (n, mean, var), details)
         if refusal is not None:
             details["reason"] = refusal
         elif method:

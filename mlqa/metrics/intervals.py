@@ -411,38 +411,49 @@ def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | N
     level, 10% and 4.3%, above it)."""
     if ev.metric.name not in SUMS:
         return None
-    from mlqa.stats.small_sample import gaussian_spread_quantile, spread_ratio
+    from mlqa.stats.small_sample import spread_ratio
 
-    bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
     loss = np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)])
     # log loss (clipped at eps by scikit-learn) and Brier are bounded per row: every moment is
     # finite, and Hill's estimate on their bulk-plus-misclassified mixture means nothing
-    bounded = ev.metric.name in BOUNDED_LOSSES
-    share = tail_share(loss)
-    index = math.inf if bounded else tail_index(loss)
-    least = min_tail_index(ev.n)
+    index = math.inf if ev.metric.name in BOUNDED_LOSSES else tail_index(loss)
+    why = tail_reason(ev.metric.name, ev.n, tail_share(loss), index, lambda: spread_ratio(loss),
+                      max_tail_share, details)
+    return None if why is None else _refused(method, why, **details)
+
+
+def tail_reason(name: str, n: int, share: float, index: float, spread: Any,
+                max_tail_share: float | None, details: dict[str, Any]) -> str | None:
+    """The tail rule of ``_tail_refusal`` on its figures (None: the tail is light enough):
+    ``share`` (``tail_share``), Hill's ``index`` (``tail_index``; ``inf`` for a bounded loss)
+    and ``spread()``, called only where the index is below the floor, giving ``K`` of the
+    per-row loss. An engine computes them from the largest ``tail_rows(n)`` losses and the
+    loss's moments (``share_of_largest``, ``hill_of_largest``). Records the figures in
+    ``details``."""
+    from mlqa.stats.small_sample import gaussian_spread_quantile
+
+    bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
+    least = min_tail_index(n)
     details.update(tail_share=share, max_tail_share=bound, tail_index=index,
                    min_tail_index=least)
     heavy = index < least
     if heavy:
-        power = 1.0 if ev.metric.name in ABSOLUTE_LOSSES else 2.0
-        spread = spread_ratio(loss)
-        null = gaussian_spread_quantile(ev.n, power, GAUSSIAN_SPREAD_LEVEL)
-        details.update(spread_ratio=spread, gaussian_spread=null)
-        heavy = spread > null
+        power = 1.0 if name in ABSOLUTE_LOSSES else 2.0
+        details.update(spread_ratio=spread(),
+                       gaussian_spread=gaussian_spread_quantile(n, power, GAUSSIAN_SPREAD_LEVEL))
+        heavy = details["spread_ratio"] > details["gaussian_spread"]
     if share > bound:
-        why = f"the top 1% of rows carry {share:.0%} of the {ev.metric.name} (more than " \
+        why = f"the top 1% of rows carry {share:.0%} of the {name} (more than " \
               f"max_tail_share {bound:.0%})"
     elif heavy:
-        why = f"the {ev.metric.name}'s per-row tail index is {index:.2g} (Hill, < {least:g}: " \
+        why = f"the {name}'s per-row tail index is {index:.2g} (Hill, < {least:g}: " \
               f"{'no finite variance' if index < 2 else 'no finite skewness'}) and its " \
               f"spread mean(l²)/mean(l)² is {details['spread_ratio']:.3g}, above what " \
-              f"Gaussian errors show in {GAUSSIAN_SPREAD_LEVEL:.0%} of samples of {ev.n} " \
+              f"Gaussian errors show in {GAUSSIAN_SPREAD_LEVEL:.0%} of samples of {n} " \
               f"rows ({details['gaussian_spread']:.3g}); the top 1% of rows carry {share:.0%}"
     else:
         return None
-    return _refused(method, f"{why}: no interval is trustworthy on tails this heavy",
-                    **details)
+    return f"{why}: no interval is trustworthy on tails this heavy"
 
 
 def _sums_influence(ev: Evaluation, confidence: float, max_tail_share: float | None

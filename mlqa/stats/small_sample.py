@@ -152,11 +152,41 @@ def tail_share(contributions: np.ndarray, top: float = 0.01) -> float:
     """Share of the total carried by the largest ``top`` fraction of the (non-negative) row
     contributions, at least one row."""
     c = np.asarray(contributions, dtype=float)
-    total = float(c.sum())
+    k = max(1, int(math.ceil(top * c.size)))
+    return share_of_largest(_largest(c, k), c.size, float(c.sum()), top)
+
+
+def _largest(c: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest values of ``c``, largest first (one partial sort)."""
+    return np.sort(np.partition(c, c.size - k)[c.size - k:])[::-1]
+
+
+def tail_rows(n: int, top: float = 0.01, min_rows: int = 10) -> int:
+    """How many of the largest rows ``share_of_largest`` and ``hill_of_largest`` read:
+    ``max(min_rows, ⌈top·n⌉) + 1`` (an engine fetches these with ``ORDER BY … LIMIT``)."""
+    return max(min_rows, int(math.ceil(top * n))) + 1
+
+
+def share_of_largest(largest: np.ndarray, n: int, total: float, top: float = 0.01) -> float:
+    """``tail_share`` from the largest values alone (largest first, at least ``⌈top·n⌉``),
+    the row count ``n`` and the ``total``: what an engine can send."""
     if total <= 0:
         return 0.0
-    k = max(1, int(math.ceil(top * c.size)))
-    return float(np.partition(c, c.size - k)[c.size - k:].sum()) / total
+    k = max(1, int(math.ceil(top * n)))
+    return float(np.sum(largest[:k])) / total
+
+
+def hill_of_largest(largest: np.ndarray, n: int, top: float = 0.01, min_rows: int = 10
+                    ) -> float:
+    """``tail_index`` from the largest ``tail_rows(n)`` values alone (largest first)."""
+    k = max(min_rows, int(math.ceil(top * n)))
+    if n <= k:
+        return math.inf
+    threshold = float(largest[k])
+    if threshold <= 0:
+        return math.inf
+    mean = float(np.log(largest[:k] / threshold).sum()) / k
+    return math.inf if mean <= 0 else 1.0 / mean
 
 
 def average_precision_influence(y: np.ndarray, scores: np.ndarray) -> tuple[float, np.ndarray]:
@@ -258,13 +288,7 @@ def tail_index(contributions: np.ndarray, top: float = 0.01, min_rows: int = 10)
     k = max(min_rows, int(math.ceil(top * c.size)))
     if c.size <= k:
         return math.inf
-    top_values = np.partition(c, c.size - k - 1)[c.size - k - 1:]
-    threshold = top_values.min()
-    if threshold <= 0:
-        return math.inf
-    logs = np.log(top_values / threshold)
-    mean = float(logs.sum()) / k
-    return math.inf if mean <= 0 else 1.0 / mean
+    return hill_of_largest(_largest(c, k + 1), c.size, top, min_rows)
 
 
 def spread_ratio(contributions: np.ndarray) -> float:

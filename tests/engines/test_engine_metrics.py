@@ -134,3 +134,27 @@ def test_engine_auc_with_a_small_class_takes_newcombe_as_in_memory():
     assert engine.ci_method == memory.ci_method == "newcombe"
     same(memory, engine)
 
+
+
+@pytest.mark.parametrize("metric", ["root_mean_squared_error", "mean_absolute_error"])
+def test_heavy_tailed_loss_is_the_same_inconclusive_on_duckdb(metric):
+    r = np.random.default_rng(5)
+    y = r.normal(0, 3, 2000)
+    frame = pd.DataFrame({"y": y, "p": y + r.standard_t(2, 2000)})  # no finite variance
+    memory = mlqa.check_metric(frame["y"], frame["p"], metric, max=5.0)
+    engine = mlqa.check_metric("y", "p", metric, max=5.0, data=duckdb.from_df(frame))
+    assert memory.outcome is engine.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert "tail index" in engine.details["reason"]
+    assert engine.details["reason"] == memory.details["reason"]
+    for key in ("tail_share", "tail_index", "spread_ratio"):
+        assert engine.details[key] == pytest.approx(memory.details[key], rel=1e-9)
+
+
+def test_light_tailed_loss_keeps_its_normal_interval_on_duckdb():
+    r = np.random.default_rng(6)
+    y = r.normal(0, 3, 2000)
+    frame = pd.DataFrame({"y": y, "p": y + r.normal(0, 1, 2000)})
+    engine = mlqa.check_metric("y", "p", "root_mean_squared_error", max=1.2,
+                               data=duckdb.from_df(frame))
+    assert engine.outcome is mlqa.Outcome.PASS and engine.ci_method == "normal"
+    assert engine.details["tail_index"] > 3
