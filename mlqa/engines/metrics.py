@@ -14,7 +14,9 @@ Only mergeable state leaves the engine:
   ``sum pos (V10 - AUC)^2 / (m (m-1)) + sum neg (V01 - AUC)^2 / (n (n-1))``;
 * mean losses (MAE, MSE, RMSE, log loss, Brier): ``n``, ``sum loss``, ``sum loss^2``; the value
   is the in-memory one and the interval the normal one on the mean (``ci_method="normal"``;
-  RMSE by the delta method), because a row bootstrap needs the rows;
+  RMSE by the delta method), because a row bootstrap needs the rows; the in-memory tail rule
+  runs on the largest ``tail_rows(n)`` losses and the moments, and the in-memory "too few rows
+  of a class" rule on the class or cell counts, each refusing with the same reason;
 * the paired regression: the joint cells (y, candidate, baseline) for confusion metrics (the
   in-memory paired multinomial draw), McNemar's table for accuracy, the mean and variance of
   the paired loss differences for losses, and DeLong's paired covariance from both models'

@@ -56,3 +56,12 @@ def test_spark_engine_equals_in_memory(spark, monkeypatch):
     engine = mlqa.check_metric("y", "p", "f1", min=0.5, data=spark.createDataFrame(thin))
     assert engine.outcome is memory.outcome is mlqa.Outcome.INCONCLUSIVE
     assert engine.message == memory.message and "only 2 row(s)" in engine.message
+
+    # a heavy-tailed loss: the in-memory tail rule from the largest rows and the moments
+    heavy = frame.assign(yr=ref["big"] / 100.0,
+                         pr=ref["big"] / 100.0 + ref["skew"] ** 2)[["yr", "pr"]]
+    memory = mlqa.check_metric(heavy["yr"], heavy["pr"], "mean_squared_error", max=5.0)
+    engine = mlqa.check_metric("yr", "pr", "mean_squared_error", max=5.0,
+                               data=spark.createDataFrame(heavy))
+    assert engine.outcome is memory.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert engine.details["reason"] == memory.details["reason"]
