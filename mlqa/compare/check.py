@@ -203,13 +203,27 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
         raise InputError(f"{resolved.name} could not be compared: {exc}") from None
 
     flips = _flip_rates(resolved, y, cand, base)
+    return regression_result(common, details, diff, flips,
+                             max_negative_flip_rate=max_negative_flip_rate)
+
+
+def regression_result(common: _RegressionFields, details: dict[str, Any],
+                      diff: paired.PairedDifference, flips: dict[str, Any], *,
+                      max_negative_flip_rate: float | None) -> RegressionResult:
+    """The regression check's decision and message from the paired difference ``diff`` (its
+    interval against the margins in ``common``; no finite interval is an ERROR, never a
+    decision on a bare point) and the flip counts (``max_negative_flip_rate`` bounds the share
+    of rows newly wrong: the worse outcome wins). One definition for the in-memory check and
+    the engines (``mlqa.engines.metrics``)."""
+    lower, upper, n = common["margin_low"], common["margin_high"], common["n"]
+    confidence = common["confidence"]
     details.update(candidate=diff.candidate, baseline=diff.baseline, difference=diff.difference,
                    **flips)
     ci = diff.ci if all(math.isfinite(c) for c in diff.ci) else None
     outcome = decide(diff.difference, min=lower, max=upper, ci=ci)
     if ci is None and outcome is not Outcome.ERROR:
         outcome = Outcome.ERROR  # no interval: never decide on a bare point
-    what = f"{resolved.name} {'relative ' if relative else ''}change"
+    what = f"{common['metric']} {'relative ' if common['relative'] else ''}change"
     message = describe(what, diff.difference, min=lower, max=upper, ci=ci,
                        confidence=confidence, n=n, outcome=outcome)
     message += (f"; candidate {fmt_num(diff.candidate)} vs baseline {fmt_num(diff.baseline)} "
@@ -222,8 +236,9 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
         message += (f"; flips: {flips['negative_flips']} newly wrong, "
                     f"{flips['positive_flips']} newly right")
     if max_negative_flip_rate is not None:
+        assert n is not None and confidence is not None
         flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate, confidence,
-                                                       n, resolved.name)
+                                                       n, str(common["metric"]))
         details["flip_outcome"] = flip_outcome.value
         if flip_outcome.severity > outcome.severity:
             outcome = flip_outcome

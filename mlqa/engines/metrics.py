@@ -14,7 +14,9 @@ Only mergeable state leaves the engine:
   ``sum pos (V10 - AUC)^2 / (m (m-1)) + sum neg (V01 - AUC)^2 / (n (n-1))``;
 * mean losses (MAE, MSE, RMSE, log loss, Brier): ``n``, ``sum loss``, ``sum loss^2``; the value
   is the in-memory one and the interval the normal one on the mean (``ci_method="normal"``;
-  RMSE by the delta method), because a row bootstrap needs the rows;
+  RMSE by the delta method), because a row bootstrap needs the rows; the in-memory tail rule
+  runs on the largest ``tail_rows(n)`` losses and the moments, and the in-memory "too few rows
+  of a class" rule on the class or cell counts, each refusing with the same reason;
 * the paired regression: the joint cells (y, candidate, baseline) for confusion metrics (the
   in-memory paired multinomial draw), McNemar's table for accuracy, the mean and variance of
   the paired loss differences for losses, and DeLong's paired covariance from both models'
@@ -35,7 +37,7 @@ from mlqa.engines.base import Engine, Table, literal
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
-from mlqa.result import CommonFields, Outcome, decide, describe, requirement, worst
+from mlqa.result import CommonFields, Outcome, requirement
 
 PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                "f1_micro"}
@@ -128,8 +130,9 @@ FROM (SELECT CAST({sc} AS DOUBLE) AS s,
       FROM {table.source} GROUP BY CAST({sc} AS DOUBLE)) g"""
 
 
-def delong_auc(engine: Engine, table: Table, y: str, score: str) -> tuple[float, float, int]:
-    """(AUC, DeLong variance, rows) from placements computed in the engine."""
+def delong_auc(engine: Engine, table: Table, y: str, score: str
+               ) -> tuple[float, float, int, int]:
+    """(AUC, DeLong variance, rows, positive rows) from placements computed in the engine."""
     _, positive = _binary(engine, table, y)
     placements = _placements(engine, table, y, score, positive)
     row = engine.one(f"SELECT SUM(pos), SUM(neg), SUM(pos * v10), SUM(pos * v10 * v10), "
@@ -137,7 +140,7 @@ def delong_auc(engine: Engine, table: Table, y: str, score: str) -> tuple[float,
     m, n, s1, s2, t2 = (float(v) for v in row)
     auc = s1 / m
     var = (s2 - m * auc * auc) / (m * (m - 1)) + (t2 - n * auc * auc) / (n * (n - 1))
-    return auc, builtins.max(var, 0.0), int(m + n)
+    return auc, builtins.max(var, 0.0), int(m + n), int(m)
 
 
 def _loss_sql(engine: Engine, name: str, y: str, p: str, positive: Any) -> str:
@@ -160,6 +163,25 @@ def _loss_moments(engine: Engine, table: Table, loss: str) -> tuple[int, float, 
     return int(row[0]), float(row[1]), float(row[2] or 0.0)
 
 
+def _loss_tail(engine: Engine, table: Table, name: str, loss: str,
+               moments: tuple[int, float, float], details: dict[str, Any]) -> str | None:
+    """``intervals.tail_reason`` on the engine: the largest ``tail_rows(n)`` per-row losses
+    (one ``ORDER BY … LIMIT``) give the top-1% share and Hill's index, the moments the spread
+    ``mean(l²)/mean(l)² = ((n-1)/n var + mean²) / mean²``."""
+    from mlqa.metrics.intervals import BOUNDED_LOSSES, tail_reason
+    from mlqa.stats.small_sample import hill_of_largest, share_of_largest, tail_rows
+
+    n, mean, var = moments
+    largest = np.array([float(r[0]) for r in engine.rows(
+        f"SELECT l FROM (SELECT {loss} AS l FROM {table.source}) t ORDER BY l DESC "
+        f"LIMIT {tail_rows(n)}")])
+    index = math.inf if name in BOUNDED_LOSSES else hill_of_largest(largest, n)
+    mean_square = var * (n - 1) / n + mean * mean
+    return tail_reason(name, n, share_of_largest(largest, n, mean * n), index,
+                       lambda: mean_square / (mean * mean) if mean > 0 else math.inf, None,
+                       details)
+
+
 def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                            min: float | None, max: float | None,  # noqa: A002
                            confidence: float = 0.95, ci: str | None = "auto",
@@ -167,10 +189,17 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                            greater_is_better: bool | None = None, name: str | None = None,
                            **unsupported: Any) -> Any:
     """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine."""
-    from mlqa.metrics.check import MetricResult, _check_bounds, _check_options
+    from mlqa.metrics.check import (
+        MetricResult,
+        _check_bounds,
+        _check_options,
+        interval_result,
+        point_result,
+    )
     from mlqa.metrics.defined import confusion_undefined
-    from mlqa.metrics.intervals import confusion_interval
+    from mlqa.metrics.intervals import NEWCOMBE_BELOW, confusion_interval, too_few_rows
     from mlqa.stats.proportion import proportion_interval
+    from mlqa.stats.small_sample import newcombe_auc_interval
 
     given = [k for k, v in unsupported.items() if v is not None]
     if given:
@@ -186,6 +215,7 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                                "input": resolved.input}
     low: float | None = None
     high: float | None = None
+    refusal: str | None = None  # why the data cannot support an interval, where known
     if mname in confusion.FORMULAS:
         labels, cm = _cells(engine, table, [y_true, y_pred])
         n, pos = int(cm.sum()), _positive(labels)
@@ -206,7 +236,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         proportion = mname in PROPORTIONS
         method = None if ci is None else ("wilson" if proportion else "dirichlet") \
             if ci == "auto" else ci
-        if method in ("wilson", "exact") and proportion:
+        # the in-memory rule on too few rows of a needed class, from the cells' sums
+        refusal = None if method is None else too_few_rows(
+            mname, cm.sum(axis=1), pos,
+            predicted_positive=None if pos is None else int(cm[:, pos].sum()))
+        if refusal is not None:
+            details["reason"] = refusal
+        elif method in ("wilson", "exact") and proportion:
             if mname in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
                 k, trials = int(np.trace(cm)), n
             else:
@@ -226,26 +262,44 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
             raise InputError(f"ci={ci!r} does not apply to {mname!r} on an engine; use "
                              f"'auto', 'wilson'/'exact' (proportions) or 'multinomial'")
     elif mname == "roc_auc":
-        value, var, n = delong_auc(engine, table, y_true, y_pred)
-        method = None if ci is None else "delong"
-        if ci not in (None, "auto", "delong"):
-            raise InputError(f"ci={ci!r}: roc_auc on an engine takes 'auto' or 'delong'")
-        if method:
+        value, var, n, m = delong_auc(engine, table, y_true, y_pred)
+        if ci not in (None, "auto", "delong", "newcombe"):
+            raise InputError(f"ci={ci!r}: roc_auc on an engine takes 'auto', 'delong' or "
+                             f"'newcombe'")
+        # as in memory: Newcombe's score interval where a class is small, DeLong's otherwise
+        method = None if ci is None else ci if ci != "auto" else \
+            "newcombe" if builtins.min(m, n - m) < NEWCOMBE_BELOW else "delong"
+        refusal = None if method is None else too_few_rows(mname, (n - m, m), 1)
+        if refusal is not None:
+            details["reason"] = refusal
+        elif method == "newcombe":
+            low, high = (float(b) for b in newcombe_auc_interval(value, m, n - m, confidence))
+            details.update(positives=m, negatives=n - m)
+        elif method:
             half = _z(confidence) * math.sqrt(var)
             low, high = builtins.max(0.0, value - half), builtins.min(1.0, value + half)
             details["std_error"] = math.sqrt(var)
     elif mname in LOSSES:
         positive = _binary(engine, table, y_true)[1] if mname in ("log_loss", "brier_score") \
             else None
-        n, mean, var = _loss_moments(engine, table,
-                                     _loss_sql(engine, mname, y_true, y_pred, positive))
+        loss = _loss_sql(engine, mname, y_true, y_pred, positive)
+        n, mean, var = _loss_moments(engine, table, loss)
         root = mname == "root_mean_squared_error"
         value = math.sqrt(mean) if root else mean
         method = None if ci is None else "normal"
         if ci not in (None, "auto", "normal"):
             raise InputError(f"ci={ci!r}: {mname} on an engine takes 'auto' (a normal "
                              f"interval on the mean loss)")
-        if method:
+        if method and positive is not None:  # log loss, Brier: both classes' rows
+            m = int(engine.one(f"SELECT SUM(CASE WHEN {engine.quote(y_true)} = "
+                               f"{literal(positive)} THEN 1 ELSE 0 END) FROM "
+                               f"{table.source}")[0] or 0)
+            refusal = too_few_rows(mname, (n - m, m), 1)
+        if method and refusal is None:  # the in-memory tail rule, from the largest rows
+            refusal = _loss_tail(engine, table, mname, loss, (n, mean, var), details)
+        if refusal is not None:
+            details["reason"] = refusal
+        elif method:
             se = math.sqrt(var / n)
             if root:  # delta method: d sqrt(m) = dm / (2 sqrt(m))
                 se = se / (2 * value) if value > 0 else math.inf
@@ -258,24 +312,13 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
     threshold, comparison = requirement(min, max)
     fields: CommonFields = {"name": label, "check": "metric", "metric": mname, "value": value,
                             "threshold": threshold, "comparison": comparison, "n": n}
-    if not math.isfinite(value):
-        return MetricResult(outcome=Outcome.ERROR, details=details,
-                            message=f"{label} is undefined on this data (n={n})", **fields)
-    if method is None:
-        outcome = decide(value, min=min, max=max)
-        return MetricResult(outcome=outcome, details=details, **fields, message=describe(
-            label, value, min=min, max=max, n=n, outcome=outcome))
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return MetricResult(outcome=Outcome.INCONCLUSIVE, details=details, ci_method=method,
-                            confidence=confidence, **fields,
-                            message=f"{describe(label, value, min=min, max=max, n=n)}: no "
-                                    f"{method} interval, not decided")
-    bounds = (float(low), float(high))
-    outcome = decide(value, min=min, max=max, ci=bounds)
-    return MetricResult(outcome=outcome, details=details, ci=bounds, confidence=confidence,
-                        ci_method=method, **fields, message=describe(
-                            label, value, min=min, max=max, ci=bounds, confidence=confidence,
-                            n=n, outcome=outcome))
+    early = point_result(fields, details, min=min, max=max, method=method)
+    if early is not None:
+        return early
+    assert method is not None
+    bounds = None if low is None or high is None else (float(low), float(high))
+    return interval_result(fields, details, min=min, max=max, method=method,
+                           confidence=confidence, bounds=bounds, reason=refusal)
 
 
 def paired_delong(engine: Engine, table: Table, y: str, cand: str, base: str
@@ -318,9 +361,13 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
     """``check_regression`` with the three arguments naming columns of ``data``."""
     from scipy import stats
 
-    from mlqa._text import fmt_num
     from mlqa.compare import paired
-    from mlqa.compare.check import RegressionResult, _bounds, _check_options, _flip_requirement
+    from mlqa.compare.check import (
+        _bounds,
+        _check_options,
+        _RegressionFields,
+        regression_result,
+    )
     from mlqa.stats.bootstrap import multinomial_counts, percentile_interval
 
     resolved = _metric(metric, greater_is_better=greater_is_better)
@@ -409,36 +456,14 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
                                "max_gain": max_gain, "min": lower, "max": upper,
                                "greater_is_better": resolved.greater_is_better,
-                               "engine": engine.name, "candidate": diff.candidate,
-                               "baseline": diff.baseline, "difference": diff.difference,
-                               **flips}
+                               "engine": engine.name}
     threshold, comparison = requirement(lower, upper)
-    ci: tuple[float, float] | None = \
-        diff.ci if all(math.isfinite(x) for x in diff.ci) else None
-    outcome = decide(diff.difference, min=lower, max=upper, ci=ci)
-    if ci is None:
-        outcome = Outcome.ERROR
-    what = f"{mname} {'relative ' if relative else ''}change"
-    message = describe(what, diff.difference, min=lower, max=upper, ci=ci,
-                       confidence=confidence, n=n, outcome=outcome)
-    message += (f"; candidate {fmt_num(diff.candidate)} vs baseline {fmt_num(diff.baseline)} "
-                f"({diff.test}" + (f", p={diff.p_value:.3g})" if diff.p_value is not None
-                                   else ")"))
-    if max_negative_flip_rate is not None:
-        flip_outcome, flip_message = _flip_requirement(flips, max_negative_flip_rate,
-                                                       confidence, n, mname)
-        details["flip_outcome"] = flip_outcome.value
-        outcome = worst([outcome, flip_outcome])
-        message += f"; {flip_message}"
-    return RegressionResult(
-        name=label, check="regression", metric=mname, n=n, confidence=confidence,
-        threshold=threshold, comparison=comparison, outcome=outcome, message=message,
-        value=diff.difference, baseline=diff.baseline, ci=ci, p_value=diff.p_value,
-        details=details, candidate=diff.candidate, test=diff.test,
-        negative_flip_rate=flips.get("negative_flip_rate"),
-        positive_flip_rate=flips.get("positive_flip_rate"),
-        negative_flips=flips.get("negative_flips"), positive_flips=flips.get("positive_flips"),
-        margin_low=lower, margin_high=upper, relative=relative)
+    common: _RegressionFields = {
+        "name": label, "check": "regression", "metric": mname, "n": n,
+        "confidence": confidence, "threshold": threshold, "comparison": comparison,
+        "margin_low": lower, "margin_high": upper, "relative": relative}
+    return regression_result(common, details, diff, flips,
+                             max_negative_flip_rate=max_negative_flip_rate)
 
 
 def _from_replicates(cand: float, base: float, rep_c: np.ndarray, rep_b: np.ndarray,

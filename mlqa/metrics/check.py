@@ -197,29 +197,58 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
         except (ValueError, TypeError) as exc:
             raise InputError(f"metric {ev.metric.name!r} could not be computed: {exc}") from None
     fields["value"] = value
-    if not math.isfinite(value):
-        return MetricResult(outcome=Outcome.ERROR, details=details,
-                            message=f"{label} is undefined on this data (n={ev.n})", **fields)
-    if method is None:
-        outcome = decide(value, min=min, max=max)
-        return MetricResult(outcome=outcome, details=details, **fields, message=describe(
-            label, value, min=min, max=max, n=ev.n, outcome=outcome))
+    early = point_result(fields, details, min=min, max=max, method=method)
+    if early is not None:
+        return early
+    assert method is not None
     iv = iv or interval(ev, method, confidence, n_resamples, random_state,
                         max_tail_share=max_tail_share)
     details.update(iv.details)
-    if not iv.defined:
-        reason = iv.details.get("reason", "the interval is undefined")
+    return interval_result(fields, details, min=min, max=max, method=method,
+                           confidence=confidence, bounds=(iv.low, iv.high) if iv.defined
+                           else None,
+                           reason=iv.details.get("reason", "the interval is undefined"))
+
+
+def point_result(fields: CommonFields, details: dict[str, Any], *, min: float | None,  # noqa: A002
+                 max: float | None, method: str | None) -> MetricResult | None:  # noqa: A002
+    """The result when no interval decides: ERROR for a metric value that is not finite (an
+    undefined metric is never decided), the point decision when ``method`` is None (no
+    interval asked for); None when an interval is to decide. One definition for the in-memory
+    check and the engines (``mlqa.engines.metrics``)."""
+    label, value, n = fields["name"], fields["value"], fields["n"]
+    assert value is not None
+    if not math.isfinite(value):
+        return MetricResult(outcome=Outcome.ERROR, details=details,
+                            message=f"{label} is undefined on this data (n={n})", **fields)
+    if method is None:
+        outcome = decide(value, min=min, max=max)
+        return MetricResult(outcome=outcome, details=details, **fields, message=describe(
+            label, value, min=min, max=max, n=n, outcome=outcome))
+    return None
+
+
+def interval_result(fields: CommonFields, details: dict[str, Any], *,
+                    min: float | None, max: float | None,  # noqa: A002
+                    method: str, confidence: float, bounds: tuple[float, float] | None,
+                    reason: str | None) -> MetricResult:
+    """The result decided on the interval ``bounds`` of ``method`` (``decide``: PASS when it
+    clears the requirement, FAIL when it misses it, else INCONCLUSIVE); without a finite
+    interval INCONCLUSIVE, naming ``reason`` when known. Shared with the engines."""
+    label, value, n = fields["name"], fields["value"], fields["n"]
+    assert value is not None
+    if bounds is None or not (math.isfinite(bounds[0]) and math.isfinite(bounds[1])):
+        why = f" ({reason})" if reason is not None else ""
         return MetricResult(
             outcome=Outcome.INCONCLUSIVE, details=details, ci_method=method,
             confidence=confidence, **fields,
-            message=f"{describe(label, value, min=min, max=max, n=ev.n)}: no {method} "
-                    f"interval ({reason}), not decided")
-    bounds = (iv.low, iv.high)
+            message=f"{describe(label, value, min=min, max=max, n=n)}: no {method} "
+                    f"interval{why}, not decided")
     outcome = decide(value, min=min, max=max, ci=bounds)
     return MetricResult(outcome=outcome, details=details, ci=bounds, confidence=confidence,
                         ci_method=method, **fields, message=describe(
                             label, value, min=min, max=max, ci=bounds, confidence=confidence,
-                            n=ev.n, outcome=outcome))
+                            n=n, outcome=outcome))
 
 
 def _counts_decide(ev: Evaluation) -> bool:

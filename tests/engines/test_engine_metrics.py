@@ -97,3 +97,64 @@ def test_engine_metric_refusals(scored):
         mlqa.check_metric("y", "cand", "accuracy", min=0.1, data=path, slices=[0, 1])
     with pytest.raises(mlqa.InputError, match="lacks the columns"):
         mlqa.check_metric("y", "nope", "accuracy", min=0.1, data=path)
+
+
+def _two_positives(n: int = 300) -> pd.DataFrame:
+    """A class with 2 rows: too few for any interval (intervals.too_few_rows)."""
+    r = np.random.default_rng(3)
+    y = np.zeros(n, dtype=int)
+    y[:2] = 1
+    score = np.round(r.normal(0, 1, n) + 1.5 * y, 2)
+    return pd.DataFrame({"y": y, "pred": (score > 0.5).astype(int), "score": score,
+                         "proba": 1 / (1 + np.exp(-score))})
+
+
+@pytest.mark.parametrize("metric,pred,bound", [
+    ("recall", "pred", {"min": 0.3}), ("f1", "pred", {"min": 0.1}),
+    ("balanced_accuracy", "pred", {"min": 0.6}), ("roc_auc", "score", {"min": 0.6}),
+    ("log_loss", "proba", {"max": 0.9})])
+def test_too_few_rows_of_a_class_is_the_same_inconclusive_on_duckdb(metric, pred, bound):
+    frame = _two_positives()
+    memory = mlqa.check_metric(frame["y"], frame[pred], metric, **bound)
+    engine = mlqa.check_metric("y", pred, metric, data=duckdb.from_df(frame), **bound)
+    assert memory.outcome is engine.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert "only 2 row(s) of a class" in engine.details["reason"]
+    assert engine.details["reason"] == memory.details["reason"]
+    assert math.isclose(engine.value, memory.value, rel_tol=1e-9)
+    assert engine.ci is None
+    if engine.ci_method == memory.ci_method:  # log loss: normal on engines, BCa in memory
+        assert engine.message == memory.message
+
+
+def test_engine_auc_with_a_small_class_takes_newcombe_as_in_memory():
+    frame = _two_positives()
+    frame.loc[:29, "y"] = 1  # 30 positives: Newcombe's interval, not DeLong's
+    memory = mlqa.check_metric(frame["y"], frame["score"], "roc_auc", min=0.7)
+    engine = mlqa.check_metric("y", "score", "roc_auc", min=0.7, data=duckdb.from_df(frame))
+    assert engine.ci_method == memory.ci_method == "newcombe"
+    same(memory, engine)
+
+
+
+@pytest.mark.parametrize("metric", ["root_mean_squared_error", "mean_absolute_error"])
+def test_heavy_tailed_loss_is_the_same_inconclusive_on_duckdb(metric):
+    r = np.random.default_rng(5)
+    y = r.normal(0, 3, 2000)
+    frame = pd.DataFrame({"y": y, "p": y + r.standard_t(2, 2000)})  # no finite variance
+    memory = mlqa.check_metric(frame["y"], frame["p"], metric, max=5.0)
+    engine = mlqa.check_metric("y", "p", metric, max=5.0, data=duckdb.from_df(frame))
+    assert memory.outcome is engine.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert "tail index" in engine.details["reason"]
+    assert engine.details["reason"] == memory.details["reason"]
+    for key in ("tail_share", "tail_index", "spread_ratio"):
+        assert engine.details[key] == pytest.approx(memory.details[key], rel=1e-9)
+
+
+def test_light_tailed_loss_keeps_its_normal_interval_on_duckdb():
+    r = np.random.default_rng(6)
+    y = r.normal(0, 3, 2000)
+    frame = pd.DataFrame({"y": y, "p": y + r.normal(0, 1, 2000)})
+    engine = mlqa.check_metric("y", "p", "root_mean_squared_error", max=1.2,
+                               data=duckdb.from_df(frame))
+    assert engine.outcome is mlqa.Outcome.PASS and engine.ci_method == "normal"
+    assert engine.details["tail_index"] > 3

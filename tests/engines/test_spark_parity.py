@@ -48,3 +48,20 @@ def test_spark_engine_equals_in_memory(spark, monkeypatch):
     assert engine.value == pytest.approx(memory.value, rel=1e-9)
     assert engine.ci == pytest.approx(memory.ci, rel=1e-9)
     assert engine.outcome == memory.outcome
+
+    # a class with 2 rows: the in-memory "too few rows" INCONCLUSIVE, from the cells' sums
+    thin = frame.assign(y=0, p=0)
+    thin.loc[thin.index[:2], ["y", "p"]] = 1
+    memory = mlqa.check_metric(thin["y"], thin["p"], "f1", min=0.5)
+    engine = mlqa.check_metric("y", "p", "f1", min=0.5, data=spark.createDataFrame(thin))
+    assert engine.outcome is memory.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert engine.message == memory.message and "only 2 row(s)" in engine.message
+
+    # a heavy-tailed loss: the in-memory tail rule from the largest rows and the moments
+    heavy = frame.assign(yr=ref["big"] / 100.0,
+                         pr=ref["big"] / 100.0 + ref["skew"] ** 2)[["yr", "pr"]]
+    memory = mlqa.check_metric(heavy["yr"], heavy["pr"], "mean_squared_error", max=5.0)
+    engine = mlqa.check_metric("yr", "pr", "mean_squared_error", max=5.0,
+                               data=spark.createDataFrame(heavy))
+    assert engine.outcome is memory.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert engine.details["reason"] == memory.details["reason"]

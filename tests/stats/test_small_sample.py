@@ -119,3 +119,21 @@ def test_average_precision_jackknife_is_the_leave_one_out_formula():
                     for j in range(120)])
     expected = math.sqrt(119 / 120 * np.sum((loo - loo.mean()) ** 2))
     assert average_precision_jackknife(y, s) == pytest.approx(expected, rel=1e-9)
+
+
+def test_gaussian_spread_quantile_is_the_null_it_names():
+    from mlqa.stats.small_sample import gaussian_spread_quantile, spread_ratio
+
+    rng = np.random.default_rng(12)
+    for power, centre in ((2.0, 3.0), (1.0, math.pi / 2)):
+        x = np.abs(rng.standard_normal((2000, 100))) ** power
+        k = np.array([spread_ratio(row) for row in x])
+        q = gaussian_spread_quantile(100, power, 0.8)
+        # fresh Gaussian samples exceed the 80% quantile a fifth of the time (SE 0.9%)
+        assert abs(np.mean(k > q) - 0.2) < 0.03
+        # the simulated quantile (<= 2000 rows) and the delta method (above) meet
+        low, high = (gaussian_spread_quantile(n, power, 0.8) for n in (2000, 2001))
+        assert centre < low and abs(low - high) < 0.02 * centre
+    heavy = (rng.standard_t(3, 100) / math.sqrt(3)) ** 2
+    assert spread_ratio(heavy) > gaussian_spread_quantile(100, 2.0, 0.99)
+    assert spread_ratio(np.zeros(5)) == math.inf
