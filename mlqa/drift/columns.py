@@ -256,14 +256,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def map_columns(func: Callable[[T], R], items: Iterable[T], n_jobs: int | None) -> list[R]:
-    """``[func(x) for x in items]`` on up to ``n_jobs`` threads (None: one per core).
+def map_columns(func: Callable[[T], R], items: Iterable[T], n_threads: int | None
+                ) -> list[R]:
+    """``[func(x) for x in items]`` on up to ``n_threads`` threads (None: one per core).
 
     Per-column work is sorting and whole-array numpy arithmetic, which release the GIL, so
     threads share the columns across cores without copying any data.
     """
     items = list(items)
-    workers = min(len(items), n_jobs or os.cpu_count() or 1)
+    workers = min(len(items), n_threads or os.cpu_count() or 1)
     if workers <= 1:
         return [func(x) for x in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -130,6 +130,30 @@ def test_sorted_pair_without_ties_equals_scipy(n, m):
     cvm = ss.cramervonmises_2samp(x, y)
     assert P.cramer_von_mises_distinct(pair) == pytest.approx((cvm.statistic, cvm.pvalue),
                                                               abs=TOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anderson's capped p-value warning
+        ad = ss.anderson_ksamp([x, y], variant="midrank")
+    assert P.anderson_distinct(pair) == pytest.approx((ad.statistic, ad.pvalue), abs=TOL)
+    assert P.wasserstein_distinct(pair) == pytest.approx(ss.wasserstein_distance(x, y),
+                                                         rel=1e-12)
+    # the merge-free forms equal the merged ones to rounding (1e-13 relative)
+    order = P.PooledOrder.from_sorted(pair.ref, pair.cur)
+    assert P.a2akn_distinct(pair) == pytest.approx(P._a2akn(order), rel=1e-13)
+    assert P.anderson_asymptotic_distinct(pair) == pytest.approx(
+        P.anderson_asymptotic(order), rel=1e-13)
+    assert np.array_equal(pair.above, np.searchsorted(pair.ref, pair.cur))
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (1, 4), (3, 1), (2, 3)])
+def test_sorted_pair_tiny_sides_equal_the_merge(n, m):
+    rng = np.random.default_rng(n * 10 + m)
+    pair = P.SortedPair(np.sort(rng.normal(size=n)), np.sort(rng.normal(size=m)))
+    order = P.PooledOrder.from_sorted(pair.ref, pair.cur)
+    assert P.wasserstein_distinct(pair) == pytest.approx(P.wasserstein(order), rel=1e-13)
+    assert P.a2akn_distinct(pair) == pytest.approx(P._a2akn(order), rel=1e-13)
+    for ref_side in (True, False):
+        f, g, dx = pair.grid(ref_side)
+        assert np.isfinite(dx).all() and (dx >= 0).all() and np.all((0 < f + g) & (f <= 1))
 
 
 def test_sorted_pair_sees_ties_within_and_across_sides():

@@ -117,3 +117,33 @@ def test_n_jobs_is_the_deprecated_name_of_n_threads():
     assert old == new
     with pytest.raises(mlqa.InputError, match="pass n_threads= only"):
         mlqa.check_drift(ref, cur, n_threads=1, n_jobs=1)
+
+
+def test_profile_takes_n_jobs_as_the_deprecated_name_and_drift_uses_n_threads_only():
+    """profile() keeps n_jobs= for a release (DeprecationWarning, same profile); inside
+    mlqa/drift the thread count has one name: n_jobs appears only as that deprecated
+    keyword (its parameter, its renamed() call and the docstring naming it)."""
+    import pathlib
+    import re
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from mlqa.drift import profile
+
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(list("ab"), 300)})
+    new = profile(ref, n_threads=2)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        old = profile(ref, n_jobs=2)
+    assert any(issubclass(w.category, DeprecationWarning) for w in seen)
+    assert old.columns.keys() == new.columns.keys()
+    assert np.array_equal(old.columns["x"].sample.values, new.columns["x"].sample.values)
+    allowed = re.compile(r'n_jobs: Any = UNSET|renamed\("n_jobs", n_jobs|``n_jobs=`` is its')
+    root = pathlib.Path(__file__).parents[2] / "mlqa" / "drift"
+    stray = [f"{path.name}:{i}: {line.strip()}" for path in sorted(root.rglob("*.py"))
+             for i, line in enumerate(path.read_text().splitlines(), 1)
+             if "n_jobs" in line and not allowed.search(line)]
+    assert stray == []

@@ -71,12 +71,28 @@ def wasserstein_distance(u: np.ndarray, v: np.ndarray) -> float:
 
 
 def normed_wasserstein(ref: Sample, cur: Sample) -> float:
-    """W1(reference, current) / max(std(reference), 0.001), std with ddof=0 (evidently's)."""
+    """W1(reference, current) / max(std(reference), 0.001), std with ddof=0 (evidently's).
+
+    Sides of unequal size without repeated values are read from their ``SortedPair`` (one
+    binary search per reference row), not merged and searched again."""
     std = ref.with_std().std
     if std is None:  # with_std stores it on every numerical side
         raise TypeError(f"a {ref.kind} sample has no standard deviation")
     norm = max(std, MIN_NORM)
+    if ref.n != cur.n and ref.n and cur.n:
+        pair = sorted_pair(ref, cur)
+        if pair.distinct_rows:
+            return pooled.wasserstein_distinct(pair) / norm
     return wasserstein_distance(ref.sorted_values(), cur.sorted_values()) / norm
+
+
+def _distinct_pair(ref: Sample, cur: Sample) -> pooled.SortedPair | None:
+    """The column's ``SortedPair`` when no value repeats and no merge is held already."""
+    held = getattr(_current, "pair", None)
+    if held is not None and held[0] is ref.values and held[1] is cur.values:
+        return None
+    pair = sorted_pair(ref, cur)
+    return pair if pair.distinct_rows else None
 
 
 @register("wasserstein", "Wasserstein distance (normed)", (NUMERICAL,), p_value=False,
@@ -91,11 +107,9 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
     (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
     merge when no value repeats)."""
-    held = getattr(_current, "pair", None)
-    if held is None or held[0] is not ref.values or held[1] is not cur.values:
-        pair = sorted_pair(ref, cur)  # no merge built for this column: try to do without
-        if pair.distinct_rows:
-            return pooled.ks_distinct(pair)
+    pair = _distinct_pair(ref, cur)  # no merge built for this column: try to do without
+    if pair is not None:
+        return pooled.ks_distinct(pair)
     return pooled.ks(pooled_order(ref, cur))
 
 
@@ -103,6 +117,9 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
 def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     """k-sample Anderson-Darling (midrank variant). scipy interpolates the p-value from a table
     and caps it to [0.001, 0.25], as evidently's does."""
+    pair = _distinct_pair(ref, cur)
+    if pair is not None:
+        return pooled.anderson_distinct(pair)
     order = pooled_order(ref, cur)
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")
@@ -115,6 +132,9 @@ def anderson_asymptotic(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sample Anderson-Darling, statistic A2akN (midrank), p-value from its limiting
     distribution: mlqa's scale-sensitive companion of KS in ``tests="auto"`` (see
     ``pooled.anderson_asymptotic``). Not in evidently's catalogue."""
+    pair = _distinct_pair(ref, cur)
+    if pair is not None:
+        return pooled.anderson_asymptotic_distinct(pair)
     order = pooled_order(ref, cur)
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")
