@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from mlqa.drift.stattests.pooled import MIN_NORM, PooledOrder, SortedPair
+from mlqa.drift.stattests.pooled import BLOCK, MIN_NORM, PooledOrder, SortedPair
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,39 +104,44 @@ def wasserstein_bound_sorted(pair: SortedPair, ref_std: float, alpha: float) -> 
     estimate = 0.0
     reverse = []
     for ref_side in (True, False):
-        f, g, dx = pair.grid(ref_side)
-        d = f - g
-        tmp = f * f
-        f -= tmp
-        f /= n                      # F(1-F)/n
-        np.multiply(g, g, out=tmp)
-        g -= tmp
-        g /= m                      # G(1-G)/m
-        f += g                      # var(d_hat)
-        del g
-        np.multiply(d, d, out=tmp)
-        tmp -= f
-        del f
-        np.maximum(tmp, 0.0, out=tmp)
-        np.sqrt(tmp, out=tmp)       # |d| corrected for noise
-        estimate += float(np.dot(tmp, dx))
-        np.sign(d, out=d)
-        d *= dx                     # sign(d_j) dx_j of the intervals this side's rows start
-        del dx
-        # rev[i] = sum of those terms from row i on; rev[k] = 0 past the last row
-        rev = np.empty(len(d) + 1)
+        # rev[i] = sum of sign(d_j) dx_j over the intervals this side's rows i, i+1, ...
+        # start; rev[k] = 0 past the last row
+        rev = np.empty((n if ref_side else m) + 1)
         rev[-1] = 0.0
-        np.cumsum(d[::-1], out=rev[-2::-1])
+        for s in pair.blocks(ref_side):  # block by block: temporaries stay in cache
+            f, g, dx = pair.grid(ref_side, s, s + BLOCK)
+            d = f - g
+            tmp = f * f
+            f -= tmp
+            f /= n                      # F(1-F)/n
+            np.multiply(g, g, out=tmp)
+            g -= tmp
+            g /= m                      # G(1-G)/m
+            f += g                      # var(d_hat)
+            np.multiply(d, d, out=tmp)
+            tmp -= f
+            np.maximum(tmp, 0.0, out=tmp)
+            np.sqrt(tmp, out=tmp)       # |d| corrected for noise
+            tmp *= dx                   # (not np.dot: a BLAS call per block costs more than
+            estimate += float(tmp.sum())  # the block's arithmetic on a busy machine)
+            np.sign(d, out=d)
+            np.multiply(d, dx, out=rev[s:s + len(d)])
+        body = rev[-2::-1]
+        np.cumsum(body, out=body)
         reverse.append(rev)
-        del d, tmp
     estimate /= norm
     se2 = 0.0
     for own, other, pos, size in ((reverse[0], reverse[1], pair.below, n),
                                   (reverse[1], reverse[0], pair.above, m)):
-        h = np.take(other, pos)
-        h += own[:-1]
-        mean = float(h.sum()) / size
-        se2 += max(float(np.dot(h, h)) / size - mean * mean, 0.0) / size
+        total = squares = 0.0
+        for s in range(0, size, BLOCK):
+            h = np.take(other, pos[s:s + BLOCK])
+            h += own[s:s + len(h)]
+            total += float(h.sum())
+            h *= h
+            squares += float(h.sum())
+        mean = total / size
+        se2 += max(squares / size - mean * mean, 0.0) / size
     se = math.sqrt(se2) / norm
     return EffectBound(estimate, estimate - _z(alpha) * se, se)
 

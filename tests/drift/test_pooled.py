@@ -190,3 +190,25 @@ def test_anderson_asymptotic_p_value_is_uniform_under_no_change():
     # the classical limiting-distribution check points: P(A2 > 2.492) = 0.05
     assert P.anderson_darling_sf(2.492) == pytest.approx(0.05, abs=1e-3)
     assert P.anderson_darling_sf(3.857) == pytest.approx(0.01, abs=1e-3)
+
+
+def test_blocked_merge_free_forms_equal_the_merge_across_blocks():
+    # More rows than one block (P.BLOCK) on both sides, the last block partial: the blocked
+    # binary search, KS, Anderson-Darling, Wasserstein and the effect bound read the same
+    # values as the merged order (KS's D to the last bit).
+    from mlqa.drift import effects
+
+    rng = np.random.default_rng(21)
+    n, m = 2 * P.BLOCK + 123, 3 * P.BLOCK - 7
+    x, y = np.sort(rng.normal(size=n)), np.sort(rng.standard_t(4, m) + 0.01)
+    pair = P.SortedPair(x, y)
+    assert pair.distinct_rows
+    assert np.array_equal(pair.below, np.searchsorted(y, x))
+    order = P.PooledOrder.from_sorted(x, y)
+    assert P.ks_distinct(pair)[0] == P.ks(order)[0] == ss.ks_2samp(x, y).statistic
+    assert P.a2akn_distinct(pair) == pytest.approx(P._a2akn(order), rel=1e-13)
+    assert P.wasserstein_distinct(pair) == pytest.approx(P.wasserstein(order), rel=1e-13)
+    want = effects.wasserstein_bound(order, float(np.std(x)), 0.05)
+    got = effects.wasserstein_bound_sorted(pair, float(np.std(x)), 0.05)
+    assert (got.estimate, got.low, got.se) == pytest.approx(
+        (want.estimate, want.low, want.se), rel=1e-9)
