@@ -509,6 +509,19 @@ def _cdf_cvm_inf(x: float) -> float:
 # -- two sorted samples without ties: no merge at all ----------------------------------------
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class _Scan:
+    """What ``SortedPair.scan`` read from the reference side: ``P``, whether a value repeats
+    on the reference side or across sides, KS's ``max_i (i+1)/n - P_i/m`` and
+    ``max(0, max_i P_i/m - i/n)``, and the reference side's Anderson-Darling sum."""
+
+    below: np.ndarray
+    repeats: bool
+    max_s: float
+    min_s: float
+    a2_ref: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class SortedPair:
     """Two sorted samples read without merging them, for the common continuous case.
 
@@ -523,25 +536,51 @@ class SortedPair:
     cur: np.ndarray
 
     @functools.cached_property
-    def below(self) -> np.ndarray:
-        """``P_i``: current rows strictly below reference row ``i``.
+    def scan(self) -> _Scan:
+        """One pass over the reference rows, block by block (``BLOCK`` rows), that finds
+        ``P`` and reads from each block, while it is in cache, everything else a continuous
+        column's tests need from the reference side: repeated values, KS's two one-sided
+        maxima and the reference side's Anderson-Darling sum.
 
-        Searched block by block: the answers for a block of sorted reference rows lie between
-        those of its first and last row, so each block searches only that stretch of the
-        current side, which stays in cache (the same answers as one ``np.searchsorted``)."""
+        ``P`` for a block of sorted reference rows lies between the answers for its first and
+        last row, so each block searches only that stretch of the current side (the same
+        answers as one ``np.searchsorted``)."""
         u, v = self.ref, self.cur
-        n = len(u)
-        if n <= BLOCK:
-            return np.searchsorted(v, u, side="left")
+        n, m = len(u), len(v)
+        out = np.empty(n, dtype=np.int64)
+        if n == 0 or m == 0:
+            return _Scan(np.searchsorted(v, u, side="left"), True, 0.0, 0.0, 0.0)
         starts = np.arange(0, n, BLOCK)
         low = np.searchsorted(v, u[starts], side="left")
         high = np.searchsorted(v, u[np.minimum(starts + BLOCK, n) - 1], side="left")
-        out = np.empty(n, dtype=np.int64)
+        repeats = False
+        max_s, min_s, a2 = -np.inf, 0.0, 0.0  # min_s: at q = n the gap P_n/m - n/n is 0
+        big_n = float(n + m)
         for s, lo, hi in zip(starts.tolist(), low.tolist(), high.tolist(), strict=True):
-            block = out[s:s + BLOCK]
-            block[:] = np.searchsorted(v[lo:hi], u[s:s + BLOCK], side="left")
-            block += lo
-        return out
+            e = min(s + BLOCK, n)
+            block = u[s:e]
+            p = out[s:e]
+            p[:] = np.searchsorted(v[lo:hi], block, side="left")
+            p += lo
+            if not repeats:
+                edge = u[max(s - 1, 0):e]  # the row before the block too
+                # v[P_i] is the first current value >= u_i; where P_i = m, v[m-1] < u_i
+                repeats = bool(np.count_nonzero(edge[1:] == edge[:-1]) or np.count_nonzero(
+                    np.take(v, p, mode="clip") == block))
+            g = p / m  # KS: the same divisions as scipy (see ks_distinct)
+            f = np.arange(s, e) / n
+            np.subtract(g, f, out=f)
+            min_s = max(min_s, float(f.max()))
+            f = np.arange(s + 1, e + 1) / n
+            f -= g
+            max_s = max(max_s, float(f.max()))
+            a2 += _a2_block(p, s, n, m, big_n)
+        return _Scan(out, repeats, max_s, min_s, a2)
+
+    @property
+    def below(self) -> np.ndarray:
+        """``P_i``: current rows strictly below reference row ``i`` (from ``scan``)."""
+        return self.scan.below
 
     @functools.cached_property
     def above(self) -> np.ndarray:
@@ -556,10 +595,7 @@ class SortedPair:
         u, v = self.ref, self.cur
         if len(u) == 0 or len(v) == 0:
             return False
-        if np.count_nonzero(u[1:] == u[:-1]) or np.count_nonzero(v[1:] == v[:-1]):
-            return False
-        # v[P_i] is the first current value >= u_i; where P_i = m, v[m - 1] < u_i (clipped)
-        return not np.count_nonzero(np.take(v, self.below, mode="clip") == u)
+        return not self.scan.repeats and not np.count_nonzero(v[1:] == v[:-1])
 
     def grid(self, ref_side: bool, start: int = 0, stop: int | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -604,19 +640,10 @@ def ks_distinct(pair: SortedPair) -> tuple[float, float]:
     """``ks`` for a ``SortedPair`` with ``distinct_rows``: the ECDF gap is largest right
     after a reference row (``(i+1)/n - P_i/m``) or right before one (``P_q/m - q/n``,
     ``P_n = m``, where the gap is 0); the same divisions as scipy, so the same D to the last
-    bit. Block by block (``BLOCK`` rows), so the temporaries stay in cache."""
+    bit. Both maxima are read block by block in ``SortedPair.scan``."""
     n, m = len(pair.ref), len(pair.cur)
-    max_s = -np.inf
-    min_s = 0.0  # q = n: P_n/m - n/n = 0
-    for s in pair.blocks(True):
-        g = pair.below[s:s + BLOCK] / m
-        f = np.arange(s, s + len(g)) / n
-        np.subtract(g, f, out=f)
-        min_s = max(min_s, float(f.max()))
-        f = np.arange(s + 1, s + len(g) + 1) / n
-        f -= g
-        max_s = max(max_s, float(f.max()))
-    min_s = float(np.clip(min_s, 0, 1))
+    max_s = pair.scan.max_s
+    min_s = float(np.clip(pair.scan.min_s, 0, 1))
     d = min_s if min_s > max_s else max_s
     return _ks_p(n, m, d, lambda: PooledOrder.from_sorted(pair.ref, pair.cur))
 
@@ -650,28 +677,24 @@ def wasserstein_distinct(pair: SortedPair) -> float:
     return total
 
 
-def _a2_side(pos: np.ndarray, own: int, other: int, big_n: float) -> float:
-    """One side's part of ``sum_j X_j^2 / (B_j (N - B_j) - N/4)`` without ties: row ``i``
-    of the side sits at pooled place ``j = i + pos_i`` (``B_j = j + 1/2``) with
-    ``X_j = other (i + 1/2) - own pos_i`` (integers and halves: exact in float64). Block by
-    block (``BLOCK`` rows), so the temporaries stay in cache."""
-    total = 0.0
-    for s in range(0, own, BLOCK):
-        p = pos[s:s + BLOCK]
-        x = np.arange(s, s + len(p), dtype=np.float64)
-        b = np.add(x, p, dtype=np.float64)
-        b += 0.5
-        x += 0.5
-        x *= other
-        t = np.multiply(p, float(own), dtype=np.float64)
-        x -= t
-        x *= x
-        np.subtract(big_n, b, out=t)
-        t *= b
-        t -= big_n / 4.0
-        x /= t
-        total += float(x.sum())
-    return total
+def _a2_block(p: np.ndarray, start: int, own: int, other: int, big_n: float) -> float:
+    """Rows ``start, start+1, ...`` of one side's part of
+    ``sum_j X_j^2 / (B_j (N - B_j) - N/4)`` without ties: row ``i`` sits at pooled place
+    ``j = i + p_i`` (``B_j = j + 1/2``) with ``X_j = other (i + 1/2) - own p_i`` (integers
+    and halves: exact in float64)."""
+    x = np.arange(start, start + len(p), dtype=np.float64)
+    b = np.add(x, p, dtype=np.float64)
+    b += 0.5
+    x += 0.5
+    x *= other
+    t = np.multiply(p, float(own), dtype=np.float64)
+    x -= t
+    x *= x
+    np.subtract(big_n, b, out=t)
+    t *= b
+    t -= big_n / 4.0
+    x /= t
+    return float(x.sum())
 
 
 def a2akn_distinct(pair: SortedPair) -> float:
@@ -681,7 +704,9 @@ def a2akn_distinct(pair: SortedPair) -> float:
     merge nor an ECDF of length N is built."""
     n, m = len(pair.ref), len(pair.cur)
     big_n = float(n + m)
-    total = _a2_side(pair.below, n, m, big_n) + _a2_side(pair.above, m, n, big_n)
+    above = pair.above
+    total = pair.scan.a2_ref + sum(_a2_block(above[s:s + BLOCK], s, m, n, big_n)
+                                   for s in range(0, m, BLOCK))
     return total / big_n * (1.0 / n + 1.0 / m) * (big_n - 1.0) / big_n
 
 
