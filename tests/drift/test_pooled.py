@@ -212,3 +212,23 @@ def test_blocked_merge_free_forms_equal_the_merge_across_blocks():
     got = effects.wasserstein_bound_sorted(pair, float(np.std(x)), 0.05)
     assert (got.estimate, got.low, got.se) == pytest.approx(
         (want.estimate, want.low, want.se), rel=1e-9)
+
+
+def test_exact_ks_p_value_for_equal_sizes_is_scipys():
+    # the vectorised Hodges recursion against scipy's own loop: same rounded D, the same
+    # decision to fall back (p not a probability), p to 1e-13, the same bits near p = 1
+    from scipy.stats._stats_py import _attempt_exact_2kssamp
+
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 7, 100, 1000, 4999, 10000):
+        for h in np.unique(np.r_[rng.integers(0, n + 1, 12), 0, 1, 2, n]):
+            d = h / n
+            ok, d_want, p_want = _attempt_exact_2kssamp(n, n, n, d, "two-sided")
+            got = P._ks_exact_equal(n, d)
+            if not ok:
+                assert got is None, (n, h)
+                continue
+            assert got is not None and got[0] == d_want, (n, h)
+            assert got[1] == pytest.approx(float(np.clip(p_want, 0, 1)), rel=1e-13, abs=1e-15)
+            if h * h <= n:
+                assert got[1] == float(np.clip(p_want, 0, 1))

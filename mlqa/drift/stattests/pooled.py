@@ -226,6 +226,8 @@ def _ks_p(n1: int, n2: int, d: float, order: Any) -> tuple[float, float]:
 
 
 def _ks_exact(n1: int, n2: int, d: float, order: Any) -> tuple[float, float] | None:
+    if n1 == n2:
+        return _ks_exact_equal(n1, d)
     try:
         from scipy.stats._stats_py import _attempt_exact_2kssamp
     except ImportError:  # a scipy without the private routine: the public function on the
@@ -239,6 +241,40 @@ def _ks_exact(n1: int, n2: int, d: float, order: Any) -> tuple[float, float] | N
     if not ok:
         return None
     return float(d_rounded), float(np.clip(p, 0, 1))
+
+
+def _ks_exact_equal(n: int, d: float) -> tuple[float, float] | None:
+    """scipy's exact two-sided p-value for two samples of equal size ``n``
+    (``_attempt_exact_2kssamp`` -> ``_compute_prob_outside_square``), vectorised.
+
+    With ``h = round(d n)`` (D rounded to ``h / n``), ``p = 2 P_0`` where
+    ``P_k = a_k (1 - P_{k+1})`` from ``k = floor(n / h)`` down to 0 and
+    ``a_k = prod_{j<h} (n - k h - j) / (n + k h + j + 1)`` (Hodges 1957): scipy multiplies
+    the ``n`` factors one at a time in Python (3 ms a column at n = 5000). Here, when
+    ``h <= n / h + 1`` (D up to about ``1 / sqrt(n)``, p-values near 1 included), the
+    ``h`` steps run once for all ``k`` together, with scipy's operations in scipy's order (the
+    same bits); above, each ``a_k`` is one ``np.prod`` (~1e-15 relative). None, as scipy's,
+    where the result is not a probability (the caller then uses the limiting
+    distribution)."""
+    h = int(np.round(d * n))
+    d = h * 1.0 / n
+    if h == 0:
+        return d, 1.0
+    k = np.arange(n // h, -1, -1) * h  # k h for k = floor(n / h), ..., 0 (scipy's order)
+    if h <= len(k):
+        a = np.ones(len(k))
+        for j in range(h):
+            a = (n - k - j) * a / (n + k + j + 1)
+    else:
+        j = np.arange(h)[None, :]
+        a = np.prod((n - k[:, None] - j) / (n + k[:, None] + j + 1.0), axis=1)
+    total = 0.0
+    for a_k in a.tolist():
+        total = a_k * (1.0 - total)
+    p = 2 * total
+    if not 0 <= p <= 1:
+        return None
+    return float(d), float(np.clip(p, 0, 1))
 
 
 def wasserstein(order: PooledOrder) -> float:
