@@ -740,9 +740,15 @@ def a2akn_distinct(pair: SortedPair) -> float:
     merge nor an ECDF of length N is built."""
     n, m = len(pair.ref), len(pair.cur)
     big_n = float(n + m)
-    above = pair.above
-    total = pair.scan.a2_ref + sum(_a2_block(above[s:s + BLOCK], s, m, n, big_n)
-                                   for s in range(0, m, BLOCK))
+    total = pair.scan.a2_ref
+    below = pair.below
+    cuts = np.searchsorted(below, np.r_[np.arange(0, m, BLOCK), m], side="left").tolist()
+    for b, s in enumerate(range(0, m, BLOCK)):
+        e = min(s + BLOCK, m)
+        # Q_k for k in s..e-1, counted within the block: Q_k = #{P_i < s} + #{s <= P_i <= k}
+        q = np.cumsum(np.bincount(below[cuts[b]:cuts[b + 1]] - s, minlength=e - s))
+        q += cuts[b]
+        total += _a2_block(q, s, m, n, big_n)
     return total / big_n * (1.0 / n + 1.0 / m) * (big_n - 1.0) / big_n
 
 
