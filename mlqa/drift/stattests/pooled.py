@@ -263,8 +263,8 @@ def _ks_exact_equal(n: int, d: float) -> tuple[float, float] | None:
     k = np.arange(n // h, -1, -1) * h  # k h for k = floor(n / h), ..., 0 (scipy's order)
     if h <= len(k):
         a = np.ones(len(k))
-        for j in range(h):
-            a = (n - k - j) * a / (n + k + j + 1)
+        for step in range(h):
+            a = (n - k - step) * a / (n + k + step + 1)
     else:
         j = np.arange(h)[None, :]
         a = np.prod((n - k[:, None] - j) / (n + k[:, None] + j + 1.0), axis=1)
@@ -742,7 +742,8 @@ def a2akn_distinct(pair: SortedPair) -> float:
     big_n = float(n + m)
     total = pair.scan.a2_ref
     below = pair.below
-    cuts = np.searchsorted(below, np.r_[np.arange(0, m, BLOCK), m], side="left").tolist()
+    cuts = [int(c) for c in np.searchsorted(below, np.r_[np.arange(0, m, BLOCK), m],
+                                            side="left")]
     for b, s in enumerate(range(0, m, BLOCK)):
         e = min(s + BLOCK, m)
         # Q_k for k in s..e-1, counted within the block: Q_k = #{P_i < s} + #{s <= P_i <= k}
