@@ -742,13 +742,13 @@ def a2akn_distinct(pair: SortedPair) -> float:
     big_n = float(n + m)
     total = pair.scan.a2_ref
     below = pair.below
-    cuts = [int(c) for c in np.searchsorted(below, np.r_[np.arange(0, m, BLOCK), m],
-                                            side="left")]
+    cuts = np.asarray(np.searchsorted(below, np.r_[np.arange(0, m, BLOCK), m], side="left"))
     for b, s in enumerate(range(0, m, BLOCK)):
         e = min(s + BLOCK, m)
+        first, last = int(cuts[b]), int(cuts[b + 1])
         # Q_k for k in s..e-1, counted within the block: Q_k = #{P_i < s} + #{s <= P_i <= k}
-        q = np.cumsum(np.bincount(below[cuts[b]:cuts[b + 1]] - s, minlength=e - s))
-        q += cuts[b]
+        q = np.cumsum(np.bincount(below[first:last] - s, minlength=e - s))
+        q += first
         total += _a2_block(q, s, m, n, big_n)
     return total / big_n * (1.0 / n + 1.0 / m) * (big_n - 1.0) / big_n
 
