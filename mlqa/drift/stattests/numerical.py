@@ -1,9 +1,10 @@
 """Numerical two-sample tests, each on the sorted finite values of both sides.
 
 Statistics and p-values are evidently 0.7.23's to 1e-9 except where evidently is wrong; those
-places say so. The rank and ECDF tests (ks, anderson, cramer_von_mises, ed, mannw) run on the
-pooled order of the two sorted sides (``pooled.PooledOrder``): the sorted columns are merged
-once per column and every such statistic of that column reads the same merge, so no test
+places say so. The rank and ECDF tests (ks, anderson, cramer_von_mises, ed, mannw) read the
+two sorted sides: without repeated values, straight from them (``pooled.SortedPair``: one
+binary search per reference row, shared by every test and the effect bound of the column);
+otherwise from their pooled order (``pooled.PooledOrder``), merged once per column. No test
 sorts again. scipy is imported inside each test: the Wasserstein path, which is what
 evidently's defaults pick above 1000 rows, needs none of it.
 """
@@ -19,7 +20,7 @@ from mlqa.drift.stattests import pooled, registry
 from mlqa.drift.stattests.registry import ColumnTestError, register
 
 # The pooled order of the column pair a thread is testing: a column job asks for it from
-# several tests (auto's ks and cramer_von_mises, the effect's bound), and it is built once.
+# several tests (ks and anderson_asymptotic, the effect's bound), and it is built once.
 _current = threading.local()
 
 

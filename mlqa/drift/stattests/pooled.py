@@ -22,6 +22,13 @@ Signature (every function takes a ``PooledOrder`` and nothing else it could re-s
     cramer_von_mises(order)  -> (T, p)      scipy.stats.cramervonmises_2samp(method="auto")
     ref_std(order)           -> population standard deviation of the reference (ddof=0)
 
+Without repeated values the in-memory path builds no merge (``SortedPair``; see the section
+"two sorted samples without ties" below)::
+
+    pair = SortedPair(ref_sorted, cur_sorted)   # pair.distinct_rows must be True
+    ks_distinct(pair), anderson_distinct(pair), anderson_asymptotic_distinct(pair),
+    cramer_von_mises_distinct(pair), wasserstein_distinct(pair)  # the same values
+
 Notation below: ``n = sum r``, ``m = sum c``, ``N = n + m``, ``R_i = r_1 + ... + r_i`` and
 ``C_i`` likewise (``R_0 = C_0 = 0``), ``t_i = r_i + c_i``, ``T_i = t_1 + ... + t_i``,
 ``F_i = R_i / n``, ``G_i = C_i / m`` (the two ECDFs at ``x_i``), ``dx_i = x_{i+1} - x_i``.
