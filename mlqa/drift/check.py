@@ -33,6 +33,7 @@ from mlqa.drift.stattests.numerical import (
     normed_wasserstein,
     pooled_order,
     release_pooled_order,
+    sorted_pair,
 )
 from mlqa.drift.stattests.registry import set_random_state
 from mlqa.drift.tables import check_same_columns, read_table
@@ -136,7 +137,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     if mode not in (AUTO, EVIDENTLY):
         raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
     column_of, names, n_reference = _reference(reference, columns, column_types,
-                                               column_names, n_threads)
+                                               column_names)
     cur = read_table("current", current, columns=columns, column_names=column_names)
     if columns is None:
         check_same_columns(names, list(cur))
@@ -194,9 +195,12 @@ def _seed(random_state: Any) -> int | None:
 
 
 def _reference(reference: Any, columns: Sequence[str] | None,
-               column_types: Mapping[str, str] | None, column_names: Sequence[str] | None,
-               n_jobs: int | None) -> tuple[Callable[[str], ColumnProfile], list[str], int]:
-    """(column name -> its prepared reference column, the names, the reference's rows)."""
+               column_types: Mapping[str, str] | None, column_names: Sequence[str] | None
+               ) -> tuple[Callable[[str], ColumnProfile], list[str], int]:
+    """(column name -> its prepared reference column, the names, the reference's rows).
+
+    Nothing is prepared here: each column's reference side is profiled inside its own column
+    job (on ``n_threads`` threads, in ``check_drift``)."""
     if not isinstance(reference, ReferenceProfile):
         table = read_table("reference", reference, columns=columns, column_names=column_names)
         types = validated_types(column_types, table)
@@ -307,8 +311,6 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
     names = [test.name]
     if mode == AUTO and test_name is None:
         names += AUTO_COMPANIONS.get(test.name, ())
-        if len(names) > 1 and ref.kind == col.NUMERICAL:
-            pooled_order(ref, cur)  # the companion merges the sides: let KS read that merge
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             for test_name_ in names:
@@ -335,8 +337,11 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
 
 def _effect_bound(ref: col.Sample, cur: col.Sample, alpha: float) -> effects.EffectBound:
     if ref.kind == col.NUMERICAL:
-        return effects.wasserstein_bound(pooled_order(ref, cur), ref.with_std().std or 0.0,
-                                         alpha)
+        std = ref.with_std().std or 0.0
+        pair = sorted_pair(ref, cur)  # KS and Anderson-Darling read it already
+        if pair.distinct_rows:
+            return effects.wasserstein_bound_sorted(pair, std, alpha)
+        return effects.wasserstein_bound(pooled_order(ref, cur), std, alpha)
     _, r, c = col.aligned_counts(ref, cur)
     return effects.tvd_bound(r, c, alpha)
 

@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from mlqa.drift.stattests.pooled import MIN_NORM, PooledOrder
+from mlqa.drift.stattests.pooled import BLOCK, MIN_NORM, PooledOrder, SortedPair
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +88,60 @@ def wasserstein_bound(order: PooledOrder, ref_std: float, alpha: float) -> Effec
         w = np.subtract(cum[:-1], np.r_[0.0, cum[:-2]], out=d)  # counts at x_0..x_{k-2}
         mean = float(np.dot(w, h)) / size
         se2 += max(float(np.dot(w, hh)) / size - mean * mean, 0.0) / size
+    se = math.sqrt(se2) / norm
+    return EffectBound(estimate, estimate - _z(alpha) * se, se)
+
+
+def wasserstein_bound_sorted(pair: SortedPair, ref_std: float, alpha: float) -> EffectBound:
+    """``wasserstein_bound`` for two sorted samples with no value on more than one row
+    (``pair.distinct_rows``), with no merge: every pooled interval starts at one row of one
+    side (``SortedPair.grid``), so the estimate is the sum of each side's sum, and the
+    reverse cumulative ``h`` at a row is its own side's reverse sum from that row plus the
+    other side's from the first of its rows above (``P_i`` or ``Q_k``). Arrays are as long
+    as one side, not both; element by element the same arithmetic as the merged form."""
+    norm = max(ref_std, MIN_NORM)
+    n, m = len(pair.ref), len(pair.cur)
+    estimate = 0.0
+    reverse = []
+    for ref_side in (True, False):
+        # rev[i] = sum of sign(d_j) dx_j over the intervals this side's rows i, i+1, ...
+        # start; rev[k] = 0 past the last row
+        rev = np.empty((n if ref_side else m) + 1)
+        rev[-1] = 0.0
+        for s in pair.blocks(ref_side):  # block by block: temporaries stay in cache
+            f, g, dx = pair.grid(ref_side, s, s + BLOCK)
+            d = f - g
+            tmp = f * f
+            f -= tmp
+            f /= n                      # F(1-F)/n
+            np.multiply(g, g, out=tmp)
+            g -= tmp
+            g /= m                      # G(1-G)/m
+            f += g                      # var(d_hat)
+            np.multiply(d, d, out=tmp)
+            tmp -= f
+            np.maximum(tmp, 0.0, out=tmp)
+            np.sqrt(tmp, out=tmp)       # |d| corrected for noise
+            tmp *= dx                   # (not np.dot: a BLAS call per block costs more than
+            estimate += float(tmp.sum())  # the block's arithmetic on a busy machine)
+            np.sign(d, out=d)
+            np.multiply(d, dx, out=rev[s:s + len(d)])
+        body = rev[-2::-1]
+        np.cumsum(body, out=body)
+        reverse.append(rev)
+    estimate /= norm
+    se2 = 0.0
+    for own, other, pos, size in ((reverse[0], reverse[1], pair.below, n),
+                                  (reverse[1], reverse[0], pair.above, m)):
+        total = squares = 0.0
+        for s in range(0, size, BLOCK):
+            h = np.take(other, pos[s:s + BLOCK])
+            h += own[s:s + len(h)]
+            total += float(h.sum())
+            h *= h
+            squares += float(h.sum())
+        mean = total / size
+        se2 += max(squares / size - mean * mean, 0.0) / size
     se = math.sqrt(se2) / norm
     return EffectBound(estimate, estimate - _z(alpha) * se, se)
 

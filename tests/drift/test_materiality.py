@@ -14,7 +14,7 @@ import pytest
 
 import mlqa
 from mlqa.drift import effects
-from mlqa.drift.stattests.pooled import PooledOrder
+from mlqa.drift.stattests.pooled import PooledOrder, SortedPair
 
 ALPHA = 0.05
 
@@ -58,6 +58,12 @@ def test_wasserstein_bound_equals_its_definition(ties):
                                     float(np.std(x)), ALPHA)
     want = _direct_wasserstein_bound(x, y, ALPHA)
     assert (got.estimate, got.low, got.se) == pytest.approx(want, rel=1e-9, abs=1e-12)
+    pair = SortedPair(np.sort(x), np.sort(y))
+    assert pair.distinct_rows is not ties
+    if not ties:  # the merge-free form check_drift uses on continuous columns
+        merge_free = effects.wasserstein_bound_sorted(pair, float(np.std(x)), ALPHA)
+        assert (merge_free.estimate, merge_free.low, merge_free.se) == pytest.approx(
+            want, rel=1e-9, abs=1e-12)
 
 
 def test_categorical_bound_is_not_fooled_by_many_small_cells():

@@ -130,6 +130,30 @@ def test_sorted_pair_without_ties_equals_scipy(n, m):
     cvm = ss.cramervonmises_2samp(x, y)
     assert P.cramer_von_mises_distinct(pair) == pytest.approx((cvm.statistic, cvm.pvalue),
                                                               abs=TOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anderson's capped p-value warning
+        ad = ss.anderson_ksamp([x, y], variant="midrank")
+    assert P.anderson_distinct(pair) == pytest.approx((ad.statistic, ad.pvalue), abs=TOL)
+    assert P.wasserstein_distinct(pair) == pytest.approx(ss.wasserstein_distance(x, y),
+                                                         rel=1e-12)
+    # the merge-free forms equal the merged ones to rounding (1e-13 relative)
+    order = P.PooledOrder.from_sorted(pair.ref, pair.cur)
+    assert P.a2akn_distinct(pair) == pytest.approx(P._a2akn(order), rel=1e-13)
+    assert P.anderson_asymptotic_distinct(pair) == pytest.approx(
+        P.anderson_asymptotic(order), rel=1e-13)
+    assert np.array_equal(pair.above, np.searchsorted(pair.ref, pair.cur))
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (1, 4), (3, 1), (2, 3)])
+def test_sorted_pair_tiny_sides_equal_the_merge(n, m):
+    rng = np.random.default_rng(n * 10 + m)
+    pair = P.SortedPair(np.sort(rng.normal(size=n)), np.sort(rng.normal(size=m)))
+    order = P.PooledOrder.from_sorted(pair.ref, pair.cur)
+    assert P.wasserstein_distinct(pair) == pytest.approx(P.wasserstein(order), rel=1e-13)
+    assert P.a2akn_distinct(pair) == pytest.approx(P._a2akn(order), rel=1e-13)
+    for ref_side in (True, False):
+        f, g, dx = pair.grid(ref_side)
+        assert np.isfinite(dx).all() and (dx >= 0).all() and np.all((0 < f + g) & (f <= 1))
 
 
 def test_sorted_pair_sees_ties_within_and_across_sides():
@@ -166,3 +190,45 @@ def test_anderson_asymptotic_p_value_is_uniform_under_no_change():
     # the classical limiting-distribution check points: P(A2 > 2.492) = 0.05
     assert P.anderson_darling_sf(2.492) == pytest.approx(0.05, abs=1e-3)
     assert P.anderson_darling_sf(3.857) == pytest.approx(0.01, abs=1e-3)
+
+
+def test_blocked_merge_free_forms_equal_the_merge_across_blocks():
+    # More rows than one block (P.BLOCK) on both sides, the last block partial: the blocked
+    # binary search, KS, Anderson-Darling, Wasserstein and the effect bound read the same
+    # values as the merged order (KS's D to the last bit).
+    from mlqa.drift import effects
+
+    rng = np.random.default_rng(21)
+    n, m = 2 * P.BLOCK + 123, 3 * P.BLOCK - 7
+    x, y = np.sort(rng.normal(size=n)), np.sort(rng.standard_t(4, m) + 0.01)
+    pair = P.SortedPair(x, y)
+    assert pair.distinct_rows
+    assert np.array_equal(pair.below, np.searchsorted(y, x))
+    order = P.PooledOrder.from_sorted(x, y)
+    assert P.ks_distinct(pair)[0] == P.ks(order)[0] == ss.ks_2samp(x, y).statistic
+    assert P.a2akn_distinct(pair) == pytest.approx(P._a2akn(order), rel=1e-13)
+    assert P.wasserstein_distinct(pair) == pytest.approx(P.wasserstein(order), rel=1e-13)
+    want = effects.wasserstein_bound(order, float(np.std(x)), 0.05)
+    got = effects.wasserstein_bound_sorted(pair, float(np.std(x)), 0.05)
+    assert (got.estimate, got.low, got.se) == pytest.approx(
+        (want.estimate, want.low, want.se), rel=1e-9)
+
+
+def test_exact_ks_p_value_for_equal_sizes_is_scipys():
+    # the vectorised Hodges recursion against scipy's own loop: same rounded D, the same
+    # decision to fall back (p not a probability), p to 1e-13, the same bits near p = 1
+    from scipy.stats._stats_py import _attempt_exact_2kssamp
+
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 7, 100, 1000, 4999, 10000):
+        for h in np.unique(np.r_[rng.integers(0, n + 1, 12), 0, 1, 2, n]):
+            d = h / n
+            ok, d_want, p_want = _attempt_exact_2kssamp(n, n, n, d, "two-sided")
+            got = P._ks_exact_equal(n, d)
+            if not ok:
+                assert got is None, (n, h)
+                continue
+            assert got is not None and got[0] == d_want, (n, h)
+            assert got[1] == pytest.approx(float(np.clip(p_want, 0, 1)), rel=1e-13, abs=1e-15)
+            if h * h <= n:
+                assert got[1] == float(np.clip(p_want, 0, 1))

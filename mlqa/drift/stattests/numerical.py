@@ -1,9 +1,10 @@
 """Numerical two-sample tests, each on the sorted finite values of both sides.
 
 Statistics and p-values are evidently 0.7.23's to 1e-9 except where evidently is wrong; those
-places say so. The rank and ECDF tests (ks, anderson, cramer_von_mises, ed, mannw) run on the
-pooled order of the two sorted sides (``pooled.PooledOrder``): the sorted columns are merged
-once per column and every such statistic of that column reads the same merge, so no test
+places say so. The rank and ECDF tests (ks, anderson, cramer_von_mises, ed, mannw) read the
+two sorted sides: without repeated values, straight from them (``pooled.SortedPair``: one
+binary search per reference row, shared by every test and the effect bound of the column);
+otherwise from their pooled order (``pooled.PooledOrder``), merged once per column. No test
 sorts again. scipy is imported inside each test: the Wasserstein path, which is what
 evidently's defaults pick above 1000 rows, needs none of it.
 """
@@ -19,7 +20,7 @@ from mlqa.drift.stattests import pooled, registry
 from mlqa.drift.stattests.registry import ColumnTestError, register
 
 # The pooled order of the column pair a thread is testing: a column job asks for it from
-# several tests (auto's ks and cramer_von_mises, the effect's bound), and it is built once.
+# several tests (ks and anderson_asymptotic, the effect's bound), and it is built once.
 _current = threading.local()
 
 
@@ -59,9 +60,12 @@ def wasserstein_distance(u: np.ndarray, v: np.ndarray) -> float:
     Equal sizes: mean(|u_(i) - v_(i)|), the distance between matched order statistics, with no
     merge at all. Otherwise the integral over the merged sample's gaps, as scipy computes it.
     """
-    if len(u) == len(v):
-        gap = np.subtract(u, v)
-        return float(np.abs(gap, out=gap).mean())
+    if len(u) == len(v):  # block by block: no temporary as long as the column
+        total = 0.0
+        for s in range(0, len(u), pooled.BLOCK):
+            gap = np.subtract(u[s:s + pooled.BLOCK], v[s:s + pooled.BLOCK])
+            total += float(np.abs(gap, out=gap).sum())
+        return total / len(u)
     both = np.concatenate([u, v])
     both.sort(kind="stable")  # two sorted runs: a linear merge
     gaps = np.diff(both)
@@ -71,12 +75,28 @@ def wasserstein_distance(u: np.ndarray, v: np.ndarray) -> float:
 
 
 def normed_wasserstein(ref: Sample, cur: Sample) -> float:
-    """W1(reference, current) / max(std(reference), 0.001), std with ddof=0 (evidently's)."""
+    """W1(reference, current) / max(std(reference), 0.001), std with ddof=0 (evidently's).
+
+    Sides of unequal size without repeated values are read from their ``SortedPair`` (one
+    binary search per reference row), not merged and searched again."""
     std = ref.with_std().std
     if std is None:  # with_std stores it on every numerical side
         raise TypeError(f"a {ref.kind} sample has no standard deviation")
     norm = max(std, MIN_NORM)
+    if ref.n != cur.n and ref.n and cur.n:
+        pair = sorted_pair(ref, cur)
+        if pair.distinct_rows:
+            return pooled.wasserstein_distinct(pair) / norm
     return wasserstein_distance(ref.sorted_values(), cur.sorted_values()) / norm
+
+
+def _distinct_pair(ref: Sample, cur: Sample) -> pooled.SortedPair | None:
+    """The column's ``SortedPair`` when no value repeats and no merge is held already."""
+    held = getattr(_current, "pair", None)
+    if held is not None and held[0] is ref.values and held[1] is cur.values:
+        return None
+    pair = sorted_pair(ref, cur)
+    return pair if pair.distinct_rows else None
 
 
 @register("wasserstein", "Wasserstein distance (normed)", (NUMERICAL,), p_value=False,
@@ -91,11 +111,9 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
     (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
     merge when no value repeats)."""
-    held = getattr(_current, "pair", None)
-    if held is None or held[0] is not ref.values or held[1] is not cur.values:
-        pair = sorted_pair(ref, cur)  # no merge built for this column: try to do without
-        if pair.distinct_rows:
-            return pooled.ks_distinct(pair)
+    pair = _distinct_pair(ref, cur)  # no merge built for this column: try to do without
+    if pair is not None:
+        return pooled.ks_distinct(pair)
     return pooled.ks(pooled_order(ref, cur))
 
 
@@ -103,6 +121,9 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
 def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     """k-sample Anderson-Darling (midrank variant). scipy interpolates the p-value from a table
     and caps it to [0.001, 0.25], as evidently's does."""
+    pair = _distinct_pair(ref, cur)
+    if pair is not None:
+        return pooled.anderson_distinct(pair)
     order = pooled_order(ref, cur)
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")
@@ -115,6 +136,9 @@ def anderson_asymptotic(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sample Anderson-Darling, statistic A2akN (midrank), p-value from its limiting
     distribution: mlqa's scale-sensitive companion of KS in ``tests="auto"`` (see
     ``pooled.anderson_asymptotic``). Not in evidently's catalogue."""
+    pair = _distinct_pair(ref, cur)
+    if pair is not None:
+        return pooled.anderson_asymptotic_distinct(pair)
     order = pooled_order(ref, cur)
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")

@@ -22,6 +22,13 @@ Signature (every function takes a ``PooledOrder`` and nothing else it could re-s
     cramer_von_mises(order)  -> (T, p)      scipy.stats.cramervonmises_2samp(method="auto")
     ref_std(order)           -> population standard deviation of the reference (ddof=0)
 
+Without repeated values the in-memory path builds no merge (``SortedPair``; see the section
+"two sorted samples without ties" below)::
+
+    pair = SortedPair(ref_sorted, cur_sorted)   # pair.distinct_rows must be True
+    ks_distinct(pair), anderson_distinct(pair), anderson_asymptotic_distinct(pair),
+    cramer_von_mises_distinct(pair), wasserstein_distinct(pair)  # the same values
+
 Notation below: ``n = sum r``, ``m = sum c``, ``N = n + m``, ``R_i = r_1 + ... + r_i`` and
 ``C_i`` likewise (``R_0 = C_0 = 0``), ``t_i = r_i + c_i``, ``T_i = t_1 + ... + t_i``,
 ``F_i = R_i / n``, ``G_i = C_i / m`` (the two ECDFs at ``x_i``), ``dx_i = x_{i+1} - x_i``.
@@ -45,6 +52,10 @@ MIN_NORM = 0.001
 # scipy.stats.ks_2samp(method="auto") is exact up to this many rows on the larger side.
 KS_EXACT_MAX_N = 10_000
 CVM_EXACT_MAX_N = 20
+# Rows per block where a statistic is summed block by block: the block's temporaries (a few
+# arrays of this many float64) stay in the CPU cache, so a column costs one pass over memory
+# instead of one per arithmetic step.
+BLOCK = 1 << 15
 MWU_EXACT_MAX_N = 8
 
 
@@ -222,6 +233,8 @@ def _ks_p(n1: int, n2: int, d: float, order: Any) -> tuple[float, float]:
 
 
 def _ks_exact(n1: int, n2: int, d: float, order: Any) -> tuple[float, float] | None:
+    if n1 == n2:
+        return _ks_exact_equal(n1, d)
     try:
         from scipy.stats._stats_py import _attempt_exact_2kssamp
     except ImportError:  # a scipy without the private routine: the public function on the
@@ -235,6 +248,40 @@ def _ks_exact(n1: int, n2: int, d: float, order: Any) -> tuple[float, float] | N
     if not ok:
         return None
     return float(d_rounded), float(np.clip(p, 0, 1))
+
+
+def _ks_exact_equal(n: int, d: float) -> tuple[float, float] | None:
+    """scipy's exact two-sided p-value for two samples of equal size ``n``
+    (``_attempt_exact_2kssamp`` -> ``_compute_prob_outside_square``), vectorised.
+
+    With ``h = round(d n)`` (D rounded to ``h / n``), ``p = 2 P_0`` where
+    ``P_k = a_k (1 - P_{k+1})`` from ``k = floor(n / h)`` down to 0 and
+    ``a_k = prod_{j<h} (n - k h - j) / (n + k h + j + 1)`` (Hodges 1957): scipy multiplies
+    the ``n`` factors one at a time in Python (3 ms a column at n = 5000). Here, when
+    ``h <= n / h + 1`` (D up to about ``1 / sqrt(n)``, p-values near 1 included), the
+    ``h`` steps run once for all ``k`` together, with scipy's operations in scipy's order (the
+    same bits); above, each ``a_k`` is one ``np.prod`` (~1e-15 relative). None, as scipy's,
+    where the result is not a probability (the caller then uses the limiting
+    distribution)."""
+    h = int(np.round(d * n))
+    d = h * 1.0 / n
+    if h == 0:
+        return d, 1.0
+    k = np.arange(n // h, -1, -1) * h  # k h for k = floor(n / h), ..., 0 (scipy's order)
+    if h <= len(k):
+        a = np.ones(len(k))
+        for step in range(h):
+            a = (n - k - step) * a / (n + k + step + 1)
+    else:
+        j = np.arange(h)[None, :]
+        a = np.prod((n - k[:, None] - j) / (n + k[:, None] + j + 1.0), axis=1)
+    total = 0.0
+    for a_k in a.tolist():
+        total = a_k * (1.0 - total)
+    p = 2 * total
+    if not 0 <= p <= 1:
+        return None
+    return float(d), float(np.clip(p, 0, 1))
 
 
 def wasserstein(order: PooledOrder) -> float:
@@ -505,6 +552,19 @@ def _cdf_cvm_inf(x: float) -> float:
 # -- two sorted samples without ties: no merge at all ----------------------------------------
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class _Scan:
+    """What ``SortedPair.scan`` read from the reference side: ``P``, whether a value repeats
+    on the reference side or across sides, KS's ``max_i (i+1)/n - P_i/m`` and
+    ``max(0, max_i P_i/m - i/n)``, and the reference side's Anderson-Darling sum."""
+
+    below: np.ndarray
+    repeats: bool
+    max_s: float
+    min_s: float
+    a2_ref: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class SortedPair:
     """Two sorted samples read without merging them, for the common continuous case.
 
@@ -519,34 +579,114 @@ class SortedPair:
     cur: np.ndarray
 
     @functools.cached_property
+    def scan(self) -> _Scan:
+        """One pass over the reference rows, block by block (``BLOCK`` rows), that finds
+        ``P`` and reads from each block, while it is in cache, everything else a continuous
+        column's tests need from the reference side: repeated values, KS's two one-sided
+        maxima and the reference side's Anderson-Darling sum.
+
+        ``P`` for a block of sorted reference rows lies between the answers for its first and
+        last row, so each block searches only that stretch of the current side (the same
+        answers as one ``np.searchsorted``)."""
+        u, v = self.ref, self.cur
+        n, m = len(u), len(v)
+        out = np.empty(n, dtype=np.int64)
+        if n == 0 or m == 0:
+            return _Scan(np.searchsorted(v, u, side="left"), True, 0.0, 0.0, 0.0)
+        starts = np.arange(0, n, BLOCK)
+        low = np.searchsorted(v, u[starts], side="left")
+        high = np.searchsorted(v, u[np.minimum(starts + BLOCK, n) - 1], side="left")
+        repeats = False
+        max_s, min_s, a2 = -np.inf, 0.0, 0.0  # min_s: at q = n the gap P_n/m - n/n is 0
+        big_n = float(n + m)
+        for s, lo, hi in zip(starts.tolist(), low.tolist(), high.tolist(), strict=True):
+            e = min(s + BLOCK, n)
+            block = u[s:e]
+            p = out[s:e]
+            p[:] = np.searchsorted(v[lo:hi], block, side="left")
+            p += lo
+            if not repeats:
+                edge = u[max(s - 1, 0):e]  # the row before the block too
+                # v[P_i] is the first current value >= u_i; where P_i = m, v[m-1] < u_i
+                repeats = bool(np.count_nonzero(edge[1:] == edge[:-1]) or np.count_nonzero(
+                    np.take(v, p, mode="clip") == block))
+            g = p / m  # KS: the same divisions as scipy (see ks_distinct)
+            f = np.arange(s, e) / n
+            np.subtract(g, f, out=f)
+            min_s = max(min_s, float(f.max()))
+            f = np.arange(s + 1, e + 1) / n
+            f -= g
+            max_s = max(max_s, float(f.max()))
+            a2 += _a2_block(p, s, n, m, big_n)
+        return _Scan(out, repeats, max_s, min_s, a2)
+
+    @property
     def below(self) -> np.ndarray:
-        """``P_i``: current rows strictly below reference row ``i``."""
-        return np.searchsorted(self.cur, self.ref, side="left")
+        """``P_i``: current rows strictly below reference row ``i`` (from ``scan``)."""
+        return self.scan.below
+
+    @functools.cached_property
+    def above(self) -> np.ndarray:
+        """``Q_k``: reference rows strictly below current row ``k`` (only meaningful with
+        ``distinct_rows``): ``#{i : P_i <= k}``, a running count of ``P``, not a second
+        binary search."""
+        counts = np.bincount(self.below, minlength=len(self.cur) + 1)
+        return np.cumsum(counts[:len(self.cur)])
 
     @functools.cached_property
     def distinct_rows(self) -> bool:
         u, v = self.ref, self.cur
         if len(u) == 0 or len(v) == 0:
             return False
-        if np.count_nonzero(u[1:] == u[:-1]) or np.count_nonzero(v[1:] == v[:-1]):
-            return False
-        below = self.below
-        inside = below < len(v)
-        return not np.count_nonzero(v[below[inside]] == u[inside])
+        return not self.scan.repeats and not np.count_nonzero(v[1:] == v[:-1])
+
+    def grid(self, ref_side: bool, start: int = 0, stop: int | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(F, G, dx)`` at rows ``start:stop`` of one side (``distinct_rows`` only): both
+        ECDFs at that row's value (``F_j``, ``G_j`` of the pooled order) and the distance to
+        the next pooled value (``dx_j``; 0 at the largest value of both). Every pooled interval
+        starts at exactly one row of one side, so a sum over the pooled order is the sum of
+        the two sides' sums, with no merge: at reference row ``i``, ``F = (i+1)/n``,
+        ``G = P_i/m``, next value ``min(u_{i+1}, v_{P_i})``; at current row ``k``,
+        ``F = Q_k/n``, ``G = (k+1)/m``, next value ``min(v_{k+1}, u_{Q_k})``. Same divisions
+        and subtraction as ``PooledOrder`` (element by element equal)."""
+        own, other = (self.ref, self.cur) if ref_side else (self.cur, self.ref)
+        k, k_other = len(own), len(other)
+        stop = k if stop is None else min(stop, k)
+        pos = (self.below if ref_side else self.above)[start:stop]
+        own_cdf = np.arange(start + 1, stop + 1, dtype=np.float64)
+        own_cdf /= k
+        other_cdf = pos / k_other
+        dx = np.empty(stop - start)
+        if stop < k:
+            dx[:] = own[start + 1:stop + 1]
+        else:
+            dx[:-1] = own[start + 1:stop]
+            dx[-1] = np.inf
+        after = np.take(other, pos, mode="clip")
+        after[int(np.searchsorted(pos, k_other)):] = np.inf  # no value of the other side above
+        np.minimum(dx, after, out=dx)
+        del after
+        dx -= own[start:stop]
+        if stop == k and not math.isfinite(dx[-1]):  # the largest value of both: no interval
+            dx[-1] = 0.0
+        if ref_side:
+            return own_cdf, other_cdf, dx
+        return other_cdf, own_cdf, dx
+
+    def blocks(self, ref_side: bool) -> range:
+        """Starts of the row blocks of one side (``BLOCK`` rows each)."""
+        return range(0, len(self.ref if ref_side else self.cur), BLOCK)
 
 
 def ks_distinct(pair: SortedPair) -> tuple[float, float]:
     """``ks`` for a ``SortedPair`` with ``distinct_rows``: the ECDF gap is largest right
     after a reference row (``(i+1)/n - P_i/m``) or right before one (``P_q/m - q/n``,
-    ``P_n = m``); the same divisions as scipy, so the same D to the last bit."""
+    ``P_n = m``, where the gap is 0); the same divisions as scipy, so the same D to the last
+    bit. Both maxima are read block by block in ``SortedPair.scan``."""
     n, m = len(pair.ref), len(pair.cur)
-    f = np.arange(n + 1) / n
-    g = np.empty(n + 1)
-    np.divide(pair.below, m, out=g[:n])
-    g[n] = 1.0
-    max_s = float(np.max(f[1:] - g[:-1]))
-    np.subtract(g, f, out=g)
-    min_s = float(np.clip(np.max(g), 0, 1))
+    max_s = pair.scan.max_s
+    min_s = float(np.clip(pair.scan.min_s, 0, 1))
     d = min_s if min_s > max_s else max_s
     return _ks_p(n, m, d, lambda: PooledOrder.from_sorted(pair.ref, pair.cur))
 
@@ -564,3 +704,71 @@ def cramer_von_mises_distinct(pair: SortedPair) -> tuple[float, float]:
     k, big_n = n * m, n + m
     t = u / (k * big_n) - (4 * k - 1) / (6 * big_n)
     return float(t), _cvm_asymptotic_p(t, big_n, n, m, k)
+
+
+def wasserstein_distinct(pair: SortedPair) -> float:
+    """``wasserstein`` for a ``SortedPair`` with ``distinct_rows``: ``sum_j |F_j - G_j| dx_j``
+    summed over each side's rows (``SortedPair.grid``), block by block, no merge."""
+    total = 0.0
+    for ref_side in (True, False):
+        for s in pair.blocks(ref_side):
+            f, g, dx = pair.grid(ref_side, s, s + BLOCK)
+            f -= g
+            np.abs(f, out=f)
+            f *= dx  # not np.dot: one BLAS call per block costs more than the arithmetic
+            total += float(f.sum())
+    return total
+
+
+def _a2_block(p: np.ndarray, start: int, own: int, other: int, big_n: float) -> float:
+    """Rows ``start, start+1, ...`` of one side's part of
+    ``sum_j X_j^2 / (B_j (N - B_j) - N/4)`` without ties: row ``i`` sits at pooled place
+    ``j = i + p_i`` (``B_j = j + 1/2``) with ``X_j = other (i + 1/2) - own p_i`` (integers
+    and halves: exact in float64)."""
+    x = np.arange(start, start + len(p), dtype=np.float64)
+    b = np.add(x, p, dtype=np.float64)
+    b += 0.5
+    x += 0.5
+    x *= other
+    t = np.multiply(p, float(own), dtype=np.float64)
+    x -= t
+    x *= x
+    np.subtract(big_n, b, out=t)
+    t *= b
+    t -= big_n / 4.0
+    x /= t
+    return float(x.sum())
+
+
+def a2akn_distinct(pair: SortedPair) -> float:
+    """Scholz & Stephens' A2akN (as ``_a2akn``) for a ``SortedPair`` with ``distinct_rows``:
+    reference row ``i`` has ``X = m (i + 1/2) - n P_i``, current row ``k`` has
+    ``X = n (k + 1/2) - m Q_k`` (up to sign), each at its own pooled place, so neither a
+    merge nor an ECDF of length N is built."""
+    n, m = len(pair.ref), len(pair.cur)
+    big_n = float(n + m)
+    total = pair.scan.a2_ref
+    below = pair.below
+    cuts = np.asarray(np.searchsorted(below, np.r_[np.arange(0, m, BLOCK), m], side="left"))
+    for b, s in enumerate(range(0, m, BLOCK)):
+        e = min(s + BLOCK, m)
+        first, last = int(cuts[b]), int(cuts[b + 1])
+        # Q_k for k in s..e-1, counted within the block: Q_k = #{P_i < s} + #{s <= P_i <= k}
+        q = np.cumsum(np.bincount(below[first:last] - s, minlength=e - s))
+        q += first
+        total += _a2_block(q, s, m, n, big_n)
+    return total / big_n * (1.0 / n + 1.0 / m) * (big_n - 1.0) / big_n
+
+
+def anderson_asymptotic_distinct(pair: SortedPair) -> tuple[float, float]:
+    """``anderson_asymptotic`` for a ``SortedPair`` with ``distinct_rows``."""
+    a2 = a2akn_distinct(pair)
+    return a2, anderson_darling_sf(a2)
+
+
+def anderson_distinct(pair: SortedPair) -> tuple[float, float]:
+    """``anderson`` (scipy's normalised statistic and tabled p-value) for a ``SortedPair``
+    with ``distinct_rows``."""
+    n, m = len(pair.ref), len(pair.cur)
+    h, g = _anderson_constants(n + m)
+    return anderson_from_a2akn(a2akn_distinct(pair), n, m, h, g)
