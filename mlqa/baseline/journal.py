@@ -77,7 +77,7 @@ def append(store: Store, record_id: str) -> int:
         if took > settle:
             store.put(key, records._sealed({**entry, "late": round(took, 3)}))  # ours alone
             warnings.warn(
-                f"baseline index slot {n} in {store.location} took {took:.1f} s to claim, "
+                f"baseline index slot {n} in {store.location} took {took:.3g} s to claim, "
                 f"longer than settle={settle:g} s: a record saved at the same moment may be "
                 f"missing from 'mlqa baseline list' (it stays in the store under records/); "
                 f"raise the store's settle time", BaselineIndexWarning, stacklevel=3)

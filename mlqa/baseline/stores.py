@@ -136,8 +136,8 @@ class HttpStore(Store):
                                  f"{env.get(SETTLE_ENV)!r}") from None
         if retries < 0 or timeout <= 0 or (deadline is not None and deadline <= 0) or \
                 not settle > 0:
-            raise InputError("HttpStore needs retries >= 0, timeout > 0, deadline > 0 and "
-                             "settle > 0")
+            raise InputError("HttpStore needs retries >= 0, timeout > 0 and deadline > 0, "
+                             "and settle > 0")
         self._secrets: list[str] = []
         self._headers: dict[str, str] = {}
         self._auth: tuple[str, str] | None = None

@@ -107,7 +107,7 @@ class NoListing(LocalStore):
     """A folder store that, like a plain HTTP repository, cannot list (so keeps the journal)."""
     children = None
 
-    def __init__(self, path, settle: float = 0.01):
+    def __init__(self, path, settle: float = 0.2):
         super().__init__(path)
         self.settle = settle
 
