@@ -85,6 +85,7 @@ def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., C
     @functools.wraps(check)
     def expect_check(*args: Any, **kwargs: Any) -> CheckResult:
         __tracebackhide__ = True
+        recording.check_starting()
         try:
             result = check(*args, **kwargs)
         except InputError as exc:

@@ -45,6 +45,7 @@ class Recorder:
         self._current: pytest.Item | None = None
         self._running: str | None = None  # the mlqa-suite test this worker has marked running
         self._unsubscribe = recording.subscribe(self._on_result)
+        self._unsubscribe_start = recording.subscribe_start(self._on_check_start)
         self.outcomes: Counter[str] = Counter()
         self.session = SessionTally()
         if self.results_dir is not None:
@@ -66,6 +67,10 @@ class Recorder:
     def _on_result(self, result: Any) -> None:
         if self._current is not None:
             self._current.stash[_results_key].append(result)
+            self._mark_running(self._current)
+
+    def _on_check_start(self) -> None:
+        if self._current is not None:
             self._mark_running(self._current)
 
     def _mark_running(self, item: pytest.Item) -> None:
@@ -325,6 +330,7 @@ class Recorder:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._unsubscribe()
+        self._unsubscribe_start()
         policy.set_active(self._previous_policy)
 
 

@@ -1,6 +1,6 @@
 """A test that kills its pytest-xdist worker (os._exit, a segfault) leaves no report of its own:
 xdist only says the worker crashed. When the test belongs to the mlqa suite (marked, or it had
-recorded a check) the bundle gets an ERROR line for it and the gate blocks, naming it."""
+started an expect_* check) the bundle gets an ERROR line for it and the gate blocks, naming it."""
 
 from __future__ import annotations
 
@@ -31,18 +31,28 @@ def test_marked_segfaults_before_any_check():
     ctypes.string_at(0)  # SIGSEGV
 
 
+def test_segfaults_inside_its_first_check():
+    import ctypes
+
+    def metric(y_true, y_pred):
+        return float(len(ctypes.string_at(0)))  # SIGSEGV inside the check, before any result
+
+    mlqa.expect_metric(Y, Y, metric, min=0.5, ci=None, greater_is_better=True)
+
+
 def test_pass():
     mlqa.expect_metric(Y, Y, "accuracy", min=0.9, ci=None)
 '''
 
-CRASHED = ("test_passes_then_kills_its_worker", "test_marked_segfaults_before_any_check")
+CRASHED = ("test_passes_then_kills_its_worker", "test_marked_segfaults_before_any_check",
+           "test_segfaults_inside_its_first_check")
 
 
 def test_a_crashed_worker_blocks_the_gate_for_its_mlqa_test(pytester, capsys):
     pytester.makepyfile(test_crash=SUITE)
     result = pytester.runpytest_subprocess("-n", "2", "--mlqa-results=b", "-p", "no:cacheprovider",
                                            "-p", "no:faulthandler")
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines(["*worker 'gw*' crashed while running*"])
 
     folder = pytester.path / "b"
