@@ -153,9 +153,11 @@ _RUNNING_GLOB = "running-*.json"
 
 
 def mark_running(directory: str | os.PathLike[str], worker: str, nodeid: str) -> None:
-    """Note that ``worker`` is running the mlqa-suite test ``nodeid``."""
-    write_atomic(Path(directory) / f"running-{worker}.json",
-                 json.dumps({"worker": worker, "nodeid": nodeid}) + "\n")
+    """Note that ``worker`` is running the mlqa-suite test ``nodeid``. A plain write, no fsync
+    (once per suite test): a killed process leaves what it wrote in the OS's cache, and a
+    marker torn by a kill mid-write is still read as a crashed, unknown test."""
+    (Path(directory) / f"running-{worker}.json").write_text(
+        json.dumps({"worker": worker, "nodeid": nodeid}) + "\n", encoding="utf-8")
 
 
 def clear_running(directory: str | os.PathLike[str], worker: str) -> None:
