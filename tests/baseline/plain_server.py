@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
 import threading
 import time
-import tempfile
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
