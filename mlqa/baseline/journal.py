@@ -35,7 +35,7 @@ import time
 import warnings
 from typing import Any
 
-from mlqa.baseline.errors import BaselineError, CorruptRecord, RecordNotFound
+from mlqa.baseline.errors import BaselineError, CorruptRecord, RecordNotFound, StoreError
 from mlqa.baseline.stores import DEFAULT_SETTLE, Store
 
 _MAX_SLOTS = 10_000_000  # 8 digits
@@ -51,6 +51,10 @@ def append(store: Store, record_id: str) -> int:
 
     settle = float(getattr(store, "settle", DEFAULT_SETTLE))
     token = secrets.token_hex(8)
+    if store.exists(f"index/absent-{token}.json"):  # a server that says 200 to any path
+        raise StoreError(f"{store.location} reports a file that was never written "
+                         f"(index/absent-{token}.json) as present: the record index, which "
+                         f"finds free slots with HEAD, cannot be kept there")
     cache = _cache(store)
     n = int(cache.get("slots", 0)) if cache else 0
     slow_heads = 0

@@ -92,6 +92,19 @@ def _journal_slot(tmp: Path, record: str) -> Any:
     return record_ids(store)
 
 
+def _journal_on_a_yes_server(tmp: Path) -> Any:
+    """Saving into a store that answers HEAD with 200 for every path (the journal would scan
+    for a free slot forever)."""
+
+    class YesStore(_NoListing):
+        def exists(self, key: str) -> bool:
+            return True
+
+    builder = RecordBuilder(model_name="m")
+    builder.add_latency("cpu", np.ones(3))
+    return builder.save(YesStore(tmp), aliases=())
+
+
 STORES = [
     Case("store-url-ftp", lambda tmp: HttpStore("ftp://alice:s3cret@host/x"),
          input_error("HttpStore url must be http(s)://host/path, got 'ftp://host/x'",
@@ -113,6 +126,8 @@ STORES = [
          input_error("MLQA_STORE_SETTLE must be a number of seconds, got 'soon'")),
     Case("store-journal-slot-names-no-record", lambda tmp: _journal_slot(tmp, "not-an-id"),
          input_error("index slot index/00000000.json of", exc=CorruptRecord)),
+    Case("store-journal-server-says-everything-exists", _journal_on_a_yes_server,
+         input_error("reports a file that was never written", exc=StoreError)),
     Case("store-scheme-s3", lambda tmp: open_store("s3://bucket/x"),
          input_error("baseline store: unsupported scheme 's3'")),
     Case("store-key-parent", lambda tmp: LocalStore(tmp).get("../etc/passwd"),
