@@ -26,7 +26,7 @@ def expect(result: CheckResult) -> CheckResult:
     __tracebackhide__ = True  # pytest shows the user's line, not mlqa's frames
     if not isinstance(result, CheckResult):
         raise InputError(f"expect() takes a CheckResult, got {type(result).__name__}")
-    result = _apply_waivers(result)
+    result = _apply_waivers(_undeclared(result))
     recording.publish(result)
     outcome = result.outcome
     if outcome is Outcome.PASS:
@@ -43,6 +43,22 @@ def expect(result: CheckResult) -> CheckResult:
     if outcome is Outcome.WAIVED:
         raise CheckWaived(result)
     raise CheckError(result)
+
+
+def _undeclared(result: CheckResult) -> CheckResult:
+    """A result handed in already WAIVED is an ERROR: only a waiver in the policy's waivers
+    file, applied here by :func:`_apply_waivers`, can waive a check. Recording a self-declared
+    waiver would show the check as waived in JUnit and the bundle with nobody accountable."""
+    if result.outcome is not Outcome.WAIVED:
+        return result
+    details = {k: v for k, v in result.details.items() if k != "waiver"}
+    details["declared_outcome"] = Outcome.WAIVED.value
+    return result.replace(
+        outcome=Outcome.ERROR, details=details,
+        message=(f"{result.name}: the result was handed to expect() already WAIVED; only a "
+                 f"waiver in the policy's waivers file (mlqa.policy(waivers=...), "
+                 f"--mlqa-waivers) can waive a check, so it is an ERROR "
+                 f"(its message was: {result.message})"))
 
 
 def _apply_waivers(result: CheckResult) -> CheckResult:
@@ -69,6 +85,7 @@ def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., C
     @functools.wraps(check)
     def expect_check(*args: Any, **kwargs: Any) -> CheckResult:
         __tracebackhide__ = True
+        recording.check_starting()
         try:
             result = check(*args, **kwargs)
         except InputError as exc:

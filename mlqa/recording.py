@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Listener = Callable[["CheckResult"], None]
 
 _listeners: list[Listener] = []
+_starters: list[Callable[[], None]] = []
 _lock = threading.Lock()
 _current_test: str | None = None
 
@@ -32,6 +33,28 @@ def subscribe(listener: Listener) -> Callable[[], None]:
                 _listeners.remove(listener)
 
     return unsubscribe
+
+
+def subscribe_start(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener()`` whenever an ``expect_*`` helper starts a check (before any result
+    exists): the pytest plugin learns a test is part of the suite before the check can crash
+    its process. Returns the unsubscribe function."""
+    with _lock:
+        _starters.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _starters:
+                _starters.remove(listener)
+
+    return unsubscribe
+
+
+def check_starting() -> None:
+    with _lock:
+        starters = list(_starters)
+    for listener in starters:
+        listener()
 
 
 def publish(result: CheckResult) -> None:

@@ -43,7 +43,9 @@ class Recorder:
             require_gpu=self.require_gpu, device=config.getoption("mlqa_device"),
             waivers=waivers))
         self._current: pytest.Item | None = None
+        self._running: str | None = None  # the mlqa-suite test this worker has marked running
         self._unsubscribe = recording.subscribe(self._on_result)
+        self._unsubscribe_start = recording.subscribe_start(self._on_check_start)
         self.outcomes: Counter[str] = Counter()
         self.session = SessionTally()
         if self.results_dir is not None:
@@ -65,16 +67,40 @@ class Recorder:
     def _on_result(self, result: Any) -> None:
         if self._current is not None:
             self._current.stash[_results_key].append(result)
+            self._mark_running(self._current)
+
+    def _on_check_start(self) -> None:
+        if self._current is not None:
+            self._mark_running(self._current)
+
+    def _mark_running(self, item: pytest.Item) -> None:
+        """On a pytest-xdist worker, note that an mlqa-suite test is running, so that the
+        controller can give it an ERROR line if this process dies inside it (see
+        :func:`mlqa.report.evidence.crashed_tests`)."""
+        if self.is_controller or self.results_dir is None or self._running == item.nodeid:
+            return
+        from mlqa.report import evidence
+
+        evidence.mark_running(self.results_dir, self.worker, item.nodeid)
+        self._running = item.nodeid
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
         item.stash[_results_key] = []
         self._current = item
+        if item.get_closest_marker("mlqa") is not None:  # YAML suite items carry it too
+            self._mark_running(item)
         try:
             with recording.running_test(item.nodeid):
                 return (yield)
         finally:
             self._current = None
+            if self._running is not None:
+                from mlqa.report import evidence
+
+                assert self.results_dir is not None
+                evidence.clear_running(self.results_dir, self.worker)
+                self._running = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -231,6 +257,8 @@ class Recorder:
                 from mlqa.errors import InputError
                 from mlqa.report import bundle, evidence
 
+                for nodeid, worker in evidence.crashed_tests(self.results_dir):
+                    self._record_crash(nodeid, worker)
                 try:
                     self.bundle_file = bundle.merge(self.results_dir)
                 except InputError as exc:  # a part torn by a killed worker: the parts stay,
@@ -245,6 +273,36 @@ class Recorder:
                                 exitstatus=int(session.exitstatus),
                                 collection_errors=self.session.collection_errors)
         return result
+
+    def _record_crash(self, nodeid: str, worker: str) -> None:
+        """The ERROR line of an mlqa-suite test whose xdist worker died while running it (no
+        report of the test's own ever came): its evidence is whatever it wrote before, which
+        cannot stand for the whole test. The session's tally counts the line."""
+        from _pytest.junitxml import mangle_test_address
+
+        from mlqa.report import bundle
+        from mlqa.result import CheckResult, Outcome
+
+        assert self.results_dir is not None
+        names = mangle_test_address(nodeid)
+        prefix = self.config.getoption("junitprefix", None)
+        if prefix:
+            names.insert(0, prefix)
+        index, attempt = bundle.next_slot(self.results_dir, nodeid)
+        message = (f"check crashed: the pytest-xdist worker {worker} crashed while running this "
+                   f"test (os._exit, a signal such as SIGSEGV or SIGKILL, or the out-of-memory "
+                   f"killer); what it recorded before cannot stand for the whole test")
+        result = CheckResult(name=names[-1], outcome=Outcome.ERROR, check="crashed",
+                             message=message)
+        bundle.append(self.results_dir, self.worker, {
+            "nodeid": nodeid, "classname": ".".join(names[:-1]), "testname": names[-1],
+            "index": index, "attempt": attempt, "worker": worker, "test_outcome": _ERROR,
+            "markers": [], "result": result.to_dict()})
+        test = self.session.tests.setdefault(nodeid, {"outcome": "error", "mlqa": True,
+                                                      "records": 0})
+        test["mlqa"] = True
+        test["records"] += 1
+        self.outcomes[_ERROR] += 1
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -272,6 +330,7 @@ class Recorder:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._unsubscribe()
+        self._unsubscribe_start()
         policy.set_active(self._previous_policy)
 
 

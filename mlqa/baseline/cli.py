@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 from mlqa._text import fmt_num, one_line
 from mlqa.baseline.errors import BaselineError
-from mlqa.baseline.records import APPROVED, LATEST, aliases, load_record, record_ids, set_alias
+from mlqa.baseline.records import APPROVED, LATEST, aliases, listing, load_record, set_alias
 from mlqa.baseline.stores import open_store
 
 STORE_ENV = "MLQA_BASELINE"
@@ -58,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store) -> int:
-    ids = record_ids(store)
+    ids, late = listing(store)
+    for slot in late:  # said first and on stderr: the list below may be short
+        print(f"warning: index slot {slot} of {store.location} was claimed more slowly than "
+              f"the store's settle time: a record saved at the same moment may be missing "
+              f"from this list (it stays in the store under records/)", file=sys.stderr)
     pointed: dict[str, list[str]] = {}
     for alias, record_id in aliases(store).items():
         pointed.setdefault(record_id, []).append(alias)

@@ -534,31 +534,32 @@ def aliases(store: Store, names: Iterable[str] = (APPROVED, LATEST)) -> dict[str
 
 def record_ids(store: Store) -> list[str]:
     """All record ids, oldest first."""
+    return listing(store)[0]
+
+
+def listing(store: Store) -> tuple[list[str], list[int]]:
+    """(record ids oldest first, late index slots). A store that lists folders (a local
+    folder, a WebDAV server) lists the records themselves; any other keeps the journal of
+    :mod:`mlqa.baseline.journal`, whose late slots may have lost a concurrent entry."""
     children = getattr(store, "children", None)
     if children is not None:
-        return sorted(i for i in children("records") if _ID.match(i))
-    try:
-        doc = _read_shared(store, INDEX_FILE, f"index of {store.location}")
-    except RecordNotFound:
-        return []
-    return sorted(doc.get("records", []))
+        return sorted(i for i in children("records") if _ID.match(i)), []
+    from mlqa.baseline import journal
+
+    return journal.read(store)
 
 
 def _add_to_index(store: Store, record_id: str) -> None:
-    """Stores that cannot list folders (plain HTTP repositories) keep an index file. Records
-    never depend on it; it only serves ``mlqa baseline list``."""
+    """Stores that cannot list folders (plain HTTP repositories) keep a journal of the records
+    (:mod:`mlqa.baseline.journal`). Records never depend on it; it serves ``list``."""
     if getattr(store, "children", None) is not None:
         return
+    from mlqa.baseline import journal
 
-    def with_this_record(current: dict[str, Any] | None) -> dict[str, Any]:
-        ids = set(current.get("records", [])) if current else set()
-        return {"schema": SCHEMA, "records": sorted(ids | {record_id})}
-
-    _put_shared(store, INDEX_FILE, with_this_record,
-                lambda found: record_id in found.get("records", []))
+    journal.append(store, record_id)
 
 
-# Aliases and the index are the only keys several writers share. A WebDAV server writes a PUT
+# Aliases are the only keys several writers overwrite. A WebDAV server writes a PUT
 # into the file in place, so two concurrent PUTs can interleave into a torn file (measured
 # against wsgidav). Writers therefore read back what they wrote and write again until a whole
 # document that satisfies them is there; readers retry a torn read briefly before calling the

@@ -31,6 +31,10 @@ DEFAULT_LOCAL_PATH = ".mlqa/baselines"
 USER_ENV = "MLQA_STORE_USER"
 PASSWORD_ENV = "MLQA_STORE_PASSWORD"
 TOKEN_ENV = "MLQA_STORE_TOKEN"
+# Seconds a writer waits before trusting an index slot it claimed on a store that cannot list
+# folders (see mlqa.baseline.journal); HEAD + PUT of a 200-byte slot must take less.
+DEFAULT_SETTLE = 5.0
+SETTLE_ENV = "MLQA_STORE_SETTLE"
 
 
 class Store:
@@ -107,21 +111,33 @@ class HttpStore(Store):
     every attempt used its whole timeout (plus a second).
 
     On a WebDAV server (it answers ``OPTIONS`` with a ``DAV`` header) the store lists folders
-    with ``PROPFIND``, so the record list comes from the records themselves; other repositories
-    keep an index file (see :mod:`mlqa.baseline.records`).
+    with ``PROPFIND``, so the record list comes from the records themselves. Other repositories
+    (Nexus raw, Artifactory generic) keep a journal of numbered index slots
+    (:mod:`mlqa.baseline.journal`): a save waits ``settle`` seconds after claiming its slot, and
+    no entry is lost as long as a HEAD and a PUT of a small file take less than that (default
+    5 s, or ``MLQA_STORE_SETTLE``).
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0, retries: int = 3,
-                 backoff: float = 0.5, deadline: float | None = None, user_env: str = USER_ENV,
+                 backoff: float = 0.5, deadline: float | None = None,
+                 settle: float | None = None, user_env: str = USER_ENV,
                  password_env: str = PASSWORD_ENV, token_env: str = TOKEN_ENV,
                  env: Mapping[str, str] | None = None):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise InputError(f"HttpStore url must be http(s)://host/path, got "
                              f"{_without_userinfo(parsed)!r}")
-        if retries < 0 or timeout <= 0 or (deadline is not None and deadline <= 0):
-            raise InputError("HttpStore needs retries >= 0, timeout > 0 and deadline > 0")
         env = os.environ if env is None else env
+        if settle is None:
+            try:
+                settle = float(env.get(SETTLE_ENV, DEFAULT_SETTLE))
+            except ValueError:
+                raise InputError(f"{SETTLE_ENV} must be a number of seconds, got "
+                                 f"{env.get(SETTLE_ENV)!r}") from None
+        if retries < 0 or timeout <= 0 or (deadline is not None and deadline <= 0) or \
+                not settle > 0:
+            raise InputError("HttpStore needs retries >= 0, timeout > 0 and deadline > 0, "
+                             "and settle > 0")
         self._secrets: list[str] = []
         self._headers: dict[str, str] = {}
         self._auth: tuple[str, str] | None = None
@@ -145,6 +161,7 @@ class HttpStore(Store):
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
+        self.settle = float(settle)
         # Default: every attempt using its whole timeout, the waits, and a second to spare (so
         # that the last attempt's own timeout, the more telling message, comes first).
         self.deadline = float(deadline) if deadline is not None else \

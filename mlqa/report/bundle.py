@@ -42,6 +42,21 @@ def append(directory: Path, worker: str, record: Mapping[str, Any]) -> None:
         fh.flush()
 
 
+def next_slot(directory: Path, nodeid: str) -> tuple[int, int]:
+    """``(index, attempt)`` for one more line of ``nodeid`` after those its parts hold: the
+    next index within the test's last attempt (a line the controller adds for a test whose
+    worker died must neither replace one nor be dropped as an older attempt)."""
+    try:
+        mine = [r for part in sorted(Path(directory).glob(_PART_GLOB))
+                for r in _read_lines(part, strict=False) if r.get("nodeid") == nodeid]
+        attempt = max((int(r.get("attempt", 1)) for r in mine), default=1)
+        index = 1 + max((int(r.get("index", 0)) for r in mine
+                         if int(r.get("attempt", 1)) == attempt), default=-1)
+    except (InputError, ValueError, TypeError):  # a torn part: the gate refuses it anyway
+        return 0, 1
+    return index, attempt
+
+
 def dumps(record: Mapping[str, Any]) -> str:
     return json.dumps(to_plain(record), ensure_ascii=True, allow_nan=False, sort_keys=True)
 

@@ -140,6 +140,48 @@ def verify(records: Sequence[Mapping[str, Any]], session: Mapping[str, Any],
                          f"lines all passed")
 
 
+# -- tests a worker was running when it died ---------------------------------------------------
+#
+# A pytest-xdist worker killed inside a test (os._exit, SIGSEGV, SIGKILL, the OOM killer) sends
+# no report for it: the controller only learns "worker gw0 crashed while running <nodeid>", and
+# not whether that test belonged to the mlqa suite (a marker, or a check it had recorded, lives
+# in the worker). So while a worker runs an mlqa-suite test it keeps a small marker file naming
+# it, written when membership becomes known and removed when the test ends. A marker still
+# there at the end of the session is a suite test whose worker died: the controller gives it an
+# ERROR line. The markers are written only by workers and removed by the controller.
+_RUNNING_GLOB = "running-*.json"
+
+
+def mark_running(directory: str | os.PathLike[str], worker: str, nodeid: str) -> None:
+    """Note that ``worker`` is running the mlqa-suite test ``nodeid``. A plain write, no fsync
+    (once per suite test): a killed process leaves what it wrote in the OS's cache, and a
+    marker torn by a kill mid-write is still read as a crashed, unknown test."""
+    (Path(directory) / f"running-{worker}.json").write_text(
+        json.dumps({"worker": worker, "nodeid": nodeid}) + "\n", encoding="utf-8")
+
+
+def clear_running(directory: str | os.PathLike[str], worker: str) -> None:
+    """The test ``worker`` was running ended (whatever its outcome)."""
+    (Path(directory) / f"running-{worker}.json").unlink(missing_ok=True)
+
+
+def crashed_tests(directory: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """``(nodeid, worker)`` of each mlqa-suite test a worker was running when it died; the
+    markers are removed. A marker that cannot be read still names its worker: its test is then
+    unknown (``"?"``), which the gate refuses as a line for a test the session never ran."""
+    found = []
+    for path in sorted(Path(directory).glob(_RUNNING_GLOB)):
+        worker = path.stem.removeprefix("running-")
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            nodeid = str(doc["nodeid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            nodeid = "?"
+        found.append((nodeid, worker))
+        path.unlink(missing_ok=True)
+    return found
+
+
 def _some(nodeids: Sequence[str]) -> str:
     shown = ", ".join(nodeids[:_SHOWN])
     return shown + (f" and {len(nodeids) - _SHOWN} more" if len(nodeids) > _SHOWN else "")

@@ -191,7 +191,7 @@ RUNS = [
                       cli("gate", tmp / "b"))[1],
          refusal("collection error(s) (test_b.py)")),
     Case("run-result-claims-waived-without-waiver", run_then_gate(SELF_WAIVED),
-         refusal("a waived result needs field 'result.details.waiver'")),
+         exit_code(1, "already WAIVED")),  # ERROR at expect time, so the gate blocks
     Case("run-skipped-marked-test", run_then_gate(SKIPPED),
          exit_code(0, "NEEDS A DECISION: 1 skipped: evidence missing")),
     Case("run-xfail-marked-test", run_then_gate(XFAIL), exit_code(1, "REFUSE")),

@@ -78,6 +78,33 @@ SKOPS_BYTES = _skops()
 SAFETENSORS_HEADER = struct.pack("<Q", 20) + b'{"w": {"dtype": "F3'  # cut in the header
 TORCHSCRIPT_JUNK = _zip({"m/code/__torch__.py": b"def x(:", "m/constants.pkl": b"junk"})
 
+class _NoListing(LocalStore):
+    children = None  # reads its record list from the journal, as a plain HTTP store does
+
+
+def _journal_slot(tmp: Path, record: str) -> Any:
+    """A store whose first index slot names no record id: listing it."""
+    from mlqa.baseline.records import SCHEMA, _sealed, record_ids
+
+    store = _NoListing(tmp)
+    data = _sealed({"schema": SCHEMA, "record": record, "token": "t"})
+    store.put("index/00000000.json", data)
+    return record_ids(store)
+
+
+def _journal_on_a_yes_server(tmp: Path) -> Any:
+    """Saving into a store that answers HEAD with 200 for every path (the journal would scan
+    for a free slot forever)."""
+
+    class YesStore(_NoListing):
+        def exists(self, key: str) -> bool:
+            return True
+
+    builder = RecordBuilder(model_name="m")
+    builder.add_latency("cpu", np.ones(3))
+    return builder.save(YesStore(tmp), aliases=())
+
+
 STORES = [
     Case("store-url-ftp", lambda tmp: HttpStore("ftp://alice:s3cret@host/x"),
          input_error("HttpStore url must be http(s)://host/path, got 'ftp://host/x'",
@@ -92,6 +119,15 @@ STORES = [
          input_error("HttpStore needs retries >= 0")),
     Case("store-deadline-negative", lambda tmp: HttpStore("https://h/x", deadline=-1),
          input_error("deadline > 0")),
+    Case("store-settle-zero", lambda tmp: HttpStore("https://h/x", settle=0),
+         input_error("and settle > 0")),
+    Case("store-settle-env-not-a-number",
+         lambda tmp: HttpStore("https://h/x", env={"MLQA_STORE_SETTLE": "soon"}),
+         input_error("MLQA_STORE_SETTLE must be a number of seconds, got 'soon'")),
+    Case("store-journal-slot-names-no-record", lambda tmp: _journal_slot(tmp, "not-an-id"),
+         input_error("index slot index/00000000.json of", exc=CorruptRecord)),
+    Case("store-journal-server-says-everything-exists", _journal_on_a_yes_server,
+         input_error("reports a file that was never written", exc=StoreError)),
     Case("store-scheme-s3", lambda tmp: open_store("s3://bucket/x"),
          input_error("baseline store: unsupported scheme 's3'")),
     Case("store-key-parent", lambda tmp: LocalStore(tmp).get("../etc/passwd"),

@@ -49,9 +49,8 @@ def test_device_unavailable_skips():
     raise mlqa.DeviceUnavailable("asked for cuda:0 on a machine without CUDA")
 
 
-def test_waived():
-    mlqa.expect(CheckResult(name="f1", outcome=Outcome.WAIVED, check="metric",
-                            message="waived by Ada until 2099-01-01: known label noise"))
+def test_waived():  # a failure the reviewed waivers file covers (a self-declared WAIVED is ERROR)
+    mlqa.expect_metric(Y, np.zeros_like(Y), "f1", min=0.9, ci=None)
 
 
 def test_hostile_strings():
@@ -82,7 +81,11 @@ def _cases(verdict: dict) -> dict[str, dict]:
 @pytest.mark.parametrize("policy", ["warn", "fail", "pass"])
 def test_every_outcome_reaches_jenkins_right(pytester, jenkins_check, policy, workers):
     pytester.makepyfile(test_suite=SUITE)
+    pytester.path.joinpath("waivers.yaml").write_text(
+        "waivers:\n  - check: test_suite.py::test_waived\n    reason: known label noise\n"
+        "    approver: Ada\n    expires: 2099-01-01\n")
     args = ["--junitxml=junit.xml", "--mlqa-results=bundle", f"--mlqa-inconclusive={policy}",
+            "--mlqa-waivers=waivers.yaml",
             "-o", "junit_family=xunit1", "-p", "no:cacheprovider"]
     if workers:
         args += ["-n", str(workers)]
@@ -122,7 +125,7 @@ def test_every_outcome_reaches_jenkins_right(pytester, jenkins_check, policy, wo
     # one bundle line per expected check, merged from the workers, none lost or doubled
     bundle = pytester.path / "bundle"
     assert sorted(p.name for p in bundle.iterdir()) == ["provenance.json", "results.jsonl",
-                                                   "session.json"]
+                                                   "session.json", "waivers.yaml"]
     records = [json.loads(line) for line in (bundle / "results.jsonl").read_text().splitlines()]
     # the two tests that skipped for want of a device leave a "skipped" line for the report
     skips = {r["testname"] for r in records if r["result"]["outcome"] == "skipped"}
