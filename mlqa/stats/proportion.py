@@ -17,9 +17,10 @@ from mlqa.errors import InputError
 METHODS = {"wilson": "wilson", "exact": "beta"}
 
 
-def proportion_interval(k: int, n: int, confidence: float = 0.95, method: str = "wilson"
+def proportion_interval(k: float, n: int, confidence: float = 0.95, method: str = "wilson"
                         ) -> tuple[float, float]:
-    """``(low, high)`` for ``k`` successes out of ``n`` at ``confidence``."""
+    """``(low, high)`` for ``k`` successes out of ``n`` at ``confidence`` (Wilson's formula
+    also takes a fractional ``k``: a proportion-like statistic times its ``n``)."""
     if method not in METHODS:
         raise InputError(f"proportion interval method must be one of {sorted(METHODS)}, "
                          f"got {method!r}")

@@ -31,7 +31,7 @@ CELLS = [  # metric, n, setting, replicates
     ("roc_auc", 100, "pi=0.1", REPS), ("roc_auc", 500, "pi=0.02", REPS),
     # the cell the bootstrap alone missed (4.2% false PASS at 1000 replicates): 400 replicates
     # put the bound at 4.1%, so the check can fail; and a low AP with 10 positives, where
-    # Boyd's logit interval alone approves too often and the bootstrap holds
+    # Boyd et al.'s binomial model alone approves too often and the bootstrap holds
     ("average_precision", 100, "pi=0.5", 400), ("average_precision", 100, "pi=0.1", REPS),
     ("log_loss", 100, "pi=0.1", REPS),
     ("rmse", 100, "gauss", 400), ("rmse", 100, "t3", REPS), ("rmse", 500, "t3", REPS),
