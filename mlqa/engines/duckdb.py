@@ -42,6 +42,7 @@ def parquet_source(path: str) -> str:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
+    streams_ordered_subquery = True
 
     def __init__(self, anchor: Any | None = None, connection: Any | None = None) -> None:
         self._anchor = anchor  # a relation whose connection runs the queries

@@ -106,3 +106,46 @@ def test_bad_inputs_name_the_problem(sides, tmp_path):
         mlqa.check_drift(ref_path, cur_path, html=str(tmp_path / "r.html"))
     with pytest.raises(mlqa.InputError):
         mlqa.check_drift(str(tmp_path / "missing" / "*.parquet"), cur_path)
+
+
+@pytest.mark.parametrize("plan", ["rows", "grouped"])
+def test_both_pooled_order_plans_equal_in_memory(sides, monkeypatch, plan):
+    """Every column through one plan (the HyperLogLog share forced): one sort of the rows
+    with ties, NaN/inf and skew, or GROUP BY value; each rank statistic, the Wasserstein
+    effect and its bound (auto mode, drifted columns) equal the in-memory figures."""
+    monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", -1.0 if plan == "rows" else 2.0)
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    ref, cur, ref_path, cur_path = sides["large"]
+    columns = ["x", "tied", "skew", "big", "few"]
+    for tests in ({"x": "ks", "tied": "mannw", "skew": "cramer_von_mises", "big": "anderson",
+                   "few": "ed"}, "auto"):
+        memory = mlqa.check_drift(ref, cur, columns, tests=tests)
+        assert_same_drift(memory, mlqa.check_drift(ref_path, cur_path, columns, tests=tests))
+    assert any(c.effect_low is not None for c in memory.columns.values())
+
+
+def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
+    """The row plan verifies in its own query that the windows saw the sorted order; fed an
+    ascending stream it notices, and the column falls back to the grouped plan (same
+    figures)."""
+    from mlqa.engines import sql
+
+    rows_sql, grouped_sql = sql._rows_sql, sql._grouped_sql
+    calls = []
+
+    def ascending(*args):
+        calls.append("rows")
+        return rows_sql(*args).replace("ORDER BY v DESC) s0", "ORDER BY v) s0")
+
+    def grouped(*args):
+        calls.append("grouped")
+        return grouped_sql(*args)
+
+    monkeypatch.setattr(sql, "_rows_sql", ascending)
+    monkeypatch.setattr(sql, "_grouped_sql", grouped)
+    monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", -1.0)
+    ref, cur, ref_path, cur_path = sides["large"]
+    tests = {"x": "ks", "tied": "mannw"}
+    engine = mlqa.check_drift(ref_path, cur_path, list(tests), tests=tests)
+    assert calls == ["rows", "grouped", "rows", "grouped"]
+    assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests), engine)
