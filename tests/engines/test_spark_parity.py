@@ -28,9 +28,16 @@ def test_spark_engine_equals_in_memory(spark, monkeypatch):
     assert engine.details["engine"] == "spark"
     assert_same_drift(mlqa.check_drift(ref, cur, columns, tests="evidently"), engine)
 
-    # forced through the engine-side pooled-order sums and the two-pass bins
+    # forced through the engine-side pooled-order sums and the two-pass bins; the pooled
+    # order by one sort of the rows (ties included) ...
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", -1.0)
     tests = {"x": "ks", "tied": "mannw", "skew": "psi", "few": "hellinger", "s": "chisquare"}
+    assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
+                      mlqa.check_drift(sref, scur, list(tests), tests=tests))
+    # ... and by GROUP BY value (continuous values: every value its own group)
+    monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", 2.0)
+    tests = {"x": "cramer_von_mises"}
     assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
                       mlqa.check_drift(sref, scur, list(tests), tests=tests))
 
