@@ -75,10 +75,17 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
                           min_effect: float | Mapping[str, float] | None = None,
                           drift_share: float = 0.5, min_rows: int = 20,
                           exact: bool = True, html: str | None = None,
-                          name: str = "drift", **ignored: Any) -> DriftResult:
+                          name: str = "drift", max_missing_change: float | None = None,
+                          **ignored: Any) -> DriftResult:
     """``check_drift`` on data in an engine; same arguments and result (``html=`` is refused:
-    evidently's report needs the rows in memory)."""
+    evidently's report needs the rows in memory). The change of each column's missing share
+    is decided by the in-memory path's own function (Newcombe's interval, Bonferroni over
+    the columns) from the exact counts pass 1 returns (``n_rows - n``)."""
+    from mlqa.quality.missing import missing_in_drift
+    from mlqa.quality.shares import check_share_bound
+
     _check_options(alpha, correction, tests, drift_share, min_rows)
+    check_share_bound("max_missing_change", max_missing_change)
     if html is not None:
         raise InputError("html= needs the rows in memory (evidently's report); it is not "
                          "available for Spark DataFrames, DuckDB relations or Parquet paths")
@@ -139,7 +146,9 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         # only the sketch's error stood in the way: not an error of the check, not a pass
         changes.update(outcome=Outcome.INCONCLUSIVE,
                        message=result.message + " | approximate (exact=False): INCONCLUSIVE")
-    return dataclasses.replace(result, **changes)
+    # as in memory: enforced in auto mode (default bound) and wherever a bound is given
+    return missing_in_drift(dataclasses.replace(result, **changes), max_missing_change,
+                            alpha=alpha, enforce=mode != EVIDENTLY or max_missing_change is not None)
 
 
 def ref_m_rows(m: Mapping[str, sql.Moments], engine: Engine, table: Table) -> int:

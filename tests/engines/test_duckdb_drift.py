@@ -149,3 +149,33 @@ def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
     engine = mlqa.check_drift(ref_path, cur_path, list(tests), tests=tests)
     assert calls == ["rows", "grouped", "rows", "grouped"]
     assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests), engine)
+
+
+def test_missing_share_change_equals_in_memory(tmp_path):
+    """A column going from 2.6% to 31.5% missing: the engine decides the change from its
+    exact counts with the in-memory function (Newcombe, Bonferroni), so outcome, message and
+    every column's interval are the in-memory ones, in auto mode (default bound), with an
+    explicit bound in evidently mode, and a loose bound that passes."""
+    import numpy as np
+
+    r = np.random.default_rng(5)
+    ref = pd.DataFrame({"a": r.normal(0, 1, 4000), "b": r.normal(0, 1, 4000)})
+    cur = pd.DataFrame({"a": r.normal(0, 1, 4000), "b": r.normal(0, 1, 4000)})
+    ref.loc[r.permutation(4000)[:104], "a"] = np.nan   # 2.6%
+    cur.loc[r.permutation(4000)[:1260], "a"] = np.nan  # 31.5%
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    paths = str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")
+    outcomes = []
+    for options in ({}, {"tests": "evidently", "max_missing_change": 0.1},
+                    {"max_missing_change": 0.4}):
+        memory = mlqa.check_drift(ref, cur, **options)
+        engine = mlqa.check_drift(*paths, **options)
+        assert engine.outcome == memory.outcome and engine.message == memory.message
+        assert engine.details["missing"] == memory.details["missing"]  # same counts, same code
+        assert engine.details["missing_changed"] == memory.details["missing_changed"]
+        outcomes.append((engine.outcome, engine.details["missing_changed"]))
+    assert outcomes == [(mlqa.Outcome.FAIL, ["a"]), (mlqa.Outcome.FAIL, ["a"]),
+                        (mlqa.Outcome.PASS, [])]
+    with pytest.raises(mlqa.InputError, match="max_missing_change"):
+        mlqa.check_drift(*paths, max_missing_change=2)
