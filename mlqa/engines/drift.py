@@ -147,8 +147,9 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         changes.update(outcome=Outcome.INCONCLUSIVE,
                        message=result.message + " | approximate (exact=False): INCONCLUSIVE")
     # as in memory: enforced in auto mode (default bound) and wherever a bound is given
+    enforce = mode != EVIDENTLY or max_missing_change is not None
     return missing_in_drift(dataclasses.replace(result, **changes), max_missing_change,
-                            alpha=alpha, enforce=mode != EVIDENTLY or max_missing_change is not None)
+                            alpha=alpha, enforce=enforce)
 
 
 def ref_m_rows(m: Mapping[str, sql.Moments], engine: Engine, table: Table) -> int:
