@@ -4,10 +4,12 @@ Each function returns a handful of numbers or a small table; none returns rows o
 
 Pooled order. Every rank statistic of two samples is a function of the pooled order: the
 distinct values ``v_1 < ... < v_K`` of both sides with the reference and current counts
-``r_j``, ``c_j`` at each. ``GROUP BY v`` builds it (cheap when a column is discrete: its size
-is the number of distinct values) and one window over it gives the cumulative counts
-``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j``; every statistic below is one
-aggregate over that window (``n``, ``m`` the side sizes, ``N = n + m``,
+``r_j``, ``c_j`` at each. Two plans build it (:func:`pooled_sums`): ``GROUP BY v`` and a window
+over the groups (cheap when a column is discrete: its size is the number of distinct values),
+or one sort of the union rows and running sums over the sorted stream, which find each tie
+group's counts on its last row (continuous columns: one sort, nothing else). Either gives the
+cumulative counts ``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j`` once per
+distinct value; every statistic below is one aggregate over those rows (``n``, ``m`` the side sizes, ``N = n + m``,
 ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``, ``b_j = R_j + C_j - l_j`` the values
 below ``v_j``)::
 
