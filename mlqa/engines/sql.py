@@ -10,8 +10,8 @@ or one sort of the union rows and running sums over the sorted stream, which fin
 group's counts on its last row (continuous columns: one sort, nothing else). Either gives the
 cumulative counts ``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j`` once per
 distinct value; every statistic below is one aggregate over those rows (``n``, ``m`` the side
-sizes, ``N = n + m``, ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``, ``b_j = R_j + C_j - l_j`` the values
-below ``v_j``)::
+sizes, ``N = n + m``, ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``,
+``b_j = R_j + C_j - l_j`` the values below ``v_j``)::
 
     KS          D = max_j |F_j - G_j|                   (scipy: the larger of max and -min)
     Wasserstein W1 = sum_j |F_j - G_j| (v_{j+1} - v_j)
