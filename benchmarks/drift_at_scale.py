@@ -4,8 +4,15 @@ Prints one table. Every measurement runs in a child process so that its wall tim
 RSS (``ru_maxrss`` of the child) are its own; the in-memory path runs under a hard address-space
 cap (``RLIMIT_AS``) and reports where it runs out instead of taking the machine down.
 
-    python benchmarks/drift_at_scale.py --rows 50000000 --folder /tmp/mlqa-scale
-    python benchmarks/drift_at_scale.py --rows 2000000 --spark-rows 1000000 --metric-rows 0
+    python benchmarks/drift_at_scale.py --rows 50000000 --folder /work/tmp-bench --clean
+    python benchmarks/drift_at_scale.py --rows 2000000 --skip-duckdb --skip-memory \
+        --floor-columns 0 --numpy-floor 0 --spark-rows 1000000
+    python benchmarks/drift_at_scale.py --rows 0 --metric-rows 100000000 ...
+
+Beside mlqa's time it prints the sort floor measured in the same run (DuckDB's ORDER BY of
+each column's union that took the row plan, and numpy's sort of one or more continuous
+columns) and the ratio per column, the time by query kind, and the 1-minute load average
+sampled while each child ran.
 
 Data (deterministic, seeded per chunk): per side ``--rows`` rows of 20 numerical columns
 (10 continuous float64: normal/lognormal/uniform mixes; 10 measured to 2 decimals, i.e.
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -144,6 +152,89 @@ def spark_vs_evidently(ref: str, cur: str, columns: list[str] | None = None) -> 
 
 # -- children -----------------------------------------------------------------------------
 
+_PROGRESS: dict = {"step": "start", "t0": time.perf_counter()}
+
+
+def _step(name: str) -> None:
+    _PROGRESS["step"] = f"{name} (at {time.perf_counter() - _PROGRESS['t0']:.1f} s)"
+    print("step:", _PROGRESS["step"], file=sys.stderr, flush=True)  # the point, if killed
+
+
+def _where_memory_ran_out(exc: BaseException) -> str:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return f"{_PROGRESS['step']}; peak RSS so far {rss:.0f} MB"
+
+
+def _time_queries() -> dict:
+    """Wall time of every DuckDB query mlqa runs, by kind, and the plan of each column."""
+    from mlqa.engines import duckdb as ddb
+
+    phases: dict = {"seconds": {}, "count": {}, "columns": {}}
+    real = ddb.DuckDBEngine.rows
+
+    def rows(self, sql):
+        t = time.perf_counter()
+        out = real(self, sql)
+        kind = ("pooled order, one sort of the rows" if "s1 AS" in sql else
+                "pooled order, GROUP BY value" if "WITH w AS" in sql else
+                "bin counts" if "CASE WHEN" in sql and "GROUP BY b" in sql else
+                "moments (+HyperLogLog)" if "VAR_POP" in sql else
+                "category counts" if "GROUP BY" in sql else "other")
+        seconds = time.perf_counter() - t
+        phases["seconds"][kind] = phases["seconds"].get(kind, 0.0) + seconds
+        phases["count"][kind] = phases["count"].get(kind, 0) + 1
+        if kind.startswith("pooled"):
+            found = re.search(r'CAST\("((?:[^"]|"")+)" AS DOUBLE\) AS v', sql)
+            column = found.group(1).replace('""', '"') if found else "?"
+            phases["columns"][column] = (kind, seconds)
+        return out
+
+    setattr(ddb.DuckDBEngine, "rows", rows)  # noqa: B010 (timing wrapper)
+    return phases
+
+
+def sort_floor(ref: str, cur: str, columns: list[str]) -> dict:
+    """DuckDB's sort of each column's union (both sides, finite values), on a connection set
+    up as mlqa's own (memory_limit, threads, spill folder): an ORDER BY streamed through the
+    cheapest window there is (a running count), which is the sort mlqa's row plan starts
+    with and nothing of its work."""
+    from mlqa.engines import sql as q
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine.for_data([ref, cur])
+    rt, ct = engine.table(ref, "reference"), engine.table(cur, "current")
+    out: dict = {"columns": {}}
+    for c in columns:
+        _step(f"sort floor {c}")
+        t = time.perf_counter()
+        engine.one(f"SELECT MAX(k) FROM (SELECT COUNT(*) OVER (ROWS BETWEEN UNBOUNDED "
+                   f"PRECEDING AND CURRENT ROW) AS k FROM (SELECT v FROM "
+                   f"({q._union(engine, rt, ct, c)}) u ORDER BY v DESC) s) t")
+        out["columns"][c] = time.perf_counter() - t
+    out["total"] = sum(out["columns"].values())
+    return out
+
+
+def numpy_floor(ref: str, cur: str, columns: list[str]) -> dict:
+    """numpy's sort of each column's union, read column by column from Parquet."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    out: dict = {"columns": {}, "read": {}}
+    for c in columns:
+        _step(f"numpy read {c}")
+        t = time.perf_counter()
+        both = np.concatenate([pq.read_table(p, columns=[c]).column(0).to_numpy()
+                               for p in (ref, cur)])
+        out["read"][c] = time.perf_counter() - t
+        _step(f"numpy sort {c} ({len(both):,} values)")
+        t = time.perf_counter()
+        both.sort(kind="quicksort")
+        out["columns"][c] = time.perf_counter() - t
+        del both
+    out["total"] = sum(out["columns"].values())
+    return out
+
 def child(task: str, args: dict) -> dict:
     if args.get("cap_gb"):
         cap = int(args["cap_gb"] * 2**30)
@@ -154,14 +245,24 @@ def child(task: str, args: dict) -> dict:
     out: dict = {}
     try:
         if task == "duckdb":
+            phases = _time_queries()
             r = mlqa.check_drift(args["ref"], args["cur"], tests=args["tests"])
             out["drifted"] = r.drifted_columns
             out["scores"] = {c: v.score for c, v in r.columns.items()}
+            out["phases"] = phases
+        elif task == "floor":
+            out.update(sort_floor(args["ref"], args["cur"], args["columns"]))
+        elif task == "numpy_floor":
+            out.update(numpy_floor(args["ref"], args["cur"], args["columns"]))
         elif task == "memory":
             import pandas as pd
 
+            _step("reading the reference into pandas")
             ref = pd.read_parquet(args["ref"])
+            _step(f"reading the current side (reference: {len(ref):,} rows, "
+                  f"{ref.memory_usage(deep=False).sum() / 2**20:.0f} MB)")
             cur = pd.read_parquet(args["cur"])
+            _step("check_drift in memory")
             r = mlqa.check_drift(ref, cur, tests=args["tests"])
             out["scores"] = {c: v.score for c, v in r.columns.items()}
         elif task == "duckdb_sketch":
@@ -174,44 +275,83 @@ def child(task: str, args: dict) -> dict:
             r = mlqa.check_metric("y", "pred", "f1_macro", min=0.5, data=args["path"])
             out.update(value=r.value, ci=list(r.ci), n=r.n)
         out["ok"] = True
-    except MemoryError:
-        out.update(ok=False, error="MemoryError")
+    except MemoryError as exc:
+        out.update(ok=False, error=f"MemoryError {exc}"[:200],
+                   at=_where_memory_ran_out(exc))
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
-def run_child(task: str, args: dict, timeout: float) -> dict:
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def run_child(task: str, args: dict, timeout: float, env: dict | None = None) -> dict:
+    """The child's JSON line, its wall time, and the 1-minute load average sampled every
+    5 s while it ran (this machine is shared: every figure carries its load)."""
+    import threading
+
     cmd = [sys.executable, __file__, "--child", task, json.dumps(args)]
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(5.0):
+            samples.append(float(loadavg().split()[0]))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    start_load = loadavg()
     t0 = time.perf_counter()
+    sampler.start()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timeout {timeout:.0f}s", "seconds": timeout}
+        done.set()
+        return {"ok": False, "error": f"timeout {timeout:.0f}s", "seconds": timeout,
+                "load": _load_note(start_load, samples)}
+    finally:
+        done.set()
     wall = time.perf_counter() - t0
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not lines:
-        tail = (p.stderr or "").strip().splitlines()[-1:] or [f"exit {p.returncode}"]
-        return {"ok": False, "error": tail[0][:120], "seconds": wall}
+        tail = (p.stderr or "").strip().splitlines()[-3:] or [f"exit {p.returncode}"]
+        return {"ok": False, "error": " / ".join(tail)[:300], "seconds": wall,
+                "load": _load_note(start_load, samples)}
     out = json.loads(lines[-1])
     out["wall"] = wall
+    out["load"] = _load_note(start_load, samples)
     return out
+
+
+def _load_note(start: str, samples: list[float]) -> str:
+    if not samples:
+        return f"load at start {start}"
+    return (f"load at start {start}; 1-min load during the run mean "
+            f"{sum(samples) / len(samples):.1f}, max {max(samples):.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=5_000_000, help="rows per side")
-    ap.add_argument("--metric-rows", type=int, default=10_000_000)
+    ap.add_argument("--metric-rows", type=int, default=0)
     ap.add_argument("--folder", default="/tmp/mlqa-scale")
     ap.add_argument("--tests", default="evidently")
-    ap.add_argument("--cap-gb", type=float, default=6.0, help="in-memory path's RLIMIT_AS")
+    ap.add_argument("--cap-gb", type=float, default=8.0, help="in-memory path's RLIMIT_AS")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-duckdb", action="store_true")
+    ap.add_argument("--floor-columns", type=int, default=-1,
+                    help="how many row-plan columns get the DuckDB sort floor (-1: all)")
+    ap.add_argument("--numpy-floor", type=int, default=1,
+                    help="how many continuous columns also get numpy's sort (in a capped child)")
     ap.add_argument("--sketch", action="store_true", help="also exact=False (tests=auto)")
     ap.add_argument("--spark-columns", default="",
                     help="comma-separated columns for the Spark comparison (default all)")
     ap.add_argument("--spark-rows", type=int, default=0,
                     help="rows per side for mlqa on Spark vs evidently's legacy Spark engine")
-    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--clean", action="store_true", help="delete the generated data at the end")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -220,63 +360,104 @@ def main() -> None:
         return
     folder = os.path.join(a.folder, str(a.rows))
     os.makedirs(folder, exist_ok=True)
-    t0 = time.perf_counter()
-    ref = generate(folder, "ref", a.rows, 0.0)
-    cur = generate(folder, "cur", a.rows, 0.05)
-    print(f"data: {a.rows:,} rows per side x 22 columns, generated/found in "
-          f"{time.perf_counter() - t0:.0f} s", flush=True)
+    spill = {"MLQA_DUCKDB_TEMP_DIRECTORY": os.path.join(a.folder, "spill")}
+    print(f"cores {os.cpu_count()}, load {loadavg()}", flush=True)
     rows = []
-    d = run_child("duckdb", {"ref": ref, "cur": cur, "tests": a.tests}, a.timeout)
-    rows.append(("mlqa check_drift on DuckDB (exact)", d))
-    print(rows[-1], flush=True)
-    if not a.skip_memory:
-        m = run_child("memory", {"ref": ref, "cur": cur, "tests": a.tests,
-                                 "cap_gb": a.cap_gb}, a.timeout)
-        rows.append((f"in-memory (pandas) under RLIMIT_AS {a.cap_gb:g} GB", m))
-        print(rows[-1], flush=True)
-        if m.get("ok") and d.get("ok"):
-            diff = max(abs(d["scores"][c] - m["scores"][c]) for c in m["scores"])
-            print(f"largest |score difference| DuckDB vs in-memory: {diff:.3g}")
-    if a.sketch:
-        rows.append(("mlqa check_drift on DuckDB, exact=False (grid sketch, KS)",
-                     run_child("duckdb_sketch", {"ref": ref, "cur": cur}, a.timeout)))
-        print(rows[-1], flush=True)
-    if a.spark_rows:
-        sfolder = os.path.join(a.folder, f"spark{a.spark_rows}")
-        os.makedirs(sfolder, exist_ok=True)
-        sref = generate(sfolder, "ref", a.spark_rows, 0.0)
-        scur = generate(sfolder, "cur", a.spark_rows, 0.05)
-        columns = [c for c in a.spark_columns.split(",") if c] or None
-        sp = run_child("spark", {"ref": sref, "cur": scur, "columns": columns}, a.timeout)
-        print("spark:", sp, flush=True)
-        if sp.get("ok"):
-            rows.append((f"mlqa on Spark local[2], {a.spark_rows:,} rows/side "
-                         f"(max diff vs evidently pandas {sp['mlqa_max_diff']:.2g})",
-                         {"ok": True, "wall": sp["mlqa_spark_s"], "peak_rss_mb": float("nan")}))
-            rows.append((f"evidently legacy Spark engine, same data (max diff vs evidently "
-                         f"pandas {sp['evidently_spark_max_diff']:.2g})",
-                         {"ok": True, "wall": sp["evidently_spark_s"],
-                          "peak_rss_mb": float("nan")}))
-            rows.append(("evidently pandas (the reference statistics)",
-                         {"ok": True, "wall": sp["evidently_pandas_s"],
-                          "peak_rss_mb": sp["peak_rss_mb"]}))
-        else:
-            rows.append(("Spark comparison", sp))
-    if a.metric_rows:
-        t1 = time.perf_counter()
-        path = generate_metric(a.folder, a.metric_rows)
-        print(f"metric data: {a.metric_rows:,} rows in {time.perf_counter() - t1:.0f} s")
-        rows.append((f"check_metric f1_macro + multinomial CI, {a.metric_rows:,} rows",
-                     run_child("metric", {"path": path}, a.timeout)))
-    print()
-    print(f"| work ({a.rows:,} rows per side, tests={a.tests}) | wall s | peak RSS MB | note |")
-    print("|---|---|---|---|")
-    for label, r in rows:
-        note = "ok" if r.get("ok") else r.get("error", "failed")
-        print(f"| {label} | {r.get('wall', r.get('seconds', 0)):.1f} | "
-              f"{r.get('peak_rss_mb', float('nan')):.0f} | {note} |")
-    if a.clean:
-        shutil.rmtree(a.folder, ignore_errors=True)
+    try:
+        t0 = time.perf_counter()
+        ref = generate(folder, "ref", a.rows, 0.0)
+        cur = generate(folder, "cur", a.rows, 0.05)
+        print(f"data: {a.rows:,} rows per side x 22 columns, generated/found in "
+              f"{time.perf_counter() - t0:.0f} s (load {loadavg()})", flush=True)
+        d: dict = {}
+        if not a.skip_duckdb:
+            d = run_child("duckdb", {"ref": ref, "cur": cur, "tests": a.tests}, a.timeout,
+                          env=spill)
+            rows.append(("mlqa check_drift on DuckDB (exact), memory_limit 1GB", d))
+            print(rows[-1], flush=True)
+        sorted_columns = [c for c, (kind, _) in d.get("phases", {}).get("columns", {}).items()
+                          if "sort" in kind]
+        if a.floor_columns:
+            chosen = sorted_columns[:a.floor_columns] if a.floor_columns > 0 else sorted_columns
+            if chosen:
+                f = run_child("floor", {"ref": ref, "cur": cur, "columns": chosen}, a.timeout,
+                              env=spill)
+                rows.append((f"sort floor: DuckDB ORDER BY of each row-plan column's union "
+                             f"({len(chosen)} columns)", {**f, "wall": f.get("total", 0.0)}))
+                print(rows[-1], flush=True)
+                if f.get("ok"):
+                    mine = {c: d["phases"]["columns"][c][1] for c in chosen}
+                    print("\n| column | mlqa row plan s | DuckDB sort floor s | ratio |")
+                    print("|---|---|---|---|")
+                    for c in chosen:
+                        print(f"| {c} | {mine[c]:.1f} | {f['columns'][c]:.1f} | "
+                              f"{mine[c] / f['columns'][c]:.2f} |")
+                    print(f"| all {len(chosen)} | {sum(mine.values()):.1f} | {f['total']:.1f} | "
+                          f"{sum(mine.values()) / f['total']:.2f} |\n", flush=True)
+        if a.numpy_floor:
+            cont = [f"cont{j}" for j in range(min(a.numpy_floor, 10))]
+            nf = run_child("numpy_floor", {"ref": ref, "cur": cur, "columns": cont,
+                                           "cap_gb": a.cap_gb}, a.timeout)
+            rows.append((f"sort floor: numpy sort of {len(cont)} continuous column(s)' union "
+                         f"(read time apart)", {**nf, "wall": nf.get("total", 0.0)}))
+            print(rows[-1], flush=True)
+        if d.get("phases"):
+            print("mlqa on DuckDB, time by query kind:")
+            for kind, sec in sorted(d["phases"]["seconds"].items(), key=lambda kv: -kv[1]):
+                print(f"  {kind}: {sec:.1f} s in {d['phases']['count'][kind]} queries")
+        if not a.skip_memory:
+            m = run_child("memory", {"ref": ref, "cur": cur, "tests": a.tests,
+                                     "cap_gb": a.cap_gb}, a.timeout)
+            rows.append((f"in-memory (pandas) under RLIMIT_AS {a.cap_gb:g} GB", m))
+            print(rows[-1], flush=True)
+            if m.get("ok") and d.get("ok"):
+                diff = max(abs(d["scores"][c] - m["scores"][c]) for c in m["scores"])
+                print(f"largest |score difference| DuckDB vs in-memory: {diff:.3g}")
+        if a.sketch:
+            rows.append(("mlqa check_drift on DuckDB, exact=False (grid sketch, KS)",
+                         run_child("duckdb_sketch", {"ref": ref, "cur": cur}, a.timeout,
+                                   env=spill)))
+            print(rows[-1], flush=True)
+        if a.spark_rows:
+            sfolder = os.path.join(a.folder, f"spark{a.spark_rows}")
+            os.makedirs(sfolder, exist_ok=True)
+            sref = generate(sfolder, "ref", a.spark_rows, 0.0)
+            scur = generate(sfolder, "cur", a.spark_rows, 0.05)
+            columns = [c for c in a.spark_columns.split(",") if c] or None
+            sp = run_child("spark", {"ref": sref, "cur": scur, "columns": columns}, a.timeout)
+            print("spark:", sp, flush=True)
+            if sp.get("ok"):
+                load = sp.get("load", "")
+                rows.append((f"mlqa on Spark local[2], {a.spark_rows:,} rows/side "
+                             f"(max diff vs evidently pandas {sp['mlqa_max_diff']:.2g})",
+                             {"ok": True, "wall": sp["mlqa_spark_s"], "load": load}))
+                rows.append((f"evidently legacy Spark engine, same data (max diff vs "
+                             f"evidently pandas {sp['evidently_spark_max_diff']:.2g})",
+                             {"ok": True, "wall": sp["evidently_spark_s"], "load": load}))
+                rows.append(("evidently pandas (the reference statistics)",
+                             {"ok": True, "wall": sp["evidently_pandas_s"],
+                              "peak_rss_mb": sp["peak_rss_mb"], "load": load}))
+            else:
+                rows.append(("Spark comparison", sp))
+        if a.metric_rows:
+            t1 = time.perf_counter()
+            path = generate_metric(a.folder, a.metric_rows)
+            print(f"metric data: {a.metric_rows:,} rows in {time.perf_counter() - t1:.0f} s")
+            rows.append((f"check_metric f1_macro + multinomial CI, {a.metric_rows:,} rows",
+                         run_child("metric", {"path": path}, a.timeout, env=spill)))
+    finally:
+        print()
+        print(f"| work ({a.rows:,} rows per side, tests={a.tests}) | wall s | peak RSS MB | "
+              f"load | note |")
+        print("|---|---|---|---|---|")
+        for label, r in rows:
+            note = "ok" if r.get("ok") else f"{r.get('error', 'failed')} {r.get('at', '')}"
+            print(f"| {label} | {r.get('wall', r.get('seconds', 0)):.1f} | "
+                  f"{r.get('peak_rss_mb', float('nan')):.0f} | {r.get('load', '')} | {note} |",
+                  flush=True)
+        if a.clean:
+            shutil.rmtree(a.folder, ignore_errors=True)
+            print(f"deleted {a.folder}")
 
 
 if __name__ == "__main__":

@@ -115,15 +115,11 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     if on_engine(reference, current):
         from mlqa.engines.drift import check_drift_on_engine
 
-        if max_missing_change is not None:  # never silently ignore a requirement
-            raise InputError("max_missing_change is not available on engines yet "
-                             "(DuckDB/Spark/Parquet input); check missing shares with "
-                             "mlqa.check_data on a sample, or pass pandas frames")
-
         return check_drift_on_engine(
             reference, current, columns, alpha=alpha, correction=correction, tests=tests,
             thresholds=thresholds, column_types=column_types, min_effect=min_effect,
-            drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name)
+            drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name,
+            max_missing_change=max_missing_change)
     n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None,
                         where="check_drift")
     alpha = _check_options(alpha, correction, tests, drift_share, min_rows)

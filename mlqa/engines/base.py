@@ -48,6 +48,10 @@ class Engine(abc.ABC):
     """Runs SQL where the data lives and returns rows of summaries."""
 
     name: str = "engine"
+    # Whether windows without ORDER BY read an ORDER BY subquery's rows in its order
+    # (DuckDB's streaming windows do). Else the pooled-order query sorts in one window and
+    # streams that window's output. Either way the query checks the order it saw.
+    streams_ordered_subquery: bool = False
 
     @abc.abstractmethod
     def table(self, data: Any, label: str) -> Table:

@@ -6,14 +6,17 @@ reads exactly like one in memory:
 
 * categorical columns: the count of every value per side -> the same ``Sample`` the in-memory
   path builds, so every categorical test and effect size is the in-memory function itself;
-* numerical columns: pass 1, one scan per side: n, min, max, mean, population variance; then
-  the pooled order (``GROUP BY`` + one window) reduced to the sums every rank statistic needs.
+* numerical columns: pass 1, one scan per side: n, min, max, mean, population variance and a
+  HyperLogLog estimate of the distinct values; then the pooled order reduced to the sums
+  every rank statistic needs, by one of two exact plans (:func:`mlqa.engines.sql.pooled_sums`):
+  one sort of the union rows where most values are distinct (continuous columns), or
+  ``GROUP BY`` value and a window over the distinct values (discrete columns).
   Where it is small (at most 20 distinct values, or at most ``SMALL_ROWS`` values in all)
   the pooled order itself is fetched and the in-memory tests run on it (that covers scipy's
   exact small-sample p-values); otherwise the statistics are finished from the sums
   (:mod:`mlqa.engines.finish`). evidently's binned tests count bins in a second pass over
   the Sturges edges that pass 1 fixed, exactly as numpy bins them;
-* ``exact=False``: numerical tests from KLL sketches with their rank error recorded
+* ``exact=False``: KS from a one-pass grid sketch with its rank error recorded
   (:mod:`mlqa.engines.sketch`); the decision is widened by it.
 """
 
@@ -50,6 +53,11 @@ from mlqa.result import Outcome
 # Up to this many values on both sides together the pooled order is fetched and the
 # in-memory tests run on it (scipy's exact p-values apply up to 10000 per side for KS).
 SMALL_ROWS = 20_000
+# The pooled order of a column where more than this share of a side's values are distinct
+# (HyperLogLog estimate) is built from one sort of the rows; below it, from GROUP BY value
+# (a hash aggregate and a window over the distinct values: much cheaper when they are few,
+# about even at half). Both plans are exact; only their cost differs.
+ROWS_PLAN_SHARE = 0.5
 # Tests that need the rows themselves (kernel matrices, the pooled IQR): never on an engine.
 IN_MEMORY_ONLY = {"empirical_mmd": "builds an (n+m)^2 kernel matrix from the rows",
                   "es": "needs the pooled interquartile range and the characteristic "
@@ -67,10 +75,17 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
                           min_effect: float | Mapping[str, float] | None = None,
                           drift_share: float = 0.5, min_rows: int = 20,
                           exact: bool = True, html: str | None = None,
-                          name: str = "drift", **ignored: Any) -> DriftResult:
+                          name: str = "drift", max_missing_change: float | None = None,
+                          **ignored: Any) -> DriftResult:
     """``check_drift`` on data in an engine; same arguments and result (``html=`` is refused:
-    evidently's report needs the rows in memory)."""
+    evidently's report needs the rows in memory). The change of each column's missing share
+    is decided by the in-memory path's own function (Newcombe's interval, Bonferroni over
+    the columns) from the exact counts pass 1 returns (``n_rows - n``)."""
+    from mlqa.quality.missing import missing_in_drift
+    from mlqa.quality.shares import check_share_bound
+
     _check_options(alpha, correction, tests, drift_share, min_rows)
+    check_share_bound("max_missing_change", max_missing_change)
     if html is not None:
         raise InputError("html= needs the rows in memory (evidently's report); it is not "
                          "available for Spark DataFrames, DuckDB relations or Parquet paths")
@@ -104,8 +119,8 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         raise InputError("incompatible column dtypes: " + ", ".join(clashes))
     numerical = [n for n in names if types[n] == col.NUMERICAL]
     other = [n for n in names if types[n] in (col.CATEGORICAL, col.BINARY)]
-    ref_m = sql.moments(engine, ref_t, numerical, other)
-    cur_m = sql.moments(engine, cur_t, numerical, other)
+    ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact)
+    cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
     runs: dict[str, _Run] = {}
@@ -131,7 +146,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         # only the sketch's error stood in the way: not an error of the check, not a pass
         changes.update(outcome=Outcome.INCONCLUSIVE,
                        message=result.message + " | approximate (exact=False): INCONCLUSIVE")
-    return dataclasses.replace(result, **changes)
+    # as in memory: enforced in auto mode (default bound) and wherever a bound is given
+    enforce = mode != EVIDENTLY or max_missing_change is not None
+    return missing_in_drift(dataclasses.replace(result, **changes), max_missing_change,
+                            alpha=alpha, enforce=enforce)
 
 
 def ref_m_rows(m: Mapping[str, sql.Moments], engine: Engine, table: Table) -> int:
@@ -298,7 +316,8 @@ class _Sides:
 
             sketched_run(self, run, name, test_name, mode, integer)
             return
-        sums = sql.pooled_sums(self.engine, self.ref, self.cur, name, rm.n, cm.n)
+        sums = sql.pooled_sums(self.engine, self.ref, self.cur, name, rm.n, cm.n,
+                               plan=_plan(rm, cm))
         shape_ref: Any = _Shape(col.NUMERICAL, rm.n, sums.distinct_ref)
         shape_cur: Any = _Shape(col.NUMERICAL, cm.n, sums.distinct_cur)
         small = rm.n + cm.n <= SMALL_ROWS
@@ -381,6 +400,13 @@ def _from_sums(test: str, sums: sql.PooledSums, rm: sql.Moments, cm: sql.Moments
     if test == "cramer_von_mises":
         return finish.cramer_von_mises(sums)
     return finish.t_test(rm, cm)
+
+
+def _plan(rm: sql.Moments, cm: sql.Moments) -> str:
+    """``"rows"`` (one sort of the union rows) for a continuous column, ``"grouped"`` (GROUP BY
+    value first) for a discrete one: from the HyperLogLog estimate of the distinct values."""
+    share = max((m.distinct_estimate or 0) / m.n for m in (rm, cm) if m.n)
+    return "rows" if share > ROWS_PLAN_SHARE else "grouped"
 
 
 def _choose(test_name: str | None, ref: Any, cur: Any, mode: str) -> Any:

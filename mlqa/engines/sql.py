@@ -4,12 +4,14 @@ Each function returns a handful of numbers or a small table; none returns rows o
 
 Pooled order. Every rank statistic of two samples is a function of the pooled order: the
 distinct values ``v_1 < ... < v_K`` of both sides with the reference and current counts
-``r_j``, ``c_j`` at each. ``GROUP BY v`` builds it (cheap when a column is discrete: its size
-is the number of distinct values) and one window over it gives the cumulative counts
-``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j``; every statistic below is one
-aggregate over that window (``n``, ``m`` the side sizes, ``N = n + m``,
-``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``, ``b_j = R_j + C_j - l_j`` the values
-below ``v_j``)::
+``r_j``, ``c_j`` at each. Two plans build it (:func:`pooled_sums`): ``GROUP BY v`` and a window
+over the groups (cheap when a column is discrete: its size is the number of distinct values),
+or one sort of the union rows and running sums over the sorted stream, which find each tie
+group's counts on its last row (continuous columns: one sort, nothing else). Either gives the
+cumulative counts ``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j`` once per
+distinct value; every statistic below is one aggregate over those rows (``n``, ``m`` the side
+sizes, ``N = n + m``, ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``,
+``b_j = R_j + C_j - l_j`` the values below ``v_j``)::
 
     KS          D = max_j |F_j - G_j|                   (scipy: the larger of max and -min)
     Wasserstein W1 = sum_j |F_j - G_j| (v_{j+1} - v_j)
@@ -50,7 +52,8 @@ def as_double(engine: Engine, column: str) -> str:
 @dataclasses.dataclass(frozen=True)
 class Moments:
     """One side of one column: rows, usable values, and for numerical columns min, max,
-    mean and population variance of the usable values."""
+    mean and population variance of the usable values, and (when asked) the engine's
+    HyperLogLog estimate of their number of distinct values (it only picks a plan)."""
 
     n_rows: int
     n: int
@@ -58,25 +61,32 @@ class Moments:
     high: float | None = None
     mean: float | None = None
     var: float | None = None
+    distinct_estimate: int | None = None
 
 
 def moments(engine: Engine, table: Table, numerical: Sequence[str],
-            other: Sequence[str]) -> dict[str, Moments]:
-    """One scan of one side for every column at once."""
+            other: Sequence[str], distinct: bool = False) -> dict[str, Moments]:
+    """One scan of one side for every column at once; ``distinct`` adds the engine's
+    ``approx_count_distinct`` (HyperLogLog, one pass, a few percent off) of each numerical
+    column."""
     parts = ["COUNT(*)"]
+    width = 6 if distinct else 5
     for c in numerical:
         ok, x = finite(engine, table, c), as_double(engine, c)
         parts += [f"SUM(CASE WHEN {ok} THEN 1 ELSE 0 END)",
                   f"MIN(CASE WHEN {ok} THEN {x} END)", f"MAX(CASE WHEN {ok} THEN {x} END)",
                   f"AVG(CASE WHEN {ok} THEN {x} END)", f"VAR_POP(CASE WHEN {ok} THEN {x} END)"]
+        if distinct:
+            parts.append(f"APPROX_COUNT_DISTINCT(CASE WHEN {ok} THEN {x} END)")
     for c in other:
         parts.append(f"SUM(CASE WHEN {finite(engine, table, c)} THEN 1 ELSE 0 END)")
     row = engine.one(f"SELECT {', '.join(parts)} FROM {table.source}")
     n_rows, out, i = int(row[0]), {}, 1
     for c in numerical:
         n, low, high, mean, var = row[i:i + 5]
-        out[c] = Moments(n_rows, int(n or 0), _f(low), _f(high), _f(mean), _f(var))
-        i += 5
+        estimate = int(row[i + 5] or 0) if distinct else None
+        out[c] = Moments(n_rows, int(n or 0), _f(low), _f(high), _f(mean), _f(var), estimate)
+        i += width
     for c in other:
         out[c] = Moments(n_rows, int(row[i] or 0))
         i += 1
@@ -104,10 +114,12 @@ def distinct_count(engine: Engine, table: Table, column: str) -> tuple[int, int]
 
 
 def _union(engine: Engine, ref: Table, cur: Table, column: str) -> str:
-    return (f"SELECT {as_double(engine, column)} AS v, 1 AS r, 0 AS c FROM {ref.source} "
-            f"WHERE {finite(engine, ref, column)} UNION ALL "
-            f"SELECT {as_double(engine, column)} AS v, 0 AS r, 1 AS c FROM {cur.source} "
-            f"WHERE {finite(engine, cur, column)}")
+    # the side flags are doubles: their sums are exact (below 2**53) and stay doubles
+    one, zero = "CAST(1 AS DOUBLE)", "CAST(0 AS DOUBLE)"
+    return (f"SELECT {as_double(engine, column)} AS v, {one} AS r, {zero} AS c "
+            f"FROM {ref.source} WHERE {finite(engine, ref, column)} UNION ALL "
+            f"SELECT {as_double(engine, column)} AS v, {zero} AS r, {one} AS c "
+            f"FROM {cur.source} WHERE {finite(engine, cur, column)}")
 
 
 def _grouped(engine: Engine, ref: Table, cur: Table, column: str) -> str:
@@ -148,13 +160,62 @@ class PooledSums:
         return low if low > self.diff_max else self.diff_max
 
 
-def pooled_sums(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int, n_cur: int
-                ) -> PooledSums:
-    """One GROUP BY and one window over the pooled order of ``column``."""
+def pooled_sums(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int, n_cur: int,
+                plan: str = "rows") -> PooledSums:
+    """The sums of the pooled order of ``column``: ``plan="rows"`` sorts the union rows once
+    (continuous columns); ``plan="grouped"`` groups by value first (discrete columns: the
+    window then runs over the few distinct values). Both are exact; only the cost differs."""
+    if plan == "rows":
+        row = engine.one(_rows_sql(engine, ref, cur, column, n_ref, n_cur))
+        if row[-1] is None or int(row[-1]) == 0:  # the rows streamed in the window's order
+            return _pooled(row[:-1], n_ref, n_cur)
+        # the engine did not stream the sorted rows in order: the grouped plan is exact
+        # whatever the order (its window sorts again)
+    elif plan != "grouped":
+        raise ValueError(f"plan must be 'rows' or 'grouped', got {plan!r}")
+    return _pooled(engine.one(_grouped_sql(engine, ref, cur, column, n_ref, n_cur)),
+                   n_ref, n_cur)
+
+
+def _pooled(row: Sequence[Any], n_ref: int, n_cur: int) -> PooledSums:
+    vals = [0.0 if v is None else float(v) for v in row]
+    return PooledSums(n_ref, n_cur, int(vals[0]), int(vals[1]), int(vals[2]), *vals[3:])
+
+
+def _sums_select(n: str, m: str, big_n: str, source: str, extra: str = "") -> str:
+    """The final aggregate of both plans over one row per distinct value ``j`` of
+    ``source``: ``r``, ``c`` its counts, ``l = r + c``, ``cr``/``cc`` the cumulative counts
+    up to and including it, ``b`` the values below it, ``d = F_j - G_j``, ``f``/``gg`` the
+    ECDFs, ``gap`` the distance to the next value and ``h`` the suffix sum
+    ``sum_{i >= j} sign(d_i) gap_i``. Rows that are not a distinct value carry NULL there
+    and drop out of every aggregate (``COUNT(l)`` counts values). Squares are products of
+    named terms: ``mid`` the midrank, ``qr``/``qc`` Cramér-von Mises' rank offsets, ``bh``
+    Anderson-Darling's ``B_j``, ``ear``/``eac`` its numerators, ``den`` its denominator."""
+    return f"""
+SELECT COUNT(l), SUM(CASE WHEN r > 0 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN c > 0 THEN 1 ELSE 0 END),
+  MAX(d), MIN(d), SUM(ABS(d) * gap), SUM(d * d * gap),
+  SUM(r * mid), SUM(l * l * l - l),
+  SUM(r * qr * qr + r * (r * r - 1) / 12), SUM(c * qc * qc + c * (c * c - 1) / 12),
+  SUM(CASE WHEN den = 0 THEN 0
+      ELSE l / {big_n} * (ear * ear / {n} + eac * eac / {m}) / den END),
+  SUM(SQRT(GREATEST(d * d - ((f - f * f) / {n} + (gg - gg * gg) / {m}), 0)) * gap),
+  SUM(r * h), SUM(r * h * h), SUM(c * h), SUM(c * h * h){extra}
+FROM (
+  SELECT *, mid - cr + r - (r + 1) / 2 AS qr, mid - cc + c - (c + 1) / 2 AS qc,
+         {big_n} * (cr - r / 2) - bh * {n} AS ear, {big_n} * (cc - c / 2) - bh * {m} AS eac,
+         bh * ({big_n} - bh) - {big_n} * l / 4 AS den
+  FROM (SELECT *, b + (l + 1) / 2 AS mid, b + l / 2 AS bh FROM {source}) t1) t2"""
+
+
+def _grouped_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
+                 n_cur: int) -> str:
+    """``GROUP BY`` value, then windows over the distinct values (ascending for the
+    cumulative counts, descending for ``h``: two sorts, of the distinct values only)."""
     n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
     order = "ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     above = "ORDER BY v DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    sql = f"""
+    return f"""
 WITH w AS (
   SELECT v, r, c, SUM(r) OVER ({order}) AS cr, SUM(c) OVER ({order}) AS cc,
          LEAD(v) OVER (ORDER BY v) - v AS gap
@@ -165,22 +226,73 @@ x AS (
   FROM w),
 y AS (
   SELECT *, COALESCE(SUM(SIGN(d) * gap) OVER ({above}), 0) AS h FROM x)
-SELECT COUNT(*), SUM(CASE WHEN r > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN c > 0 THEN 1 ELSE 0 END),
-  MAX(d), MIN(d), SUM(ABS(d) * gap), SUM(d * d * gap),
-  SUM(r * (b + (l + 1) / 2)), SUM(l * l * l - l),
-  SUM(r * POWER(b + (l + 1) / 2 - cr + r - (r + 1) / 2, 2) + r * (r * r - 1) / 12),
-  SUM(c * POWER(b + (l + 1) / 2 - cc + c - (c + 1) / 2, 2) + c * (c * c - 1) / 12),
-  SUM(CASE WHEN (b + l / 2) * ({big_n} - b - l / 2) - {big_n} * l / 4 = 0
-      THEN 0 ELSE l / {big_n} * (
-        POWER({big_n} * (cr - r / 2) - (b + l / 2) * {n}, 2) / {n}
-      + POWER({big_n} * (cc - c / 2) - (b + l / 2) * {m}, 2) / {m})
-      / ((b + l / 2) * ({big_n} - b - l / 2) - {big_n} * l / 4) END),
-  SUM(SQRT(GREATEST(d * d - ((f - f * f) / {n} + (gg - gg * gg) / {m}), 0)) * gap),
-  SUM(r * h), SUM(r * h * h), SUM(c * h), SUM(c * h * h)
-FROM y"""
-    row = engine.one(sql)
-    vals = [0.0 if v is None else float(v) for v in row]
-    return PooledSums(n_ref, n_cur, int(vals[0]), int(vals[1]), int(vals[2]), *vals[3:])
+{_sums_select(n, m, big_n, "y")}"""
+
+
+def _rows_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
+              n_cur: int) -> str:
+    """One sort of the union rows (descending), then running sums over the sorted stream.
+
+    ``s1`` sorts: per row its neighbours ``up = LAG(v)`` and ``dn = LEAD(v)`` and the running
+    counts ``ar``/``ac`` of each side at and above it. A tie group starts where ``up > v``
+    and ends where ``dn < v``, so on the last row of value ``j``: ``ar`` is the count at and
+    above ``v_j``, ``ga`` (the running maximum of ``ar - r`` over group starts: the count
+    strictly above, carried along the group) is the count above, ``r_j = ar - ga``,
+    ``R_j = n - ga``, and ``gv`` (the running minimum of ``up`` over group starts) is the next
+    larger value ``v_{j+1}``. Ties are exact whatever order the sort leaves them in. ``h``
+    is a running sum of ``sign(d_j) gap_j`` over those last rows: in descending order it is
+    the suffix sum itself. The per-value terms then go through the same aggregate as the
+    grouped plan.
+
+    The windows after the sort have no ``ORDER BY``: they stream the sorted rows (one sort
+    per column; on DuckDB even the neighbours stream out of a plain ``ORDER BY``). Whether
+    every stage saw the rows in the sorted order is checked in the query itself (each
+    stage's running count equals the first stage's row number, and ``up >= v`` on every
+    row); the last column counts the rows where it failed."""
+    n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
+    run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    union = _union(engine, ref, cur, column)
+    if engine.streams_ordered_subquery:
+        source, near, running = f"(SELECT v, r, c FROM ({union}) u ORDER BY v DESC) s0", "", run
+    else:  # one sorting window; the stages above it read its output as it comes
+        source, near, running = f"({union}) s0", "ORDER BY v DESC", f"ORDER BY v DESC {run}"
+    start = "(up IS NULL OR up > v)"
+    unsorted = ", SUM(CASE WHEN unsorted = 0 AND k2 = pos AND k3 = pos THEN 0 ELSE 1 END)"
+    return f"""
+WITH s1 AS (
+  SELECT v, r, c, ROW_NUMBER() OVER ({near}) AS pos, LAG(v) OVER ({near}) AS up,
+         LEAD(v) OVER ({near}) AS dn,
+         SUM(r) OVER ({running}) AS ar, SUM(c) OVER ({running}) AS ac
+  FROM {source}),
+s2 AS (
+  SELECT *, MAX(CASE WHEN {start} THEN ar - r END) OVER ({run}) AS ga,
+         MAX(CASE WHEN {start} THEN ac - c END) OVER ({run}) AS gc,
+         MIN(CASE WHEN up > v THEN up END) OVER ({run}) AS gv,
+         COUNT(*) OVER ({run}) AS k2
+  FROM s1),
+x AS (
+  SELECT pos, k2, CASE WHEN up IS NULL OR up >= v THEN 0 ELSE 1 END AS unsorted,
+         CASE WHEN dn IS NULL OR dn < v THEN 1 ELSE 0 END AS last,
+         ar - ga AS rj, ac - gc AS cj, {n} - ga AS crj, {m} - gc AS ccj,
+         COALESCE(gv - v, 0.0) AS gapj
+  FROM s2),
+z AS (
+  SELECT pos, k2, unsorted, last,
+         CASE WHEN last = 1 THEN rj END AS r, CASE WHEN last = 1 THEN cj END AS c,
+         CASE WHEN last = 1 THEN crj END AS cr, CASE WHEN last = 1 THEN ccj END AS cc,
+         CASE WHEN last = 1 THEN gapj END AS gap,
+         CASE WHEN last = 1 THEN crj / {n} END AS f, CASE WHEN last = 1 THEN ccj / {m} END AS gg,
+         CASE WHEN last = 1 THEN crj / {n} - ccj / {m} END AS d,
+         CASE WHEN last = 1 THEN rj + cj END AS l,
+         CASE WHEN last = 1 THEN crj + ccj - rj - cj END AS b
+  FROM x),
+y AS (
+  SELECT *, SUM(CASE WHEN last = 1 THEN SIGN(d) * gap ELSE 0 END) OVER ({run}) AS hs,
+         COUNT(*) OVER ({run}) AS k3
+  FROM z),
+q AS (
+  SELECT *, CASE WHEN last = 1 THEN hs END AS h FROM y)
+{_sums_select(n, m, big_n, "q", extra=unsorted)}"""
 
 
 def pooled_counts(engine: Engine, ref: Table, cur: Table, column: str

@@ -106,3 +106,76 @@ def test_bad_inputs_name_the_problem(sides, tmp_path):
         mlqa.check_drift(ref_path, cur_path, html=str(tmp_path / "r.html"))
     with pytest.raises(mlqa.InputError):
         mlqa.check_drift(str(tmp_path / "missing" / "*.parquet"), cur_path)
+
+
+def test_row_plan_on_every_column_equals_in_memory(sides, monkeypatch):
+    """Every column through the row plan (the HyperLogLog share forced; by default the tied
+    and integer columns take GROUP BY): one sort of rows with heavy ties, NaN/inf and skew;
+    each rank statistic, the Wasserstein effect and its bound (auto mode, drifted columns)
+    equal the in-memory figures. (GROUP BY on continuous values: the fallback test below.)"""
+    monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", -1.0)
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    ref, cur, ref_path, cur_path = sides["large"]
+    columns = ["x", "tied", "skew", "big", "few"]
+    for tests in ({"x": "ks", "tied": "mannw", "skew": "cramer_von_mises", "big": "anderson",
+                   "few": "ed"}, "auto"):
+        memory = mlqa.check_drift(ref, cur, columns, tests=tests)
+        assert_same_drift(memory, mlqa.check_drift(ref_path, cur_path, columns, tests=tests))
+    assert any(c.effect_low is not None for c in memory.columns.values())
+
+
+def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
+    """The row plan verifies in its own query that the windows saw the sorted order; fed an
+    ascending stream it notices, and the column falls back to the grouped plan (same
+    figures)."""
+    from mlqa.engines import sql
+
+    rows_sql, grouped_sql = sql._rows_sql, sql._grouped_sql
+    calls = []
+
+    def ascending(*args):
+        calls.append("rows")
+        return rows_sql(*args).replace("ORDER BY v DESC) s0", "ORDER BY v) s0")
+
+    def grouped(*args):
+        calls.append("grouped")
+        return grouped_sql(*args)
+
+    monkeypatch.setattr(sql, "_rows_sql", ascending)
+    monkeypatch.setattr(sql, "_grouped_sql", grouped)
+    monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", -1.0)
+    ref, cur, ref_path, cur_path = sides["large"]
+    tests = {"x": "ks", "tied": "mannw"}
+    engine = mlqa.check_drift(ref_path, cur_path, list(tests), tests=tests)
+    assert calls == ["rows", "grouped", "rows", "grouped"]
+    assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests), engine)
+
+
+def test_missing_share_change_equals_in_memory(tmp_path):
+    """A column going from 2.6% to 31.5% missing: the engine decides the change from its
+    exact counts with the in-memory function (Newcombe, Bonferroni), so outcome, message and
+    every column's interval are the in-memory ones, in auto mode (default bound), with an
+    explicit bound in evidently mode, and a loose bound that passes."""
+    import numpy as np
+
+    r = np.random.default_rng(5)
+    ref = pd.DataFrame({"a": r.normal(0, 1, 4000), "b": r.normal(0, 1, 4000)})
+    cur = pd.DataFrame({"a": r.normal(0, 1, 4000), "b": r.normal(0, 1, 4000)})
+    ref.loc[r.permutation(4000)[:104], "a"] = np.nan   # 2.6%
+    cur.loc[r.permutation(4000)[:1260], "a"] = np.nan  # 31.5%
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    paths = str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")
+    outcomes = []
+    for options in ({}, {"tests": "evidently", "max_missing_change": 0.1},
+                    {"max_missing_change": 0.4}):
+        memory = mlqa.check_drift(ref, cur, **options)
+        engine = mlqa.check_drift(*paths, **options)
+        assert engine.outcome == memory.outcome and engine.message == memory.message
+        assert engine.details["missing"] == memory.details["missing"]  # same counts, same code
+        assert engine.details["missing_changed"] == memory.details["missing_changed"]
+        outcomes.append((engine.outcome, engine.details["missing_changed"]))
+    assert outcomes == [(mlqa.Outcome.FAIL, ["a"]), (mlqa.Outcome.FAIL, ["a"]),
+                        (mlqa.Outcome.PASS, [])]
+    with pytest.raises(mlqa.InputError, match="max_missing_change"):
+        mlqa.check_drift(*paths, max_missing_change=2)

@@ -28,11 +28,22 @@ def test_spark_engine_equals_in_memory(spark, monkeypatch):
     assert engine.details["engine"] == "spark"
     assert_same_drift(mlqa.check_drift(ref, cur, columns, tests="evidently"), engine)
 
-    # forced through the engine-side pooled-order sums and the two-pass bins
+    # forced through the engine-side pooled-order sums and the two-pass bins; the pooled
+    # order of "x" by GROUP BY value, of the others (ties included) by one sort of the rows
+    from mlqa.engines import sql
+
+    real, plans = sql.pooled_sums, {}
+
+    def by_column(engine, ref_t, cur_t, column, n_ref, n_cur, plan="rows"):
+        plans[column] = "grouped" if column == "x" else "rows"
+        return real(engine, ref_t, cur_t, column, n_ref, n_cur, plan=plans[column])
+
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    monkeypatch.setattr(sql, "pooled_sums", by_column)
     tests = {"x": "ks", "tied": "mannw", "skew": "psi", "few": "hellinger", "s": "chisquare"}
     assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
                       mlqa.check_drift(sref, scur, list(tests), tests=tests))
+    assert plans == {"x": "grouped", "tied": "rows", "skew": "rows", "few": "rows"}
 
     # metrics from cells and placements, the paired regression from McNemar's table
     frame = ref.assign(y=ref["flag"].astype(int), p=(ref["big"] > 500).astype(int),
