@@ -53,15 +53,11 @@ def _z(alpha: float) -> float:
     return float(ndtri(1.0 - alpha))
 
 
-def wasserstein_bound(order: PooledOrder, ref_std: float, alpha: float) -> EffectBound:
-    """Lower confidence bound of the normed Wasserstein distance W1 / max(std_ref, 0.001)."""
-    norm = max(ref_std, MIN_NORM)
-    n, m = order.n, order.m
-    if len(order.values) < 2:
-        return EffectBound(0.0, 0.0, 0.0)
-    # In place on a few (k-1)-long buffers: these arrays are as long as both columns together.
-    f = order.ref_cum[:-1] / n
-    g = order.cur_cum[:-1] / m
+def _corrected_gap(f: np.ndarray, g: np.ndarray, n: int, m: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``(d, |d| corrected for noise)`` at the grid points from the ECDFs ``f = F``, ``g = G``:
+    ``d = F - G`` and ``sqrt(max(d^2 - F(1-F)/n - G(1-G)/m, 0))``. In place: ``f`` and ``g``
+    are scratch afterwards (the arrays can be as long as both columns together)."""
     d = f - g
     tmp = f * f
     f -= tmp
@@ -74,6 +70,19 @@ def wasserstein_bound(order: PooledOrder, ref_std: float, alpha: float) -> Effec
     tmp -= f
     np.maximum(tmp, 0.0, out=tmp)
     np.sqrt(tmp, out=tmp)       # |d| corrected for noise
+    return d, tmp
+
+
+def wasserstein_bound(order: PooledOrder, ref_std: float, alpha: float) -> EffectBound:
+    """Lower confidence bound of the normed Wasserstein distance W1 / max(std_ref, 0.001)."""
+    norm = max(ref_std, MIN_NORM)
+    n, m = order.n, order.m
+    if len(order.values) < 2:
+        return EffectBound(0.0, 0.0, 0.0)
+    # In place on a few (k-1)-long buffers: these arrays are as long as both columns together.
+    f = order.ref_cum[:-1] / n
+    g = order.cur_cum[:-1] / m
+    d, tmp = _corrected_gap(f, g, n, m)
     dx = np.subtract(order.values[1:], order.values[:-1], out=g)
     estimate = float(np.dot(tmp, dx)) / norm
     # h(x_j) = sum_{i >= j} sign(d_i) dx_i: a row at x_j lies at or below every grid point
@@ -110,18 +119,7 @@ def wasserstein_bound_sorted(pair: SortedPair, ref_std: float, alpha: float) -> 
         rev[-1] = 0.0
         for s in pair.blocks(ref_side):  # block by block: temporaries stay in cache
             f, g, dx = pair.grid(ref_side, s, s + BLOCK)
-            d = f - g
-            tmp = f * f
-            f -= tmp
-            f /= n                      # F(1-F)/n
-            np.multiply(g, g, out=tmp)
-            g -= tmp
-            g /= m                      # G(1-G)/m
-            f += g                      # var(d_hat)
-            np.multiply(d, d, out=tmp)
-            tmp -= f
-            np.maximum(tmp, 0.0, out=tmp)
-            np.sqrt(tmp, out=tmp)       # |d| corrected for noise
+            d, tmp = _corrected_gap(f, g, n, m)
             tmp *= dx                   # (not np.dot: a BLAS call per block costs more than
             estimate += float(tmp.sum())  # the block's arithmetic on a busy machine)
             np.sign(d, out=d)
