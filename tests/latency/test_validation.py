@@ -3,7 +3,8 @@
 12 repetitions (20 when written; 12 keep the suite inside its CI budget), each measuring
 three arms in alternating rounds in one process (``measure_latency_interleaved``): the base
 model, an identical copy, and a model doing 30% more work (13 instead of 10 Linear(256, 256)
-+ ReLU blocks, batch 32, one thread). Rounds are one query long (300 rounds, one untimed query after each switch), so the arms are never more
++ ReLU blocks, batch 32, one thread). Rounds are one query long (300 rounds, one untimed query
+after each switch), so the arms are never more
 than a few milliseconds apart and a noisy neighbour on this shared 2-core machine slows them
 alike; the rounds are resampled jointly for the 99% interval of the p50 ratio, held to a 1.10
 margin.
