@@ -1,11 +1,28 @@
-"""``exact=False``: numerical columns from a one-pass grid sketch with a deterministic rank error.
+"""``exact=False``: numerical columns from a refined grid sketch with a deterministic rank error.
 
-Each side is counted on the same ``CELLS`` equal-width cells over the pooled range (one
-streaming pass, mergeable across partitions, no sort). At the cell boundaries both ECDFs are
-exact; inside a cell each moves by at most the cell's share, so the true KS distance obeys
-``D_grid <= D <= D_grid + eps`` with ``eps`` the largest cell share on either side. The cell of
-a value is ``floor((x - low) / width)``, the same monotone expression on both sides, so the
-cells are intervals whatever the rounding.
+Pass 1 counts each side on the same ``CELLS`` equal-width cells over the pooled range (a streaming
+``GROUP BY``, mergeable across partitions, no sort), keeping each cell's count, min and max. Every
+cell whose share on either side exceeds ``EPS_TARGET`` and that holds more than one value is then
+split into ``CELLS`` equal-width sub-cells over its pooled ``[min, max]`` by one more scan per side
+that only reads the rows inside those heavy cells; this repeats for at most ``MAX_PASSES`` scans per
+side (skewed data - lognormal with a few huge outliers - puts most rows in one first-pass cell;
+three refinements spread them). The cell of a value is always a monotone expression of it, the same
+literals on both sides (``LEAST(FLOOR((x - a) / w), CELLS - 1)``), so every cell is an interval
+and the final grid - the union of the refined cells in order - partitions the line into intervals.
+A heavy cell's rows are exactly those with ``x BETWEEN min AND max`` of that cell (disjoint
+intervals), which is the refinement's ``WHERE``.
+
+Bound. Write ``[a_k, b_k]`` for cell ``k``'s pooled min and max. Outside every ``[a_k, b_k)`` the
+ECDFs ``F`` (reference) and ``G`` (current) are exact: they equal the cumulative shares up to the
+last cell left of ``x``. Inside ``[a_k, b_k)`` each moves by at most its share of that cell, so
+with ``D_grid = max_k |F - G|`` at the cells' ends,
+
+    D_grid <= D <= D_grid + eps,   eps = max over cells with a_k < b_k of max(r_k / n, c_k / m).
+
+A cell holding one value (``a_k = b_k``) has an empty ``[a_k, b_k)``: both ECDFs jump there from one
+exact cell end to the next, so it adds nothing to ``eps`` however heavy (a value holding 60 % of the
+rows) and is never split. Normed Wasserstein bounds integrate ``|F - G|`` exactly over the gaps
+between cells and within ``eps_k`` of its left-end value inside each ``[a_k, b_k)``.
 
 Decision (DataSketches' KS rule, widened by this sketch's one-sided error), with
 ``crit = c(alpha) sqrt((n + m) / (n m))``: drift when ``D_grid > crit`` (p-value from ``D_grid``:
@@ -15,6 +32,7 @@ INCONCLUSIVE with the reason and no p-value.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -26,19 +44,96 @@ from mlqa.engines import finish, sql
 from mlqa.engines.base import literal
 
 CELLS = 4096
+# a cell whose share on either side exceeds this is split (when it holds more than one value)
+EPS_TARGET = 4 / CELLS
+# scans per side at most: the first grid and three refinements (each refinement multiplies the
+# resolution inside a heavy cell by CELLS)
+MAX_PASSES = 4
+# heavy cells split in one pass at most (the heaviest first): bounds the CASE the scan evaluates
+MAX_SPLIT = 256
 SKETCHED = ("ks",)
 
 
-def grid_counts(engine: Any, table: Any, column: str, low: float, width: float) -> np.ndarray:
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """Cells in increasing order of value: counts per side and pooled min/max per cell."""
+
+    ref: np.ndarray
+    cur: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    passes: int
+
+
+def _split_counts(engine: Any, table: Any, column: str, ranges: list[tuple[float, float]],
+                  clip: bool) -> dict[int, tuple[int, float, float]]:
+    """``{h * CELLS + s: (count, min, max)}`` over sub-cell ``s`` of range ``h``; ``clip``
+    (the first pass only) keeps every usable row, in range or not, by clamping its cell."""
     x = sql.as_double(engine, column)
-    cell = (f"LEAST(CAST(FLOOR(({x} - {literal(low)}) / {literal(width)}) AS BIGINT), "
-            f"{CELLS - 1})")
-    got = engine.rows(f"SELECT {cell} AS b, COUNT(*) FROM {table.source} "
-                      f"WHERE {sql.finite(engine, table, column)} GROUP BY {cell}")
-    out = np.zeros(CELLS, dtype=np.int64)
-    for b, count in got:
-        out[int(b)] += int(count)
-    return out
+    whens = []
+    for h, (a, b) in enumerate(ranges):
+        w = (b - a) / CELLS
+        cell = f"CAST(FLOOR(({x} - {literal(a)}) / {literal(w)}) AS BIGINT)"
+        if clip:
+            whens.append(f"GREATEST(LEAST({cell}, {CELLS - 1}), 0)")
+            break
+        whens.append(f"WHEN {x} BETWEEN {literal(a)} AND {literal(b)} "
+                     f"THEN {h * CELLS} + LEAST({cell}, {CELLS - 1})")
+    key = whens[0] if clip else f"CASE {' '.join(whens)} END"
+    where = sql.finite(engine, table, column)
+    if not clip:
+        where += (f" AND {x} BETWEEN {literal(min(a for a, _ in ranges))} "
+                  f"AND {literal(max(b for _, b in ranges))}")
+    got = engine.rows(f"SELECT k, COUNT(*), MIN(v), MAX(v) FROM (SELECT {key} AS k, {x} AS v "
+                      f"FROM {table.source} WHERE {where}) t WHERE k IS NOT NULL GROUP BY k")
+    return {int(k): (int(n), float(lo), float(hi)) for k, n, lo, hi in got}
+
+
+def _merge(r: dict[int, tuple[int, float, float]], c: dict[int, tuple[int, float, float]]
+           ) -> tuple[np.ndarray, ...]:
+    keys = sorted(set(r) | set(c))
+    inf = (0, math.inf, -math.inf)
+    rr = np.array([r.get(k, inf)[0] for k in keys], dtype=np.int64)
+    cc = np.array([c.get(k, inf)[0] for k in keys], dtype=np.int64)
+    lo = np.array([min(r.get(k, inf)[1], c.get(k, inf)[1]) for k in keys])
+    hi = np.array([max(r.get(k, inf)[2], c.get(k, inf)[2]) for k in keys])
+    return np.array(keys, dtype=np.int64), rr, cc, lo, hi
+
+
+def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float) -> Grid:
+    """The first grid over ``[low, high]`` refined inside heavy cells (module docstring)."""
+    first = [(low, high)]
+    _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, first, True),
+                             _split_counts(engine, cur, column, first, True))
+    n, m = int(r.sum()), int(c.sum())
+    passes = 1
+    while passes < MAX_PASSES:
+        share = np.maximum(r / n, c / m)
+        heavy = np.flatnonzero((share > EPS_TARGET) & (lo < hi)
+                               & np.isfinite((hi - lo) / CELLS) & ((hi - lo) / CELLS > 0))
+        if heavy.size == 0:
+            break
+        heavy = np.sort(heavy[np.argsort(-share[heavy], kind="stable")[:MAX_SPLIT]])
+        ranges = [(float(lo[i]), float(hi[i])) for i in heavy]
+        keys, sr, sc, slo, shi = _merge(_split_counts(engine, ref, column, ranges, False),
+                                        _split_counts(engine, cur, column, ranges, False))
+        passes += 1
+        parent = keys // CELLS
+        # the sub-cells must hold exactly their heavy cell's rows: a lost row would be a lie
+        if not (np.array_equal(np.bincount(parent, sr, heavy.size), r[heavy])
+                and np.array_equal(np.bincount(parent, sc, heavy.size), c[heavy])):
+            raise ColumnTestError(f"{column}: the refined sketch lost rows of a heavy cell")
+        keep = np.ones(r.size, dtype=bool)
+        keep[heavy] = False
+        # order: each kept cell sorts by its own index, each sub-cell just after its parent's
+        order_key = np.concatenate([np.flatnonzero(keep) * 2.0,
+                                    heavy[parent] * 2.0 + (keys % CELLS + 1) / (CELLS + 2)])
+        order = np.argsort(order_key, kind="stable")
+        r = np.concatenate([r[keep], sr])[order]
+        c = np.concatenate([c[keep], sc])[order]
+        lo = np.concatenate([lo[keep], slo])[order]
+        hi = np.concatenate([hi[keep], shi])[order]
+    return Grid(r, c, lo, hi, passes)
 
 
 def sketched_run(sides: Any, run: Any, name: str, test_name: str | None, mode: str,
@@ -53,23 +148,27 @@ def sketched_run(sides: Any, run: Any, name: str, test_name: str | None, mode: s
     if low == high:
         run.reason = f"constant column (only the value {low!r} on both sides): nothing to test"
         return
-    width = (high - low) / CELLS
-    r = grid_counts(sides.engine, sides.ref, name, low, width)
-    c = grid_counts(sides.engine, sides.cur, name, low, width)
+    g = refined_grid(sides.engine, sides.ref, sides.cur, name, low, high)
+    r, c = g.ref, g.cur
     n, m = int(r.sum()), int(c.sum())
-    d_grid = float(np.max(np.abs(np.cumsum(r) / n - np.cumsum(c) / m)))
-    eps = float(max((r / n).max(), (c / m).max()))
+    cum = np.cumsum(r) / n - np.cumsum(c) / m
+    d_grid = float(np.max(np.abs(cum)))
+    inside = g.high - g.low
+    # a one-value cell (inside == 0): both ECDFs are exact on either side of its value
+    share = np.where(inside > 0, np.maximum(r / n, c / m), 0.0)
+    eps = float(share.max())
     alpha = sides.alpha
     crit = math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
-    # normed Wasserstein between the grid's bounds: inside cell b |F - G| is within e_b (the
-    # larger side's share of that cell) of its value at the cell's left edge
-    left = np.cumsum(r) / n - r / n - (np.cumsum(c) / m - c / m)
-    share = np.maximum(r / n, c / m)
+    # normed Wasserstein: |F - G| is exact on the gaps between cells (the cumulative value of
+    # the cell to the left) and within share_k of its left-end value inside [a_k, b_k)
+    left = np.abs(cum - (r / n - c / m))
+    gaps = float(np.sum((g.low[1:] - g.high[:-1]) * np.abs(cum[:-1])))
     norm = max(math.sqrt(max(rm.var or 0.0, 0.0)), MIN_NORM)
-    w_mid = float(np.sum(np.abs(left))) * width / norm
-    w_low = float(np.sum(np.maximum(np.abs(left) - share, 0.0))) * width / norm
+    w_mid = (float(np.sum(inside * left)) + gaps) / norm
+    w_low = (float(np.sum(inside * np.maximum(left - share, 0.0))) + gaps) / norm
     sides.approximate[name] = {"epsilon": eps, "critical_distance": crit, "d_grid": d_grid,
-                               "cells": CELLS, "wasserstein_low": w_low}
+                               "cells": int(r.size), "passes": g.passes,
+                               "wasserstein_low": w_low}
     run.kind = run.type
     run.statistic = d_grid
     run.effect = w_mid
