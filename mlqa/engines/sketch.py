@@ -65,9 +65,12 @@ class Grid:
     passes: int
 
 
+Counts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 def _split_counts(engine: Any, table: Any, column: str, ranges: list[tuple[float, float]],
-                  clip: bool) -> dict[int, tuple[int, float, float]]:
-    """``{h * CELLS + s: (count, min, max)}`` over sub-cell ``s`` of range ``h``; ``clip``
+                  clip: bool) -> Counts:
+    """Keys ``h * CELLS + s`` (sub-cell ``s`` of range ``h``) with count, min and max; ``clip``
     (the first pass only) keeps every usable row, in range or not, by clamping its cell."""
     x = sql.as_double(engine, column)
     whens = []
@@ -86,18 +89,23 @@ def _split_counts(engine: Any, table: Any, column: str, ranges: list[tuple[float
                   f"AND {literal(max(b for _, b in ranges))}")
     got = engine.rows(f"SELECT k, COUNT(*), MIN(v), MAX(v) FROM (SELECT {key} AS k, {x} AS v "
                       f"FROM {table.source} WHERE {where}) t WHERE k IS NOT NULL GROUP BY k")
-    return {int(k): (int(n), float(lo), float(hi)) for k, n, lo, hi in got}
+    rows = np.array(got, dtype=np.float64).reshape(-1, 4)
+    return (rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2], rows[:, 3])
 
 
-def _merge(r: dict[int, tuple[int, float, float]], c: dict[int, tuple[int, float, float]]
-           ) -> tuple[np.ndarray, ...]:
-    keys = sorted(set(r) | set(c))
-    inf = (0, math.inf, -math.inf)
-    rr = np.array([r.get(k, inf)[0] for k in keys], dtype=np.int64)
-    cc = np.array([c.get(k, inf)[0] for k in keys], dtype=np.int64)
-    lo = np.array([min(r.get(k, inf)[1], c.get(k, inf)[1]) for k in keys])
-    hi = np.array([max(r.get(k, inf)[2], c.get(k, inf)[2]) for k in keys])
-    return np.array(keys, dtype=np.int64), rr, cc, lo, hi
+def _merge(r: Counts, c: Counts) -> tuple[np.ndarray, ...]:
+    """Both sides on the union of their keys (sorted): counts per side, pooled min and max."""
+    keys = np.union1d(r[0], c[0])
+    out: list[np.ndarray] = [keys]
+    lo, hi = np.full(keys.size, np.inf), np.full(keys.size, -np.inf)
+    for side in (r, c):
+        at = np.searchsorted(keys, side[0])
+        count = np.zeros(keys.size, dtype=np.int64)
+        count[at] = side[1]
+        out.append(count)
+        lo[at] = np.minimum(lo[at], side[2])
+        hi[at] = np.maximum(hi[at], side[3])
+    return (*out, lo, hi)
 
 
 def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float) -> Grid:
