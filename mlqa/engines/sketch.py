@@ -46,11 +46,17 @@ from mlqa.engines.base import literal
 CELLS = 4096
 # a cell whose share on either side exceeds this is split (when it holds more than one value)
 EPS_TARGET = 4 / CELLS
-# scans per side at most: the first grid and three refinements (each refinement multiplies the
+# scans per side at most: the first grid and four refinements (each refinement multiplies the
 # resolution inside a heavy cell by CELLS)
-MAX_PASSES = 4
-# heavy cells split in one pass at most (the heaviest first): bounds the CASE the scan evaluates
-MAX_SPLIT = 256
+MAX_PASSES = 5
+# the target is also at most this fraction of the critical distance: eps must leave room to decide
+CRIT_SHARE = 0.25
+# sub-cells per target's worth of share in a heavy cell (see refined_grid)
+SPLIT_ROOM = 64
+# runs of heavy cells split in one pass at most (the heaviest first): bounds the CASE per row
+MAX_SPLIT = 64
+# sub-cells of one run at most (a run with most of the rows gets this many)
+MAX_PARTS = 1 << 16
 SKETCHED = ("ks",)
 
 
@@ -68,25 +74,33 @@ class Grid:
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _split_counts(engine: Any, table: Any, column: str, ranges: list[tuple[float, float]],
-                  clip: bool) -> Counts:
-    """Keys ``h * CELLS + s`` (sub-cell ``s`` of range ``h``) with count, min and max; ``clip``
-    (the first pass only) keeps every usable row, in range or not, by clamping its cell."""
+def _split_counts(engine: Any, table: Any, column: str,
+                  ranges: list[tuple[float, float, int]], clip: bool) -> Counts:
+    """Keys ``h * MAX_PARTS + s`` (sub-cell ``s`` of ``parts`` in range ``h = (a, b, parts)``) with
+    count, min and max; ``clip`` (the first pass only) keeps every usable row, in range or not,
+    by clamping its cell."""
     x = sql.as_double(engine, column)
-    whens = []
-    for h, (a, b) in enumerate(ranges):
-        w = (b - a) / CELLS
-        cell = f"CAST(FLOOR(({x} - {literal(a)}) / {literal(w)}) AS BIGINT)"
-        if clip:
-            whens.append(f"GREATEST(LEAST({cell}, {CELLS - 1}), 0)")
-            break
-        whens.append(f"WHEN {x} BETWEEN {literal(a)} AND {literal(b)} "
-                     f"THEN {h * CELLS} + LEAST({cell}, {CELLS - 1})")
-    key = whens[0] if clip else f"CASE {' '.join(whens)} END"
+
+    def cell(h: int) -> str:
+        a, b, parts = ranges[h]
+        w = (b - a) / parts
+        return (f"LEAST(CAST(FLOOR(({x} - {literal(a)}) / {literal(w)}) AS BIGINT), "
+                f"{parts - 1})")
+
+    def tree(first: int, stop: int) -> str:
+        # the ranges are sorted and disjoint: a binary search costs each row log2(len) tests
+        if stop - first == 1:
+            a, b, _ = ranges[first]
+            return (f"CASE WHEN {x} BETWEEN {literal(a)} AND {literal(b)} "
+                    f"THEN {first * MAX_PARTS} + {cell(first)} END")
+        mid = (first + stop) // 2
+        return (f"CASE WHEN {x} < {literal(ranges[mid][0])} THEN {tree(first, mid)} "
+                f"ELSE {tree(mid, stop)} END")
+
+    key = f"GREATEST({cell(0)}, 0)" if clip else tree(0, len(ranges))
     where = sql.finite(engine, table, column)
     if not clip:
-        where += (f" AND {x} BETWEEN {literal(min(a for a, _ in ranges))} "
-                  f"AND {literal(max(b for _, b in ranges))}")
+        where += (f" AND {x} BETWEEN {literal(ranges[0][0])} AND {literal(ranges[-1][1])}")
     got = engine.rows(f"SELECT k, COUNT(*), MIN(v), MAX(v) FROM (SELECT {key} AS k, {x} AS v "
                       f"FROM {table.source} WHERE {where}) t WHERE k IS NOT NULL GROUP BY k")
     rows = np.array(got, dtype=np.float64).reshape(-1, 4)
@@ -108,34 +122,67 @@ def _merge(r: Counts, c: Counts) -> tuple[np.ndarray, ...]:
     return (*out, lo, hi)
 
 
-def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float) -> Grid:
+def critical_distance(n: int, m: int, alpha: float) -> float:
+    return math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
+
+
+def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float,
+                 alpha: float) -> Grid:
     """The first grid over ``[low, high]`` refined inside heavy cells (module docstring)."""
-    first = [(low, high)]
+    first = [(low, high, CELLS)]
     _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, first, True),
                              _split_counts(engine, cur, column, first, True))
     n, m = int(r.sum()), int(c.sum())
+    target = min(EPS_TARGET, critical_distance(n, m, alpha) * CRIT_SHARE)
     passes = 1
     while passes < MAX_PASSES:
         share = np.maximum(r / n, c / m)
-        heavy = np.flatnonzero((share > EPS_TARGET) & (lo < hi)
+        heavy = np.flatnonzero((share > target) & (lo < hi)
                                & np.isfinite((hi - lo) / CELLS) & ((hi - lo) / CELLS > 0))
         if heavy.size == 0:
             break
-        heavy = np.sort(heavy[np.argsort(-share[heavy], kind="stable")[:MAX_SPLIT]])
-        ranges = [(float(lo[i]), float(hi[i])) for i in heavy]
+        # runs of consecutive heavy cells: their rows are exactly those in [first min, last max]
+        # (no cell lies between them), so each run is split as one range - few ranges per scan
+        # however many cells are heavy where the density is high
+        starts = np.flatnonzero(np.diff(heavy, prepend=-2) != 1)
+        stops = np.append(starts[1:], heavy.size)
+        run_share = np.maximum(np.add.reduceat(r[heavy], starts) / n,
+                               np.add.reduceat(c[heavy], starts) / m)
+        pick = np.sort(np.argsort(-run_share, kind="stable")[:MAX_SPLIT])
+        starts, stops, run_share = starts[pick], stops[pick], run_share[pick]
+        # as many parts as the share asks for (SPLIT_ROOM parts per target's worth), a power of
+        # two from SPLIT_ROOM up to MAX_PARTS: few groups where a run is only just heavy
+        need = np.ceil(np.log2(SPLIT_ROOM * run_share / target))
+        parts = np.clip(2 ** need, SPLIT_ROOM, MAX_PARTS).astype(np.int64)
+        first, last = heavy[starts], heavy[stops - 1]
+        with np.errstate(over="ignore"):
+            w = (hi[last] - lo[first]) / parts
+        ok = np.isfinite(w) & (w > 0)  # a run too wide or too narrow for a float width stays
+        if not ok.any():
+            break
+        first, last, parts = first[ok], last[ok], parts[ok]
+        ranges = [(float(lo[i]), float(hi[j]), int(k))
+                  for i, j, k in zip(first, last, parts, strict=True)]
         keys, sr, sc, slo, shi = _merge(_split_counts(engine, ref, column, ranges, False),
                                         _split_counts(engine, cur, column, ranges, False))
         passes += 1
-        parent = keys // CELLS
-        # the sub-cells must hold exactly their heavy cell's rows: a lost row would be a lie
-        if not (np.array_equal(np.bincount(parent, sr, heavy.size), r[heavy])
-                and np.array_equal(np.bincount(parent, sc, heavy.size), c[heavy])):
+        parent = keys // MAX_PARTS
+        covered = np.zeros(r.size, dtype=bool)
+        owner = np.zeros(r.size, dtype=np.int64)
+        for j, (i0, i1) in enumerate(zip(first, last, strict=True)):
+            covered[i0:i1 + 1] = True
+            owner[i0:i1 + 1] = j
+        # the sub-cells must hold exactly their run's rows: a lost row would be a lie
+        if not (np.array_equal(np.bincount(parent, sr, len(ranges)),
+                               np.bincount(owner[covered], r[covered], len(ranges)))
+                and np.array_equal(np.bincount(parent, sc, len(ranges)),
+                                   np.bincount(owner[covered], c[covered], len(ranges)))):
             raise ColumnTestError(f"{column}: the refined sketch lost rows of a heavy cell")
-        keep = np.ones(r.size, dtype=bool)
-        keep[heavy] = False
-        # order: each kept cell sorts by its own index, each sub-cell just after its parent's
+        keep = ~covered
+        # order: each kept cell sorts by its own index, a run's sub-cells at its first index
         order_key = np.concatenate([np.flatnonzero(keep) * 2.0,
-                                    heavy[parent] * 2.0 + (keys % CELLS + 1) / (CELLS + 2)])
+                                    first[parent] * 2.0
+                                    + (keys % MAX_PARTS + 1) / (MAX_PARTS + 2)])
         order = np.argsort(order_key, kind="stable")
         r = np.concatenate([r[keep], sr])[order]
         c = np.concatenate([c[keep], sc])[order]
@@ -156,7 +203,7 @@ def sketched_run(sides: Any, run: Any, name: str, test_name: str | None, mode: s
     if low == high:
         run.reason = f"constant column (only the value {low!r} on both sides): nothing to test"
         return
-    g = refined_grid(sides.engine, sides.ref, sides.cur, name, low, high)
+    g = refined_grid(sides.engine, sides.ref, sides.cur, name, low, high, sides.alpha)
     r, c = g.ref, g.cur
     n, m = int(r.sum()), int(c.sum())
     cum = np.cumsum(r) / n - np.cumsum(c) / m
@@ -166,7 +213,7 @@ def sketched_run(sides: Any, run: Any, name: str, test_name: str | None, mode: s
     share = np.where(inside > 0, np.maximum(r / n, c / m), 0.0)
     eps = float(share.max())
     alpha = sides.alpha
-    crit = math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
+    crit = critical_distance(n, m, alpha)
     # normed Wasserstein: |F - G| is exact on the gaps between cells (the cumulative value of
     # the cell to the left) and within share_k of its left-end value inside [a_k, b_k)
     left = np.abs(cum - (r / n - c / m))
