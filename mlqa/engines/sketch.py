@@ -1,16 +1,19 @@
 """``exact=False``: numerical columns from a refined grid sketch with a deterministic rank error.
 
 Pass 1 counts each side on the same ``CELLS`` equal-width cells over the pooled range (a streaming
-``GROUP BY``, mergeable across partitions, no sort), keeping each cell's count, min and max. Every
-cell whose share on either side exceeds ``EPS_TARGET`` and that holds more than one value is then
-split into ``CELLS`` equal-width sub-cells over its pooled ``[min, max]`` by one more scan per side
-that only reads the rows inside those heavy cells; this repeats for at most ``MAX_PASSES`` scans per
-side (skewed data - lognormal with a few huge outliers - puts most rows in one first-pass cell;
-three refinements spread them). The cell of a value is always a monotone expression of it, the same
-literals on both sides (``LEAST(FLOOR((x - a) / w), CELLS - 1)``), so every cell is an interval
-and the final grid - the union of the refined cells in order - partitions the line into intervals.
-A heavy cell's rows are exactly those with ``x BETWEEN min AND max`` of that cell (disjoint
-intervals), which is the refinement's ``WHERE``.
+``GROUP BY``, mergeable across partitions, no sort), keeping each cell's count, min and max. A cell
+is heavy when its share on either side exceeds the target ``min(EPS_TARGET, CRIT_SHARE * crit)``
+and it holds more than one value. Each run of consecutive heavy cells is split into equal-width
+sub-cells over its pooled ``[min, max]`` (``SPLIT_ROOM`` sub-cells per target's worth of share, a
+power of two up to ``MAX_PARTS``) by one more scan per side that only counts the rows inside those
+runs; this repeats for at most ``MAX_PASSES`` scans per side. Skewed data (lognormal with a few
+huge outliers) puts almost every row in one first-pass cell; the refinements spread them.
+
+The cell of a value is always a monotone expression of it with the same literals on both sides
+(``LEAST(FLOOR((x - a) / w), parts - 1)``), so every cell is an interval and the final grid - the
+union of the refined cells in order - partitions the line into intervals. Because the cells are
+disjoint intervals, a run's rows are exactly those with ``x BETWEEN`` its first min and last max
+(the refinement's ``WHERE``), and the sub-cells' counts are checked to add up to the run's.
 
 Bound. Write ``[a_k, b_k]`` for cell ``k``'s pooled min and max. Outside every ``[a_k, b_k)`` the
 ECDFs ``F`` (reference) and ``G`` (current) are exact: they equal the cumulative shares up to the
@@ -46,8 +49,7 @@ from mlqa.engines.base import literal
 CELLS = 4096
 # a cell whose share on either side exceeds this is split (when it holds more than one value)
 EPS_TARGET = 4 / CELLS
-# scans per side at most: the first grid and four refinements (each refinement multiplies the
-# resolution inside a heavy cell by CELLS)
+# scans per side at most: the first grid and four refinements
 MAX_PASSES = 5
 # the target is also at most this fraction of the critical distance: eps must leave room to decide
 CRIT_SHARE = 0.25
@@ -129,9 +131,9 @@ def critical_distance(n: int, m: int, alpha: float) -> float:
 def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float,
                  alpha: float) -> Grid:
     """The first grid over ``[low, high]`` refined inside heavy cells (module docstring)."""
-    first = [(low, high, CELLS)]
-    _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, first, True),
-                             _split_counts(engine, cur, column, first, True))
+    whole = [(low, high, CELLS)]
+    _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, whole, True),
+                             _split_counts(engine, cur, column, whole, True))
     n, m = int(r.sum()), int(c.sum())
     target = min(EPS_TARGET, critical_distance(n, m, alpha) * CRIT_SHARE)
     passes = 1
