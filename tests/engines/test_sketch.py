@@ -91,3 +91,4 @@ def test_refinement_makes_skewed_columns_decidable_with_the_bound_kept(skewed, c
     assert a["epsilon"] <= EPS_TARGET and a["passes"] >= 2 and a["cells"] > 4096
     assert [r.columns[c].drifted for c in ("skew", "mass")] == [case == "shift"] * 2
     assert r.outcome is (mlqa.Outcome.FAIL if case == "shift" else mlqa.Outcome.PASS)
+
