@@ -33,15 +33,20 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # the tests that check the plugin as installed (tests/plugin/test_light_and_registered.py, the
 # README's main job) run with the environment as found (`PLUGINS_OFF` names what to remove).
 PLUGINS_OFF = "-p no:faker -p no:anyio -p no:hypothesispytest"
-os.environ["PYTEST_ADDOPTS"] = " ".join(
-    filter(None, [os.environ.get("PYTEST_ADDOPTS", "").replace(PLUGINS_OFF, "").strip(),
-                  PLUGINS_OFF]))
+
+
+def _addopts_not_ours() -> str:
+    """``PYTEST_ADDOPTS`` as the environment set it, without ``PLUGINS_OFF``."""
+    return os.environ.get("PYTEST_ADDOPTS", "").replace(PLUGINS_OFF, "").strip()
+
+
+os.environ["PYTEST_ADDOPTS"] = " ".join(filter(None, [_addopts_not_ours(), PLUGINS_OFF]))
 
 
 @pytest.fixture
 def plugins_as_installed(monkeypatch):
     """Child pytest runs load every installed plugin, as a user's `pytest` does."""
-    rest = os.environ.get("PYTEST_ADDOPTS", "").replace(PLUGINS_OFF, "").strip()
+    rest = _addopts_not_ours()
     if rest:
         monkeypatch.setenv("PYTEST_ADDOPTS", rest)
     else:

@@ -189,17 +189,25 @@ def hill_of_largest(largest: np.ndarray, n: int, top: float = 0.01, min_rows: in
     return math.inf if mean <= 0 else 1.0 / mean
 
 
+def _descending_groups(y: np.ndarray, scores: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows in descending score order: ``(order, y[order], last, ends)``, ``last`` true on
+    the last row of each tie group (ties form one threshold, so any order within a group) and
+    ``ends`` those rows' positions."""
+    order = np.argsort(scores)[::-1]
+    s, yy = scores[order], y[order]
+    last = np.empty(len(y), dtype=bool)
+    last[-1] = True
+    np.not_equal(s[1:], s[:-1], out=last[:-1])
+    return order, yy, last, np.flatnonzero(last)
+
+
 def average_precision_influence(y: np.ndarray, scores: np.ndarray) -> tuple[float, np.ndarray]:
     """Average precision (scikit-learn's, ties as one threshold) and each row's influence value
     (see the module docstring); ``y`` boolean, ``scores`` float, unweighted rows."""
     n = len(y)
-    order = np.argsort(scores)[::-1]  # descending; ties form one group, so any order within
-    s, yy = scores[order], y[order]
     # tie groups in descending score order: every row of a group has the group's P and B
-    last = np.empty(n, dtype=bool)
-    last[-1] = True
-    np.not_equal(s[1:], s[:-1], out=last[:-1])
-    ends = np.flatnonzero(last)
+    order, yy, last, ends = _descending_groups(y, scores)
     group = np.cumsum(np.r_[True, last[:-1]]) - 1  # group index of each sorted row
     tp = np.cumsum(yy)[ends].astype(float)
     above = (ends + 1).astype(float)  # rows with score >= the group's score
@@ -233,12 +241,7 @@ def average_precision_replicates(y: np.ndarray, scores: np.ndarray, n_resamples:
     from mlqa.stats.bootstrap import poisson_weight_chunks
 
     n = len(y)
-    order = np.argsort(scores)[::-1]  # descending; ties form one group, so any order within
-    s, yy = scores[order], y[order]
-    last = np.empty(n, dtype=bool)
-    last[-1] = True
-    np.not_equal(s[1:], s[:-1], out=last[:-1])
-    ends = np.flatnonzero(last)
+    order, yy, _, ends = _descending_groups(y, scores)
     parts = []
     # rows x resamples, so each cumulative sum adds whole rows (vectorised over resamples);
     # Poisson weights are small integers, so float32 sums are exact up to 2^24

@@ -12,6 +12,8 @@ evidently's defaults pick above 1000 rows, needs none of it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -121,13 +123,7 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
 def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     """k-sample Anderson-Darling (midrank variant). scipy interpolates the p-value from a table
     and caps it to [0.001, 0.25], as evidently's does."""
-    pair = _distinct_pair(ref, cur)
-    if pair is not None:
-        return pooled.anderson_distinct(pair)
-    order = pooled_order(ref, cur)
-    if len(order.values) < 2:
-        raise ColumnTestError("Anderson-Darling needs more than one distinct value")
-    return pooled.anderson(order)
+    return _anderson_form(ref, cur, pooled.anderson_distinct, pooled.anderson)
 
 
 @register("anderson_asymptotic", "Anderson-Darling (asymptotic p)", (NUMERICAL,), p_value=True,
@@ -136,13 +132,20 @@ def anderson_asymptotic(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sample Anderson-Darling, statistic A2akN (midrank), p-value from its limiting
     distribution: mlqa's scale-sensitive companion of KS in ``tests="auto"`` (see
     ``pooled.anderson_asymptotic``). Not in evidently's catalogue."""
+    return _anderson_form(ref, cur, pooled.anderson_asymptotic_distinct,
+                          pooled.anderson_asymptotic)
+
+
+def _anderson_form(ref: Sample, cur: Sample, distinct: Callable[[Any], tuple[float, float]],
+                   merged: Callable[[Any], tuple[float, float]]) -> tuple[float, float]:
+    """An Anderson-Darling form: merge-free when no value repeats, else on the pooled order."""
     pair = _distinct_pair(ref, cur)
     if pair is not None:
-        return pooled.anderson_asymptotic_distinct(pair)
+        return distinct(pair)
     order = pooled_order(ref, cur)
     if len(order.values) < 2:
         raise ColumnTestError("Anderson-Darling needs more than one distinct value")
-    return pooled.anderson_asymptotic(order)
+    return merged(order)
 
 
 @register("cramer_von_mises", "Cramer-von Mises", (NUMERICAL,), p_value=True, threshold=0.1,
