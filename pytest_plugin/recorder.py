@@ -231,7 +231,7 @@ class Recorder:
     def _append(self, item: pytest.Item, index: int, outcome: str, result: dict) -> None:
         from mlqa.report import bundle
 
-        classname, name = _junit_identity(item)
+        classname, name = _junit_identity(item.config, item.nodeid)
         assert self.results_dir is not None
         bundle.append(self.results_dir, self.worker, {
             "nodeid": item.nodeid, "classname": classname, "testname": name,
@@ -278,24 +278,18 @@ class Recorder:
         """The ERROR line of an mlqa-suite test whose xdist worker died while running it (no
         report of the test's own ever came): its evidence is whatever it wrote before, which
         cannot stand for the whole test. The session's tally counts the line."""
-        from _pytest.junitxml import mangle_test_address
-
         from mlqa.report import bundle
         from mlqa.result import CheckResult, Outcome
 
         assert self.results_dir is not None
-        names = mangle_test_address(nodeid)
-        prefix = self.config.getoption("junitprefix", None)
-        if prefix:
-            names.insert(0, prefix)
+        classname, name = _junit_identity(self.config, nodeid)
         index, attempt = bundle.next_slot(self.results_dir, nodeid)
         message = (f"check crashed: the pytest-xdist worker {worker} crashed while running this "
                    f"test (os._exit, a signal such as SIGSEGV or SIGKILL, or the out-of-memory "
                    f"killer); what it recorded before cannot stand for the whole test")
-        result = CheckResult(name=names[-1], outcome=Outcome.ERROR, check="crashed",
-                             message=message)
+        result = CheckResult(name=name, outcome=Outcome.ERROR, check="crashed", message=message)
         bundle.append(self.results_dir, self.worker, {
-            "nodeid": nodeid, "classname": ".".join(names[:-1]), "testname": names[-1],
+            "nodeid": nodeid, "classname": classname, "testname": name,
             "index": index, "attempt": attempt, "worker": worker, "test_outcome": _ERROR,
             "markers": [], "result": result.to_dict()})
         test = self.session.tests.setdefault(nodeid, {"outcome": "error", "mlqa": True,
@@ -367,13 +361,13 @@ def _test_outcome(results: list[Any], report: pytest.TestReport) -> str:
     return report.outcome
 
 
-def _junit_identity(item: pytest.Item) -> tuple[str, str]:
+def _junit_identity(config: pytest.Config, nodeid: str) -> tuple[str, str]:
     """(classname, name) as pytest's junitxml writes them, so the report can point at Jenkins'
     test pages."""
     from _pytest.junitxml import mangle_test_address
 
-    names = mangle_test_address(item.nodeid)
-    prefix = item.config.getoption("junitprefix", None)
+    names = mangle_test_address(nodeid)
+    prefix = config.getoption("junitprefix", None)
     if prefix:
         names.insert(0, prefix)
     return ".".join(names[:-1]), names[-1]
