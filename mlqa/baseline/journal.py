@@ -96,20 +96,28 @@ class BaselineIndexWarning(UserWarning):
 
 def read(store: Store) -> tuple[list[str], list[int]]:
     """(record ids, late slots): the cache, then every slot after it up to the first free."""
-    cache = _cache(store)
-    ids = set(cache.get("records", [])) if cache else set()
-    late = set(cache.get("late", [])) if cache else set()
-    n = int(cache.get("slots", 0)) if cache else 0
+    ids, late, n = _cached(_cache(store))
     while n < _MAX_SLOTS:
         try:
-            entry = _slot(store, n)
+            _add_slot(store, n, ids, late)
         except RecordNotFound:
             break
-        ids.add(entry["record"])
-        if entry.get("late"):
-            late.add(n)
         n += 1
     return sorted(ids), sorted(late)
+
+
+def _cached(cache: dict[str, Any] | None) -> tuple[set[str], set[int], int]:
+    """(record ids, late slots, slots covered) of a cache (or of none)."""
+    if not cache:
+        return set(), set(), 0
+    return set(cache.get("records", [])), set(cache.get("late", [])), int(cache.get("slots", 0))
+
+
+def _add_slot(store: Store, n: int, ids: set[str], late: set[int]) -> None:
+    entry = _slot(store, n)
+    ids.add(entry["record"])
+    if entry.get("late"):
+        late.add(n)
 
 
 def _slot(store: Store, n: int) -> dict[str, Any]:
@@ -145,16 +153,11 @@ def _extend_cache(store: Store, upto: int) -> None:
         current = _cache(store)
     except CorruptRecord:
         return  # leave it for a reader to report; the slots hold the truth
-    ids = set(current.get("records", [])) if current else set()
-    late = set(current.get("late", [])) if current else set()
-    start = int(current.get("slots", 0)) if current else 0
+    ids, late, start = _cached(current)
     if start >= upto:
         return
     for m in range(start, upto):
-        entry = _slot(store, m)
-        ids.add(entry["record"])
-        if entry.get("late"):
-            late.add(m)
+        _add_slot(store, m, ids, late)
     store.put(records.INDEX_FILE, records._sealed({"schema": records.SCHEMA,
                                                     "records": sorted(ids), "slots": upto,
                                                     "late": sorted(late)}))
