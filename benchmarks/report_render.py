@@ -54,11 +54,14 @@ def _real_results() -> dict[str, CheckResult]:
             "regression": regression}
 
 
+RUN = "benchmark"  # the run id of the synthetic bundle
+
+
 def build(folder: Path) -> None:
     real = _real_results()
 
     def add(nodeid: str, r: CheckResult) -> None:
-        bundle.append(folder, "main", {"nodeid": nodeid, "index": 0, "result": r.to_dict()})
+        bundle.append(folder, "main", bundle.BundleRecord(nodeid, r, run_id=RUN))
 
     for i in range(5000):
         add(f"tests/test_m.py::test_acc[{i}]", real["bad" if i % 100 == 3 else "good"])

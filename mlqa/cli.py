@@ -17,7 +17,8 @@ from mlqa.errors import InputError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("mlqa.report.summary", "print the checks of a results bundle and their outcomes"),
     "report": ("mlqa.report.cli", "write the release report (HTML, Markdown, plot CSV)"),
-    "gate": ("mlqa.gate", "approve or refuse a release: exit 0, 1 (blocked) or 2 (bad input)"),
+    "gate": ("mlqa.gate", "approve or refuse a release: exit 0 approve, 1 refuse, "
+                           "3 needs a decision, 2 bad input"),
     "baseline": ("mlqa.baseline.cli", "list, show and promote baseline records"),
     "init": ("mlqa.suite.init", "write a starter suite (*.mlqa.yaml) from a dataset"),
 }

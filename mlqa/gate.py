@@ -1,7 +1,8 @@
 """``mlqa gate BUNDLE``: approve or refuse a release from a run's results bundle.
 
-Exit 0 when every blocking check passed or is validly waived, 1 otherwise, 2 on unusable input
-(no bundle, a malformed waivers or policy file). The verdict has three words:
+Exit 0 only on APPROVE, 1 on REFUSE, 3 on NEEDS A DECISION, 2 on unusable input (no bundle,
+an unreadable line, a malformed waivers or policy file), so ``mlqa gate && deploy`` ships only
+an approved release. The verdict has three words:
 
 - **refuse**: a blocking check failed (or could not run) and no valid waiver covers it;
 - **needs a decision**: nothing blocks, but something asks for a human look: an INCONCLUSIVE
@@ -33,14 +34,15 @@ from typing import Any
 from mlqa._text import one_line
 from mlqa.errors import InputError
 from mlqa.policy import INCONCLUSIVE_POLICIES
-from mlqa.result import SEVERITY_ORDER, severity
+from mlqa.report.bundle import BundleRecord
+from mlqa.result import SEVERITY_ORDER, SKIPPED, CheckResult, Outcome, severity
 from mlqa.waivers import (
-    BUNDLE_FILE,
     VALID,
     Waiver,
     Waivers,
     check_keys,
     read_text,
+    waived_from,
     yaml_document,
 )
 
@@ -48,6 +50,10 @@ __all__ = ["GatePolicy", "CheckVerdict", "Verdict", "WaiverUse", "evaluate", "lo
            "gate", "APPROVE", "REFUSE", "DECIDE"]
 
 APPROVE, REFUSE, DECIDE = "approve", "refuse", "needs a decision"
+# ``mlqa gate`` exits 0 only on APPROVE, so ``mlqa gate && deploy`` cannot ship a refused or
+# undecided release; 2 is unusable input (no bundle, an unreadable line, a malformed file).
+EXIT_CODES = {APPROVE: 0, REFUSE: 1, DECIDE: 3}
+EXIT_UNUSABLE = 2
 # Order a gatekeeper reads in: what stops the release first (the one order, mlqa.result's).
 SEVERITY = SEVERITY_ORDER
 
@@ -63,11 +69,18 @@ class GatePolicy:
             raise InputError(f"inconclusive must be one of {INCONCLUSIVE_POLICIES}, "
                              f"got {self.inconclusive!r}")
 
-    def advisory(self, record: Mapping[str, Any]) -> bool:
-        family = str(record["result"].get("check", ""))
-        nodeid = str(record.get("nodeid", ""))
+    def advisory(self, record: BundleRecord) -> bool:
+        result = record.check_result
+        family = result.check if result is not None else SKIPPED
+        nodeid = record.nodeid
         return family in self.advisory_families or any(
             nodeid == p or fnmatch.fnmatchcase(nodeid, p) for p in self.advisory_checks)
+
+    def failing(self, outcome: Outcome) -> bool:
+        """A check outcome that stops the release under this policy (an ERROR too, but an
+        ERROR is never waivable, so it is not counted here)."""
+        return outcome is Outcome.FAIL or (outcome is Outcome.INCONCLUSIVE
+                                           and self.inconclusive == "fail")
 
 
 def load_policy(path: str | os.PathLike[str]) -> GatePolicy:
@@ -99,31 +112,38 @@ def load_policy(path: str | os.PathLike[str]) -> GatePolicy:
 
 @dataclasses.dataclass(frozen=True)
 class CheckVerdict:
-    """One bundle record as the gate sees it: ``outcome`` after waivers, and whether it
-    ``blocks`` the release or ``asks`` for a human decision."""
+    """One bundle record as the gate sees it: ``status`` after waivers (an :class:`Outcome`,
+    or None for a test skipped before its check ran), and whether it ``blocks`` the release
+    or ``asks`` for a human decision."""
 
-    record: Mapping[str, Any]
-    outcome: str
+    record: BundleRecord
+    status: Outcome | None
     advisory: bool
     blocks: bool
     asks: bool
     waiver: Waiver | None = None
 
     @property
-    def nodeid(self) -> str:
-        return str(self.record.get("nodeid") or self.record["result"].get("name", "?"))
+    def outcome(self) -> str:
+        """The status as the word the report and the terminal show (``skipped`` for None)."""
+        return SKIPPED if self.status is None else self.status.value
 
     @property
-    def result(self) -> Mapping[str, Any]:
-        return self.record["result"]
+    def nodeid(self) -> str:
+        return self.record.nodeid
+
+    @property
+    def result(self) -> CheckResult | None:
+        """The typed check result (None for a test skipped before its check ran)."""
+        return self.record.check_result
 
     @property
     def message(self) -> str:
+        result = self.record.result
         if self.waiver is not None:
-            was = self.result.get("details", {}).get("waiver", {}).get("message") \
-                if self.result.get("outcome") == "waived" else self.result.get("message")
+            was = waived_from(result)[1] if isinstance(result, CheckResult) else result.message
             return f"{self.waiver.describe()} (was: {was})"
-        return str(self.result.get("message", ""))
+        return result.message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +164,8 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.decision == REFUSE else 0
+        """0 only on APPROVE; see :data:`EXIT_CODES` (2, unusable input, is the CLI's)."""
+        return EXIT_CODES[self.decision]
 
     def worst_first(self) -> list[CheckVerdict]:
         return sorted(self.checks, key=lambda c: (not c.blocks, not c.asks,
@@ -153,15 +174,23 @@ class Verdict:
     def headline(self) -> str:
         return f"{self.decision.upper()}: {'; '.join(self.reasons)}"
 
+    @property
+    def reruns(self) -> list[CheckVerdict]:
+        """Checks whose test needed more than one attempt (pytest-rerunfailures): the line
+        kept is the last attempt's, and a gatekeeper should know the test was flaky."""
+        return [c for c in self.checks if c.record.reruns > 0]
 
-def evaluate(records: Sequence[Mapping[str, Any]], *, waivers: Waivers | None = None,
+
+def evaluate(records: Sequence[BundleRecord], *, waivers: Waivers | None = None,
              policy: GatePolicy | None = None, models: Sequence[str] = (),
-             as_of: dt.date | None = None) -> Verdict:
+             as_of: dt.date | None = None, partial: str | None = None) -> Verdict:
     """The gate's verdict on a bundle's records.
 
     Waivers are re-checked as of ``as_of`` (today): a result the run recorded as WAIVED
     counts as its original outcome unless a waiver in ``waivers`` still covers it, so an
     expired waiver cannot carry a failure past the gate. An ERROR is never waived.
+    ``partial`` says why the run did not run the whole suite (``-k``, ``--lf``, ...): such a
+    run is refused, whatever its checks say.
     """
     policy = policy or GatePolicy()
     waivers = waivers or Waivers()
@@ -171,36 +200,36 @@ def evaluate(records: Sequence[Mapping[str, Any]], *, waivers: Waivers | None = 
     used: dict[int, list[str]] = {}
     checks = []
     for record in records:
-        result = record["result"]
-        outcome = str(result.get("outcome"))
-        if outcome == "waived":  # re-decide from what the check itself found
-            outcome = str(result.get("details", {}).get("waiver", {}).get("outcome", "waived"))
-        failing = outcome == "fail" or (outcome == "inconclusive"
-                                        and policy.inconclusive == "fail")
-        nodeid = str(record.get("nodeid") or result.get("name", ""))
-        waiver = waivers.find(nodeid, as_of, models) if failing else None
+        result = record.check_result
+        status = None if result is None else (
+            waived_from(result)[0] if result.outcome is Outcome.WAIVED else result.outcome)
+        waiver = waivers.find(record.nodeid, as_of, models) \
+            if status is not None and policy.failing(status) else None
         if waiver is not None:
-            outcome = "waived"
-            used.setdefault(id(waiver), []).append(nodeid)
+            status = Outcome.WAIVED
+            used.setdefault(id(waiver), []).append(record.nodeid)
         advisory = policy.advisory(record)
-        bad = outcome in ("fail", "error") or (outcome == "inconclusive"
-                                               and policy.inconclusive == "fail")
-        asks = (outcome == "inconclusive" and policy.inconclusive == "warn") \
-            or outcome == "skipped" or (advisory and bad)
-        checks.append(CheckVerdict(record, outcome, advisory, blocks=bad and not advisory,
+        bad = status is not None and (status is Outcome.ERROR or policy.failing(status))
+        asks = status is None or (status is Outcome.INCONCLUSIVE
+                                  and policy.inconclusive == "warn") or (advisory and bad)
+        checks.append(CheckVerdict(record, status, advisory, blocks=bad and not advisory,
                                    asks=asks, waiver=waiver))
     uses = tuple(WaiverUse(w, w.status(as_of, models), tuple(used.get(id(w), ())))
                  for w in waivers)
     counts = Counter(c.outcome for c in checks)
-    return Verdict(*_decide(checks, counts), tuple(checks), uses, dict(counts), as_of)
+    decision, reasons = _decide(checks, counts)
+    if partial is not None:
+        decision, reasons = REFUSE, (f"partial run: {partial}; gate the whole suite, or pass "
+                                     f"--accept-partial to judge only what ran", *reasons)
+    return Verdict(decision, reasons, tuple(checks), uses, dict(counts), as_of)
 
 
-def _decide(checks: list[CheckVerdict], counts: Counter) -> tuple[str, tuple[str, ...]]:
+def _decide(checks: list[CheckVerdict], counts: Counter[str]) -> tuple[str, tuple[str, ...]]:
     blocking = Counter(c.outcome for c in checks if c.blocks)
     asking = Counter(c.outcome if not c.advisory else "advisory" for c in checks if c.asks)
     total = len(checks)
     if blocking:
-        parts = [f"{n} blocking check{'s' * (n != 1)} {_verb(o, n)}" for o, n in
+        parts = [f"{n} blocking check{'s' * (n != 1)} {_verb(o)}" for o, n in
                  sorted(blocking.items(), key=lambda kv: -severity(kv[0]))]
         return REFUSE, (*parts, *_asking(asking))
     if asking:
@@ -209,29 +238,38 @@ def _decide(checks: list[CheckVerdict], counts: Counter) -> tuple[str, tuple[str
     return APPROVE, (f"all {total} check{'s' * (total != 1)} passed{waived}",)
 
 
-def _verb(outcome: str, n: int) -> str:
+def _verb(outcome: str) -> str:
     return {"fail": "failed", "error": "could not run",
             "inconclusive": "inconclusive (policy: fail)"}.get(outcome, outcome)
 
 
-def _asking(asking: Counter) -> tuple[str, ...]:
+def _asking(asking: Counter[str]) -> tuple[str, ...]:
     words = {"inconclusive": "inconclusive: not enough data to decide",
-             "skipped": "skipped: evidence missing",
+             SKIPPED: "skipped: evidence missing",
              "advisory": "advisory, failed or could not run"}
     return tuple(f"{n} {words[k]}" for k, n in asking.items())
 
 
 # -- from a bundle folder -----------------------------------------------------------------------
 
-def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str] | None = None,
-         policy: str | os.PathLike[str] | None = None, as_of: dt.date | None = None) -> Verdict:
-    """Read a bundle (and its session record, provenance and waivers copy) and evaluate it.
+# ``--inconclusive`` on the command line, in the gate's words, onto the policy's words.
+INCONCLUSIVE_CHOICES = {"refuse": "fail", "decide": "warn", "approve": "pass"}
 
-    The bundle must be the complete evidence of its run (:func:`mlqa.report.evidence.verify`):
+
+def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str] | None = None,
+         policy: str | os.PathLike[str] | None = None, as_of: dt.date | None = None,
+         inconclusive: str | None = None, accept_partial: bool = False) -> Verdict:
+    """Read a bundle (and its session record and provenance) and evaluate it.
+
+    The bundle must be the complete evidence of one run (:func:`mlqa.report.evidence.verify`):
     otherwise this is an InputError, and the commands exit 2.
 
-    ``waivers`` defaults to the copy the run kept in the bundle (``waivers.yaml``); the models
-    a waiver may be scoped to come from the bundle's provenance.
+    Waivers come only from the file a person names (``waivers``): the copy a run keeps in its
+    bundle is written by the code under test's own process, which could have put anything
+    there. The models a waiver may be scoped to come from the bundle's provenance.
+    ``inconclusive`` (``refuse``, ``decide``, ``approve``) overrides the policy file's rule;
+    a run that did not run the whole suite (``-k``, ``-m``, ``--lf``, ``--sw``, ``--deselect``)
+    is refused unless ``accept_partial``.
     """
     from mlqa import provenance
     from mlqa.report import bundle, evidence
@@ -243,32 +281,47 @@ def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str]
     records = bundle.read(bundle_path)  # an unreadable line is named first (file:line, field)
     session = evidence.read(folder)
     evidence.verify(records, session, str(folder))
-    if waivers is None and (folder / BUNDLE_FILE).exists():
-        waivers = folder / BUNDLE_FILE
     models = [m.get("sha256", "") for m in provenance.read(folder).get("models", [])]
+    rules = GatePolicy() if policy is None else load_policy(policy)
+    if inconclusive is not None:
+        if inconclusive not in INCONCLUSIVE_CHOICES:
+            raise InputError(f"--inconclusive must be one of {list(INCONCLUSIVE_CHOICES)}, "
+                             f"got {inconclusive!r}")
+        rules = dataclasses.replace(rules, inconclusive=INCONCLUSIVE_CHOICES[inconclusive])
+    partial = None if accept_partial else evidence.partial(session)
     return evaluate(records, waivers=None if waivers is None else load(waivers),
-                    policy=None if policy is None else load_policy(policy),
-                    models=models, as_of=as_of)
+                    policy=rules, models=models, as_of=as_of, partial=partial)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", help="results folder (--mlqa-results) or its results.jsonl")
     add_gate_options(parser)
+    parser.add_argument("--junitxml", metavar="FILE", default=None,
+                        help="also write the verdict as a JUnit report: one testcase per "
+                             "blocking, waived and undecided check, and one for the verdict")
 
 
 def add_gate_options(parser: argparse.ArgumentParser) -> None:
     """Options the gate and the report share, so both decide the same way."""
     parser.add_argument("--waivers", metavar="FILE", default=None,
-                        help="reviewed waivers (YAML); default: the copy in the bundle")
+                        help="reviewed waivers (YAML); without it no waiver counts (the copy "
+                             "in the bundle is for reading, never trusted)")
     parser.add_argument("--policy", metavar="FILE", default=None,
                         help="gate policy (YAML): advisory checks/families, how INCONCLUSIVE "
                              "counts")
+    parser.add_argument("--inconclusive", choices=list(INCONCLUSIVE_CHOICES), default=None,
+                        help="how an INCONCLUSIVE check counts (overrides the policy file): "
+                             "refuse, decide (NEEDS A DECISION, exit 3; the default) or approve")
+    parser.add_argument("--accept-partial", action="store_true",
+                        help="judge a run that deselected tests (-k, -m, --lf, --sw, "
+                             "--deselect) instead of refusing it")
     parser.add_argument("--as-of", metavar="YYYY-MM-DD", default=None, type=_iso_date,
                         help="judge waiver expiry as of this day (default: today)")
 
 
 def verdict_from_args(args: argparse.Namespace) -> Verdict:
-    return gate(args.bundle, waivers=args.waivers, policy=args.policy, as_of=args.as_of)
+    return gate(args.bundle, waivers=args.waivers, policy=args.policy, as_of=args.as_of,
+                inconclusive=args.inconclusive, accept_partial=args.accept_partial)
 
 
 def _iso_date(text: str) -> dt.date:
@@ -280,6 +333,10 @@ def _iso_date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     verdict = verdict_from_args(args)
+    if args.junitxml:
+        from mlqa.report.gate_junit import write_verdict
+
+        write_verdict(verdict, Path(args.junitxml))
     try:
         _print(verdict, sys.stdout)
     except BrokenPipeError:  # ``mlqa gate | head``: the verdict stands, the rest is unread
@@ -290,15 +347,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(verdict: Verdict, out: Any) -> None:
-    print(f"mlqa gate: {verdict.headline()}", file=out)
+    # Node ids and messages come from the code under test: no escape sequence or control
+    # character of theirs reaches the terminal (one_line strips them, as the HTML escapes).
+    print(f"mlqa gate: {one_line(verdict.headline(), 2000)}", file=out)
     shown = [c for c in verdict.worst_first() if c.blocks or c.asks]
     for c in shown:
         tag = ("BLOCKS " if c.blocks else "ASKS   ") + c.outcome.upper()
         note = " (advisory)" if c.advisory else ""
-        print(f"  {tag:<20} {c.nodeid}{note}: {one_line(c.message, 300)}", file=out)
+        print(f"  {tag:<20} {one_line(c.nodeid, 300)}{note}: {one_line(c.message, 300)}",
+              file=out)
+    for c in verdict.reruns:
+        n = c.record.reruns
+        print(f"  RERUN   {one_line(c.nodeid, 300)}: this line is from attempt {n + 1}; "
+              f"{n} earlier attempt{'s' * (n != 1)} failed (pytest-rerunfailures)", file=out)
     for use in verdict.waivers:
         w = use.waiver
         state = use.status if use.status != VALID or use.used_by else "valid, unused"
-        print(f"  waiver {w.source}:{w.line} {w.check!r} by {w.approver} until "
-              f"{w.expires.isoformat()}: {state}", file=out)
+        print(f"  waiver {w.source}:{w.line} {one_line(w.check, 200)!r} by "
+              f"{one_line(w.approver, 200)} until {w.expires.isoformat()}: {state}", file=out)
     out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit

@@ -7,9 +7,10 @@ subscribed: the pytest plugin (properties, bundle) or a script's ``capture()``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlqa.result import CheckResult
@@ -17,7 +18,11 @@ if TYPE_CHECKING:  # pragma: no cover
 Listener = Callable[["CheckResult"], None]
 
 _listeners: list[Listener] = []
+_observers: list[Listener] = []
 _starters: list[Callable[[], None]] = []
+_depth = threading.local()  # how deep in check_* calls this thread is (a check calls others)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 _lock = threading.Lock()
 _current_test: str | None = None
 
@@ -33,6 +38,42 @@ def subscribe(listener: Listener) -> Callable[[], None]:
                 _listeners.remove(listener)
 
     return unsubscribe
+
+
+def subscribe_observed(listener: Listener) -> Callable[[], None]:
+    """Call ``listener(result)`` for the result of every public ``check_*`` call, expected or
+    not (the outermost call only): a test that calls ``check_metric`` and then fails leaves
+    that check as its evidence. Returns the unsubscribe function."""
+    with _lock:
+        _observers.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _observers:
+                _observers.remove(listener)
+
+    return unsubscribe
+
+
+def observed(check: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Decorate a public ``check_*`` so its result reaches :func:`subscribe_observed`."""
+
+    @functools.wraps(check)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        depth = getattr(_depth, "n", 0)
+        _depth.n = depth + 1
+        try:
+            result = check(*args, **kwargs)
+        finally:
+            _depth.n = depth
+        if depth == 0:
+            with _lock:
+                observers = list(_observers)
+            for listener in observers:
+                listener(result)  # type: ignore[arg-type]
+        return result
+
+    return wrapper
 
 
 def subscribe_start(listener: Callable[[], None]) -> Callable[[], None]:

@@ -395,6 +395,25 @@ class CheckResult:
         """Extra ``mlqa.<key>`` JUnit properties a check family adds (scalars only)."""
         return {}
 
+    def levels(self) -> dict[str, float | None]:
+        """The levels the decision's figure was computed from, when they are in another unit
+        than ``value`` (a regression's candidate and baseline accuracy beside its
+        difference); plotted apart from it."""
+        return {"baseline": self.baseline}
+
+    def plot_series(self) -> dict[str, dict[str, float]]:
+        """Series for Jenkins' Plot plugin, one unit per series: ``""`` holds the decision's
+        figure with its requirement and interval, ``"levels"`` the levels (see
+        :meth:`levels`). Missing figures are left out; no value, no series."""
+        if self.value is None:
+            return {}
+        low, high = self.ci or (None, None)
+        series = {"": {"value": self.value, "threshold": self.threshold, "ci_low": low,
+                       "ci_high": high}, "levels": self.levels()}
+        kept = {k: {f: float(v) for f, v in s.items() if v is not None}
+                for k, s in series.items()}
+        return {k: s for k, s in kept.items() if s}
+
     def bounds(self) -> tuple[float | None, float | None]:
         """The requirement as (low, high) bounds on ``value`` (None where open)."""
         if self.comparison in (">=", ">"):

@@ -123,6 +123,15 @@ def waive(result: CheckResult, waiver: Waiver) -> CheckResult:
                           message=f"{waiver.describe()} (was: {result.message})")
 
 
+def waived_from(result: CheckResult) -> tuple[Outcome, str]:
+    """``(outcome, message)`` a WAIVED result had before :func:`waive` (the bundle validates
+    that a waived line carries them); any other result is its own."""
+    if result.outcome is not Outcome.WAIVED:
+        return result.outcome, result.message
+    waiver = result.details["waiver"]
+    return Outcome(waiver["outcome"]), str(waiver.get("message", result.message))
+
+
 def load(path: str | os.PathLike[str]) -> Waivers:
     """Read and validate a waivers file; any problem is an InputError naming file and line."""
     return parse(read_text(path, "waivers file"), source=str(path))

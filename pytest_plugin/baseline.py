@@ -129,6 +129,10 @@ _outcome_key = pytest.StashKey[str]()
 def _write(config: pytest.Config, mine: Any, staging: str | None, exitstatus: int) -> str:
     if exitstatus != 0:
         return "baseline not saved: the run did not pass"
+    recorder = config.pluginmanager.get_plugin("mlqa-recorder")
+    refusal = None if recorder is None else recorder.not_approvable()
+    if refusal is not None:
+        return f"baseline not saved: {refusal}"
     from mlqa.baseline.errors import BaselineError
     from mlqa.baseline.records import load_record, record_ids
     from mlqa.baseline.stores import LocalStore

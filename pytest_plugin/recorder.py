@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from mlqa import policy, recording
 
 _results_key = pytest.StashKey[list]()
+_observed_key = pytest.StashKey[list]()  # results of check_* calls the test made, expected or not
 _recorded_key = pytest.StashKey[int]()  # how many of the test's results are in the bundle
 _attempt_key = pytest.StashKey[int]()  # 1, then 2, 3... when pytest-rerunfailures reruns it
 _suite_key = pytest.StashKey[bool]()  # the test belongs to an mlqa suite (it owes evidence)
@@ -32,6 +34,9 @@ class Recorder:
         workerinput = getattr(config, "workerinput", None)
         self.is_controller = workerinput is None
         self.worker = "main" if workerinput is None else str(workerinput["workerid"])
+        # Every line carries its run's id: the gate refuses a line another run appended.
+        self.run_id = uuid.uuid4().hex if workerinput is None else \
+            str(workerinput.get("mlqa_run_id", ""))
         results = config.getoption("mlqa_results")
         self.results_dir = None if results is None else \
             (config.invocation_params.dir / results).resolve()
@@ -46,6 +51,7 @@ class Recorder:
         self._running: str | None = None  # the mlqa-suite test this worker has marked running
         self._unsubscribe = recording.subscribe(self._on_result)
         self._unsubscribe_start = recording.subscribe_start(self._on_check_start)
+        self._unsubscribe_observed = recording.subscribe_observed(self._on_observed)
         self.outcomes: Counter[str] = Counter()
         self.session = SessionTally()
         if self.results_dir is not None:
@@ -56,7 +62,7 @@ class Recorder:
                 from mlqa.report import bundle, evidence
 
                 bundle.reset(self.results_dir)
-                evidence.start(self.results_dir)
+                evidence.start(self.results_dir, self.run_id)
                 provenance.reset(self.results_dir)
                 from mlqa.waivers import keep_in_bundle
 
@@ -68,6 +74,17 @@ class Recorder:
         if self._current is not None:
             self._current.stash[_results_key].append(result)
             self._mark_running(self._current)
+
+    def _on_observed(self, result: Any) -> None:
+        if self._current is not None:
+            self._current.stash[_observed_key].append(result)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["mlqa_run_id"] = self.run_id  # pytest-xdist: one run, one id
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.session.deselected += len(items)
 
     def _on_check_start(self) -> None:
         if self._current is not None:
@@ -87,6 +104,7 @@ class Recorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
         item.stash[_results_key] = []
+        item.stash[_observed_key] = []
         self._current = item
         if item.get_closest_marker("mlqa") is not None:  # YAML suite items carry it too
             self._mark_running(item)
@@ -108,6 +126,7 @@ class Recorder:
         item.stash[_attempt_key] = attempt
         if attempt > 1:  # a rerun: this attempt's results replace the previous attempt's
             item.stash[_results_key] = []
+            item.stash[_observed_key] = []
             item.stash[_recorded_key] = 0
             item.stash[_failed_key] = item.stash[_skipped_key] = False
         if item.get_closest_marker("gpu") is None:
@@ -139,6 +158,10 @@ class Recorder:
             path, lineno, _ = item.location
             report.outcome = "skipped"
             report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {skip_reason}")
+        observed = item.stash.setdefault(_observed_key, [])
+        if report.failed and call.excinfo is not None and not results and observed:
+            # ``assert mlqa.check_metric(...).passed``: the checks it called are its evidence
+            results.extend(observed)
         suite = _in_suite(item, call)
         if suite and report.failed and call.excinfo is not None:
             _explain_failure(item, call)
@@ -147,6 +170,12 @@ class Recorder:
             item.stash[_results_key].append(_evidence_result(
                 item, "evidence missing: the test passed without recording any mlqa check "
                       "(call mlqa.expect or an expect_* helper)"))
+        if call.when == "teardown" and not report.failed and not item.stash.get(
+                _failed_key, False) and not item.stash.get(_skipped_key, False) and (
+                self.results_dir is not None or item.get_closest_marker("mlqa") is not None):
+            # where the gate will read this test's lines (or the test is in the suite), pytest
+            # must not pass what the gate blocks; outside, a test may catch what expect raised
+            _fail_if_blocking(report, item.stash[_results_key])
         item.stash[_failed_key] = item.stash.get(_failed_key, False) or report.failed
         item.stash[_skipped_key] = item.stash.get(_skipped_key, False) or report.skipped
         results = item.stash[_results_key]
@@ -217,28 +246,32 @@ class Recorder:
 
     def _write(self, item: pytest.Item, results: list[Any], start: int, outcome: str) -> None:
         for index, result in enumerate(results[start:], start):
-            self._append(item, index, outcome, result.to_dict())
+            self._append(item, index, outcome, result)
 
     def _write_skip(self, item: pytest.Item, report: pytest.TestReport) -> None:
         """A model-quality test that skipped (no GPU) leaves no result; the gatekeeper still
         needs to see that its evidence is missing."""
+        from mlqa.report.bundle import SkippedTest
+
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         reason = str(reason).removeprefix("Skipped: ")
-        self._append(item, 0, "skipped", {"type": "CheckResult", "name": item.name,
-                                          "outcome": "skipped", "check": "skipped",
-                                          "message": reason})
+        self._append(item, 0, "skipped", SkippedTest(name=item.name, message=reason))
 
-    def _append(self, item: pytest.Item, index: int, outcome: str, result: dict) -> None:
+    def _append(self, item: pytest.Item, index: int, outcome: str, result: Any) -> None:
+        self._append_line(item.nodeid, index=index, attempt=item.stash.get(_attempt_key, 1),
+                          worker=self.worker, outcome=outcome, result=result,
+                          markers=tuple(sorted({m.name for m in item.iter_markers()})))
+
+    def _append_line(self, nodeid: str, *, index: int, attempt: int, worker: str,
+                     outcome: str, result: Any, markers: tuple[str, ...] = ()) -> None:
         from mlqa.report import bundle
 
-        classname, name = _junit_identity(item.config, item.nodeid)
+        classname, name = _junit_identity(self.config, nodeid)
         assert self.results_dir is not None
-        bundle.append(self.results_dir, self.worker, {
-            "nodeid": item.nodeid, "classname": classname, "testname": name,
-            "index": index, "attempt": item.stash.get(_attempt_key, 1), "worker": self.worker,
-            "test_outcome": outcome, "markers": sorted({m.name for m in item.iter_markers()}),
-            "result": result,
-        })
+        bundle.append(self.results_dir, self.worker, bundle.BundleRecord(
+            nodeid=nodeid, result=result, run_id=self.run_id, classname=classname,
+            testname=name, index=index, attempt=attempt, worker=worker,
+            test_outcome=outcome, markers=markers))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
@@ -267,8 +300,12 @@ class Recorder:
                     if terminal is not None:
                         terminal.write_line(f"mlqa: results bundle not merged: {exc}", red=True)
                 provenance.merge(self.results_dir, root=self.config.rootpath)
-                evidence.finish(self.results_dir, tests=self.session.finished_tests,
+                evidence.finish(self.results_dir, run_id=self.run_id,
+                                tests=self.session.finished_tests,
                                 selected=self.session.selected,
+                                narrowed_by=_narrowed_by(self.config),
+                                deselected=None if self.session.collected_on_workers
+                                else self.session.deselected,
                                 ended_early=_ended_early(session),
                                 exitstatus=int(session.exitstatus),
                                 collection_errors=self.session.collection_errors)
@@ -282,16 +319,14 @@ class Recorder:
         from mlqa.result import CheckResult, Outcome
 
         assert self.results_dir is not None
-        classname, name = _junit_identity(self.config, nodeid)
+        name = _junit_identity(self.config, nodeid)[1]
         index, attempt = bundle.next_slot(self.results_dir, nodeid)
         message = (f"check crashed: the pytest-xdist worker {worker} crashed while running this "
                    f"test (os._exit, a signal such as SIGSEGV or SIGKILL, or the out-of-memory "
                    f"killer); what it recorded before cannot stand for the whole test")
         result = CheckResult(name=name, outcome=Outcome.ERROR, check="crashed", message=message)
-        bundle.append(self.results_dir, self.worker, {
-            "nodeid": nodeid, "classname": classname, "testname": name,
-            "index": index, "attempt": attempt, "worker": worker, "test_outcome": _ERROR,
-            "markers": [], "result": result.to_dict()})
+        self._append_line(nodeid, index=index, attempt=attempt, worker=worker,
+                          outcome=_ERROR, result=result)
         test = self.session.tests.setdefault(nodeid, {"outcome": "error", "mlqa": True,
                                                       "records": 0})
         test["mlqa"] = True
@@ -305,10 +340,33 @@ class Recorder:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         self.session.selected = len(ids)  # the controller collects nothing itself
+        self.session.collected_on_workers = True
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.session.collection_errors.append(report.nodeid or ".")
+
+    def not_approvable(self) -> str | None:
+        """Why the gate would not approve this run as it stands (so no baseline is saved
+        from it), or None. The run's policy decides INCONCLUSIVE as pytest did."""
+        from mlqa.result import Outcome
+
+        rule = policy.active().inconclusive
+        stopping = [Outcome.ERROR.value, Outcome.FAIL.value, Outcome.INCONCLUSIVE.value]
+        if rule == "pass":
+            stopping.remove(Outcome.INCONCLUSIVE.value)
+        bad = {o: self.outcomes[o] for o in stopping if self.outcomes[o]}
+        if bad:
+            return "the gate would not approve it (" + ", ".join(
+                f"{n} {o}" for o, n in bad.items()) + ")"
+        skipped = sorted(n for n, t in self.session.tests.items()
+                         if t["mlqa"] and t["outcome"] == "skipped")
+        if skipped:
+            return f"{len(skipped)} mlqa test(s) skipped, their evidence is missing"
+        narrowed = _narrowed_by(self.config)
+        if narrowed and (self.session.collected_on_workers or self.session.deselected):
+            return f"a partial run ({', '.join(narrowed)})"
+        return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.outcomes:
@@ -325,6 +383,7 @@ class Recorder:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._unsubscribe()
         self._unsubscribe_start()
+        self._unsubscribe_observed()
         policy.set_active(self._previous_policy)
 
 
@@ -451,6 +510,8 @@ class SessionTally:
         self.tests: dict[str, dict[str, Any]] = {}
         self.selected: int | None = None
         self.collection_errors: list[str] = []
+        self.deselected = 0  # by -k, -m, --lf, --sw, --deselect (counted where collected)
+        self.collected_on_workers = False  # pytest-xdist: the count above is not known here
 
     def add(self, report: pytest.TestReport) -> None:
         test = self.tests.get(report.nodeid)
@@ -471,6 +532,41 @@ class SessionTally:
     @property
     def finished_tests(self) -> dict[str, dict[str, Any]]:
         return {n: t for n, t in self.tests.items() if t["outcome"] not in (None, "rerun")}
+
+
+def _fail_if_blocking(report: pytest.TestReport, results: list[Any]) -> None:
+    """A test that passed while one of its lines blocks the release (a FAIL it caught, an
+    ERROR such as missing evidence, an INCONCLUSIVE under ``--mlqa-inconclusive=fail``) fails
+    its teardown with the line's message: pytest's exit code, JUnit's ``<error>`` and the
+    gate then say the same thing."""
+    from mlqa.result import Outcome
+
+    rule = policy.active().inconclusive
+    blocking = [r for r in results if r.outcome in (Outcome.FAIL, Outcome.ERROR) or (
+        r.outcome is Outcome.INCONCLUSIVE and rule == "fail")]
+    if not blocking:
+        return
+    first = blocking[0]
+    report.outcome = "failed"
+    report.longrepr = (f"mlqa: the test passed, but its check {first.name!r} is "
+                       f"{first.outcome.value.upper()} and blocks the release: {first.message}")
+
+
+def _narrowed_by(config: pytest.Config) -> list[str]:
+    """The options of this run that select less than the whole suite, as a user typed them."""
+    option = config.option
+    narrowed = []
+    if getattr(option, "keyword", ""):
+        narrowed.append(f"-k {option.keyword!r}")
+    if getattr(option, "markexpr", ""):
+        narrowed.append(f"-m {option.markexpr!r}")
+    if getattr(option, "lf", False):
+        narrowed.append("--lf")
+    if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):
+        narrowed.append("--sw")
+    if getattr(option, "deselect", None):
+        narrowed.append(f"--deselect ({len(option.deselect)})")
+    return narrowed
 
 
 def _ended_early(session: pytest.Session) -> str | None:

@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     promote.add_argument("--alias", default=APPROVED, help="alias to set (default: approved)")
     promote.add_argument("--by", default=os.environ.get("USER"), help="who approves")
     promote.add_argument("--reason", default=None, help="why (kept in the alias file)")
+    promote.add_argument("--waivers", metavar="FILE", default=None,
+                         help="reviewed waivers the gate applies to the run's bundle")
     promote.add_argument("--bundle", default=None,
                          help="results bundle of the run: refuse if a check failed or errored")
 
@@ -115,6 +117,21 @@ def _show(store, ref: str, as_json: bool) -> int:
     return 0
 
 
+def _gate_refuses(args: argparse.Namespace) -> str | None:
+    """Why the run's bundle may not become the baseline, or None: the gate must approve it;
+    a run that NEEDS A DECISION (an INCONCLUSIVE check, a skipped one) only with a reason,
+    which the alias file keeps."""
+    from mlqa import gate
+
+    verdict = gate.gate(args.bundle, waivers=args.waivers)
+    if verdict.decision == gate.APPROVE:
+        return None
+    if verdict.decision == gate.DECIDE and args.reason:
+        return None
+    hint = " (give --reason to accept it)" if verdict.decision == gate.DECIDE else ""
+    return f"the gate says {one_line(verdict.headline(), 300)}{hint}"
+
+
 BUNDLE_REFERENCE = "baseline.json"  # written by the pytest plugin into the results bundle
 
 
@@ -145,13 +162,9 @@ def _promote_run(args: argparse.Namespace) -> int:
 
 def _promote(store, args: argparse.Namespace) -> int:
     if args.bundle:
-        from mlqa.report import bundle
-
-        bad = [r for r in bundle.read(args.bundle)
-               if r["result"].get("outcome") in ("fail", "error")]
-        if bad:
-            print(f"mlqa baseline promote: refused: {len(bad)} check(s) in {args.bundle} "
-                  f"failed or errored, e.g. {one_line(bad[0]['result'].get('message', ''), 200)}")
+        refusal = _gate_refuses(args)
+        if refusal is not None:
+            print(f"mlqa baseline promote: refused: {refusal}")
             return 1
     record_id = set_alias(store, args.alias, args.ref, by=args.by, reason=args.reason)
     print(f"{args.alias} -> {record_id} in {store.location}")

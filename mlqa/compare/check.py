@@ -28,6 +28,7 @@ from mlqa.errors import InputError
 from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.inputs import check_label_types, check_same_index
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
+from mlqa.recording import observed
 from mlqa.result import (
     CheckResult,
     FieldReader,
@@ -90,6 +91,9 @@ class RegressionResult(CheckResult):
 
         return regression_display(self, details=details)
 
+    def levels(self) -> dict[str, float | None]:
+        return {"candidate": self.candidate, "baseline": self.baseline}
+
     def family_properties(self) -> dict[str, Any]:
         props = {"candidate": self.candidate, "test": self.test,
                  "negative_flip_rate": self.negative_flip_rate,
@@ -100,6 +104,7 @@ class RegressionResult(CheckResult):
         return {k: v for k, v in props.items() if v is not None}
 
 
+@observed
 def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                      metric: str | Callable[..., float] = "accuracy", *,
                      max_drop: float | None = None, min_gain: float | None = None,

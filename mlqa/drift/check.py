@@ -38,6 +38,7 @@ from mlqa.drift.stattests.numerical import (
 from mlqa.drift.stattests.registry import set_random_state
 from mlqa.drift.tables import check_same_columns, read_table
 from mlqa.errors import InputError
+from mlqa.recording import observed
 from mlqa.result import Outcome
 
 CORRECTIONS = ("holm", "bh", None)
@@ -49,6 +50,7 @@ EVIDENTLY = "evidently"
 AUTO = "auto"
 
 
+@observed
 def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = None, *,
                 alpha: float = 0.05, correction: str | None = "holm",
                 tests: str | Mapping[str, str] = AUTO,

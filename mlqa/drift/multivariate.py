@@ -12,10 +12,12 @@ from mlqa.drift import columns as col
 from mlqa.drift.profile import profile
 from mlqa.drift.tables import check_same_columns, read_table
 from mlqa.errors import InputError
+from mlqa.recording import observed
 from mlqa.result import CheckResult, decide, describe
 from mlqa.stats.delong import auc_and_covariance
 
 
+@observed
 def check_multivariate_drift(reference: Any, current: Any, columns: Sequence[str] | None = None,
                              *, max_auc: float = 0.55, confidence: float = 0.95, cv: int = 5,
                              max_rows: int = 50_000, random_state: int = 0,

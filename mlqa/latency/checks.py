@@ -45,6 +45,7 @@ from mlqa.latency.report import (
     load_latency,
     quantile_label,
 )
+from mlqa.recording import observed
 from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe
 
 POLICIES = ("no_false_alarm", "certify")
@@ -102,6 +103,7 @@ class _Verdict:
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
+@observed
 def check_latency(report: LatencyReport, *args: Any, quantile: float = 0.99,
                   max_ms: Any = None, policy: str = "no_false_alarm",
                   batch_size: int | None = None, name: str | None = None) -> LatencyCheckResult:
@@ -138,6 +140,7 @@ def check_latency(report: LatencyReport, *args: Any, quantile: float = 0.99,
                    details={"policy": policy, "quantile": q, "max_ms": chosen.threshold})
 
 
+@observed
 def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[LatencyReport],
                              baseline: Any, *args: Any, max_slowdown: float = 1.10,
                              quantile: float = 0.5, confidence: float = 0.99,

@@ -32,6 +32,7 @@ from mlqa.metrics.intervals import ANALYTIC, METHODS, Evaluation, choose, interv
 from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, metric_range, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
 from mlqa.metrics.slices import Slice, make_slices
+from mlqa.recording import observed
 from mlqa.result import (
     CheckResult,
     CommonFields,
@@ -83,6 +84,7 @@ class MetricResult(CheckResult):
         return props
 
 
+@observed
 def check_metric(y_true: Any, y_pred: Any = None,
                  metric: str | Callable[..., float] = "accuracy", *,
                  min: float | None = None, max: float | None = None,  # noqa: A002

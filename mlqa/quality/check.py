@@ -16,8 +16,10 @@ from mlqa.quality.rules import (
     check_row_count,
     check_schema,
 )
+from mlqa.recording import observed
 
 
+@observed
 def check_data(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
                max_missing_change: float | None = DEFAULT_MAX_CHANGE,
                max_missing_share: float | Mapping[str, float] | None = None,

@@ -27,6 +27,7 @@ from mlqa.quality.shares import (
     per_column_confidence,
     pp,
 )
+from mlqa.recording import observed
 from mlqa.result import Outcome
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,6 +58,7 @@ def column_changes(counts: Mapping[str, tuple[int, int, int, int]], max_change: 
     return out
 
 
+@observed
 def check_missing(reference: Any = None, current: Any = None, columns: Any = None, *,
                   max_change: float | None = DEFAULT_MAX_CHANGE,
                   max_share: float | Mapping[str, float] | None = None,

@@ -7,6 +7,7 @@ Lines are appended whole and flushed as checks finish, so a crashed run keeps wh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -16,10 +17,77 @@ from typing import Any
 from mlqa._atomic import write_atomic
 from mlqa._plain import to_plain
 from mlqa.errors import InputError
+from mlqa.result import SKIPPED, CheckResult, FieldReader
 
 SCHEMA = 1
 RESULTS_FILE = "results.jsonl"
 _PART_GLOB = "results-*.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class SkippedTest:
+    """A test of the suite that skipped before its check ran (no GPU, a skip in a fixture):
+    no figures, and its evidence is missing, which the gate asks a person about."""
+
+    name: str
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "name": self.name, "outcome": SKIPPED,
+                "check": SKIPPED, "message": self.message}
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleRecord:
+    """One line of the results bundle, typed: which test (and attempt) wrote it, how pytest
+    ended the test, and its result. The plugin writes it; the gate, the report, the summary
+    and the plot CSV read it, once, through :func:`read`."""
+
+    nodeid: str
+    result: CheckResult | SkippedTest
+    run_id: str | None = None
+    classname: str = ""
+    testname: str = ""
+    index: int = 0
+    attempt: int = 1
+    reruns: int = 0  # earlier attempts of the test (pytest-rerunfailures) this line replaced
+    worker: str = "main"
+    test_outcome: str = "passed"  # pytest's word for the test: passed, failed, error, skipped
+    markers: tuple[str, ...] = ()
+
+    @property
+    def skipped(self) -> bool:
+        return isinstance(self.result, SkippedTest)
+
+    @property
+    def check_result(self) -> CheckResult | None:
+        """The typed check result, or None for a test skipped before its check ran."""
+        return None if isinstance(self.result, SkippedTest) else self.result
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.name != "result" and not (f.name == "run_id" and self.run_id is None)}
+        d["markers"] = list(self.markers)
+        d["result"] = self.result.to_dict()
+        return {"schema": SCHEMA, **d}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "record") -> BundleRecord:
+        """The record of a line :func:`validate` accepted (every field already checked)."""
+        fields = FieldReader(data, where)
+        raw = fields.mapping("result")
+        result: CheckResult | SkippedTest
+        if raw.get("outcome") == SKIPPED:
+            result = SkippedTest(name=str(raw.get("name", "")), message=str(raw.get("message", "")))
+        else:
+            result = CheckResult.from_dict(raw)
+        return cls(nodeid=fields.required_str("nodeid"), result=result,
+                   run_id=fields.opt_str("run_id"), classname=fields.str_("classname"),
+                   testname=fields.str_("testname"), index=fields.opt_int("index") or 0,
+                   attempt=fields.opt_int("attempt") or 1, reruns=fields.opt_int("reruns") or 0,
+                   worker=fields.str_("worker", "main"),
+                   test_outcome=fields.str_("test_outcome", "passed"),
+                   markers=fields.strs("markers"))
 
 
 def part_path(directory: Path, worker: str) -> Path:
@@ -34,9 +102,9 @@ def reset(directory: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def append(directory: Path, worker: str, record: Mapping[str, Any]) -> None:
+def append(directory: Path, worker: str, record: BundleRecord) -> None:
     """Append one record as a JSON line to this worker's part file."""
-    line = dumps({"schema": SCHEMA, **record})
+    line = dumps(record.to_dict())
     with open(part_path(directory, worker), "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
         fh.flush()
@@ -78,8 +146,10 @@ def merge(directory: Path) -> Path:
     return target
 
 
-def read(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Records of a bundle folder (merged file, or its parts if the run did not finish) or file."""
+def read(path: str | os.PathLike[str]) -> list[BundleRecord]:
+    """Records of a bundle folder (merged file, or its parts if the run did not finish) or
+    file, each read back into its types; a line that does not read is an InputError naming
+    the file and line."""
     path = Path(path)
     if path.is_dir():
         files = [path / RESULTS_FILE] if (path / RESULTS_FILE).exists() else \
@@ -93,7 +163,7 @@ def read(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for f in files:
         records.extend(_read_lines(f))
-    return latest(records)
+    return [BundleRecord.from_dict(r, f"{r['nodeid']}") for r in latest(records)]
 
 
 def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -162,7 +232,6 @@ def _no_constant(name: str) -> Any:
 # -- what a line must hold ------------------------------------------------------------------------
 
 # Result types a bundle line may name; types defined by loaded modules count too (see _known).
-SKIPPED = "skipped"  # a test that skipped leaves a line with this outcome and no figures
 _NUMBERS = ("value", "threshold", "baseline", "p_value", "confidence")
 _WORDS = ("check", "metric", "comparison")
 _RECORD_WORDS = ("classname", "testname", "worker", "test_outcome")
@@ -182,6 +251,9 @@ def validate(record: Any, where: str) -> None:
     if schema < 1:
         raise InputError(f"{where}: field 'schema' {schema} is not a bundle schema")
     nodeid = record.get("nodeid")
+    run_id = record.get("run_id")
+    if run_id is not None and (not isinstance(run_id, str) or not run_id):
+        raise InputError(f"{where}: field 'run_id' must be the run's id, got {run_id!r}")
     if not isinstance(nodeid, str) or not nodeid:
         raise InputError(f"{where}: field 'nodeid' must be a test id, got {nodeid!r}")
     for key, least in _COUNTS.items():
@@ -263,4 +335,4 @@ def _known() -> set[str]:
     """The result types ``CheckResult.from_dict`` reads (one registry: mlqa.result)."""
     from mlqa.result import RESULT_TYPES
 
-    return set(RESULT_TYPES)
+    return {*RESULT_TYPES, SkippedTest.__name__}

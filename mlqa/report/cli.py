@@ -14,7 +14,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from mlqa import gate
 from mlqa.errors import InputError
@@ -22,7 +21,6 @@ from mlqa.gate import CheckVerdict, Verdict
 from mlqa.report.rows import name_counts, shown_all
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-CSV_FIELDS = ("value", "threshold", "ci_low", "ci_high", "baseline")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +77,7 @@ def _write(path: Path, text: str) -> None:
 def file_stem(c: CheckVerdict, names: Mapping[str, int]) -> str:
     """A file name fixed by the test's node id (plus the result's name when the test has
     several), safe on every file system; long ids keep a hash so they stay unique."""
-    text = c.nodeid if names.get(c.nodeid, 0) <= 1 else f"{c.nodeid}-{c.result.get('name')}"
+    text = c.nodeid if names.get(c.nodeid, 0) <= 1 else f"{c.nodeid}-{c.record.result.name}"
     stem = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
     if len(stem) > 120:
         stem = f"{stem[:100]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
@@ -96,24 +94,15 @@ def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
     names = name_counts(list(verdict.checks))
     written = []
     for c in verdict.checks:
-        values = _csv_values(c.result)
-        if not values:
-            continue
-        path = directory / f"mlqa-{file_stem(c, names)}.csv"
-        path.write_text(",".join(values) + "\n" + ",".join(repr(v) for v in values.values())
-                        + "\n", encoding="ascii")
-        written.append(path)
+        series = c.result.plot_series() if c.result is not None else {}
+        for suffix, values in series.items():
+            # one unit per file: the decision's figure and its requirement, the levels apart
+            path = directory / f"mlqa-{file_stem(c, names)}{'-' * bool(suffix)}{suffix}.csv"
+            path.write_text(",".join(values) + "\n"
+                            + ",".join(repr(v) for v in values.values()) + "\n",
+                            encoding="ascii")
+            written.append(path)
     return written
-
-
-def _csv_values(result: Mapping[str, Any]) -> dict[str, float]:
-    ci = result.get("ci") or (None, None)
-    raw = {"value": result.get("value"), "threshold": result.get("threshold"),
-           "ci_low": ci[0], "ci_high": ci[1], "baseline": result.get("baseline")}
-    if raw["value"] is None:
-        return {}
-    return {k: float(v) for k, v in raw.items() if isinstance(v, int | float)
-            and not isinstance(v, bool)}
 
 
 def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
@@ -146,7 +135,7 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
     directory.mkdir(parents=True, exist_ok=True)
     for s in checks:
         c = s.verdict
-        key = (str(c.record.get("classname")), str(c.record.get("testname")))
+        key = (c.record.classname, c.record.testname)
         if key not in cases:
             continue
         for suffix, svg in html.check_plots(s):

@@ -28,6 +28,8 @@ from typing import Any
 
 from mlqa._atomic import write_atomic
 from mlqa.errors import InputError
+from mlqa.report.bundle import BundleRecord
+from mlqa.result import Outcome
 
 SESSION_FILE = "session.json"
 SCHEMA = 1
@@ -37,19 +39,23 @@ TEST_OUTCOMES = (PASSED, FAILED, ERROR, SKIPPED)
 _SHOWN = 5  # node ids named in one message
 
 
-def start(directory: str | os.PathLike[str]) -> None:
+def start(directory: str | os.PathLike[str], run_id: str) -> None:
     """Mark the run as started: until :func:`finish` rewrites it, the bundle is unfinished."""
-    _write(directory, {"schema": SCHEMA, "finished": False})
+    _write(directory, {"schema": SCHEMA, "finished": False, "run_id": run_id})
 
 
-def finish(directory: str | os.PathLike[str], *, tests: Mapping[str, Mapping[str, Any]],
-           selected: int | None, ended_early: str | None, exitstatus: int,
-           collection_errors: Sequence[str] = ()) -> Path:
+def finish(directory: str | os.PathLike[str], *, run_id: str,
+           tests: Mapping[str, Mapping[str, Any]], selected: int | None,
+           ended_early: str | None, exitstatus: int, collection_errors: Sequence[str] = (),
+           narrowed_by: Sequence[str] = (), deselected: int | None = None) -> Path:
     """Write the finished session: ``tests`` maps node id -> ``{"outcome", "mlqa",
-    "records"}``."""
+    "records"}``; ``narrowed_by`` the options that ran less than the whole suite (``-k
+    EXPR``, ``--lf``...) and ``deselected`` how many tests they left out (None: unknown, as
+    under pytest-xdist, where the workers collect)."""
     counts = Counter(str(t.get("outcome")) for t in tests.values())
     return _write(directory, {
-        "schema": SCHEMA, "finished": True, "exitstatus": int(exitstatus),
+        "schema": SCHEMA, "finished": True, "exitstatus": int(exitstatus), "run_id": run_id,
+        "narrowed_by": list(narrowed_by), "deselected": deselected,
         "ended_early": ended_early, "selected": selected,
         "collection_errors": sorted(collection_errors),
         "counts": {o: counts.get(o, 0) for o in TEST_OUTCOMES},
@@ -83,12 +89,30 @@ def read(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
-def verify(records: Sequence[Mapping[str, Any]], session: Mapping[str, Any],
-           where: str) -> None:
+def partial(session: Mapping[str, Any]) -> str | None:
+    """Why the run judged less than the whole suite (options that deselected tests), or None."""
+    narrowed = [str(o) for o in session.get("narrowed_by") or ()]
+    deselected = session.get("deselected")
+    if not narrowed or deselected == 0:
+        return None
+    count = "some tests" if not isinstance(deselected, int) else \
+        f"{deselected} test{'s' * (deselected != 1)}"
+    return f"{count} deselected by {', '.join(narrowed)}"
+
+
+def verify(records: Sequence[BundleRecord], session: Mapping[str, Any], where: str) -> None:
     """Refuse (InputError) unless ``records`` are the complete evidence of ``session``."""
     if session.get("finished") is not True:
         raise InputError(f"{where}: the run did not finish (it crashed or was killed before "
                          f"the end of the session): its evidence is incomplete")
+    run_id = session.get("run_id")
+    if not isinstance(run_id, str) or not run_id:
+        raise InputError(f"{where}: the session record has no run id: it cannot show which "
+                         f"lines are its own")
+    strays = sorted({r.nodeid for r in records if r.run_id != run_id})
+    if strays:
+        raise InputError(f"{where}: line(s) of another run in the bundle ({_some(strays)}): "
+                         f"a line must carry this run's id {run_id}")
     tests = session.get("tests")
     if not isinstance(tests, Mapping) or not all(
             isinstance(t, Mapping) and t.get("outcome") in TEST_OUTCOMES
@@ -110,7 +134,7 @@ def verify(records: Sequence[Mapping[str, Any]], session: Mapping[str, Any],
     if any(int(said.get(o, 0)) != counts.get(o, 0) for o in TEST_OUTCOMES):
         raise InputError(f"{where}: session counts {dict(said)} disagree with its tests "
                          f"{dict(counts)}")
-    lines: Counter[str] = Counter(str(r.get("nodeid")) for r in records)
+    lines: Counter[str] = Counter(r.nodeid for r in records)
     strangers = sorted(set(lines) - set(tests))
     if strangers:
         raise InputError(f"{where}: bundle and session disagree: the bundle holds lines for "
@@ -128,10 +152,9 @@ def verify(records: Sequence[Mapping[str, Any]], session: Mapping[str, Any],
                             else ""))
     worse: dict[str, bool] = {}
     for r in records:
-        result = r.get("result")
-        outcome = result.get("outcome") if isinstance(result, Mapping) else None
-        nodeid = str(r.get("nodeid"))
-        worse[nodeid] = worse.get(nodeid, False) or outcome != "pass"
+        result = r.check_result
+        worse[r.nodeid] = worse.get(r.nodeid, False) or result is None \
+            or result.outcome is not Outcome.PASS
     hidden = sorted(n for n, t in tests.items() if t["outcome"] in (FAILED, ERROR)
                     and n in worse and not worse[n])
     if hidden:

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from mlqa.display import Cells, Display
-from mlqa.errors import InputError
 from mlqa.gate import CheckVerdict, Verdict
 from mlqa.result import SKIPPED, CheckResult, worst_first
 
@@ -47,22 +46,10 @@ class Shown:
 FOLD_PASSING_OVER = 50  # a family with more checks folds its passes and shows no details of them
 
 
-def typed(c: CheckVerdict) -> CheckResult | None:
-    """Read the record's result back into its type (None for a test skipped before its check
-    ran); a line that does not read is refused naming the test and the field."""
-    raw = c.result
-    if raw.get("outcome") == SKIPPED:
-        return None
-    try:
-        return CheckResult.from_dict(raw)
-    except InputError as exc:
-        raise InputError(f"{c.nodeid}: {exc}") from None
-
-
 def shown_all(verdict: Verdict) -> list[Shown]:
     """Every check of the verdict, worst first (the gate's order). Passing checks of a family
     with more than ``FOLD_PASSING_OVER`` checks are folded away: their row alone is made."""
-    checks = [(c, typed(c)) for c in verdict.worst_first()]
+    checks = [(c, c.result) for c in verdict.worst_first()]
     sizes = Counter(r.check if r is not None else SKIPPED for _, r in checks)
     out = []
     for c, r in checks:
@@ -106,11 +93,10 @@ def name_counts(checks: Sequence[Shown | CheckVerdict]) -> dict[str, int]:
 
 def to_row(s: Shown, names: Mapping[str, int], anchor: str) -> Row:
     c, cells = s.verdict, s.display.cells
-    reruns = c.record.get("reruns")
     return Row(anchor=anchor, outcome=c.outcome, check=label(s, names), value=cells.value,
                requirement=cells.requirement, baseline=cells.baseline, ci=cells.interval,
                n=cells.n, message=c.message, blocks=c.blocks, asks=c.asks,
-               advisory=c.advisory, reruns=reruns if isinstance(reruns, int) else 0)
+               advisory=c.advisory, reruns=c.record.reruns)
 
 
 def by_family(checks: Sequence[Shown]) -> list[tuple[str, list[Shown]]]:
@@ -132,5 +118,5 @@ def counts_text(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts[o]} {o}" for o in worst_first(counts) if counts.get(o))
 
 
-__all__ = ["Shown", "Row", "typed", "shown_all", "label", "name_counts", "to_row", "by_family",
+__all__ = ["Shown", "Row", "shown_all", "label", "name_counts", "to_row", "by_family",
            "counts_text"]

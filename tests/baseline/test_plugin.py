@@ -181,8 +181,15 @@ def test_pickled_model_is_refused_unless_trusted(pytester, monkeypatch):
                     raise AssertionError("a pickle loaded without --mlqa-trust-model")
     """))
     store = pytester.path / "store"
+    # a run narrowed by -k is partial: the gate would refuse it, so nothing is saved from it
+    narrowed = pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
+                                  "--mlqa-baseline-ref=latest", "-k", "save")
+    narrowed.stdout.fnmatch_lines(["*baseline not saved: a partial run (-k 'save')*"])
+    save, load = (pytester.path / "test_pickle.py").read_text().split("def test_load")
+    (pytester.path / "test_pickle.py").write_text(save)
     pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
-                       "--mlqa-baseline-ref=latest", "-k", "save").assert_outcomes(passed=1)
+                       "--mlqa-baseline-ref=latest").assert_outcomes(passed=1)
+    (pytester.path / "test_pickle.py").write_text(save + "def test_load" + load)
     pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-baseline-ref=latest",
                        "-k", "load").assert_outcomes(passed=1)
     pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-baseline-ref=latest",
@@ -230,10 +237,13 @@ def test_secret_never_appears_in_any_output(pytester, monkeypatch, dav_server, c
 
 def test_promote_a_run_through_its_results_bundle(pytester, capsys):
     """The Jenkinsfile's 'Promote baseline' stage: mlqa baseline promote "$BUNDLE"."""
-    pytester.makepyfile(test_suite=SUITE)
+    pytester.makepyfile(test_suite=SUITE + textwrap.dedent("""
+        def test_accuracy():
+            mlqa.expect_metric(y_test, predict(X_test), "accuracy", min=0.5)
+    """))
     store = pytester.path / "store"
     pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
-                       "--mlqa-results=results").assert_outcomes(passed=1, skipped=1)
+                       "--mlqa-results=results").assert_outcomes(passed=2, skipped=1)
     saved = json.loads((pytester.path / "results" / "baseline.json").read_text())
     assert saved["record"] == load_record(store, "latest").id
     assert mlqa_main(["baseline", "promote", str(pytester.path / "results")]) == 0

@@ -8,8 +8,8 @@ from mlqa.report import bundle
 
 
 def record(nodeid, index=0, value=0.5):
-    return {"nodeid": nodeid, "index": index,
-            "result": CheckResult(name="auc", outcome="pass", value=np.float64(value)).to_dict()}
+    return bundle.BundleRecord(nodeid, CheckResult(name="auc", outcome="pass",
+                                                   value=np.float64(value)), index=index)
 
 
 def test_parts_merge_sorted_and_removed(tmp_path):
@@ -20,9 +20,10 @@ def test_parts_merge_sorted_and_removed(tmp_path):
     merged = bundle.merge(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
     records = bundle.read(tmp_path)
-    assert [(r["nodeid"], r["index"]) for r in records] == [("t.py::a", 0), ("t.py::a", 1),
-                                                            ("t.py::b", 0)]
-    assert records[0]["result"]["value"] == 0.25 and records[0]["schema"] == bundle.SCHEMA
+    assert [(r.nodeid, r.index) for r in records] == [("t.py::a", 0), ("t.py::a", 1),
+                                                      ("t.py::b", 0)]
+    assert records[0].result.value == 0.25
+    assert records[0] == record("t.py::a", 0, value=0.25)  # typed, and read back exactly
     assert bundle.read(merged) == records
 
 
@@ -36,7 +37,7 @@ def test_reset_drops_a_previous_runs_results(tmp_path):
 
 def test_unfinished_run_is_read_from_its_parts(tmp_path):
     bundle.append(tmp_path, "gw0", record("a"))
-    assert [r["nodeid"] for r in bundle.read(tmp_path)] == ["a"]
+    assert [r.nodeid for r in bundle.read(tmp_path)] == ["a"]
 
 
 @pytest.mark.parametrize("line,match", [
@@ -45,7 +46,7 @@ def test_unfinished_run_is_read_from_its_parts(tmp_path):
     (json.dumps({"schema": 99, "result": {}}), "schema 99 is newer"),
 ])
 def test_bad_lines_are_named(tmp_path, line, match):
-    first = bundle.dumps({"schema": bundle.SCHEMA, **record("a")})
+    first = bundle.dumps(record("a").to_dict())
     (tmp_path / "results.jsonl").write_text(first + "\n" + line + "\n")
     with pytest.raises(InputError, match=match):
         bundle.read(tmp_path)

@@ -14,6 +14,7 @@ from mlqa.result import CheckResult, Outcome
 from mlqa.waivers import parse, waive
 
 MODEL = "ab12cd34" * 8
+RUN = "ab" * 16
 
 
 def result(outcome: str, name: str = "roc_auc", family: str = "metric") -> CheckResult:
@@ -24,8 +25,9 @@ def result(outcome: str, name: str = "roc_auc", family: str = "metric") -> Check
 def write_bundle(folder: Path, checks: dict[str, CheckResult | dict], models=()) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for nodeid, r in checks.items():
-        bundle.append(folder, "main", {"nodeid": nodeid, "index": 0,
-                                       "result": r if isinstance(r, dict) else r.to_dict()})
+        typed = bundle.SkippedTest(r["name"], r.get("message", "")) if isinstance(r, dict) \
+            else r
+        bundle.append(folder, "main", bundle.BundleRecord(nodeid, typed, run_id=RUN))
     bundle.merge(folder)
     session_of(folder)
     if models:
@@ -39,14 +41,14 @@ def session_of(folder: Path) -> None:
     follows the worst line)."""
     tests: dict[str, dict] = {}
     for r in bundle.read(folder):
-        t = tests.setdefault(r["nodeid"], {"outcome": "passed", "mlqa": True, "records": 0})
+        t = tests.setdefault(r.nodeid, {"outcome": "passed", "mlqa": True, "records": 0})
         t["records"] += 1
-        outcome = r["result"]["outcome"]
+        outcome = "skipped" if r.check_result is None else r.check_result.outcome.value
         if outcome in ("fail", "error"):
             t["outcome"] = "failed"
         elif outcome in ("skipped", "waived") and t["outcome"] == "passed":
             t["outcome"] = "skipped"
-    evidence.finish(folder, tests=tests, selected=len(tests), ended_early=None,
+    evidence.finish(folder, run_id=RUN, tests=tests, selected=len(tests), ended_early=None,
                     exitstatus=1 if any(t["outcome"] == "failed" for t in tests.values())
                     else 0)
 
@@ -95,17 +97,23 @@ def test_a_waiver_never_passes_an_error(tmp_path: Path) -> None:
 def test_a_run_time_waiver_is_rechecked_at_gate_time(tmp_path: Path) -> None:
     w = parse('- check: "t.py::b"\n  reason: r\n  approver: jane\n  expires: 2030-01-01\n')
     b = write_bundle(tmp_path / "b", {"t.py::b": waive(result("fail"), w.entries[0])})
-    (b / "waivers.yaml").write_text('- check: "t.py::b"\n  reason: r\n  approver: jane\n'
-                                    "  expires: 2030-01-01\n")
-    assert gate(b, "--as-of", "2029-12-31") == 0
-    assert gate(b, "--as-of", "2030-01-02") == 1  # expired since the run: the failure is back
+    text = '- check: "t.py::b"\n  reason: r\n  approver: jane\n  expires: 2030-01-01\n'
+    (tmp_path / "w.yaml").write_text(text)
+    assert gate(b, "--waivers", tmp_path / "w.yaml", "--as-of", "2029-12-31") == 0
+    # expired since the run: the failure is back
+    assert gate(b, "--waivers", tmp_path / "w.yaml", "--as-of", "2030-01-02") == 1
+    # the copy in the bundle is written by the run's own process: never trusted by itself
+    (b / "waivers.yaml").write_text(text.replace("t.py::b", "*"))
+    assert gate(b, "--as-of", "2029-12-31") == 1
 
 
 def test_inconclusive_follows_the_policy(tmp_path: Path, capsys) -> None:
     b = write_bundle(tmp_path / "b", {"t.py::a": result("pass"),
                                       "t.py::i": result("inconclusive")})
-    assert gate(b) == 0
+    assert gate(b) == 3
     assert "NEEDS A DECISION: 1 inconclusive" in capsys.readouterr().out
+    assert gate(b, "--inconclusive", "approve") == 0
+    assert gate(b, "--inconclusive", "refuse") == 1
     strict = tmp_path / "strict.yaml"
     strict.write_text("inconclusive: fail\n")
     assert gate(b, "--policy", strict) == 1
@@ -124,7 +132,7 @@ def test_advisory_checks_and_families_do_not_block(tmp_path: Path, capsys) -> No
     policy = tmp_path / "p.yaml"
     policy.write_text("advisory:\n  families: [latency]\n  checks: ['explore.py::*']\n")
     capsys.readouterr()
-    assert gate(b, "--policy", policy) == 0
+    assert gate(b, "--policy", policy) == 3
     out = capsys.readouterr().out
     assert "NEEDS A DECISION: 2 advisory, failed or could not run" in out
     assert "(advisory)" in out
@@ -135,8 +143,9 @@ def test_skipped_checks_ask_for_a_decision(tmp_path: Path) -> None:
                "check": "skipped", "message": "no CUDA device"}
     b = write_bundle(tmp_path / "b", {"t.py::gpu": skipped, "t.py::a": result("pass")})
     verdict = evaluate(bundle.read(b))
-    assert verdict.decision == DECIDE and verdict.exit_code == 0
-    assert gate(b) == 0
+    assert verdict.decision == DECIDE and verdict.exit_code == 3
+    assert gate(b) == 3  # NEEDS A DECISION: `mlqa gate && deploy` must not deploy
+    assert gate(b, "--inconclusive", "approve") == 3  # a skip is no INCONCLUSIVE
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "bad-waivers", "bad-policy", "bad-json"])
@@ -163,10 +172,11 @@ def test_unusable_input_exits_2(tmp_path: Path, capsys, case: str) -> None:
 
 
 def test_verdict_words() -> None:
-    rec = [{"nodeid": "a", "result": result("pass").to_dict()}]
+    rec = [bundle.BundleRecord("a", result("pass"))]
     assert evaluate(rec).decision == APPROVE
-    rec.append({"nodeid": "b", "result": result("error").to_dict()})
+    rec.append(bundle.BundleRecord("b", result("error")))
     assert evaluate(rec).decision == REFUSE
+    assert evaluate(rec[:1], partial="1 test deselected by -k 'x'").decision == REFUSE
 
 
 def test_a_closed_pipe_ends_quietly_with_the_verdict(tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ NODE = "t.py::test_auc"
 RESULT = {"type": "MetricResult", "name": "roc_auc", "outcome": "pass", "check": "metric",
           "metric": "roc_auc", "value": 0.93, "threshold": 0.9, "comparison": ">=",
           "ci": [0.91, 0.95], "n": 2000, "details": {}, "message": "roc_auc 0.93 >= min 0.9"}
-LINE = {"schema": 1, "nodeid": NODE, "classname": "t", "testname": "test_auc", "index": 0,
-        "attempt": 1, "worker": "main", "test_outcome": "passed", "result": RESULT}
+RUN = "0f" * 16  # the run id every line of the good bundle carries
+LINE = {"schema": 1, "run_id": RUN, "nodeid": NODE, "classname": "t", "testname": "test_auc",
+        "index": 0, "attempt": 1, "worker": "main", "test_outcome": "passed", "result": RESULT}
 WAIVER = "waivers:\n  - check: a\n    reason: r\n    approver: x\n    expires: 2030-01-01\n"
 _DROP = object()
 
@@ -26,7 +27,7 @@ def session(tests: dict[str, dict] | None = None, **changes: Any) -> dict[str, A
         else tests
     counts = {o: sum(t["outcome"] == o for t in tests.values())
               for o in ("passed", "failed", "error", "skipped")}
-    return {"schema": 1, "finished": True, "exitstatus": 0, "ended_early": None,
+    return {"schema": 1, "finished": True, "exitstatus": 0, "ended_early": None, "run_id": RUN,
             "selected": len(tests), "collection_errors": [], "counts": counts, "tests": tests,
             **changes}
 

@@ -193,7 +193,7 @@ RUNS = [
     Case("run-result-claims-waived-without-waiver", run_then_gate(SELF_WAIVED),
          exit_code(1, "already WAIVED")),  # ERROR at expect time, so the gate blocks
     Case("run-skipped-marked-test", run_then_gate(SKIPPED),
-         exit_code(0, "NEEDS A DECISION: 1 skipped: evidence missing")),
+         exit_code(3, "NEEDS A DECISION: 1 skipped: evidence missing")),
     Case("run-xfail-marked-test", run_then_gate(XFAIL), exit_code(1, "REFUSE")),
     Case("junit-teardown-error-is-clean", junit_checked(TEARDOWN_ERROR + CRASH_INSIDE),
          exit_code(0)),

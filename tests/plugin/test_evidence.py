@@ -95,7 +95,7 @@ def test_every_suite_test_leaves_a_line_whatever_happens(pytester, jenkins_check
     if workers:
         args += ["-n", str(workers)]
     result = pytester.runpytest_subprocess(*args)
-    result.assert_outcomes(passed=3, failed=2, errors=4)
+    result.assert_outcomes(passed=3, failed=2, errors=5)  # no check: error at teardown
     lines = _lines(pytester.path / "b")
     assert "test_unrelated_failure" not in lines  # not an mlqa test: owes nothing
 
@@ -126,7 +126,9 @@ def test_every_suite_test_leaves_a_line_whatever_happens(pytester, jenkins_check
     session = json.loads((pytester.path / "b" / "session.json").read_text())
     assert session["finished"] is True and session["ended_early"] is None
     assert session["selected"] == 8
-    assert session["counts"] == {"passed": 2, "failed": 4, "error": 2, "skipped": 0}
+    assert session["counts"] == {"passed": 1, "failed": 4, "error": 3, "skipped": 0}
+    assert session["tests"]["test_suite.py::test_passes_without_any_check"] == \
+        {"outcome": "error", "mlqa": True, "records": 1}  # pytest, JUnit and gate agree
     assert session["tests"]["test_suite.py::test_unrelated_failure"] == \
         {"outcome": "failed", "mlqa": False, "records": 0}
     assert session["tests"]["test_suite.py::test_assert_after_a_passing_check"] == \
@@ -140,6 +142,7 @@ def test_every_suite_test_leaves_a_line_whatever_happens(pytester, jenkins_check
     assert cases["test_model_raises_inside_the_check"]["status"] == "FAILED"
     assert cases["test_model_raises_inside_the_check"]["properties"]["mlqa.check"] == "crashed"
     assert cases["test_assert_after_a_passing_check"]["properties"]["mlqa.outcome"] == "fail"
+    assert cases["test_passes_without_any_check"]["status"] == "FAILED"  # <error>, not SUCCESS
 
 
 PASSING = '''
@@ -249,4 +252,7 @@ def test_flaky():
     session = json.loads((pytester.path / "b" / "session.json").read_text())
     assert session["tests"]["test_flaky.py::test_flaky"] == \
         {"outcome": "passed", "mlqa": True, "records": 1}
-    assert _gate(pytester.path / "b", capsys) == (0, "mlqa gate: APPROVE: all 1 check passed\n")
+    assert _gate(pytester.path / "b", capsys) == (0, "mlqa gate: APPROVE: all 1 check passed\n"
+                                                  "  RERUN   test_flaky.py::test_flaky: this line "
+                                                  "is from attempt 2; 1 earlier attempt failed "
+                                                  "(pytest-rerunfailures)\n")

@@ -197,9 +197,10 @@ def rendered(mixed_bundle: Path, tmp_path_factory: pytest.TempPathFactory
              ) -> tuple[Path, dict[str, CheckResult]]:
     out = tmp_path_factory.mktemp("report")
     report = out / "report.html"
-    assert main(["report", str(mixed_bundle), "-o", str(report)]) == 0
-    results = {r["nodeid"].split("::")[-1]: CheckResult.from_dict(r["result"])
-               for r in bundle.read(mixed_bundle) if r["result"]["outcome"] != "skipped"}
+    assert main(["report", str(mixed_bundle), "--waivers",
+               str(mixed_bundle.parent / "waivers.yaml"), "-o", str(report)]) == 0
+    results = {r.nodeid.split("::")[-1]: r.result
+               for r in bundle.read(mixed_bundle) if not r.skipped}
     return report, results
 
 

@@ -53,12 +53,12 @@ def test_last_attempt_wins_and_reruns_are_counted(pytester: pytest.Pytester, wor
     assert result.parseoutcomes() == {"passed": 7, "rerun": 1}
     records = bundle.read(pytester.path / "bundle")
     assert not list((pytester.path / "bundle").glob("results-*.jsonl"))  # parts merged
-    keys = [(r["nodeid"], r["index"]) for r in records]
+    keys = [(r.nodeid, r.index) for r in records]
     assert len(keys) == len(set(keys)) == 6 * 2 + 1
-    flaky = [r for r in records if r["nodeid"].endswith("test_flaky")]
-    assert [(r["result"]["name"], r["attempt"], r["reruns"]) for r in flaky] == \
+    flaky = [r for r in records if r.nodeid.endswith("test_flaky")]
+    assert [(r.result.name, r.attempt, r.reruns) for r in flaky] == \
         [("first", 2, 1)]
-    assert {r["reruns"] for r in records if r not in flaky} == {0}
+    assert {r.reruns for r in records if r not in flaky} == {0}
     prov = json.loads((pytester.path / "bundle" / "provenance.json").read_text())
     assert sorted(d["name"] for d in prov["datasets"]) == ["part-0", "part-1"]
     assert not list((pytester.path / "bundle").glob("provenance-*.json"))

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from mlqa.cli import SUBCOMMANDS
 from mlqa.report import bundle
-from mlqa.result import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 JENKINSFILE = ROOT / "example_suites" / "Jenkinsfile"
@@ -144,7 +143,7 @@ def test_replaying_the_shell_steps_feeds_every_publisher(tmp_path: Path, jenkins
     assert csvs == ["mlqa-suites_test_model.py.test_auc.csv",
                     "mlqa-suites_test_model.py.test_recall.csv"]
     header, row = (reports / "plots" / csvs[0]).read_text().splitlines()
-    auc = next(CheckResult.from_dict(r["result"]) for r in bundle.read(reports / "mlqa-results")
-               if r["nodeid"].endswith("test_auc"))
+    auc = next(r.result for r in bundle.read(reports / "mlqa-results")
+               if r.nodeid.endswith("test_auc"))
     assert header == "value,threshold,ci_low,ci_high"
     assert row == ",".join(repr(v) for v in (auc.value, 0.8, *auc.ci))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import mlqa
 from mlqa.cli import main
 from mlqa.gate import evaluate
 from mlqa.report import bundle, html, markdown
-from mlqa.result import CheckResult, Outcome
+from mlqa.result import Outcome
 
 
 def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) -> None:
@@ -22,7 +23,9 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
     before = jenkins_check(junit)
     assert before["counts"] == {**before["counts"], "total": 9, "skipped": 2, "failed": 4}
     monkeypatch.chdir(base)
-    rc = main(["report", str(mixed_bundle), "-o", "out/report.html", "--md", "out/summary.md",
+    rc = main(["report", str(mixed_bundle), "--waivers",
+               str(mixed_bundle.parent / "waivers.yaml"), "-o", "out/report.html",
+               "--md", "out/summary.md",
                "--plot-csv", "out/plots", "--attach-junit", str(junit),
                "--attach-dir", "out/attachments", "--workspace", str(base)])
     assert rc == 0
@@ -49,8 +52,8 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
     assert "mlqa-test_suite.py.test_latency_on_gpu.csv" not in csvs  # no value, no point
     header, row = (base / "out/plots/mlqa-test_suite.py.test_auc_inconclusive.csv") \
         .read_text().splitlines()
-    auc = next(CheckResult.from_dict(r["result"]) for r in bundle.read(mixed_bundle)
-               if r["nodeid"].endswith("test_auc_inconclusive"))
+    auc = next(r.result for r in bundle.read(mixed_bundle)
+               if r.nodeid.endswith("test_auc_inconclusive"))
     assert header == "value,threshold,ci_low,ci_high"
     assert row == ",".join(repr(v) for v in (auc.value, auc.threshold, *auc.ci))
 
@@ -77,10 +80,9 @@ def big_bundle_records() -> list[dict]:
     current[["c0", "c1", "c2"]] += 3.0
     drift = mlqa.check_drift(reference, current)
     assert sorted(drift.drifted_columns) == ["c0", "c1", "c2"]
-    recs = [{"nodeid": f"tests/test_big.py::test_m[{i}]", "index": 0,
-             "result": (bad if i % 500 == 7 else good).to_dict()} for i in range(2000)]
-    recs.append({"nodeid": "tests/test_big.py::test_drift", "index": 0,
-                 "result": drift.to_dict()})
+    recs = [bundle.BundleRecord(f"tests/test_big.py::test_m[{i}]", bad if i % 500 == 7 else good)
+            for i in range(2000)]
+    recs.append(bundle.BundleRecord("tests/test_big.py::test_drift", drift))
     return recs
 
 
@@ -112,8 +114,8 @@ def test_text_from_data_is_escaped_in_html_and_markdown() -> None:
                               rng.normal(size=300)})
     current = reference + 5.0
     drift = mlqa.check_drift(reference, current)
-    verdict = evaluate([{"nodeid": "t.py::x[<blink>|]", "result": metric.to_dict()},
-                        {"nodeid": "t.py::d", "result": drift.to_dict()}])
+    verdict = evaluate([bundle.BundleRecord("t.py::x[<blink>|]", metric),
+                        bundle.BundleRecord("t.py::d", drift)])
     page = html.render(verdict)
     assert "<script>alert" not in page and "<img src=x" not in page and "<blink>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -138,8 +140,8 @@ def test_text_from_data_is_escaped_in_html_and_markdown() -> None:
 def test_only_http_build_urls_become_links(url, live) -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)
-    verdict = evaluate([{"nodeid": "t.py::a", "result":
-                         mlqa.check_metric(y, y, "accuracy", min=0.5).to_dict()}])
+    verdict = evaluate([bundle.BundleRecord(
+        "t.py::a", mlqa.check_metric(y, y, "accuracy", min=0.5))])
     prov = {"jenkins": {"JOB_NAME": "model-release", "BUILD_NUMBER": "7", "BUILD_URL": url}}
     page = html.render(verdict, prov)
     md = markdown.render(verdict, prov)
@@ -170,9 +172,9 @@ def test_report_refuses_a_line_it_cannot_read(tmp_path: Path, capsys, change, fi
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)
     good = mlqa.check_metric(y, y, "accuracy", min=0.5).to_dict()
-    bundle.append(tmp_path, "main", {"nodeid": "t.py::ok", "index": 0, "result": good})
-    bundle.append(tmp_path, "main", {"nodeid": "t.py::bad", "index": 0,
-                                     "result": {**good, **change}})
+    lines = [{"schema": 1, "nodeid": "t.py::ok", "index": 0, "result": good},
+             {"schema": 1, "nodeid": "t.py::bad", "index": 0, "result": {**good, **change}}]
+    (tmp_path / "results-main.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     bundle.merge(tmp_path)
     assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err
