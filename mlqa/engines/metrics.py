@@ -13,8 +13,8 @@ Only mergeable state leaves the engine:
   above + half the tied) / positives; the AUC is ``sum pos V10 / m`` and its variance
   ``sum pos (V10 - AUC)^2 / (m (m-1)) + sum neg (V01 - AUC)^2 / (n (n-1))``;
 * mean losses (MAE, MSE, RMSE, log loss, Brier): ``n``, ``sum loss``, ``sum loss^2``; the value
-  is the in-memory one and the interval the normal one on the mean (``ci_method="normal"``;
-  RMSE by the delta method), because a row bootstrap needs the rows; the in-memory tail rule
+  is the in-memory one and the interval the in-memory ``influence`` one (the normal interval
+  on the mean; RMSE by the delta method), because a row bootstrap needs the rows; the in-memory tail rule
   runs on the largest ``tail_rows(n)`` losses and the moments, and the in-memory "too few rows
   of a class" rule on the class or cell counts, each refusing with the same reason;
 * the paired regression: the joint cells (y, candidate, baseline) for confusion metrics (the
@@ -286,10 +286,12 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         n, mean, var = _loss_moments(engine, table, loss)
         root = mname == "root_mean_squared_error"
         value = math.sqrt(mean) if root else mean
-        method = None if ci is None else "normal"
-        if ci not in (None, "auto", "normal"):
-            raise InputError(f"ci={ci!r}: {mname} on an engine takes 'auto' (a normal "
-                             f"interval on the mean loss)")
+        # the in-memory "influence" interval (delta method on the mean loss: the one
+        # check_metric's ci= names and picks at large n), from the moments alone
+        method = None if ci is None else "influence"
+        if ci not in (None, "auto", "influence"):
+            raise InputError(f"ci={ci!r}: {mname} on an engine takes 'auto' or 'influence' "
+                             f"(the delta-method normal interval on the mean loss)")
         if method and positive is not None:  # log loss, Brier: both classes' rows
             m = int(engine.one(f"SELECT SUM(CASE WHEN {engine.quote(y_true)} = "
                                f"{literal(positive)} THEN 1 ELSE 0 END) FROM "
@@ -300,7 +302,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         if refusal is not None:
             details["reason"] = refusal
         elif method:
-            se = math.sqrt(var / n)
+            # sqrt(sum (l_i - mean)^2) / n: the influence values' spread, as in memory
+            se = math.sqrt(var * (n - 1) / n / n)
             if root:  # delta method: d sqrt(m) = dm / (2 sqrt(m))
                 se = se / (2 * value) if value > 0 else math.inf
             half = _z(confidence) * se

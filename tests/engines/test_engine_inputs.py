@@ -1,0 +1,120 @@
+"""One set of rules on every backend: what a check refuses in memory it refuses on DuckDB and
+Spark (bad values, paths, settings), and an engine that fails gives a result, never a raw
+traceback. A drift test's engine form is its registry entry's to declare."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlqa
+from mlqa.drift.stattests import REGISTRY
+from mlqa.drift.stattests.registry import CATEGORICAL, NUMERICAL, register
+
+# -- a drift test registered the documented way ------------------------------------------------
+
+
+@pytest.fixture
+def registered():
+    """Two tests added to the catalogue for one test: a numerical one that needs the rows
+    (the default for a test of numerical columns) and a categorical one computed from the
+    category counts (the default for a test of categorical columns); removed afterwards."""
+
+    def median_shift(ref, cur):
+        return abs(float(np.median(ref.values)) - float(np.median(cur.values))), None
+
+    def largest_share_change(ref, cur):
+        from mlqa.drift.columns import aligned_counts
+
+        _, r, c = aligned_counts(ref, cur)
+        return float(np.max(np.abs(r / ref.n - c / cur.n))), None
+
+    register("median_shift", "median shift", (NUMERICAL,), p_value=False,
+             threshold=0.1)(median_shift)
+    register("largest_share_change", "largest share change", (CATEGORICAL,), p_value=False,
+             threshold=0.05)(largest_share_change)
+    yield
+    for name in ("median_shift", "largest_share_change"):
+        REGISTRY.pop(name, None)
+
+
+def _drift_sides(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    r = np.random.default_rng(seed)
+    ref = pd.DataFrame({"x": r.normal(0, 1, n), "s": r.choice(list("abc"), n)})
+    cur = pd.DataFrame({"x": r.normal(0.5, 1, n),
+                        "s": r.choice(list("abc"), n, p=[0.5, 0.3, 0.2])})
+    return ref, cur
+
+
+@pytest.mark.parametrize("n", [5000, 30000])
+def test_a_test_without_an_engine_form_is_refused_up_front_at_any_size(registered, tmp_path,
+                                                                        n):
+    ref, cur = _drift_sides(n, 3)
+    in_memory = mlqa.check_drift(ref, cur, ["x"], tests={"x": "median_shift"})
+    assert in_memory.columns["x"].test == "median_shift"
+    assert in_memory.columns["x"].drifted is True
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    with pytest.raises(mlqa.InputError) as refused:
+        mlqa.check_drift(str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet"), ["x"],
+                         tests={"x": "median_shift"})
+    # the same message at both sizes: by name, the engine, and what the entry declares
+    assert str(refused.value).startswith(
+        "drift test 'median_shift' cannot run on the duckdb engine: its registry entry says "
+        "it is computed from 'rows'")
+
+
+@pytest.mark.parametrize("n", [5000, 30000])
+def test_a_registered_test_with_an_engine_form_runs_on_duckdb(registered, tmp_path, n):
+    ref, cur = _drift_sides(n, 4)
+    tests = {"s": "largest_share_change"}
+    memory = mlqa.check_drift(ref, cur, ["s"], tests=tests)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    engine = mlqa.check_drift(str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet"),
+                              ["s"], tests=tests)
+    assert engine.details["engine"] == "duckdb"
+    a, b = memory.columns["s"], engine.columns["s"]
+    assert b.test == "largest_share_change" and b.drifted is True and a.drifted is True
+    assert b.statistic == pytest.approx(a.statistic, rel=1e-12)
+    assert engine.outcome == memory.outcome
+
+
+def test_summary_is_declared_on_the_entry():
+    from mlqa.drift.stattests import get
+    from mlqa.drift.stattests.registry import POOLED_SUMS, ROWS
+
+    assert get("ks").summary == POOLED_SUMS and get("es").summary == ROWS
+    assert get("chisquare").summary == "counts"
+    with pytest.raises(mlqa.InputError, match="summary must be one of"):
+        register("nope", "nope", (NUMERICAL,), p_value=False, threshold=0.1, summary="sorted")
+    with pytest.raises(mlqa.InputError, match="for tests of categorical columns"):
+        register("nope", "nope", (NUMERICAL,), p_value=False, threshold=0.1, summary="counts")
+    assert "nope" not in REGISTRY
+
+
+# -- engine metric intervals carry a method check_metric accepts -------------------------------
+
+
+@pytest.mark.parametrize("metric", ["mean_absolute_error", "root_mean_squared_error",
+                                    "log_loss"])
+def test_engine_loss_interval_is_the_in_memory_influence_interval(metric):
+    r = np.random.default_rng(8)
+    n = 4000
+    y = r.integers(0, 2, n)
+    frame = pd.DataFrame({"y": y, "p": np.clip(0.3 * y + r.uniform(0.1, 0.6, n), 0, 1)})
+    engine = mlqa.check_metric("y", "p", metric, max=1.0, data=duckdb.from_df(frame))
+    assert engine.ci_method == "influence"
+    # the method the engine names is one check_metric(ci=...) takes, and gives the same
+    memory = mlqa.check_metric(frame["y"], frame["p"], metric, max=1.0, ci=engine.ci_method)
+    assert memory.ci_method == "influence"
+    assert math.isclose(engine.value, memory.value, rel_tol=1e-9)
+    for a, b in zip(engine.ci, memory.ci, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-9)
+    same_on_engine = mlqa.check_metric("y", "p", metric, max=1.0, ci="influence",
+                                       data=duckdb.from_df(frame))
+    assert same_on_engine.ci == engine.ci
