@@ -118,3 +118,84 @@ def test_engine_loss_interval_is_the_in_memory_influence_interval(metric):
     same_on_engine = mlqa.check_metric("y", "p", metric, max=1.0, ci="influence",
                                        data=duckdb.from_df(frame))
     assert same_on_engine.ci == engine.ci
+
+
+# -- the in-memory input rules on DuckDB -------------------------------------------------------
+
+
+# pandas writes NaN to Parquet as NULL (missing); a relation made from the frame keeps NaN
+BAD_VALUES = (r"y_pred \(column 'p'\) has \d+ "
+              r"(non-finite value\(s\) \(NaN or inf\)|missing value)")
+
+
+def _bad_inputs() -> dict[str, tuple[pd.DataFrame, str, dict, str]]:
+    """The hidden bad-input runs of issue 18: each passed on DuckDB, each is refused in
+    memory. (frame, metric, requirement, what the refusal must name)."""
+    r = np.random.default_rng(5)
+    n = 400
+    y = r.integers(0, 2, n)
+    p = np.clip(0.5 * y + r.uniform(0.0, 0.5, n), 0, 1)
+    brier = pd.DataFrame({"y": y, "p": p})
+    brier.loc[:49, "p"] = 1.5  # 50 probabilities of 1.5
+    log = pd.DataFrame({"y": y, "p": p})
+    log.loc[log["y"] == 1, "p"] = np.inf
+    # every false positive's prediction NaN: precision 1 if NaN rows were skipped
+    pred = y.astype(float)
+    pred[:60] = np.where(y[:60] == 0, np.nan, pred[:60])
+    precision = pd.DataFrame({"y": y, "p": pred})
+    # negatives scored NaN: NaN sorts above +inf in SQL, so they outrank every positive
+    auc = pd.DataFrame({"y": y, "p": np.where(y == 0, np.nan, p)})
+    return {
+        "brier_score": (brier, "brier_score", {"max": 0.5},
+                        r"probabilities in \[0, 1\] in y_pred \(column 'p'\), got values in "
+                        r"\[[0-9.e-]+, 1.5\]"),
+        "log_loss": (log, "log_loss", {"max": 0.7},
+                     BAD_VALUES),
+        "precision": (precision, "precision", {"min": 0.9},
+                      BAD_VALUES),
+        "roc_auc": (auc, "roc_auc", {"min": 0.6},
+                    BAD_VALUES),
+    }
+
+
+@pytest.mark.parametrize("case", ["brier_score", "log_loss", "precision", "roc_auc"])
+def test_bad_values_refused_on_duckdb_as_in_memory(tmp_path, case):
+    frame, metric, requirement, named = _bad_inputs()[case]
+    with pytest.raises(mlqa.InputError):
+        mlqa.check_metric(frame["y"], frame["p"], metric, **requirement)
+    path = tmp_path / "scored.parquet"
+    frame.to_parquet(path)
+    for data in (str(path), duckdb.read_parquet(str(path)), duckdb.from_df(frame)):
+        with pytest.raises(mlqa.InputError, match=named):
+            mlqa.check_metric("y", "p", metric, data=data, **requirement)
+
+
+def test_null_is_missing_and_nan_is_non_finite_on_duckdb():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT i % 2 AS y, CASE WHEN i = 3 THEN NULL ELSE "
+                "CAST(i % 2 AS DOUBLE) END AS p, CASE WHEN i = 4 THEN 'nan'::DOUBLE ELSE "
+                "CAST(i % 2 AS DOUBLE) END AS q FROM range(200) r(i)")
+    with pytest.raises(mlqa.InputError, match=r"y_pred \(column 'p'\) has 1 missing value"):
+        mlqa.check_metric("y", "p", "accuracy", min=0.5, data=con.table("t"))
+    with pytest.raises(mlqa.InputError, match=r"y_pred \(column 'q'\) has 1 non-finite"):
+        mlqa.check_metric("y", "q", "accuracy", min=0.5, data=con.table("t"))
+    with pytest.raises(mlqa.InputError, match=r"candidate_pred \(column 'q'\) has 1 non-fin"):
+        mlqa.check_regression("y", "q", "y", "accuracy", max_drop=0.1, data=con.table("t"))
+
+
+def test_label_types_and_scores_refused_on_duckdb_as_in_memory():
+    frame = pd.DataFrame({"y": ["0", "1"] * 50, "p": [0, 1] * 50, "s": ["a", "b"] * 50})
+    with pytest.raises(mlqa.InputError, match="label types differ"):
+        mlqa.check_metric(frame["y"], frame["p"], "accuracy", min=0.5)
+    with pytest.raises(mlqa.InputError, match=r"label types differ: y_true \(column 'y'\) "
+                                              r"holds strings, y_pred \(column 'p'\) numbers"):
+        mlqa.check_metric("y", "p", "accuracy", min=0.5, data=duckdb.from_df(frame))
+    with pytest.raises(mlqa.InputError, match=r"needs numeric scores in y_pred \(column 's'\)"):
+        mlqa.check_metric("p", "s", "roc_auc", min=0.5, data=duckdb.from_df(frame))
+
+
+def test_clean_data_still_equals_in_memory_after_the_checks():
+    frame = _bad_inputs()["brier_score"][0].assign(p=lambda f: f["p"].clip(0, 1))
+    memory = mlqa.check_metric(frame["y"], frame["p"], "brier_score", max=0.5)
+    engine = mlqa.check_metric("y", "p", "brier_score", max=0.5, data=duckdb.from_df(frame))
+    assert engine.value == pytest.approx(memory.value, rel=1e-12)
