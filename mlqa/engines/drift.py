@@ -48,6 +48,7 @@ from mlqa.drift.stattests.categorical import tvd_effect
 from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM, MOMENTS, POOLED_SUMS
 from mlqa.engines import engine_for, finish, sql
 from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
+from mlqa.engines.failures import stage
 from mlqa.errors import InputError
 from mlqa.result import Outcome
 
@@ -149,8 +150,9 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         raise InputError("incompatible column dtypes: " + ", ".join(clashes))
     numerical = [n for n in names if types[n] == col.NUMERICAL]
     other = [n for n in names if types[n] in (col.CATEGORICAL, col.BINARY)]
-    ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact)
-    cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
+    with stage("check_drift pass 1 (counts and moments of every column)"):
+        ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact)
+        cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
     runs: dict[str, _Run] = {}
@@ -159,7 +161,8 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         if types[n] in col.EXCLUDED:
             excluded[n] = col.EXCLUDED[types[n]]
             continue
-        runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
+        with stage(f"check_drift column {n!r}"):
+            runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
     if not runs:
         raise InputError(f"no column to test: all are excluded ({excluded})")
     floors = _floors(min_effect, runs)

@@ -35,6 +35,7 @@ import numpy as np
 
 from mlqa.engines import engine_for
 from mlqa.engines.base import BOOLEAN, DOUBLE, INTEGER, STRING, Engine, Table, literal
+from mlqa.engines.failures import stage
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.inputs import NUMBERS, STRINGS, ColumnFacts, check_metric_inputs
@@ -215,13 +216,19 @@ def _loss_tail(engine: Engine, table: Table, name: str, loss: str,
                        details)
 
 
-def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
-                           min: float | None, max: float | None,  # noqa: A002
-                           confidence: float = 0.95, ci: str | None = "auto",
-                           n_resamples: int = 2000, seed: Any = 0,
-                           greater_is_better: bool | None = None, name: str | None = None,
-                           **unsupported: Any) -> Any:
-    """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine."""
+def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, **options: Any) -> Any:
+    """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine;
+    an engine failure names this check as its stage (:mod:`mlqa.engines.failures`)."""
+    with stage(f"check_metric {metric!r} on {y_true!r}/{y_pred!r}"):
+        return _metric_on_engine(y_true, y_pred, metric, **options)
+
+
+def _metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
+                      min: float | None, max: float | None,  # noqa: A002
+                      confidence: float = 0.95, ci: str | None = "auto",
+                      n_resamples: int = 2000, seed: Any = 0,
+                      greater_is_better: bool | None = None, name: str | None = None,
+                      **unsupported: Any) -> Any:
     from mlqa.metrics.check import (
         MetricResult,
         _check_bounds,
@@ -387,14 +394,21 @@ JOIN ({pc}) a ON t.sc = a.s JOIN ({pb}) b ON t.sb = b.s""")
 
 
 def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any,
-                               metric: Any, *, data: Any, max_drop: float | None = None,
-                               min_gain: float | None = None, max_gain: float | None = None,
-                               relative: bool = False, confidence: float = 0.95,
-                               test: str = "auto", max_negative_flip_rate: float | None = None,
-                               n_resamples: int = 2000, random_state: Any = 0,
-                               greater_is_better: bool | None = None,
-                               name: str | None = None) -> Any:
-    """``check_regression`` with the three arguments naming columns of ``data``."""
+                               metric: Any, **options: Any) -> Any:
+    """``check_regression`` with the three arguments naming columns of ``data``; an engine
+    failure names this check as its stage."""
+    with stage(f"check_regression {metric!r} on {candidate_pred!r} vs {baseline_pred!r}"):
+        return _regression_on_engine(y_true, candidate_pred, baseline_pred, metric, **options)
+
+
+def _regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any,
+                          metric: Any, *, data: Any, max_drop: float | None = None,
+                          min_gain: float | None = None, max_gain: float | None = None,
+                          relative: bool = False, confidence: float = 0.95,
+                          test: str = "auto", max_negative_flip_rate: float | None = None,
+                          n_resamples: int = 2000, random_state: Any = 0,
+                          greater_is_better: bool | None = None,
+                          name: str | None = None) -> Any:
     from scipy import stats
 
     from mlqa.compare import paired

@@ -199,3 +199,86 @@ def test_clean_data_still_equals_in_memory_after_the_checks():
     memory = mlqa.check_metric(frame["y"], frame["p"], "brier_score", max=0.5)
     engine = mlqa.check_metric("y", "p", "brier_score", max=0.5, data=duckdb.from_df(frame))
     assert engine.value == pytest.approx(memory.value, rel=1e-12)
+
+
+# -- paths: an existing file or folder is itself, whatever its name holds ----------------------
+
+
+@pytest.fixture
+def bracket_folders(tmp_path):
+    """``cur[1]`` drifted by 3 sd beside ``cur1`` not drifted (each two files), and the
+    reference; also ``f[1].parquet`` (drifted) beside ``f1.parquet``."""
+    r = np.random.default_rng(9)
+    pd.DataFrame({"x": r.normal(0, 1, 3000)}).to_parquet(tmp_path / "ref.parquet")
+    for name, shift in (("cur[1]", 3.0), ("cur1", 0.0)):
+        (tmp_path / name / "day=1").mkdir(parents=True)
+        for part in range(2):
+            pd.DataFrame({"x": r.normal(shift, 1, 1500)}).to_parquet(
+                tmp_path / name / "day=1" / f"part-{part}.parquet")
+    pd.DataFrame({"x": r.normal(3.0, 1, 3000)}).to_parquet(tmp_path / "f[1].parquet")
+    pd.DataFrame({"x": r.normal(0.0, 1, 3000)}).to_parquet(tmp_path / "f1.parquet")
+    return tmp_path
+
+
+def test_a_folder_named_like_a_glob_is_read_as_itself_on_duckdb(bracket_folders):
+    ref = str(bracket_folders / "ref.parquet")
+    drifted = mlqa.check_drift(ref, str(bracket_folders / "cur[1]"), ["x"])
+    assert drifted.details["engine"] == "duckdb"
+    assert drifted.columns["x"].n_current == 3000 and drifted.columns["x"].drifted is True
+    assert drifted.outcome is mlqa.Outcome.FAIL
+    steady = mlqa.check_drift(ref, str(bracket_folders / "cur1"), ["x"])
+    assert steady.columns["x"].drifted is False and steady.outcome is mlqa.Outcome.PASS
+    # a file: f[1].parquet itself, not f1.parquet
+    assert mlqa.check_drift(ref, str(bracket_folders / "f[1].parquet"),
+                            ["x"]).columns["x"].drifted is True
+    # where nothing exists at the path, it is a glob as before
+    globbed = mlqa.check_drift(ref, str(bracket_folders / "cur1" / "*" / "part-*.parquet"),
+                               ["x"])
+    assert globbed.columns["x"].n_current == 3000 and globbed.columns["x"].drifted is False
+
+
+def test_paths_that_are_nothing_are_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    pd.DataFrame({"x": [1.0, 2.0]}).to_parquet(tmp_path / "ref.parquet")
+    with pytest.raises(mlqa.InputError, match="no Parquet files"):
+        mlqa.check_drift(str(tmp_path / "ref.parquet"), str(tmp_path / "empty"))
+
+
+# -- engine settings from the environment ------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable,value", [("MLQA_DUCKDB_THREADS", "abc"),
+                                            ("MLQA_DUCKDB_THREADS", "0"),
+                                            ("MLQA_DUCKDB_MEMORY_LIMIT", "lots")])
+def test_engine_settings_from_the_environment_are_validated(bracket_folders, monkeypatch,
+                                                            variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(mlqa.InputError, match=f"^{variable}='{value}'"):
+        mlqa.check_drift(str(bracket_folders / "ref.parquet"),
+                         str(bracket_folders / "cur1"), ["x"])
+
+
+def test_valid_engine_settings_are_applied(bracket_folders, monkeypatch):
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    monkeypatch.setenv("MLQA_DUCKDB_THREADS", "1")
+    monkeypatch.setenv("MLQA_DUCKDB_MEMORY_LIMIT", "300MB")
+    engine = DuckDBEngine.for_data([str(bracket_folders / "ref.parquet")])
+    threads, memory = engine.one("SELECT current_setting('threads'), "
+                                 "current_setting('memory_limit')")
+    assert int(threads) == 1 and memory.endswith("MiB") and float(memory.split()[0]) < 300
+
+
+# -- an engine that fails is a result ----------------------------------------------------------
+
+
+def test_a_duckdb_query_failure_names_the_engine_and_the_stage():
+    con = duckdb.connect()
+    rel = con.sql("SELECT i % 2 AS y, CASE WHEN i = 7 THEN error('disk on fire') "
+                  "ELSE 0.5 END AS p FROM range(100) r(i)")
+    with pytest.raises(mlqa.InputError) as failed:
+        mlqa.check_metric("y", "p", "roc_auc", min=0.5, data=rel)
+    message = str(failed.value)
+    assert message.startswith("duckdb could not run mlqa's query during check_metric "
+                              "'roc_auc' on 'y'/'p'")
+    assert "disk on fire" in message
