@@ -282,3 +282,18 @@ def test_a_duckdb_query_failure_names_the_engine_and_the_stage():
     assert message.startswith("duckdb could not run mlqa's query during check_metric "
                               "'roc_auc' on 'y'/'p'")
     assert "disk on fire" in message
+
+
+def test_an_engine_out_of_memory_names_the_setting_to_change():
+    from mlqa.engines.duckdb import DuckDBEngine
+    from mlqa.engines.failures import stage
+
+    con = duckdb.connect(config={"memory_limit": "20MB", "temp_directory": ""})
+    engine = DuckDBEngine(connection=con)
+    with pytest.raises(mlqa.InputError) as failed, stage("check_drift column 'x'"):
+        engine.rows("SELECT COUNT(*) FROM (SELECT i, LIST(i) OVER (ORDER BY i ROWS BETWEEN "
+                    "UNBOUNDED PRECEDING AND CURRENT ROW) AS l FROM range(3000000) r(i)) t "
+                    "WHERE len(l) > 0")
+    message = str(failed.value)
+    assert message.startswith("duckdb ran out of memory during check_drift column 'x'")
+    assert "MLQA_DUCKDB_MEMORY_LIMIT" in message
