@@ -113,12 +113,10 @@ def _lost(exc: BaseException) -> bool:
 def session_stopped(session: Any) -> bool:
     """Whether ``session``'s SparkContext is stopped (its calls then fail in odd ways, such as
     an AttributeError inside pyspark)."""
-    if session is None:
-        return False
-    try:
-        return session.sparkContext._jsc is None
-    except Exception:  # noqa: BLE001 - a session that cannot even say is gone
-        return True
+    # a classic session keeps its SparkContext in _sc, whose _jsc is None once stopped; a
+    # Spark Connect session has neither (its server tells through its own errors)
+    context = getattr(session, "_sc", None)
+    return context is not None and getattr(context, "_jsc", True) is None
 
 
 def _from_engine(engine: str, exc: BaseException) -> bool:
