@@ -49,23 +49,40 @@ def check_finite(name: str, arr: np.ndarray) -> None:
         return
     bad = ~np.isfinite(arr)
     if bad.any():
-        count = int(bad.sum())
-        first = int(np.argwhere(bad)[0][0])
-        raise InputError(f"{name} has {count} non-finite value(s) (NaN or inf); "
-                         f"first at row {first}")
+        refuse_non_finite(name, int(bad.sum()), int(np.argwhere(bad)[0][0]))
+
+
+def refuse_non_finite(name: str, count: int, first: int | None = None) -> None:
+    """InputError when ``count`` values of ``name`` are NaN or infinite. ``first`` is the row
+    of the first where known (an engine counts them in its query, without row numbers)."""
+    if count:
+        where = "" if first is None else f"; first at row {first}"
+        raise InputError(f"{name} has {count} non-finite value(s) (NaN or inf){where}")
+
+
+def refuse_missing(name: str, count: int, first: int | None = None) -> None:
+    """InputError when ``count`` values of ``name`` are missing (None, pandas' NA, SQL NULL)."""
+    if count:
+        where = "" if first is None else f"; first at row {first}"
+        raise InputError(f"{name} has {count} missing value(s){where}")
+
+
+def missing_mask(arr: np.ndarray) -> np.ndarray | None:
+    """Where an object array holds None/NaN (None for other dtypes: they cannot)."""
+    if arr.dtype.kind != "O":
+        return None
+    import pandas as pd  # pandas is a core dependency; isna handles None and NaN alike
+
+    return np.asarray(pd.isna(arr))
 
 
 def check_no_missing_labels(name: str, arr: np.ndarray) -> None:
     """Labels (any dtype) contain no None/NaN."""
     if arr.dtype.kind in "fc":
         check_finite(name, arr)
-    elif arr.dtype.kind == "O":
-        import pandas as pd  # pandas is a core dependency; isna handles None and NaN alike
-
-        missing = pd.isna(arr)
-        if missing.any():
-            raise InputError(f"{name} has {int(missing.sum())} missing value(s); "
-                             f"first at row {int(np.argwhere(missing)[0][0])}")
+    missing = missing_mask(arr)
+    if missing is not None and missing.any():
+        refuse_missing(name, int(missing.sum()), int(np.argwhere(missing)[0][0]))
 
 
 # --- options shared by every family -------------------------------------------------------------

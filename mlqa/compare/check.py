@@ -14,9 +14,7 @@ from mlqa._validation import (
     UNSET,
     as_1d,
     check_consistent_length,
-    check_finite,
     check_n_resamples,
-    check_no_missing_labels,
     check_number,
     check_probability,
     check_random_state,
@@ -26,7 +24,7 @@ from mlqa.compare import paired
 from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.metrics.defined import undefined_reason
-from mlqa.metrics.inputs import check_label_types, check_same_index
+from mlqa.metrics.inputs import array_facts, check_metric_inputs, check_same_index
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
 from mlqa.recording import observed
 from mlqa.result import (
@@ -298,17 +296,9 @@ def _validated(metric: Metric, y_true: Any, candidate: Any, baseline: Any
     cand = as_1d("candidate_pred", candidate, allow_2d=allow_2d)
     base = as_1d("baseline_pred", baseline, allow_2d=allow_2d)
     check_consistent_length(y_true=y, candidate_pred=cand, baseline_pred=base)
-    check_no_missing_labels("y_true", y)
-    for label, arr in (("candidate_pred", cand), ("baseline_pred", base)):
-        if metric.input == LABELS:
-            check_no_missing_labels(label, arr)
-        elif arr.dtype.kind not in "biuf":
-            raise InputError(f"metric {metric.name!r} needs numeric scores in {label}, got "
-                             f"dtype {arr.dtype}")
-        else:
-            check_finite(label, arr)
-    if metric.input == LABELS:
-        check_label_types(y_true=y, candidate_pred=cand, baseline_pred=base)
+    # the rules every backend applies (an engine takes the same facts from one query)
+    check_metric_inputs(metric, array_facts("y_true", y), array_facts("candidate_pred", cand),
+                        array_facts("baseline_pred", base))
     if cand.shape[1:] != base.shape[1:]:
         raise InputError(f"candidate_pred and baseline_pred have different shapes "
                          f"{cand.shape} and {base.shape}")

@@ -36,9 +36,13 @@ def kind_of(data: Any) -> str | None:
 
 
 def is_engine_path(path: str) -> bool:
-    """A glob, a folder, or a Parquet file when DuckDB is installed (DuckDB is the default
-    for Parquet: it streams the file instead of reading it whole)."""
-    if any(ch in path for ch in "*?[") or os.path.isdir(path):
+    """A folder, a glob (glob characters where nothing exists: an existing file or folder is
+    itself, whatever its name holds; :mod:`mlqa.engines.paths`), or a Parquet file when
+    DuckDB is installed (DuckDB is the default for Parquet: it streams the file instead of
+    reading it whole)."""
+    from mlqa.engines.paths import is_glob
+
+    if is_glob(path) or os.path.isdir(path):
         return True
     return path.lower().endswith(PARQUET_SUFFIXES) and duckdb_installed()
 
@@ -58,7 +62,9 @@ def on_engine(*data: Any) -> bool:
 
 
 def _single_file(path: str) -> bool:
-    return not any(ch in path for ch in "*?[") and not os.path.isdir(path)
+    from mlqa.engines.paths import is_glob
+
+    return not is_glob(path) and not os.path.isdir(path)
 
 
 def engine_for(*data: Any, label: str = "data") -> Any:

@@ -45,8 +45,10 @@ from mlqa.drift.result import DriftResult
 from mlqa.drift.stattests import ColumnTestError, get
 from mlqa.drift.stattests.binned import MAX_DISTINCT_AS_CATEGORIES, sturges_edges
 from mlqa.drift.stattests.categorical import tvd_effect
+from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM, MOMENTS, POOLED_SUMS
 from mlqa.engines import engine_for, finish, sql
 from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
+from mlqa.engines.failures import stage
 from mlqa.errors import InputError
 from mlqa.result import Outcome
 
@@ -58,13 +60,41 @@ SMALL_ROWS = 20_000
 # (a hash aggregate and a window over the distinct values: much cheaper when they are few,
 # about even at half). Both plans are exact; only their cost differs.
 ROWS_PLAN_SHARE = 0.5
-# Tests that need the rows themselves (kernel matrices, the pooled IQR): never on an engine.
-IN_MEMORY_ONLY = {"empirical_mmd": "builds an (n+m)^2 kernel matrix from the rows",
-                  "es": "needs the pooled interquartile range and the characteristic "
-                        "function of the rows"}
-FROM_SUMS = ("ks", "wasserstein", "ed", "mannw", "anderson", "anderson_asymptotic",
-             "cramer_von_mises", "t_test")
-BINNED = ("psi", "kl_div", "jensenshannon", "hellinger")
+# How the engine finishes each test whose registry entry says it is computed from the pooled
+# order's sums or the moments (``StatTest.summary``); which tests can run here is the
+# registry's to say, this only maps a test to its finisher.
+_FINISHERS: dict[str, Any] = {
+    "ks": lambda s, rm, cm: finish.ks(s),
+    "wasserstein": lambda s, rm, cm: (finish.normed_wasserstein(s, rm), None),
+    "ed": lambda s, rm, cm: (finish.energy(s), None),
+    "mannw": lambda s, rm, cm: finish.mann_whitney(s),
+    "anderson": lambda s, rm, cm: finish.anderson(s),
+    "anderson_asymptotic": lambda s, rm, cm: finish.anderson_asymptotic(s),
+    "cramer_von_mises": lambda s, rm, cm: finish.cramer_von_mises(s),
+    "t_test": lambda s, rm, cm: finish.t_test(rm, cm),
+}
+_FROM_SUMS = (POOLED_SUMS, MOMENTS)
+
+
+def has_engine_form(test: Any) -> bool:
+    """Whether a backend can compute registry entry ``test``: from counts or bins, or from
+    sums this module finishes; never a test whose entry says it needs the rows."""
+    return not test.needs_rows and (test.summary not in _FROM_SUMS or test.name in _FINISHERS)
+
+
+def refuse_without_engine_form(names: Any, engine_name: str) -> None:
+    """InputError, before any query, for a named test no backend summary gives: the same at
+    any size, so a gate never works at 5,000 rows and errs at 30,000."""
+    from mlqa.drift.stattests import REGISTRY
+
+    for t in sorted(set(names)):
+        test = get(t)
+        if not has_engine_form(test):
+            able = sorted(n for n, e in REGISTRY.items() if has_engine_form(e))
+            raise InputError(
+                f"drift test {t!r} cannot run on the {engine_name} engine: its registry "
+                f"entry says it is computed from {test.summary!r}, which no engine summary "
+                f"gives; run it in memory (pandas/Arrow data) or choose one of {able}")
 
 
 def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] | None = None,
@@ -96,6 +126,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     if mode not in (AUTO, EVIDENTLY):
         raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
     engine = engine_for(reference, current, label="check_drift")
+    refuse_without_engine_form(by_column.values(), engine.name)
     ref_t = engine.table(reference, "reference")
     cur_t = engine.table(current, "current")
     if columns is None:
@@ -119,8 +150,9 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         raise InputError("incompatible column dtypes: " + ", ".join(clashes))
     numerical = [n for n in names if types[n] == col.NUMERICAL]
     other = [n for n in names if types[n] in (col.CATEGORICAL, col.BINARY)]
-    ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact)
-    cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
+    with stage("check_drift pass 1 (counts and moments of every column)"):
+        ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact)
+        cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
     runs: dict[str, _Run] = {}
@@ -129,7 +161,8 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         if types[n] in col.EXCLUDED:
             excluded[n] = col.EXCLUDED[types[n]]
             continue
-        runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
+        with stage(f"check_drift column {n!r}"):
+            runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
     if not runs:
         raise InputError(f"no column to test: all are excluded ({excluded})")
     floors = _floors(min_effect, runs)
@@ -264,8 +297,6 @@ class _Sides:
         run.test = _choose(test_name, ref, cur, mode)
         with np.errstate(divide="ignore", invalid="ignore"):
             for t in self._names(run.test.name, test_name, mode):
-                if t in IN_MEMORY_ONLY:
-                    raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
                 run.statistics[t] = get(t).func(ref, cur)
         if ref.kind == col.NUMERICAL and ref.values is None and sums is not None:
             rm = self.ref_m[profile.name]
@@ -329,7 +360,7 @@ class _Sides:
             if small:  # the in-memory sample itself: every test exactly as in memory
                 self._finish_samples(run, profile, ref, cur, test_name, mode)
                 return
-            if _choose(test_name, ref, cur, mode).name not in FROM_SUMS + ("hellinger",):
+            if _choose(test_name, ref, cur, mode).summary in (COUNTS, BINS):
                 # categorical tests and binned ones on <= 20 values: from the counts
                 self._finish_samples(run, profile, ref, cur, test_name, mode, sums)
                 return
@@ -341,11 +372,10 @@ class _Sides:
             return
         run.test = _choose(test_name, shape_ref, shape_cur, mode)
         for t in self._names(run.test.name, test_name, mode):
-            if t in IN_MEMORY_ONLY:
-                raise ColumnTestError(f"in memory only: it {IN_MEMORY_ONLY[t]}")
-            if t in FROM_SUMS:
-                run.statistics[t] = _from_sums(t, sums, rm, cm)
-            elif t in BINNED:
+            summary = get(t).summary
+            if summary in _FROM_SUMS and t in _FINISHERS:
+                run.statistics[t] = _FINISHERS[t](sums, rm, cm)
+            elif summary in (BINS, HISTOGRAM):
                 run.statistics[t] = self._binned(t, name, sums, rm, cm, integer)
             else:
                 raise ColumnTestError(f"{t} is not available on an engine for a numerical "
@@ -358,7 +388,7 @@ class _Sides:
         assert rm.low is not None and cm.low is not None  # both sides have values here
         assert rm.high is not None and cm.high is not None
         low, high = min(rm.low, cm.low), max(rm.high, cm.high)
-        if test == "hellinger":
+        if get(test).summary == HISTOGRAM:
             # evidently's numerical hellinger: Sturges edges over the distinct values
             edges = sturges_edges(low, high, sums.distinct, integer)
             h1 = sql.bin_counts(self.engine, self.ref, name, edges)
@@ -381,25 +411,6 @@ def _as_bins(counts: np.ndarray, n_rows: int) -> col.Sample:
     branch then gives exactly their numerical-branch figures (zero bins kept)."""
     return col.Sample(col.CATEGORICAL, n_rows, categories=np.arange(len(counts)),
                       counts=counts)
-
-
-def _from_sums(test: str, sums: sql.PooledSums, rm: sql.Moments, cm: sql.Moments
-               ) -> tuple[float, float | None]:
-    if test == "ks":
-        return finish.ks(sums)
-    if test == "wasserstein":
-        return finish.normed_wasserstein(sums, rm), None
-    if test == "ed":
-        return finish.energy(sums), None
-    if test == "mannw":
-        return finish.mann_whitney(sums)
-    if test == "anderson":
-        return finish.anderson(sums)
-    if test == "anderson_asymptotic":
-        return finish.anderson_asymptotic(sums)
-    if test == "cramer_von_mises":
-        return finish.cramer_von_mises(sums)
-    return finish.t_test(rm, cm)
 
 
 def _plan(rm: sql.Moments, cm: sql.Moments) -> str:

@@ -8,7 +8,8 @@ attached catalogs) does the work. Parquet paths alone get a private connection w
 1GB: with the process around it, about 1.3 GB peak RSS whatever the data size) /
 ``MLQA_DUCKDB_THREADS`` (default: the cores this process may use) /
 ``MLQA_DUCKDB_TEMP_DIRECTORY`` (default: a folder under the system temporary directory, never
-the working directory). A connection the user hands in (through its relations) keeps its own
+the working directory); a value DuckDB refuses is an InputError naming the variable. A
+connection the user hands in (through its relations) keeps its own
 settings: mlqa changes nothing in it.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlqa.engines.base import Engine, Table, canonical, fresh_name, literal
+from mlqa.engines.failures import translated
 from mlqa.errors import InputError
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -35,12 +37,12 @@ def _duckdb() -> Any:
 
 
 def parquet_source(path: str) -> str:
-    """``read_parquet('...')`` for a file, a glob, or a folder (all Parquet files below it)."""
-    if os.path.isdir(path):
-        path = os.path.join(path, "**", "*.parquet")
-    elif not any(ch in path for ch in "*?[") and not os.path.exists(path):
-        raise InputError(f"no such Parquet file: {path!r}")
-    return f"read_parquet({literal(path)})"
+    """``read_parquet([...])`` for a file, a folder (all Parquet files below it) or a glob;
+    an existing file or folder is read as itself whatever its name holds
+    (:mod:`mlqa.engines.paths`)."""
+    from mlqa.engines.paths import duckdb_paths
+
+    return f"read_parquet([{', '.join(literal(p) for p in duckdb_paths(path))}])"
 
 
 def _cores() -> int:
@@ -48,6 +50,29 @@ def _cores() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # not on every platform
         return os.cpu_count() or 1
+
+
+def settings_from_environment() -> list[tuple[str, str, Any]]:
+    """(variable, DuckDB option, value) for mlqa's private connection: memory limit, spill
+    folder and threads, from ``MLQA_DUCKDB_*`` or their defaults. A thread count that is not
+    a positive integer is an InputError naming the variable."""
+    memory = os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    # DuckDB spills to "./.tmp" by default: that would be the user's repository
+    temp = os.environ.get("MLQA_DUCKDB_TEMP_DIRECTORY") or \
+        os.path.join(tempfile.gettempdir(), f"mlqa-duckdb-{os.getpid()}")
+    # one thread per core (DuckDB's own default, made explicit: a container's cgroup may
+    # show fewer cores than the host)
+    given = os.environ.get("MLQA_DUCKDB_THREADS", "").strip()
+    try:
+        threads = int(given) if given else _cores()
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise InputError(f"MLQA_DUCKDB_THREADS={given!r} must be a positive integer (the "
+                         f"threads DuckDB may use); unset it for one per core")
+    return [("MLQA_DUCKDB_MEMORY_LIMIT", "memory_limit", memory),
+            ("MLQA_DUCKDB_TEMP_DIRECTORY", "temp_directory", temp),
+            ("MLQA_DUCKDB_THREADS", "threads", threads)]
 
 
 class DuckDBEngine(Engine):
@@ -66,17 +91,16 @@ class DuckDBEngine(Engine):
         if relations:
             return cls(anchor=relations[0])
         duckdb = _duckdb()
-        config: dict[str, Any] = {"memory_limit": os.environ.get("MLQA_DUCKDB_MEMORY_LIMIT",
-                                                                 DEFAULT_MEMORY_LIMIT),
-                                  # summaries only: no row order to keep (less memory in sorts)
-                                  "preserve_insertion_order": False}
-        # DuckDB spills to "./.tmp" by default: that would be the user's repository
-        config["temp_directory"] = os.environ.get("MLQA_DUCKDB_TEMP_DIRECTORY") or \
-            os.path.join(tempfile.gettempdir(), f"mlqa-duckdb-{os.getpid()}")
-        # one thread per core (DuckDB's own default, made explicit: a container's cgroup
-        # may show fewer cores than the host)
-        config["threads"] = int(os.environ.get("MLQA_DUCKDB_THREADS") or _cores())
-        connection = duckdb.connect(config=config)
+        settings = settings_from_environment()
+        # summaries only: no row order to keep (less memory in sorts)
+        connection = duckdb.connect(config={"preserve_insertion_order": False})
+        for variable, option, value in settings:
+            try:  # DuckDB's own parser judges the value; the error names the variable
+                connection.execute(f"SET {option} = {literal(value)}")
+            except duckdb.Error as exc:
+                connection.close()
+                raise InputError(f"{variable}={value!r} is not a valid DuckDB {option}: "
+                                 f"{exc}") from None
         connection.execute("SET enable_progress_bar = false")  # a per-session option
         return cls(connection=connection)
 
@@ -84,8 +108,7 @@ class DuckDBEngine(Engine):
         return '"' + identifier.replace('"', '""') + '"'
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        duckdb = _duckdb()
-        try:
+        with translated(self.name, query=sql):
             if self._connection is not None:
                 return self._connection.sql(sql).fetchall()
             assert self._anchor is not None  # one of connection/anchor is always set
@@ -93,8 +116,6 @@ class DuckDBEngine(Engine):
                 self._anchor_view = fresh_name("anchor")
                 self._anchor.create_view(self._anchor_view, replace=True)
             return self._anchor.query(self._anchor_view, sql).fetchall()
-        except duckdb.Error as exc:
-            raise InputError(f"DuckDB could not run mlqa's summary query: {exc}") from None
 
     def table(self, data: Any, label: str) -> Table:
         duckdb = _duckdb()

@@ -13,10 +13,11 @@ Only mergeable state leaves the engine:
   above + half the tied) / positives; the AUC is ``sum pos V10 / m`` and its variance
   ``sum pos (V10 - AUC)^2 / (m (m-1)) + sum neg (V01 - AUC)^2 / (n (n-1))``;
 * mean losses (MAE, MSE, RMSE, log loss, Brier): ``n``, ``sum loss``, ``sum loss^2``; the value
-  is the in-memory one and the interval the normal one on the mean (``ci_method="normal"``;
-  RMSE by the delta method), because a row bootstrap needs the rows; the in-memory tail rule
-  runs on the largest ``tail_rows(n)`` losses and the moments, and the in-memory "too few rows
-  of a class" rule on the class or cell counts, each refusing with the same reason;
+  is the in-memory one and the interval the in-memory ``influence`` one (the normal interval
+  on the mean; RMSE by the delta method), because a row bootstrap needs the rows; the
+  in-memory tail rule runs on the largest ``tail_rows(n)`` losses and the moments, and the
+  in-memory "too few rows of a class" rule on the class or cell counts, each refusing with
+  the same reason;
 * the paired regression: the joint cells (y, candidate, baseline) for confusion metrics (the
   in-memory paired multinomial draw), McNemar's table for accuracy, the mean and variance of
   the paired loss differences for losses, and DeLong's paired covariance from both models'
@@ -33,9 +34,11 @@ from typing import Any
 import numpy as np
 
 from mlqa.engines import engine_for
-from mlqa.engines.base import Engine, Table, literal
+from mlqa.engines.base import BOOLEAN, DOUBLE, INTEGER, STRING, Engine, Table, literal
+from mlqa.engines.failures import stage
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
+from mlqa.metrics.inputs import NUMBERS, STRINGS, ColumnFacts, check_metric_inputs
 from mlqa.metrics.registry import LABELS, Metric, resolve_metric
 from mlqa.result import CommonFields, Outcome, requirement
 
@@ -50,11 +53,14 @@ def _z(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def _open(data: Any, columns: list[str]) -> tuple[Engine, Table]:
+def _open(data: Any, metric: Metric, named: dict[str, Any]) -> tuple[Engine, Table]:
+    """The engine and table of ``data``, its columns ``named`` (argument -> column) checked
+    by the in-memory input rules (:func:`mlqa.metrics.inputs.check_metric_inputs`) on facts
+    one query counts: NULLs, NaN/infinities, min/max, and the label kinds from the schema."""
     if data is None:
         raise InputError("on an engine, pass the table as data= and name its columns in "
                          "y_true/y_pred")
-    for c in columns:
+    for c in named.values():
         if not isinstance(c, str):
             raise InputError(f"with data=, y_true/y_pred/baseline_pred name columns of it; "
                              f"got {type(c).__name__}")
@@ -66,16 +72,44 @@ def _open(data: Any, columns: list[str]) -> tuple[Engine, Table]:
                          "in-memory data pass the arrays as y_true/y_pred")
     engine = engine_for(data, label="data")
     table = engine.table(data, "data")
-    table.require(columns, "y_true/y_pred")
-    q = [engine.quote(c) for c in columns]
-    nulls = engine.one("SELECT COUNT(*), " + ", ".join(
-        f"SUM(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END)" for c in q) + f" FROM {table.source}")
-    if int(nulls[0]) == 0:
+    table.require(list(named.values()), "y_true/y_pred")
+    n, facts = column_facts(engine, table, named)
+    if n == 0:
         raise InputError("data has no rows")
-    for c, missing in zip(columns, nulls[1:], strict=True):
-        if int(missing or 0):
-            raise InputError(f"column {c!r} has {int(missing)} missing values")
+    y_true, *predictions = facts
+    check_metric_inputs(metric, y_true, *predictions)
     return engine, table
+
+
+def column_facts(engine: Engine, table: Table, named: dict[str, str]
+                 ) -> tuple[int, list[ColumnFacts]]:
+    """(rows, the :class:`ColumnFacts` of each named column), from one scan."""
+    parts, layout = ["COUNT(*)"], []
+    for column in named.values():
+        c, t = engine.quote(column), table.types[column]
+        parts.append(f"SUM(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END)")
+        if t == DOUBLE:
+            # NaN equals NaN in both engines' SQL (and sorts above +inf), so IN finds it
+            bad = ", ".join(literal(v) for v in (math.nan, math.inf, -math.inf))
+            parts.append(f"SUM(CASE WHEN {c} IN ({bad}) THEN 1 ELSE 0 END)")
+            finite = f"CASE WHEN {c} NOT IN ({bad}) THEN {c} END"
+            parts += [f"MIN({finite})", f"MAX({finite})"]
+        elif t in (INTEGER, BOOLEAN):
+            number = f"CAST({c} AS DOUBLE)"
+            parts += ["0", f"MIN({number})", f"MAX({number})"]
+        else:
+            parts += ["0", "NULL", "NULL"]
+        layout.append(t)
+    row = engine.one(f"SELECT {', '.join(parts)} FROM {table.source}")
+    facts = []
+    for k, ((arg, column), t) in enumerate(zip(named.items(), layout, strict=True)):
+        missing, non_finite, low, high = row[1 + 4 * k: 5 + 4 * k]
+        numeric = t in (DOUBLE, INTEGER, BOOLEAN)
+        facts.append(ColumnFacts(
+            f"{arg} (column {column!r})", NUMBERS if numeric else STRINGS if t == STRING
+            else None, numeric, t, int(missing or 0), int(non_finite or 0),
+            None if low is None else float(low), None if high is None else float(high)))
+    return int(row[0]), facts
 
 
 def _metric(metric: Any, **kw: Any) -> Metric:
@@ -182,13 +216,19 @@ def _loss_tail(engine: Engine, table: Table, name: str, loss: str,
                        details)
 
 
-def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
-                           min: float | None, max: float | None,  # noqa: A002
-                           confidence: float = 0.95, ci: str | None = "auto",
-                           n_resamples: int = 2000, seed: Any = 0,
-                           greater_is_better: bool | None = None, name: str | None = None,
-                           **unsupported: Any) -> Any:
-    """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine."""
+def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, **options: Any) -> Any:
+    """``check_metric`` with ``y_true``/``y_pred`` naming columns of ``data`` in an engine;
+    an engine failure names this check as its stage (:mod:`mlqa.engines.failures`)."""
+    with stage(f"check_metric {metric!r} on {y_true!r}/{y_pred!r}"):
+        return _metric_on_engine(y_true, y_pred, metric, **options)
+
+
+def _metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
+                      min: float | None, max: float | None,  # noqa: A002
+                      confidence: float = 0.95, ci: str | None = "auto",
+                      n_resamples: int = 2000, seed: Any = 0,
+                      greater_is_better: bool | None = None, name: str | None = None,
+                      **unsupported: Any) -> Any:
     from mlqa.metrics.check import (
         MetricResult,
         _check_bounds,
@@ -208,7 +248,7 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
     resolved = _metric(metric, greater_is_better=greater_is_better)
     _check_bounds(resolved, min, max)
     _check_options(confidence, ci, n_resamples, 30, seed, None)
-    engine, table = _open(data, [y_true, y_pred])
+    engine, table = _open(data, resolved, {"y_true": y_true, "y_pred": y_pred})
     label, mname = name or resolved.name, resolved.name
     details: dict[str, Any] = {"min": min, "max": max, "engine": engine.name,
                                "greater_is_better": resolved.greater_is_better,
@@ -286,10 +326,12 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         n, mean, var = _loss_moments(engine, table, loss)
         root = mname == "root_mean_squared_error"
         value = math.sqrt(mean) if root else mean
-        method = None if ci is None else "normal"
-        if ci not in (None, "auto", "normal"):
-            raise InputError(f"ci={ci!r}: {mname} on an engine takes 'auto' (a normal "
-                             f"interval on the mean loss)")
+        # the in-memory "influence" interval (delta method on the mean loss: the one
+        # check_metric's ci= names and picks at large n), from the moments alone
+        method = None if ci is None else "influence"
+        if ci not in (None, "auto", "influence"):
+            raise InputError(f"ci={ci!r}: {mname} on an engine takes 'auto' or 'influence' "
+                             f"(the delta-method normal interval on the mean loss)")
         if method and positive is not None:  # log loss, Brier: both classes' rows
             m = int(engine.one(f"SELECT SUM(CASE WHEN {engine.quote(y_true)} = "
                                f"{literal(positive)} THEN 1 ELSE 0 END) FROM "
@@ -300,7 +342,8 @@ def check_metric_on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         if refusal is not None:
             details["reason"] = refusal
         elif method:
-            se = math.sqrt(var / n)
+            # sqrt(sum (l_i - mean)^2) / n: the influence values' spread, as in memory
+            se = math.sqrt(var * (n - 1) / n / n)
             if root:  # delta method: d sqrt(m) = dm / (2 sqrt(m))
                 se = se / (2 * value) if value > 0 else math.inf
             half = _z(confidence) * se
@@ -351,14 +394,21 @@ JOIN ({pc}) a ON t.sc = a.s JOIN ({pb}) b ON t.sb = b.s""")
 
 
 def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any,
-                               metric: Any, *, data: Any, max_drop: float | None = None,
-                               min_gain: float | None = None, max_gain: float | None = None,
-                               relative: bool = False, confidence: float = 0.95,
-                               test: str = "auto", max_negative_flip_rate: float | None = None,
-                               n_resamples: int = 2000, random_state: Any = 0,
-                               greater_is_better: bool | None = None,
-                               name: str | None = None) -> Any:
-    """``check_regression`` with the three arguments naming columns of ``data``."""
+                               metric: Any, **options: Any) -> Any:
+    """``check_regression`` with the three arguments naming columns of ``data``; an engine
+    failure names this check as its stage."""
+    with stage(f"check_regression {metric!r} on {candidate_pred!r} vs {baseline_pred!r}"):
+        return _regression_on_engine(y_true, candidate_pred, baseline_pred, metric, **options)
+
+
+def _regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any,
+                          metric: Any, *, data: Any, max_drop: float | None = None,
+                          min_gain: float | None = None, max_gain: float | None = None,
+                          relative: bool = False, confidence: float = 0.95,
+                          test: str = "auto", max_negative_flip_rate: float | None = None,
+                          n_resamples: int = 2000, random_state: Any = 0,
+                          greater_is_better: bool | None = None,
+                          name: str | None = None) -> Any:
     from scipy import stats
 
     from mlqa.compare import paired
@@ -373,7 +423,8 @@ def check_regression_on_engine(y_true: Any, candidate_pred: Any, baseline_pred: 
     resolved = _metric(metric, greater_is_better=greater_is_better)
     _check_options(max_drop, min_gain, max_gain, max_negative_flip_rate, confidence, test)
     lower, upper = _bounds(resolved.greater_is_better, max_drop, min_gain, max_gain)
-    engine, table = _open(data, [y_true, candidate_pred, baseline_pred])
+    engine, table = _open(data, resolved, {"y_true": y_true, "candidate_pred": candidate_pred,
+                                           "baseline_pred": baseline_pred})
     mname = resolved.name
     label = name or f"{mname} vs baseline"
     q = {c: engine.quote(c) for c in (y_true, candidate_pred, baseline_pred)}

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlqa.engines.base import Engine, Table, canonical, fresh_name
+from mlqa.engines.failures import session_stopped, stage, translated
 from mlqa.errors import InputError
 
 
@@ -35,20 +36,27 @@ class SparkEngine(Engine):
         if session is None:
             raise InputError("no Spark session: pass Spark DataFrames (their session runs "
                              "the queries)")
+        if session_stopped(session):
+            raise InputError("spark: the Spark session of these DataFrames is stopped; "
+                             "start a new SparkSession and make the DataFrames in it")
         return cls(session)
 
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self.session.sql(sql).collect()]
+        with translated(self.name, query=sql, session=self.session):
+            return [tuple(r) for r in self.session.sql(sql).collect()]
 
     def table(self, data: Any, label: str) -> Table:
-        if isinstance(data, str | os.PathLike):
-            data = self.session.read.parquet(os.fspath(data))
         name = fresh_name(label)
-        data.createOrReplaceTempView(name)
-        types = {c: canonical(t) for c, t in data.dtypes}
+        with stage(f"reading the {label}"), translated(self.name, session=self.session):
+            if isinstance(data, str | os.PathLike):
+                from mlqa.engines.paths import spark_path
+
+                data = self.session.read.parquet(spark_path(os.fspath(data)))
+            data.createOrReplaceTempView(name)
+            types = {c: canonical(t) for c, t in data.dtypes}
         if not types:
             raise InputError(f"{label} has no columns")
         return Table(label, name, types)

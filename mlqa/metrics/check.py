@@ -17,7 +17,6 @@ from mlqa._validation import (
     check_consistent_length,
     check_finite,
     check_n_resamples,
-    check_no_missing_labels,
     check_probability,
     check_random_state,
     renamed,
@@ -27,7 +26,7 @@ from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.display import ConfusionMatrix, metric_display, with_confusion
-from mlqa.metrics.inputs import check_label_types, check_same_index
+from mlqa.metrics.inputs import array_facts, check_metric_inputs, check_same_index
 from mlqa.metrics.intervals import ANALYTIC, METHODS, Evaluation, choose, interval
 from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, metric_range, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
@@ -346,18 +345,9 @@ def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any
     y_pred_arr = as_1d("y_pred", y_pred, allow_2d=metric.input != LABELS)
     weight = None if sample_weight is None else as_1d("sample_weight", sample_weight)
     check_consistent_length(y_true=y_true_arr, y_pred=y_pred_arr, sample_weight=weight)
-    check_no_missing_labels("y_true", y_true_arr)
-    if metric.input != LABELS:
-        if y_pred_arr.dtype.kind not in "biuf":
-            raise InputError(f"metric {metric.name!r} needs numeric scores in y_pred, "
-                             f"got dtype {y_pred_arr.dtype}")
-        check_finite("y_pred", y_pred_arr)
-    else:
-        check_no_missing_labels("y_pred", y_pred_arr)
-        check_label_types(y_true=y_true_arr, y_pred=y_pred_arr)
-    if metric.input == PROBA and (y_pred_arr.min() < 0 or y_pred_arr.max() > 1):
-        raise InputError(f"metric {metric.name!r} needs probabilities in [0, 1] in y_pred, "
-                         f"got values in [{y_pred_arr.min():.4g}, {y_pred_arr.max():.4g}]")
+    # the rules every backend applies (an engine takes the same facts from one query)
+    check_metric_inputs(metric, array_facts("y_true", y_true_arr),
+                        array_facts("y_pred", y_pred_arr))
     if weight is not None:
         if weight.dtype.kind not in "biuf":
             raise InputError(f"sample_weight must be numeric, got dtype {weight.dtype}")

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from mlqa.drift.columns import NUMERICAL, Sample, aligned_counts
-from mlqa.drift.stattests.registry import BOTH, register
+from mlqa.drift.stattests.registry import BINS, BOTH, HISTOGRAM, register
 
 MAX_DISTINCT_AS_CATEGORIES = 20
 
@@ -72,14 +72,14 @@ def _fill_zeros(share: np.ndarray) -> np.ndarray:
     return np.where(share == 0, smallest / 10 ** 6 if smallest <= 0.0001 else 0.0001, share)
 
 
-@register("psi", "PSI", BOTH, p_value=False, threshold=0.1)
+@register("psi", "PSI", BOTH, p_value=False, threshold=0.1, summary=BINS)
 def psi(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Population stability index sum((r - c) ln(r / c)) over evidently's bins, zeros filled."""
     r, c = binned(ref, cur, fill_zeros=True)
     return float(np.sum((r - c) * np.log(r / c))), None
 
 
-@register("kl_div", "Kullback-Leibler divergence", BOTH, p_value=False, threshold=0.1)
+@register("kl_div", "Kullback-Leibler divergence", BOTH, p_value=False, threshold=0.1, summary=BINS)
 def kl_div(ref: Sample, cur: Sample) -> tuple[float, None]:
     """KL(reference || current) in nats over evidently's bins, zeros filled, both sides then
     renormalised (``scipy.stats.entropy``)."""
@@ -89,7 +89,8 @@ def kl_div(ref: Sample, cur: Sample) -> tuple[float, None]:
     return float(np.sum(rel_entr(r / np.sum(r), c / np.sum(c)))), None
 
 
-@register("jensenshannon", "Jensen-Shannon distance", BOTH, p_value=False, threshold=0.1)
+@register("jensenshannon", "Jensen-Shannon distance", BOTH, p_value=False, threshold=0.1,
+          summary=BINS)
 def jensenshannon(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Jensen-Shannon distance sqrt((KL(p||m) + KL(q||m)) / 2), m = (p + q) / 2, natural log
     (so at most sqrt(ln 2) ~ 0.833), over evidently's bins without zero filling."""
@@ -101,7 +102,7 @@ def jensenshannon(ref: Sample, cur: Sample) -> tuple[float, None]:
     return float(np.sqrt((np.sum(rel_entr(p, m)) + np.sum(rel_entr(q, m))) / 2.0)), None
 
 
-@register("hellinger", "Hellinger distance", BOTH, p_value=False, threshold=0.1)
+@register("hellinger", "Hellinger distance", BOTH, p_value=False, threshold=0.1, summary=HISTOGRAM)
 def hellinger(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Hellinger distance sqrt(1 - sum sqrt(p q)) in [0, 1].
 

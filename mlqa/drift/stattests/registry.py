@@ -17,6 +17,17 @@ StatFunc = Callable[[Sample, Sample], tuple[float, float | None]]
 
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, ">": operator.gt}
 
+# What a backend (DuckDB, Spark) computes a test from on a numerical column (``StatTest.
+# summary``); a categorical column is always its category counts, the in-memory sample itself.
+COUNTS = "counts"  # the count of each value: categorical tests (applied to a numerical
+#                    column only by evidently's selection, at <= 5 distinct values)
+BINS = "bins"  # evidently's bins: each value's count up to 20 distinct values, else Sturges bins
+HISTOGRAM = "histogram"  # a density histogram over Sturges edges of the distinct values
+POOLED_SUMS = "pooled_sums"  # sums over the pooled order of both sides (rank/ECDF statistics)
+MOMENTS = "moments"  # each side's n, mean and variance
+ROWS = "rows"  # the rows themselves (kernel matrices, characteristic functions): in memory only
+SUMMARIES = (COUNTS, BINS, HISTOGRAM, POOLED_SUMS, MOMENTS, ROWS)
+
 
 class ColumnTestError(ValueError):
     """A test cannot be computed on this column (e.g. Fisher's test on three categories):
@@ -31,6 +42,11 @@ class StatTest:
     tests flag ``p < t`` (``<=`` for ``ks`` and ``cramer_von_mises``), distances ``d >= t``
     (``>`` for ``ed``). The drift score is the p-value of a p-value test and the statistic of
     a distance.
+
+    ``summary`` is what a backend computes the test from (``COUNTS``, ``BINS``, ``HISTOGRAM``,
+    ``POOLED_SUMS``, ``MOMENTS``), or ``ROWS`` when it needs the rows themselves: such a test
+    runs in memory only, and on DuckDB or Spark it is refused up front, by name, whatever the
+    data's size.
     """
 
     name: str
@@ -40,6 +56,12 @@ class StatTest:
     default_threshold: float
     drift_if: str
     func: StatFunc
+    summary: str = ROWS
+
+    @property
+    def needs_rows(self) -> bool:
+        """In memory only: no backend summary gives this test."""
+        return self.summary == ROWS
 
     def score(self, statistic: float, p_value: float | None) -> float | None:
         """The drift score: None when a p-value test returned no p-value."""
@@ -53,10 +75,27 @@ REGISTRY: dict[str, StatTest] = {}
 
 
 def register(name: str, display_name: str, kinds: tuple[str, ...], *, p_value: bool,
-             threshold: float, drift_if: str | None = None) -> Callable[[StatFunc], StatFunc]:
+             threshold: float, drift_if: str | None = None,
+             summary: str | None = None) -> Callable[[StatFunc], StatFunc]:
+    """Add ``func`` to the catalogue as test ``name`` (a decorator).
+
+    ``summary`` says what DuckDB and Spark compute it from (see ``StatTest``). By default a
+    test of categorical columns only is ``COUNTS`` (a categorical column on any backend is its
+    exact category counts, so the function itself runs on them) and any other test ``ROWS``
+    (in memory only, refused up front on an engine)."""
+    kinds_set = frozenset(kinds)
+    chosen = summary or (COUNTS if kinds_set == {CATEGORICAL} else ROWS)
+    if chosen not in SUMMARIES:
+        raise InputError(f"drift test {name!r}: summary must be one of {SUMMARIES}, "
+                         f"got {summary!r}")
+    if chosen == COUNTS and kinds_set != {CATEGORICAL}:
+        raise InputError(f"drift test {name!r}: summary={COUNTS!r} is for tests of "
+                         f"categorical columns; a test of numerical columns declares "
+                         f"{ROWS!r} (in memory only) or a summary an engine finishes")
+
     def add(func: StatFunc) -> StatFunc:
-        REGISTRY[name] = StatTest(name, display_name, frozenset(kinds), p_value, threshold,
-                                  drift_if or ("<" if p_value else ">="), func)
+        REGISTRY[name] = StatTest(name, display_name, kinds_set, p_value, threshold,
+                                  drift_if or ("<" if p_value else ">="), func, chosen)
         return func
 
     return add
