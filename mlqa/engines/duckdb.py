@@ -52,7 +52,7 @@ def _cores() -> int:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    streams_ordered_subquery = True
+    streams_window_order = False  # its partitioned windows sort again
 
     def __init__(self, anchor: Any | None = None, connection: Any | None = None) -> None:
         self._anchor = anchor  # a relation whose connection runs the queries
