@@ -167,7 +167,7 @@ def test_evidently_mode_completes_on_a_default_local_session(tmp_path):
     script.write_text(_DEFAULT_SESSION)
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
     env.pop("PYSPARK_SUBMIT_ARGS", None)
-    done = subprocess.run([sys.executable, str(script), "200000", "2"], capture_output=True,
+    done = subprocess.run([sys.executable, str(script), "200000", "20"], capture_output=True,
                           text=True, timeout=1200, env=env, cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
