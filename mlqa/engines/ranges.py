@@ -60,7 +60,7 @@ class Ranges:
         return tree(v, [literal(float(x)) for x in self.low],
                     [str(i) for i in range(self.count)])
 
-    def lookup(self, rid: str, values: Sequence[float]) -> str:
+    def lookup(self, rid: str, values: Sequence[float] | np.ndarray) -> str:
         """The SQL of ``values[rid]`` (NaN -> NULL) for a range number ``rid``."""
         leaves = [_NULL if math.isnan(x) else literal(float(x)) for x in values]
         return tree(rid, [str(i) for i in range(self.count)], leaves)

@@ -158,9 +158,11 @@ _DEFAULT_SESSION = textwrap.dedent("""
 @pytest.mark.spark
 @pytest.mark.slow
 def test_evidently_mode_completes_on_a_default_local_session(tmp_path):
-    """200,000 rows per side: the single-partition window ran the default 1 GB driver out of
-    heap here (SparkOutOfMemoryError, the JVM lost) on the first continuous column; cut into
-    ranges the same check completes and equals the in-memory figures. Its own process: a
+    """200,000 rows per side x 22 columns (20 numerical, 2 categorical), the issue's size:
+    before, the driver's heap went to a copy of the pandas rows in every query plus one
+    partition holding a column's whole pooled order, and the default 1 GB driver died
+    (OutOfMemoryError, the JVM lost) in the pooled-order query of the first continuous
+    column. Now the check completes and equals the in-memory figures. Its own process: a
     plain session with Spark's defaults, not the test suite's tuned one."""
     pytest.importorskip("pyspark")
     script = tmp_path / "default_session.py"
