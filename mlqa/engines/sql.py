@@ -7,7 +7,9 @@ distinct values ``v_1 < ... < v_K`` of both sides with the reference and current
 ``r_j``, ``c_j`` at each. Two plans build it (:func:`pooled_sums`): ``GROUP BY v`` and a window
 over the groups (cheap when a column is discrete: its size is the number of distinct values),
 or one sort of the union rows and running sums over the sorted stream, which find each tie
-group's counts on its last row (continuous columns: one sort, nothing else). Either gives the
+group's counts on its last row (continuous columns: one sort, nothing else). Both run per
+value range (:mod:`mlqa.engines.ranges`): no window sees more than one range, so no column goes
+through one partition or one thread, and the per-range sums merge exactly. Either gives the
 cumulative counts ``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j`` once per
 distinct value; every statistic below is one aggregate over those rows (``n``, ``m`` the side
 sizes, ``N = n + m``, ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``,
