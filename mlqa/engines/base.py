@@ -48,10 +48,11 @@ class Engine(abc.ABC):
     """Runs SQL where the data lives and returns rows of summaries."""
 
     name: str = "engine"
-    # Whether windows without ORDER BY read an ORDER BY subquery's rows in its order
-    # (DuckDB's streaming windows do). Else the pooled-order query sorts in one window and
-    # streams that window's output. Either way the query checks the order it saw.
-    streams_ordered_subquery: bool = False
+    # Whether a window partitioned like the one below it, with no ORDER BY, reads each
+    # partition's rows in the order that window emitted them (Spark: a window keeps its
+    # child's order, so no second sort). Else the pooled-order query orders its later windows
+    # by the first one's row number. Either way the query checks the order it saw.
+    streams_window_order: bool = True
 
     @abc.abstractmethod
     def table(self, data: Any, label: str) -> Table:

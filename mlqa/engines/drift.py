@@ -347,8 +347,11 @@ class _Sides:
 
             sketched_run(self, run, name, test_name, mode, integer)
             return
+        assert rm.low is not None and cm.low is not None  # both sides have values here
+        assert rm.high is not None and cm.high is not None
         sums = sql.pooled_sums(self.engine, self.ref, self.cur, name, rm.n, cm.n,
-                               plan=_plan(rm, cm))
+                               plan=_plan(rm, cm),
+                               bounds=(min(rm.low, cm.low), max(rm.high, cm.high)))
         shape_ref: Any = _Shape(col.NUMERICAL, rm.n, sums.distinct_ref)
         shape_cur: Any = _Shape(col.NUMERICAL, cm.n, sums.distinct_cur)
         small = rm.n + cm.n <= SMALL_ROWS

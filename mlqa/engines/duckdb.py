@@ -77,7 +77,7 @@ def settings_from_environment() -> list[tuple[str, str, Any]]:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    streams_ordered_subquery = True
+    streams_window_order = False  # its partitioned windows sort again
 
     def __init__(self, anchor: Any | None = None, connection: Any | None = None) -> None:
         self._anchor = anchor  # a relation whose connection runs the queries

@@ -8,6 +8,7 @@ Each side becomes a temporary view in that session; the summary queries are Spar
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,8 +56,31 @@ class SparkEngine(Engine):
                 from mlqa.engines.paths import spark_path
 
                 data = self.session.read.parquet(spark_path(os.fspath(data)))
+            if data.isLocal():
+                data = _scanned_once(self, data)
             data.createOrReplaceTempView(name)
             types = {c: canonical(t) for c, t in data.dtypes}
         if not types:
             raise InputError(f"{label} has no columns")
         return Table(label, name, types)
+
+
+def _scanned_once(engine: SparkEngine, frame: Any) -> Any:
+    """A frame whose rows live in the driver (``createDataFrame`` of pandas or a list) is
+    a local relation that Spark's optimizer copies into every query (it folds each query's
+    filter and projection into a new local relation: a copy of every row per query, which
+    ran a default 1 GB driver out of heap at 200,000 rows x 22 columns). One persisted copy
+    (memory, then disk) is scanned instead, and released when the engine is (the end of the
+    check)."""
+    from pyspark import StorageLevel
+
+    kept = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    weakref.finalize(engine, _release, kept)
+    return kept
+
+
+def _release(frame: Any) -> None:
+    try:
+        frame.unpersist(blocking=False)
+    except Exception:  # noqa: BLE001 (the session may be gone at exit: nothing to release)
+        pass

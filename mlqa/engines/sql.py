@@ -7,7 +7,9 @@ distinct values ``v_1 < ... < v_K`` of both sides with the reference and current
 ``r_j``, ``c_j`` at each. Two plans build it (:func:`pooled_sums`): ``GROUP BY v`` and a window
 over the groups (cheap when a column is discrete: its size is the number of distinct values),
 or one sort of the union rows and running sums over the sorted stream, which find each tie
-group's counts on its last row (continuous columns: one sort, nothing else). Either gives the
+group's counts on its last row (continuous columns: one sort, nothing else). Both run per
+value range (:mod:`mlqa.engines.ranges`): no window sees more than one range, so no column goes
+through one partition or one thread, and the per-range sums merge exactly. Either gives the
 cumulative counts ``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j`` once per
 distinct value; every statistic below is one aggregate over those rows (``n``, ``m`` the side
 sizes, ``N = n + m``, ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``,
@@ -33,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from mlqa.engines import ranges
 from mlqa.engines.base import DOUBLE, Engine, Table, literal
 
 
@@ -161,38 +164,75 @@ class PooledSums:
 
 
 def pooled_sums(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int, n_cur: int,
-                plan: str = "rows") -> PooledSums:
+                plan: str = "rows", bounds: tuple[float, float] | None = None) -> PooledSums:
     """The sums of the pooled order of ``column``: ``plan="rows"`` sorts the union rows once
     (continuous columns); ``plan="grouped"`` groups by value first (discrete columns: the
-    window then runs over the few distinct values). Both are exact; only the cost differs."""
-    if plan == "rows":
-        row = engine.one(_rows_sql(engine, ref, cur, column, n_ref, n_cur))
-        if row[-1] is None or int(row[-1]) == 0:  # the rows streamed in the window's order
-            return _pooled(row[:-1], n_ref, n_cur)
-        # the engine did not stream the sorted rows in order: the grouped plan is exact
-        # whatever the order (its window sorts again)
-    elif plan != "grouped":
+    window then runs over the few distinct values). Both are exact; only the cost differs.
+
+    Neither sorts in one partition: a first scan cuts the pooled values into ranges of whole
+    values (:mod:`mlqa.engines.ranges`; ``bounds``, the pooled min and max when known, saves
+    a scan), every window runs per range with the counts below the range as literals, and the
+    per-range sums come back (one row per range) and are merged here (:func:`_merged`)."""
+    if plan not in ("rows", "grouped"):
         raise ValueError(f"plan must be 'rows' or 'grouped', got {plan!r}")
-    return _pooled(engine.one(_grouped_sql(engine, ref, cur, column, n_ref, n_cur)),
-                   n_ref, n_cur)
+    cut = ranges.cut(engine, _union(engine, ref, cur, column), n_ref, n_cur, bounds)
+    if plan == "rows":
+        got = engine.rows(_rows_sql(engine, ref, cur, column, n_ref, n_cur, cut))
+        if all(row[-1] is None or int(row[-1]) == 0 for row in got):
+            # every range's rows streamed in its window's order
+            return _merged([row[:-1] for row in got], cut, n_ref, n_cur)
+        # the engine did not stream the sorted rows in order: the grouped plan is exact
+        # whatever the order (its windows sort again)
+    return _merged(engine.rows(_grouped_sql(engine, ref, cur, column, n_ref, n_cur, cut)),
+                   cut, n_ref, n_cur)
 
 
-def _pooled(row: Sequence[Any], n_ref: int, n_cur: int) -> PooledSums:
-    vals = [0.0 if v is None else float(v) for v in row]
-    return PooledSums(n_ref, n_cur, int(vals[0]), int(vals[1]), int(vals[2]), *vals[3:])
+# the per-range row of both plans: rid, the 17 sums of PooledSums' fields in order (the h
+# moments from the range's own suffix sums), then the range's counts and its part of h
+_SUMS = 17
+
+
+def _merged(got: Sequence[Sequence[Any]], cut: ranges.Ranges, n_ref: int, n_cur: int
+            ) -> PooledSums:
+    """The pooled sums from the per-range rows. Every term is a sum or an extreme over the
+    distinct values except the moments of ``h``, the suffix sum of ``sign(d) gap``: a range
+    computed its own part ``hl`` of it, and ``h = hl + H`` with ``H`` the parts of the ranges
+    above, so ``sum r h = sum r hl + H R`` and ``sum r h^2 = sum r hl^2 + 2 H sum r hl + H^2 R``
+    (``R`` the range's reference count)."""
+    rows = sorted((tuple(0.0 if v is None else float(v) for v in row) for row in got),
+                  key=lambda row: row[0])
+    rids = [int(row[0]) for row in rows]
+    counts = [(int(row[_SUMS + 1]), int(row[_SUMS + 2])) for row in rows]
+    if rids != list(range(cut.count)) or \
+            counts != list(zip(cut.ref.tolist(), cut.cur.tolist(), strict=True)):
+        raise RuntimeError(f"internal: the pooled order's ranges came back as {rids} with "
+                           f"counts {counts}, the cut has {cut.count} ranges with "
+                           f"{list(zip(cut.ref, cut.cur, strict=True))}")
+    table = np.array([row[1:_SUMS + 1] for row in rows])
+    out = table.sum(axis=0)
+    out[3], out[4] = table[:, 3].max(), table[:, 4].min()  # diff_max, diff_min
+    part = np.array([row[_SUMS + 3] for row in rows])
+    above = np.cumsum(part[::-1])[::-1] - part  # H of each range: the parts above it
+    for first, count in ((13, cut.ref), (15, cut.cur)):
+        hl, hl2 = table[:, first], table[:, first + 1]
+        out[first] = float(np.sum(hl + above * count))
+        out[first + 1] = float(np.sum(hl2 + 2 * above * hl + above * above * count))
+    return PooledSums(n_ref, n_cur, int(out[0]), int(out[1]), int(out[2]),
+                      *(float(x) for x in out[3:]))
 
 
 def _sums_select(n: str, m: str, big_n: str, source: str, extra: str = "") -> str:
     """The final aggregate of both plans over one row per distinct value ``j`` of
-    ``source``: ``r``, ``c`` its counts, ``l = r + c``, ``cr``/``cc`` the cumulative counts
-    up to and including it, ``b`` the values below it, ``d = F_j - G_j``, ``f``/``gg`` the
-    ECDFs, ``gap`` the distance to the next value and ``h`` the suffix sum
-    ``sum_{i >= j} sign(d_i) gap_i``. Rows that are not a distinct value carry NULL there
-    and drop out of every aggregate (``COUNT(l)`` counts values). Squares are products of
-    named terms: ``mid`` the midrank, ``qr``/``qc`` Cramér-von Mises' rank offsets, ``bh``
-    Anderson-Darling's ``B_j``, ``ear``/``eac`` its numerators, ``den`` its denominator."""
+    ``source``, per range ``rid``: ``r``, ``c`` its counts, ``l = r + c``, ``cr``/``cc`` the
+    cumulative counts up to and including it, ``b`` the values below it, ``d = F_j - G_j``,
+    ``f``/``gg`` the ECDFs, ``gap`` the distance to the next value and ``h`` the suffix sum
+    ``sum_{i >= j} sign(d_i) gap_i`` within the range. Rows that are not a distinct value
+    carry NULL there and drop out of every aggregate (``COUNT(l)`` counts values). Squares
+    are products of named terms: ``mid`` the midrank, ``qr``/``qc`` Cramér-von Mises' rank
+    offsets, ``bh`` Anderson-Darling's ``B_j``, ``ear``/``eac`` its numerators, ``den`` its
+    denominator."""
     return f"""
-SELECT COUNT(l), SUM(CASE WHEN r > 0 THEN 1 ELSE 0 END),
+SELECT rid, COUNT(l), SUM(CASE WHEN r > 0 THEN 1 ELSE 0 END),
   SUM(CASE WHEN c > 0 THEN 1 ELSE 0 END),
   MAX(d), MIN(d), SUM(ABS(d) * gap), SUM(d * d * gap),
   SUM(r * mid), SUM(l * l * l - l),
@@ -200,70 +240,91 @@ SELECT COUNT(l), SUM(CASE WHEN r > 0 THEN 1 ELSE 0 END),
   SUM(CASE WHEN den = 0 THEN 0
       ELSE l / {big_n} * (ear * ear / {n} + eac * eac / {m}) / den END),
   SUM(SQRT(GREATEST(d * d - ((f - f * f) / {n} + (gg - gg * gg) / {m}), 0)) * gap),
-  SUM(r * h), SUM(r * h * h), SUM(c * h), SUM(c * h * h){extra}
+  SUM(r * h), SUM(r * h * h), SUM(c * h), SUM(c * h * h),
+  SUM(r), SUM(c), SUM(SIGN(d) * gap){extra}
 FROM (
   SELECT *, mid - cr + r - (r + 1) / 2 AS qr, mid - cc + c - (c + 1) / 2 AS qc,
          {big_n} * (cr - r / 2) - bh * {n} AS ear, {big_n} * (cc - c / 2) - bh * {m} AS eac,
          bh * ({big_n} - bh) - {big_n} * l / 4 AS den
-  FROM (SELECT *, b + (l + 1) / 2 AS mid, b + l / 2 AS bh FROM {source}) t1) t2"""
+  FROM (SELECT *, b + (l + 1) / 2 AS mid, b + l / 2 AS bh FROM {source}) t1) t2
+GROUP BY rid"""
+
+
+def _offsets(cut: ranges.Ranges) -> tuple[str, str, str, str, str, str]:
+    """SQL of the range's reference and current counts below it and up to its top, and of the
+    next range's smallest value (NULL above the last), for the row's ``rid``."""
+    below_r, below_c = cut.below_ref, cut.below_cur
+    return (cut.lookup("rid", below_r), cut.lookup("rid", below_c),
+            cut.lookup("rid", below_r + cut.ref), cut.lookup("rid", below_c + cut.cur),
+            cut.lookup("rid", cut.next_low), cut.key("v"))
 
 
 def _grouped_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
-                 n_cur: int) -> str:
-    """``GROUP BY`` value, then windows over the distinct values (ascending for the
-    cumulative counts, descending for ``h``: two sorts, of the distinct values only)."""
+                 n_cur: int, cut: ranges.Ranges) -> str:
+    """``GROUP BY`` value, then windows over the distinct values of each range (ascending for
+    the cumulative counts, descending for ``h``: two sorts, of the distinct values only)."""
     n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
-    order = "ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    above = "ORDER BY v DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    below_r, below_c, _, _, next_low, key = _offsets(cut)
+    order = "PARTITION BY rid ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    above = "PARTITION BY rid ORDER BY v DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     return f"""
-WITH w AS (
-  SELECT v, r, c, SUM(r) OVER ({order}) AS cr, SUM(c) OVER ({order}) AS cc,
-         LEAD(v) OVER (ORDER BY v) - v AS gap
-  FROM ({_grouped(engine, ref, cur, column)}) g),
-x AS (
-  SELECT v, r, c, cr, cc, gap, cr / {n} AS f, cc / {m} AS gg, cr / {n} - cc / {m} AS d,
-         r + c AS l, cr + cc - r - c AS b
+WITH g AS (
+  SELECT v, r, c, {key} AS rid FROM ({_grouped(engine, ref, cur, column)}) g0),
+w AS (
+  SELECT v, r, c, rid, SUM(r) OVER ({order}) AS lr, SUM(c) OVER ({order}) AS lc,
+         LEAD(v) OVER (PARTITION BY rid ORDER BY v) AS nv
+  FROM g),
+w2 AS (
+  SELECT v, r, c, rid, {below_r} + lr AS cr, {below_c} + lc AS cc,
+         COALESCE(nv, {next_low}) - v AS gap
   FROM w),
+x AS (
+  SELECT v, r, c, rid, cr, cc, gap, cr / {n} AS f, cc / {m} AS gg, cr / {n} - cc / {m} AS d,
+         r + c AS l, cr + cc - r - c AS b
+  FROM w2),
 y AS (
   SELECT *, COALESCE(SUM(SIGN(d) * gap) OVER ({above}), 0) AS h FROM x)
 {_sums_select(n, m, big_n, "y")}"""
 
 
 def _rows_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
-              n_cur: int) -> str:
-    """One sort of the union rows (descending), then running sums over the sorted stream.
+              n_cur: int, cut: ranges.Ranges) -> str:
+    """One sort of the union rows of each range (descending), then running sums over the
+    sorted stream.
 
     ``s1`` sorts: per row its neighbours ``up = LAG(v)`` and ``dn = LEAD(v)`` and the running
-    counts ``ar``/``ac`` of each side at and above it. A tie group starts where ``up > v``
-    and ends where ``dn < v``, so on the last row of value ``j``: ``ar`` is the count at and
-    above ``v_j``, ``ga`` (the running maximum of ``ar - r`` over group starts: the count
-    strictly above, carried along the group) is the count above, ``r_j = ar - ga``,
-    ``R_j = n - ga``, and ``gv`` (the running minimum of ``up`` over group starts) is the next
-    larger value ``v_{j+1}``. Ties are exact whatever order the sort leaves them in. ``h``
-    is a running sum of ``sign(d_j) gap_j`` over those last rows: in descending order it is
-    the suffix sum itself. The per-value terms then go through the same aggregate as the
-    grouped plan.
+    counts ``ar``/``ac`` of each side at and above it within its range. A tie group starts
+    where ``up > v`` and ends where ``dn < v``, so on the last row of value ``j``: ``ar`` is
+    the count at and above ``v_j`` in the range, ``ga`` (the running maximum of ``ar - r``
+    over group starts: the count strictly above, carried along the group) is the count
+    above, ``r_j = ar - ga``, ``R_j`` is the count up to the range's top less ``ga``, and
+    ``gv`` (the running minimum of ``up`` over group starts) is the next larger value
+    ``v_{j+1}`` (the next range's smallest above the range's largest). Ties are exact
+    whatever order the sort leaves them in. ``h`` is a running sum of ``sign(d_j) gap_j``
+    over those last rows: in descending order it is the range's part of the suffix sum.
+    The per-value terms then go through the same aggregate as the grouped plan.
 
-    The windows after the sort have no ``ORDER BY``: they stream the sorted rows (one sort
-    per column; on DuckDB even the neighbours stream out of a plain ``ORDER BY``). Whether
-    every stage saw the rows in the sorted order is checked in the query itself (each
-    stage's running count equals the first stage's row number, and ``up >= v`` on every
-    row); the last column counts the rows where it failed."""
+    The windows after the sort have no ``ORDER BY`` where the engine streams a window's
+    output in order (Spark: one sort per range), else they order by the first window's row
+    number ``pos`` (DuckDB). Whether every stage saw the rows in the sorted order is checked in
+    the query itself (each stage's running count equals the first stage's row number, and
+    ``up >= v`` on every row); the last column counts the rows where it failed."""
     n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
-    run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    union = _union(engine, ref, cur, column)
-    if engine.streams_ordered_subquery:
-        source, near, running = f"(SELECT v, r, c FROM ({union}) u ORDER BY v DESC) s0", "", run
-    else:  # one sorting window; the stages above it read its output as it comes
-        source, near, running = f"({union}) s0", "ORDER BY v DESC", f"ORDER BY v DESC {run}"
+    _, _, top_r, top_c, next_low, key = _offsets(cut)
+    by = "" if engine.streams_window_order else "ORDER BY pos "
+    run = f"PARTITION BY rid {by}ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    near = "PARTITION BY rid ORDER BY v DESC"
     start = "(up IS NULL OR up > v)"
     unsorted = ", SUM(CASE WHEN unsorted = 0 AND k2 = pos AND k3 = pos THEN 0 ELSE 1 END)"
     return f"""
-WITH s1 AS (
-  SELECT v, r, c, ROW_NUMBER() OVER ({near}) AS pos, LAG(v) OVER ({near}) AS up,
+WITH s0 AS (
+  SELECT v, r, c, {key} AS rid FROM ({_union(engine, ref, cur, column)}) u),
+s1 AS (
+  SELECT v, r, c, rid, ROW_NUMBER() OVER ({near}) AS pos, LAG(v) OVER ({near}) AS up,
          LEAD(v) OVER ({near}) AS dn,
-         SUM(r) OVER ({running}) AS ar, SUM(c) OVER ({running}) AS ac
-  FROM {source}),
+         SUM(r) OVER ({near} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ar,
+         SUM(c) OVER ({near} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ac
+  FROM s0),
 s2 AS (
   SELECT *, MAX(CASE WHEN {start} THEN ar - r END) OVER ({run}) AS ga,
          MAX(CASE WHEN {start} THEN ac - c END) OVER ({run}) AS gc,
@@ -271,13 +332,13 @@ s2 AS (
          COUNT(*) OVER ({run}) AS k2
   FROM s1),
 x AS (
-  SELECT pos, k2, CASE WHEN up IS NULL OR up >= v THEN 0 ELSE 1 END AS unsorted,
+  SELECT rid, pos, k2, CASE WHEN up IS NULL OR up >= v THEN 0 ELSE 1 END AS unsorted,
          CASE WHEN dn IS NULL OR dn < v THEN 1 ELSE 0 END AS last,
-         ar - ga AS rj, ac - gc AS cj, {n} - ga AS crj, {m} - gc AS ccj,
-         COALESCE(gv - v, 0.0) AS gapj
+         ar - ga AS rj, ac - gc AS cj, {top_r} - ga AS crj, {top_c} - gc AS ccj,
+         COALESCE(COALESCE(gv, {next_low}) - v, 0.0) AS gapj
   FROM s2),
 z AS (
-  SELECT pos, k2, unsorted, last,
+  SELECT rid, pos, k2, unsorted, last,
          CASE WHEN last = 1 THEN rj END AS r, CASE WHEN last = 1 THEN cj END AS c,
          CASE WHEN last = 1 THEN crj END AS cr, CASE WHEN last = 1 THEN ccj END AS cc,
          CASE WHEN last = 1 THEN gapj END AS gap,

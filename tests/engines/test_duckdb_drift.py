@@ -133,7 +133,8 @@ def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
 
     def ascending(*args):
         calls.append("rows")
-        return rows_sql(*args).replace("ORDER BY v DESC) s0", "ORDER BY v) s0")
+        return rows_sql(*args).replace("PARTITION BY rid ORDER BY v DESC",
+                                       "PARTITION BY rid ORDER BY v")
 
     def grouped(*args):
         calls.append("grouped")

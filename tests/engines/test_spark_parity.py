@@ -34,9 +34,9 @@ def test_spark_engine_equals_in_memory(spark, monkeypatch):
 
     real, plans = sql.pooled_sums, {}
 
-    def by_column(engine, ref_t, cur_t, column, n_ref, n_cur, plan="rows"):
+    def by_column(engine, ref_t, cur_t, column, n_ref, n_cur, plan="rows", **options):
         plans[column] = "grouped" if column == "x" else "rows"
-        return real(engine, ref_t, cur_t, column, n_ref, n_cur, plan=plans[column])
+        return real(engine, ref_t, cur_t, column, n_ref, n_cur, plan=plans[column], **options)
 
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
     monkeypatch.setattr(sql, "pooled_sums", by_column)

@@ -1,0 +1,179 @@
+"""No mlqa query funnels a column through one partition (Spark) or one thread (DuckDB), read
+from the engines' own physical plans; and evidently's mode completes on a default Spark session
+at a size that crashed the single-partition window.
+
+On Spark a global aggregate (``SELECT SUM(..) FROM t``) ends in an ``Exchange SinglePartition``
+that carries one partial-aggregate row per partition: that is the tree reduction every engine
+does, not a funnel. Any other single-partition exchange (a window without ``PARTITION BY``, a
+global sort of rows into one task) carries rows and is what the test refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+import mlqa
+from mlqa.engines import drift as engine_drift
+from tests.engines.conftest import assert_same_drift, drift_frame
+
+# a child of a single-partition exchange that is a partial aggregate: at most one row per
+# partition crosses it
+_PARTIAL = re.compile(r"^[\s+:-]*(\*\(\d+\)\s*)?(Hash|ObjectHash|Sort)Aggregate\(keys=\[\], "
+                      r"functions=\[(partial_|merge_)")
+
+
+def _funnels(plan: str) -> list[str]:
+    """The single-partition exchanges of a Spark physical plan that carry rows: those whose
+    child (the next line) is not a partial global aggregate."""
+    lines = plan.splitlines()
+    return [line.strip() + " <- " + (lines[i + 1].strip() if i + 1 < len(lines) else "")
+            for i, line in enumerate(lines) if "Exchange SinglePartition" in line
+            and not (i + 1 < len(lines) and _PARTIAL.match(lines[i + 1]))]
+
+
+def _checks(ref, cur):
+    """The engine paths whose queries the plan tests read: evidently's and auto mode's
+    defaults, and every numerical column forced through both pooled-order plans."""
+    from mlqa.engines import sql
+
+    yield lambda: mlqa.check_drift(ref, cur, tests="evidently")
+    yield lambda: mlqa.check_drift(ref, cur, tests="auto")
+    real = sql.pooled_sums
+    for plan in ("rows", "grouped"):
+        def forced(*args, plan=plan, **options):
+            return real(*args, **dict(options, plan=plan))
+
+        sql.pooled_sums = forced
+        try:
+            yield lambda: mlqa.check_drift(ref, cur, ["x", "tied", "skew", "big"],
+                                           tests={"x": "ks", "tied": "mannw",
+                                                  "skew": "anderson", "big": "cramer_von_mises"})
+        finally:
+            sql.pooled_sums = real
+
+
+@pytest.mark.spark
+def test_no_spark_query_passes_rows_through_one_partition(spark, monkeypatch):
+    from mlqa.engines.spark import SparkEngine
+
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)  # the engine-side sums, not a fetch
+    plans: list[tuple[str, str]] = []
+    real_rows = SparkEngine.rows
+
+    def rows(self, sql):
+        frame = self.session.sql(sql)
+        out = [tuple(r) for r in frame.collect()]
+        plans.append((sql, frame._jdf.queryExecution().executedPlan().toString()))
+        return out
+
+    monkeypatch.setattr(SparkEngine, "rows", rows)
+    ref, cur = drift_frame(3000, 0.0, 21), drift_frame(3500, 0.1, 22)
+    sref, scur = spark.createDataFrame(ref).cache(), spark.createDataFrame(cur).cache()
+    for check in _checks(sref, scur):
+        check()
+    pooled = [p for sql, p in plans if "PARTITION BY rid" in sql]
+    assert len(pooled) >= 8 and all("Window" in p for p in pooled)
+    funnels = {sql.strip()[:80]: _funnels(p) for sql, p in plans if _funnels(p)}
+    assert funnels == {}
+    # the test can fail: the single-partition window it guards against is seen as one
+    old = spark.sql("SELECT v, SUM(v) OVER (ORDER BY v) AS s FROM VALUES (1.0), (2.0) AS t(v)")
+    old.collect()
+    assert _funnels(old._jdf.queryExecution().executedPlan().toString())
+    # and the figures are still the in-memory ones
+    monkeypatch.setattr(SparkEngine, "rows", real_rows)
+    assert_same_drift(mlqa.check_drift(ref, cur, tests="auto"),
+                      mlqa.check_drift(sref, scur, tests="auto"))
+
+
+def test_every_duckdb_window_is_partitioned(tmp_path, monkeypatch):
+    """DuckDB runs a window's partitions on all its threads; a window without PARTITION BY
+    runs on one. Every window operator in the plans of mlqa's queries is partitioned."""
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    explained: list[str] = []
+    real_rows = DuckDBEngine.rows
+
+    def rows(self, sql):
+        if "OVER (" in sql:
+            explained.append("\n".join(str(r[-1]) for r in
+                                       real_rows(self, f"EXPLAIN {sql}")))
+        return real_rows(self, sql)
+
+    monkeypatch.setattr(DuckDBEngine, "rows", rows)
+    ref, cur = drift_frame(3000, 0.0, 21), drift_frame(3500, 0.1, 22)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    for check in _checks(str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")):
+        check()
+    windows = [w for plan in explained for w in re.findall(r"OVER \(([^)]*)\)", plan)]
+    assert len(explained) >= 8 and windows
+    assert [w for w in windows if "PARTITION BY" not in w] == []
+    # the check reads what it claims: an unpartitioned window shows as one
+    plan = duckdb.sql("EXPLAIN SELECT SUM(x) OVER (ORDER BY x) FROM range(3) t(x)").fetchall()
+    assert "PARTITION BY" not in re.findall(r"OVER \(([^)]*)\)", plan[0][-1])[0]
+
+
+_DEFAULT_SESSION = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import pandas as pd
+    from pyspark.sql import SparkSession
+    import mlqa
+
+    rows, numerical = int(sys.argv[1]), int(sys.argv[2])
+    r = np.random.default_rng(3)
+    def side(shift):
+        cols = {f"n{j}": (r.normal(shift, 1 + j / 10, rows) if j % 2 == 0
+                          else r.lognormal(shift, 1, rows)) for j in range(numerical)}
+        cols["c0"] = r.choice(["a", "b", "c"], rows)
+        cols["c1"] = r.choice(["x", "y"], rows, p=[0.5 + shift / 10, 0.5 - shift / 10])
+        return pd.DataFrame(cols)
+    ref, cur = side(0.0), side(0.05)
+    # a plain session, as a Spark user starts one: local[2], the default 1 GB driver
+    spark = (SparkSession.builder.master("local[2]")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.host", "127.0.0.1")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("OFF")
+    engine = mlqa.check_drift(spark.createDataFrame(ref), spark.createDataFrame(cur),
+                              tests="evidently")
+    memory = mlqa.check_drift(ref, cur, tests="evidently")
+    print(json.dumps({"engine": engine.details["engine"], "outcome": str(engine.outcome),
+                      "memory_outcome": str(memory.outcome),
+                      "scores": {c: [engine.columns[c].score, memory.columns[c].score,
+                                     engine.columns[c].test, memory.columns[c].test]
+                                 for c in memory.columns}}))
+""")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_evidently_mode_completes_on_a_default_local_session(tmp_path):
+    """200,000 rows per side x 22 columns (20 numerical, 2 categorical), the issue's size:
+    before, the driver's heap went to a copy of the pandas rows in every query plus one
+    partition holding a column's whole pooled order, and the default 1 GB driver died
+    (OutOfMemoryError, the JVM lost) in the pooled-order query of the first continuous
+    column. Now the check completes and equals the in-memory figures. Its own process: a
+    plain session with Spark's defaults, not the test suite's tuned one."""
+    pytest.importorskip("pyspark")
+    script = tmp_path / "default_session.py"
+    script.write_text(_DEFAULT_SESSION)
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    env.pop("PYSPARK_SUBMIT_ARGS", None)
+    done = subprocess.run([sys.executable, str(script), "200000", "20"], capture_output=True,
+                          text=True, timeout=1200, env=env, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["engine"] == "spark" and got["outcome"] == got["memory_outcome"]
+    for column, (engine, memory, test, memory_test) in got["scores"].items():
+        assert test == memory_test, column
+        assert engine == pytest.approx(memory, rel=1e-9, abs=1e-12), column
