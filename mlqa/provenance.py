@@ -42,7 +42,7 @@ PACKAGES = ("mlqa", "numpy", "pandas", "scipy", "scikit-learn", "evidently", "to
             "pytest-xdist")
 _CHUNK = 1 << 20
 ENGINES = ("memory", "duckdb", "spark")
-KINDS = {"models": "model", "datasets": "dataset", "suites": "suite"}  # provenance.json lists
+KINDS = {"suites": "suite", "models": "model", "datasets": "dataset"}  # provenance.json lists
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +128,7 @@ def suite(name: str, path: str | os.PathLike[str], description: str = "") -> Ide
     approver sees which version of the checks was run, and what the suite says it is for."""
     source, digest, size = _hash_path(Path(path))
     return _register(Identity("suite", name, digest, source, size=size, path=_absolute(path),
-                              description=description or None))
+                              description=description.strip() or None))
 
 
 def registered() -> list[Identity]:

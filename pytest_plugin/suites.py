@@ -125,9 +125,9 @@ class SuiteCheck(pytest.Function):
     def _described(self, result: Any) -> Any:
         """``result`` with the YAML ``description:`` of the check and of its suite in its
         details: the report and the JUnit properties (``mlqa.description``) show them."""
-        said = {key: text for key, text in (("description", self.spec.description),
-                                            ("suite_description",
-                                             self.suite_node.suite.description)) if text}
+        said = {key: text.strip() for key, text in (
+            ("description", self.spec.description),
+            ("suite_description", self.suite_node.suite.description)) if text.strip()}
         return result.replace(details={**result.details, **said}) if said else result
 
     def reportinfo(self) -> tuple[Path, int, str]:

@@ -26,7 +26,6 @@ from mlqa.display import Block, IntervalPlot, IntervalPoint, Section, Table
 from mlqa.gate import APPROVE, REFUSE, Verdict
 from mlqa.provenance import KINDS
 from mlqa.report import plots
-from mlqa.report.junit import DESCRIPTIONS
 from mlqa.report.rows import (
     FAMILY_TITLES,
     FOLD_PASSING_OVER,
@@ -191,14 +190,10 @@ _HEAD = ("<tr><th>outcome</th><th>check</th><th>value</th><th>requirement</th><t
 
 
 def description(s: Shown) -> str:
-    """The YAML ``description:`` of the check (its own, else its suite's), or ""."""
-    if s.result is None:
-        return ""
-    for key in DESCRIPTIONS:
-        said = s.result.details.get(key)
-        if isinstance(said, str) and said.strip():
-            return " ".join(said.split())
-    return ""
+    """The YAML ``description:`` of the check, or "" (its suite's is shown once, with the
+    suite file under provenance)."""
+    said = None if s.result is None else s.result.details.get("description")
+    return " ".join(said.split()) if isinstance(said, str) else ""
 
 
 def _table(rows: Sequence[Row], *, with_anchor: bool = True,
