@@ -349,9 +349,10 @@ def _waivers_section(verdict: Verdict) -> str:
     return "".join(out)
 
 
-def provenance_files(prov: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(kind, name, what) of each suite, model and dataset the run registered: the suite's
-    description, then the file (path), its sha256, size and the engine that read it."""
+def provenance_files(prov: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(kind, name, sha256, about) of each suite, model and dataset the run registered;
+    ``about``: the suite's description, the file's path, then how it was read (source, rows,
+    columns, the engine that read it, size)."""
     out = []
     for key, kind in KINDS.items():
         for i in prov.get(key) or []:
@@ -361,12 +362,10 @@ def provenance_files(prov: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                      if i.get(k) is not None]
             if i.get("size") is not None:
                 facts.append(f"{i['size']} bytes")
-            what = f"sha256:{i.get('sha256')} ({', '.join(facts)})"
-            if i.get("path"):
-                what = f"{i['path']} {what}"
-            if i.get("description"):
-                what = f"{i['description']} \u2014 {what}"
-            out.append((kind, str(i.get("name")), what))
+            about = " ".join([*([f"{i['description']} \u2014"] if i.get("description") else []),
+                              *([str(i["path"])] if i.get("path") else []),
+                              f"({', '.join(facts)})"])
+            out.append((kind, str(i.get("name")), str(i.get("sha256")), about))
     return out
 
 
@@ -392,7 +391,8 @@ def _provenance_section(prov: Mapping[str, Any]) -> str:
     gpus = prov.get("gpu") or []
     items.append(("GPU", "; ".join(", ".join(str(v) for v in g.values()) for g in gpus)
                   or "none"))
-    items += [(f"{kind} {name}", fact) for kind, name, fact in provenance_files(prov)]
+    items += [(f"{kind} {name}", f"sha256:{digest} {about}")
+              for kind, name, digest, about in provenance_files(prov)]
     items.append(("captured", str(prov.get("captured_at", ""))))
     out.append("<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
                + "</dl>")

@@ -129,8 +129,8 @@ def _provenance_lines(prov: Mapping[str, Any]) -> list[str]:
         facts.append(f"commit {code(str(git['commit'])[:12])}"
                      f"{' (dirty)' if git.get('dirty') else ''}")
     lines = ["### Provenance", "", "; ".join(facts), ""] if facts else []
-    files = [f"- {text(kind)} {code(name)}: {text(what)}"
-             for kind, name, what in provenance_files(prov)]
+    files = [f"- {text(kind)} {text(name)} {code('sha256:' + digest)} {text(about)}"
+             for kind, name, digest, about in provenance_files(prov)]
     if files:
         lines += (["### Provenance", ""] if not lines else []) + files[:MAX_ROWS] + [""]
     return lines
