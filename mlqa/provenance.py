@@ -7,7 +7,7 @@ variables a build sets, Python and package versions, platform and GPU. Registere
 content hashes (sha256) and remember them for the run; a waiver scoped to a model hash applies
 only when that model was registered. A YAML suite registers itself (``suite``: its file and
 ``description:``), its model file and each data file a check reads, with the engine that read
-it (``memory``, ``duckdb`` or ``spark``).
+it (``memory``, ``duckdb`` or ``spark``); a fixture's table or model by content hash.
 """
 
 from __future__ import annotations

@@ -175,6 +175,23 @@ class _Context:
 
         self.cached(("provenance", "suite"), register)
 
+    def _register_object(self, key: Any, kind: str, name: str, obj: Any) -> None:
+        """A fixture's table or model by content hash (no file to name), once per suite."""
+
+        def register() -> Any:
+            from mlqa import provenance
+            from mlqa.errors import InputError
+
+            try:
+                return provenance.dataset(name, obj, engine="memory") if kind == "dataset" \
+                    else provenance.model(obj, name=name)
+            except (InputError, TypeError, ValueError):
+                # An object the hash cannot read (unpicklable, unhashable cells) goes
+                # unrecorded rather than failing a check that has no quarrel with it.
+                return None
+
+        self.cached(key, register)
+
     def read_by(self, name: str, engine: str) -> None:
         source = self.suite.data[name]
         if source.path is None:
@@ -192,7 +209,10 @@ class _Context:
         if source.fixture is not None:
             from mlqa.quality.frames import as_frame
 
-            return as_frame(f"data source {name!r}", self.request.getfixturevalue(source.fixture))
+            frame = as_frame(f"data source {name!r}",
+                             self.request.getfixturevalue(source.fixture))
+            self._register_object(("provenance", "fixture", name), "dataset", name, frame)
+            return frame
 
         def read() -> Any:
             from mlqa.quality.frames import read_path
@@ -221,7 +241,10 @@ class _Context:
 
             raise InputError("the suite has no model: add 'model:'")
         if source.fixture is not None:
-            return self.request.getfixturevalue(source.fixture)
+            model = self.request.getfixturevalue(source.fixture)
+            self._register_object(("provenance", "fixture model"), "model", source.fixture,
+                                  model)
+            return model
 
         def load() -> Any:
             from mlqa.baseline.models import load as load_model

@@ -160,3 +160,53 @@ def test_descriptions_reach_junit_the_report_and_the_summary(project, jenkins_ch
     assert "ROC AUC at least 0.80" in summary and "&lt;b&gt;no markup&lt;/b&gt;" in summary
     assert "ranking quality on the holdout" in summary
     assert sha256(project.path / "models" / "candidate.skops") in summary
+
+
+FIXTURE_SUITE = """
+suite: from_fixtures
+data:
+  holdout: {fixture: holdout}
+model: {fixture: candidate}
+checks:
+  - id: auc
+    kind: metric
+    data: holdout
+    target: y
+    metric: roc_auc
+    min: 0.8
+    n_resamples: 200
+"""
+
+
+def test_fixture_tables_and_models_are_recorded_by_content_hash(project, monkeypatch):
+    """The main job's suite takes its data and model from fixtures: no file to name, but the
+    approver still gets the hash of what was judged (as ``provenance.dataset``/``model`` give)."""
+    from mlqa import provenance
+
+    project.makeconftest("""
+        import pandas as pd
+        import pytest
+        import skops.io
+
+        @pytest.fixture(scope="session")
+        def holdout():
+            return pd.read_csv("data/holdout.csv")
+
+        @pytest.fixture(scope="session")
+        def candidate():
+            return skops.io.load("models/candidate.skops")
+    """)
+    (project.path / "loans.mlqa.yaml").write_text(FIXTURE_SUITE)
+    project.runpytest_subprocess("--mlqa-results=results", "-p", "no:cacheprovider"
+                                 ).assert_outcomes(passed=1)
+    prov = json.loads((project.path / "results" / "provenance.json").read_text())
+    (data,) = prov["datasets"]
+    (model,) = prov["models"]
+    monkeypatch.setattr(provenance, "_registered", [])  # this process's own stay as they are
+    expected_data = provenance.dataset("holdout", pd.read_csv(project.path / "data" /
+                                                              "holdout.csv"))
+    expected_model = provenance.model(skops_io.load(project.path / "models" / "candidate.skops"))
+    assert (data["name"], data["source"], data["sha256"], data["rows"]) == \
+        ("holdout", "dataframe", expected_data.sha256, 800)
+    assert (model["name"], model["source"], model["sha256"]) == \
+        ("candidate", "pickle", expected_model.sha256)
