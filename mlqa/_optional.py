@@ -7,6 +7,10 @@ from types import ModuleType
 
 from mlqa.errors import InputError
 
+# The extra that brings pyarrow, which reads a Parquet file into memory (DuckDB reads it where
+# it lies; the extra has both).
+PARQUET_EXTRA = "duckdb"
+
 
 def require(module: str, extra: str | None, why: str) -> ModuleType:
     """``import module``; when it is missing, an InputError saying what needs it and the

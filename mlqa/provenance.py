@@ -5,13 +5,16 @@ Captured automatically when a run writes a bundle: git commit and dirty flag, th
 variables a build sets, Python and package versions, platform and GPU. Registered by the suite:
 ``mlqa.provenance.model(path_or_obj)`` and ``mlqa.provenance.dataset(name, df_or_path)`` return
 content hashes (sha256) and remember them for the run; a waiver scoped to a model hash applies
-only when that model was registered.
+only when that model was registered. A YAML suite registers itself (``suite``: its file and
+``description:``), its model file and each data file a check reads, with the engine that read
+it (``memory``, ``duckdb`` or ``spark``); a fixture's table or model by content hash.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
@@ -28,8 +31,8 @@ from typing import Any
 
 from mlqa.errors import InputError
 
-__all__ = ["Identity", "model", "dataset", "registered", "model_hashes", "clear", "capture",
-           "write_part", "merge", "read", "PROVENANCE_FILE"]
+__all__ = ["Identity", "model", "dataset", "suite", "registered", "model_hashes", "clear",
+           "capture", "write_part", "merge", "read", "PROVENANCE_FILE"]
 
 PROVENANCE_FILE = "provenance.json"
 _PART_GLOB = "provenance-*.json"
@@ -38,19 +41,24 @@ JENKINS_VARS = ("JOB_NAME", "BUILD_NUMBER", "BUILD_URL", "GIT_COMMIT", "GIT_BRAN
 PACKAGES = ("mlqa", "numpy", "pandas", "scipy", "scikit-learn", "evidently", "torch", "pytest",
             "pytest-xdist")
 _CHUNK = 1 << 20
+ENGINES = ("memory", "duckdb", "spark")
+KINDS = {"suites": "suite", "models": "model", "datasets": "dataset"}  # provenance.json lists
 
 
 @dataclasses.dataclass(frozen=True)
 class Identity:
     """A model or dataset as the run saw it: ``sha256`` of its content, where it came from."""
 
-    kind: str  # "model" or "dataset"
+    kind: str  # "model", "dataset" or "suite"
     name: str
     sha256: str
-    source: str  # "file", "directory", "bytes", "torch", "pickle", "dataframe", "array"
+    source: str  # "file", "directory", "glob", "bytes", "torch", "pickle", "dataframe", "array"
     size: int | None = None  # bytes of a file or folder
     rows: int | None = None
     columns: int | None = None
+    path: str | None = None  # the file or folder, absolute, when it came from one
+    engine: str | None = None  # what read a dataset: "memory", "duckdb", "spark"
+    description: str | None = None  # a suite's ``description:``
 
     def short(self) -> str:
         return self.sha256[:12]
@@ -60,22 +68,36 @@ _registered: list[Identity] = []
 _lock = threading.Lock()
 
 
-def model(path_or_obj: Any, name: str | None = None) -> Identity:
+def model(path_or_obj: Any, name: str | None = None, *,
+          path: str | os.PathLike[str] | None = None) -> Identity:
     """Register a model by content hash: a file or folder path, bytes, a torch module (its
-    ``state_dict`` tensors) or any picklable object (a fitted scikit-learn estimator)."""
+    ``state_dict`` tensors) or any picklable object (a fitted scikit-learn estimator).
+
+    ``path``: the file that ``path_or_obj`` (bytes) was read from, so that the hash is of the
+    very bytes that were loaded and the record still names the file.
+    """
     source, digest, size = _hash_model(path_or_obj)
-    label = name or _default_name(path_or_obj)
-    return _register(Identity("model", label, digest, source, size=size))
+    label = name or _default_name(path if path is not None else path_or_obj)
+    where = path if path is not None else path_or_obj if _is_path(path_or_obj) else None
+    if where is not None and source == "bytes":
+        source = "file"
+    return _register(Identity("model", label, digest, source, size=size,
+                              path=None if where is None else _absolute(where)))
 
 
-def dataset(name: str, df_or_path: Any) -> Identity:
+def dataset(name: str, df_or_path: Any, *, engine: str | None = None) -> Identity:
     """Register a dataset by content hash: a DataFrame (values, column names and dtypes), an
-    array, or a file or folder path."""
+    array, or a file or folder path. ``engine``: what read it (``memory``, ``duckdb``,
+    ``spark``), when the caller knows."""
     if not isinstance(name, str) or not name:
         raise InputError(f"dataset name must be a non-empty str, got {name!r}")
+    if engine is not None and engine not in ENGINES:
+        raise InputError(f"dataset {name!r}: engine must be one of {list(ENGINES)}, "
+                         f"got {engine!r}")
     if _is_path(df_or_path):
         source, digest, size = _hash_path(Path(df_or_path))
-        return _register(Identity("dataset", name, digest, source, size=size))
+        return _register(Identity("dataset", name, digest, source, size=size,
+                                  path=_absolute(df_or_path), engine=engine))
     if hasattr(df_or_path, "columns") and hasattr(df_or_path, "dtypes"):
         import pandas as pd
 
@@ -84,7 +106,7 @@ def dataset(name: str, df_or_path: Any) -> Identity:
         h.update(pd.util.hash_pandas_object(df_or_path, index=False).to_numpy().tobytes())
         rows, cols = df_or_path.shape
         return _register(Identity("dataset", name, h.hexdigest(), "dataframe",
-                                  rows=int(rows), columns=int(cols)))
+                                  rows=int(rows), columns=int(cols), engine=engine))
     import numpy as np
 
     try:
@@ -97,7 +119,16 @@ def dataset(name: str, df_or_path: Any) -> Identity:
              else np.ascontiguousarray(arr).tobytes())
     return _register(Identity("dataset", name, h.hexdigest(), "array", rows=int(arr.shape[0])
                               if arr.ndim else 1,
-                              columns=int(arr.shape[1]) if arr.ndim > 1 else None))
+                              columns=int(arr.shape[1]) if arr.ndim > 1 else None,
+                              engine=engine))
+
+
+def suite(name: str, path: str | os.PathLike[str], description: str = "") -> Identity:
+    """Register a suite file (``*.mlqa.yaml``) by content hash, with its ``description:``: the
+    approver sees which version of the checks was run, and what the suite says it is for."""
+    source, digest, size = _hash_path(Path(path))
+    return _register(Identity("suite", name, digest, source, size=size, path=_absolute(path),
+                              description=description.strip() or None))
 
 
 def registered() -> list[Identity]:
@@ -120,6 +151,10 @@ def _register(identity: Identity) -> Identity:
         if identity not in _registered:
             _registered.append(identity)
     return identity
+
+
+def _absolute(path: str | os.PathLike[str]) -> str:
+    return os.path.abspath(os.fspath(path))
 
 
 def _is_path(x: Any) -> bool:
@@ -155,16 +190,28 @@ def _hash_model(obj: Any) -> tuple[str, str, int | None]:
 
 def _hash_path(path: Path) -> tuple[str, str, int]:
     if path.is_file():
-        h, size = hashlib.sha256(), 0
+        h = hashlib.sha256()
         size = _feed(h, path)
         return "file", h.hexdigest(), size
     if path.is_dir():
-        h, size = hashlib.sha256(), 0
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
-            h.update(f.relative_to(path).as_posix().encode() + b"\0")
-            size += _feed(h, f)
-        return "directory", h.hexdigest(), size
+        return ("directory", *_hash_files(sorted(p for p in path.rglob("*") if p.is_file()),
+                                          path))
+    matches = sorted(Path(m) for m in glob.glob(os.fspath(path), recursive=True)) \
+        if glob.has_magic(os.fspath(path)) else []
+    files = [m for m in matches if m.is_file()]
+    if files:  # a Parquet glob an engine reads: every file it names, hashed as a folder is
+        root = Path(os.path.commonpath(files)) if len(files) > 1 else files[0].parent
+        return ("glob", *_hash_files(files, root))
     raise InputError(f"{path} does not exist (give a model or dataset file, folder or object)")
+
+
+def _hash_files(files: list[Path], root: Path) -> tuple[str, int]:
+    """One hash of several files: each one's name below ``root``, then its bytes."""
+    h, size = hashlib.sha256(), 0
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        size += _feed(h, f)
+    return h.hexdigest(), size
 
 
 def _feed(h: Any, path: Path) -> int:
@@ -265,7 +312,8 @@ def write_part(directory: str | os.PathLike[str], worker: str) -> Path | None:
 
 def merge(directory: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
           extra: Mapping[str, Any] | None = None) -> Path:
-    """Write ``provenance.json``: the environment plus every part's models and datasets."""
+    """Write ``provenance.json``: the environment plus every part's models, datasets and
+    suites."""
     from mlqa._atomic import write_atomic
 
     directory = Path(directory)
@@ -276,8 +324,8 @@ def merge(directory: str | os.PathLike[str], root: str | os.PathLike[str] | None
             if identity not in seen:
                 seen.append(identity)
     doc = capture(root)
-    doc["models"] = [i for i in seen if i.get("kind") == "model"]
-    doc["datasets"] = [i for i in seen if i.get("kind") == "dataset"]
+    for key, kind in KINDS.items():
+        doc[key] = [i for i in seen if i.get("kind") == kind]
     doc.update(extra or {})
     target = directory / PROVENANCE_FILE
     write_atomic(target, json.dumps(doc, indent=1, sort_keys=True) + "\n")

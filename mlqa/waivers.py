@@ -231,7 +231,7 @@ def yaml_entries(text: str, source: str, *, key: str) -> list[tuple[dict[str, An
 
 def yaml_document(text: str, source: str) -> tuple[Any, Any]:
     """Parse YAML safely; return the data and a function giving a mapping's 1-based line."""
-    import yaml  # PyYAML comes with evidently; only the gatekeeper's commands need it
+    import yaml  # a core dependency; imported here as only the gatekeeper's commands need it
 
     lines: dict[int, int] = {}
 

@@ -100,9 +100,10 @@ class SuiteCheck(pytest.Function):
         from mlqa.suite import run_check
 
         context = _Context(self.suite_node, request)
+        context.register_suite()
         family = _FAMILY.get(self.spec.kind, "quality")
         try:
-            result = run_check(self.spec, context)
+            result = self._described(run_check(self.spec, context))
         except DeviceUnavailable:
             raise  # a skip (or an error under --mlqa-require-gpu): the recorder decides
         except Exception as exc:  # noqa: BLE001 - a check that crashed is an ERROR, never a pass
@@ -112,13 +113,22 @@ class SuiteCheck(pytest.Function):
                 why = f"no fixture named {exc.argname!r} (see pytest --fixtures)"
             else:
                 why = f"check crashed: {type(exc).__name__}: {exc}"
-            failed = CheckResult(name=self.spec.id, outcome=Outcome.ERROR, check=family,
-                                 message=f"{self.spec.id} could not be evaluated: {why}")
+            failed = self._described(CheckResult(
+                name=self.spec.id, outcome=Outcome.ERROR, check=family,
+                message=f"{self.spec.id} could not be evaluated: {why}"))
             try:
                 mlqa.expect(failed)
             except CheckError as err:
                 raise err from exc
         mlqa.expect(result)
+
+    def _described(self, result: Any) -> Any:
+        """``result`` with the YAML ``description:`` of the check and of its suite in its
+        details: the report and the JUnit properties (``mlqa.description``) show them."""
+        said = {key: text.strip() for key, text in (
+            ("description", self.spec.description),
+            ("suite_description", self.suite_node.suite.description)) if text.strip()}
+        return result.replace(details={**result.details, **said}) if said else result
 
     def reportinfo(self) -> tuple[Path, int, str]:
         suite = self.suite_node.suite
@@ -155,17 +165,61 @@ class _Context:
     def path(self, relative: str) -> str:
         return str(self.suite.file.parent / relative)
 
+    # -- provenance: what was judged, by content hash (mlqa.provenance) --------------------
+
+    def register_suite(self) -> None:
+        def register() -> Any:
+            from mlqa import provenance
+
+            return provenance.suite(self.suite.name, self.suite.file, self.suite.description)
+
+        self.cached(("provenance", "suite"), register)
+
+    def _register_object(self, key: Any, kind: str, name: str, obj: Any) -> None:
+        """A fixture's table or model by content hash (no file to name), once per suite."""
+
+        def register() -> Any:
+            from mlqa import provenance
+            from mlqa.errors import InputError
+
+            try:
+                return provenance.dataset(name, obj, engine="memory") if kind == "dataset" \
+                    else provenance.model(obj, name=name)
+            except (InputError, TypeError, ValueError):
+                # An object the hash cannot read (unpicklable, unhashable cells) goes
+                # unrecorded rather than failing a check that has no quarrel with it.
+                return None
+
+        self.cached(key, register)
+
+    def read_by(self, name: str, engine: str) -> None:
+        source = self.suite.data[name]
+        if source.path is None:
+            return  # a fixture's table: no file to name
+
+        def register() -> Any:
+            from mlqa import provenance
+
+            return provenance.dataset(name, source.path, engine=engine)
+
+        self.cached(("provenance", name, engine), register)
+
     def frame(self, name: str) -> Any:
         source = self.suite.data[name]
         if source.fixture is not None:
             from mlqa.quality.frames import as_frame
 
-            return as_frame(f"data source {name!r}", self.request.getfixturevalue(source.fixture))
+            frame = as_frame(f"data source {name!r}",
+                             self.request.getfixturevalue(source.fixture))
+            self._register_object(("provenance", "fixture", name), "dataset", name, frame)
+            return frame
 
         def read() -> Any:
             from mlqa.quality.frames import read_path
 
-            return read_path(f"data source {name!r}", str(source.path), source.format)
+            frame = read_path(f"data source {name!r}", str(source.path), source.format)
+            self.read_by(name, "memory")
+            return frame
 
         return self.cached(("data", name), read)
 
@@ -187,7 +241,10 @@ class _Context:
 
             raise InputError("the suite has no model: add 'model:'")
         if source.fixture is not None:
-            return self.request.getfixturevalue(source.fixture)
+            model = self.request.getfixturevalue(source.fixture)
+            self._register_object(("provenance", "fixture model"), "model", source.fixture,
+                                  model)
+            return model
 
         def load() -> Any:
             from mlqa.baseline.models import load as load_model
@@ -199,7 +256,11 @@ class _Context:
                 raise InputError(f"model file {str(source.path)!r} cannot be read: {exc}") \
                     from None
             trust = source.trust or bool(self.request.config.getoption("mlqa_trust_model"))
-            return load_model(data, name=str(source.path), trust=trust)
+            model = load_model(data, name=str(source.path), trust=trust)
+            from mlqa import provenance
+
+            provenance.model(data, path=source.path)  # the hash of the very bytes loaded
+            return model
 
         return self.cached(("model",), load)
 

@@ -26,9 +26,11 @@ for _module in pkgutil.walk_packages(mlqa.__path__, "mlqa."):
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 # Every pytest these tests start (pytester runs, example suites, xdist workers) leaves out the
-# third-party plugins that the dependency tree drags in and no test uses: faker (via
-# polyfactory), anyio (via httpx/litestar) and hypothesis's pytest plugin together cost about
-# 1.7 s of CPU per process and 5 s per `-n 2` run, and the suite starts a few hundred of them.
+# third-party plugins that the dev install drags in and no test uses: faker (via polyfactory)
+# and anyio (via httpx/litestar), both from evidently, which only the dev extra installs now
+# (mlqa[evidently]; a user's core install has neither), and hypothesis's pytest plugin: together
+# about 1.7 s of CPU per process and 5 s per `-n 2` run, and the suite starts a few hundred.
+# `-p no:NAME` blocks a plugin that is installed and is a no-op for one that is not.
 # mlqa, xdist and rerunfailures still load through their entry points as on a user's machine;
 # the tests that check the plugin as installed (tests/plugin/test_light_and_registered.py, the
 # README's main job) run with the environment as found (`PLUGINS_OFF` names what to remove).

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlqa._optional import require
 from mlqa.drift.columns import NUMERICAL
 from mlqa.drift.profile import ReferenceProfile
 from mlqa.drift.result import DriftResult
@@ -20,12 +21,13 @@ def write_evidently_report(path: str | os.PathLike[str], reference: Any,
     """Run evidently's ``DataDriftPreset`` on the columns ``result`` tested and save its HTML.
 
     evidently is imported here only (about 3 s and 180 MB); its telemetry is switched off.
+    It is an extra (``pip install 'mlqa[evidently]'``): without it, InputError says so.
     """
     if isinstance(reference, ReferenceProfile):
         raise InputError("html= needs the reference data itself; a reference profile holds "
                          "no rows for evidently to draw")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    from evidently import DataDefinition, Dataset, Report
+    evidently = require("evidently", "evidently", "check_drift(html=...) (evidently's report)")
     from evidently.presets import DataDriftPreset
 
     from mlqa.drift.tables import read_table
@@ -36,7 +38,9 @@ def write_evidently_report(path: str | os.PathLike[str], reference: Any,
     cur = pd.DataFrame({n: current[n] for n in names})
     numerical = [n for n, c in result.columns.items() if c.kind == NUMERICAL]
     categorical = [n for n in names if n not in numerical]
-    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
-    snapshot = Report([DataDriftPreset()]).run(Dataset.from_pandas(cur, definition),
-                                               Dataset.from_pandas(ref, definition))
+    definition = evidently.DataDefinition(numerical_columns=numerical,
+                                          categorical_columns=categorical)
+    snapshot = evidently.Report([DataDriftPreset()]).run(
+        evidently.Dataset.from_pandas(cur, definition),
+        evidently.Dataset.from_pandas(ref, definition))
     snapshot.save_html(os.fspath(path))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlqa._optional import PARQUET_EXTRA, require
 from mlqa.errors import InputError
 
 Table = Mapping[str, pd.Series]
@@ -104,10 +105,10 @@ def _from_arrow(name: str, data: Any, columns: Sequence[str] | None) -> pd.DataF
 
 def _read_parquet(name: str, path: str | os.PathLike[str], columns: Sequence[str] | None
                   ) -> pd.DataFrame:
-    import pyarrow.parquet as pq  # only for path inputs: pyarrow costs ~100 MB to import
-
     if not os.path.exists(path):
         raise InputError(f"{name}: no such Parquet file: {os.fspath(path)!r}")
+    # only for path inputs: pyarrow costs ~100 MB to import, and is an extra
+    pq = require("pyarrow.parquet", PARQUET_EXTRA, f"{name}: reading {os.fspath(path)!r}")
     try:
         schema_names = pq.read_schema(path).names
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlqa._optional import PARQUET_EXTRA, require
 from mlqa.errors import InputError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
@@ -65,6 +66,8 @@ def read_path(name: str, path: str, format: str | None = None) -> pd.DataFrame: 
     if not os.path.exists(path):
         raise InputError(f"{name}: no such file: {path!r}")
     kind = file_format(path, format)
+    if kind == "parquet":
+        require("pyarrow", PARQUET_EXTRA, f"{name}: reading {path!r}")
     try:
         if kind == "parquet":
             return pd.read_parquet(path)

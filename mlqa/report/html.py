@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from mlqa import __version__
 from mlqa.display import Block, IntervalPlot, IntervalPoint, Section, Table
 from mlqa.gate import APPROVE, REFUSE, Verdict
+from mlqa.provenance import KINDS
 from mlqa.report import plots
 from mlqa.report.rows import (
     FAMILY_TITLES,
@@ -69,6 +70,7 @@ table.detail{width:auto;font-size:12px}table.detail td{font-variant-numeric:tabu
 caption{text-align:left;font-weight:600;font-size:12px;padding:4px 0}
 details.check-details{background:#fafbfc}.tables{display:flex;gap:20px;flex-wrap:wrap;
 align-items:flex-start}details.more{border-style:dashed}
+.desc{font-size:12px;color:#57606a;font-family:system-ui,sans-serif;margin-top:2px}
 """
 
 _VERDICT_CLASS = {APPROVE: "v-approve", REFUSE: "v-refuse"}
@@ -87,6 +89,7 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
     checks = shown_all(verdict) if checks is None else checks
     names = name_counts(checks)
     anchors = {id(s): f"check-{i}" for i, s in enumerate(checks)}
+    described = {anchors[id(s)]: said for s in checks if (said := description(s))}
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
            # Nothing on this page may reach the network: no script, no remote image or font.
            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
@@ -99,10 +102,11 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
     if attention:
         out.append(f'<h2 id="attention">Needs attention ({len(attention)})</h2>')
         out.append(_table([to_row(s, names, anchors[id(s)]) for s in attention],
-                          with_anchor=False, family_of=[s.family for s in attention]))
+                          with_anchor=False, family_of=[s.family for s in attention],
+                          described=described))
     out.append('<h2 id="checks">Checks by family</h2>')
     for name, group in by_family(checks):
-        out.append(_family_section(name, group, names, anchors))
+        out.append(_family_section(name, group, names, anchors, described))
     out.append(_waivers_section(verdict))
     out.append(_provenance_section(provenance))
     out.append(f'<p class="sub">mlqa {escape(__version__)}; waivers judged as of '
@@ -185,8 +189,16 @@ _HEAD = ("<tr><th>outcome</th><th>check</th><th>value</th><th>requirement</th><t
          "<th>interval</th><th>n</th><th>message</th></tr>")
 
 
+def description(s: Shown) -> str:
+    """The YAML ``description:`` of the check, or "" (its suite's is shown once, with the
+    suite file under provenance)."""
+    said = None if s.result is None else s.result.details.get("description")
+    return " ".join(said.split()) if isinstance(said, str) else ""
+
+
 def _table(rows: Sequence[Row], *, with_anchor: bool = True,
-           family_of: Sequence[str] | None = None) -> str:
+           family_of: Sequence[str] | None = None,
+           described: Mapping[str, str] | None = None) -> str:
     out = ["<table>", _HEAD]
     for i, r in enumerate(rows):
         css = "blocks" if r.blocks else "asks" if r.asks else ""
@@ -199,6 +211,9 @@ def _table(rows: Sequence[Row], *, with_anchor: bool = True,
         if family_of is not None:
             tags.append(family_of[i])
         tag = "".join(f'<span class="tag">{escape(t)}</span>' for t in tags)
+        said = (described or {}).get(r.anchor)
+        if said:
+            tag += f'<div class="desc">{escape(said)}</div>'
         out.append(
             f'<tr class="check-row {css}"{anchor} data-outcome="{escape(r.outcome)}">'
             f"<td>{_badge(r.outcome)}</td><td class=\"check\">{escape(r.check)}{tag}</td>"
@@ -213,7 +228,7 @@ def _table(rows: Sequence[Row], *, with_anchor: bool = True,
 
 
 def _family_section(name: str, group: list[Shown], names: Mapping[str, int],
-                    anchors: Mapping[int, str]) -> str:
+                    anchors: Mapping[int, str], described: Mapping[str, str]) -> str:
     counts = Counter(s.outcome for s in group)
     troubled = any(s.verdict.blocks or s.verdict.asks for s in group)
     opened = " open" if troubled or len(group) <= FOLD_PASSING_OVER else ""
@@ -223,12 +238,12 @@ def _family_section(name: str, group: list[Shown], names: Mapping[str, int],
            f"{escape(counts_text(counts))}</summary>"]
     rows = [to_row(s, names, anchors[id(s)]) for s in group]
     if len(rows) > FOLD_PASSING_OVER:
-        out.append(_table([r for r in rows if r.outcome != "pass"]))
+        out.append(_table([r for r in rows if r.outcome != "pass"], described=described))
         folded = [r for r in rows if r.outcome == "pass"]
         out.append(f"<details><summary>{len(folded)} passing checks</summary>"
-                   f"{_table(folded)}</details>")
+                   f"{_table(folded, described=described)}</details>")
     else:
-        out.append(_table(rows))
+        out.append(_table(rows, described=described))
     out.append(_plots_block([plots.render(p, MAX_PLOT_ROWS) for p in _interval_plots(group)]))
     detailed = group if len(group) <= FOLD_PASSING_OVER else \
         [s for s in group if s.outcome != "pass"]
@@ -334,6 +349,26 @@ def _waivers_section(verdict: Verdict) -> str:
     return "".join(out)
 
 
+def provenance_files(prov: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(kind, name, sha256, about) of each suite, model and dataset the run registered;
+    ``about``: the suite's description, the file's path, then how it was read (source, rows,
+    columns, the engine that read it, size)."""
+    out = []
+    for key, kind in KINDS.items():
+        for i in prov.get(key) or []:
+            if not isinstance(i, Mapping):
+                continue
+            facts = [f"{k} {i[k]}" for k in ("source", "rows", "columns", "engine")
+                     if i.get(k) is not None]
+            if i.get("size") is not None:
+                facts.append(f"{i['size']} bytes")
+            about = " ".join([*([f"{i['description']} \u2014"] if i.get("description") else []),
+                              *([str(i["path"])] if i.get("path") else []),
+                              f"({', '.join(facts)})"])
+            out.append((kind, str(i.get("name")), str(i.get("sha256")), about))
+    return out
+
+
 def _provenance_section(prov: Mapping[str, Any]) -> str:
     out = ['<h2 id="provenance">Provenance</h2>']
     if not prov:
@@ -356,12 +391,8 @@ def _provenance_section(prov: Mapping[str, Any]) -> str:
     gpus = prov.get("gpu") or []
     items.append(("GPU", "; ".join(", ".join(str(v) for v in g.values()) for g in gpus)
                   or "none"))
-    for kind in ("models", "datasets"):
-        for i in prov.get(kind) or []:
-            shape = "".join(f", {k} {i[k]}" for k in ("rows", "columns", "size")
-                            if i.get(k) is not None)
-            items.append((f"{kind[:-1]} {i.get('name')}",
-                          f"sha256:{i.get('sha256')} ({i.get('source')}{shape})"))
+    items += [(f"{kind} {name}", f"sha256:{digest} {about}")
+              for kind, name, digest, about in provenance_files(prov)]
     items.append(("captured", str(prov.get("captured_at", ""))))
     out.append("<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
                + "</dl>")

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mlqa.gate import Verdict
-from mlqa.report.html import safe_url
+from mlqa.report.html import description, provenance_files, safe_url
 from mlqa.report.rows import Row, Shown, counts_text, label, name_counts, shown_all, to_row
 
 MAX_ROWS = 300  # GitHub comments stop at 65 536 characters
@@ -97,6 +97,9 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None, *,
                  if s.outcome != "pass" and s.display.summary][:MAX_ROWS]
         if notes:
             lines += notes + [""]
+    said = [f"- {code(label(s, names))}: {text(d)}" for s in checks if (d := description(s))]
+    if said:
+        lines += ["### Descriptions", "", *said[:MAX_ROWS], ""]
     if passing:
         lines += [f"<details><summary>{len(passing)} passing checks</summary>", "",
                   *_table(passing), "", "</details>", ""]
@@ -125,8 +128,9 @@ def _provenance_lines(prov: Mapping[str, Any]) -> list[str]:
     if git.get("commit"):
         facts.append(f"commit {code(str(git['commit'])[:12])}"
                      f"{' (dirty)' if git.get('dirty') else ''}")
-    for kind in ("models", "datasets"):
-        for i in prov.get(kind) or []:
-            facts.append(f"{kind[:-1]} {text(i.get('name'))} "
-                         f"{code('sha256:' + str(i.get('sha256'))[:12])}")
-    return ["### Provenance", "", "; ".join(facts), ""] if facts else []
+    lines = ["### Provenance", "", "; ".join(facts), ""] if facts else []
+    files = [f"- {text(kind)} {text(name)} {code('sha256:' + digest)} {text(about)}"
+             for kind, name, digest, about in provenance_files(prov)]
+    if files:
+        lines += (["### Provenance", ""] if not lines else []) + files[:MAX_ROWS] + [""]
+    return lines

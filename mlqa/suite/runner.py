@@ -35,6 +35,10 @@ class Context(Protocol):
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per ``key`` in this process."""
 
+    def read_by(self, name: str, engine: str) -> None:
+        """Provenance: the data source ``name`` was read by ``engine`` (``memory``, ``duckdb``,
+        ``spark``); a source that is a file is registered with its hash."""
+
 
 def run_check(spec: CheckSpec, ctx: Context) -> CheckResult:
     """The result of ``spec``; bad input raises ``InputError`` (the caller records an ERROR)."""
@@ -115,8 +119,21 @@ def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 
     kwargs = _take(o, "columns", "tests", "correction", "alpha", "min_effect",
                    "max_missing_change", "min_rows")
-    return check_drift(ctx.table(o["reference"]), ctx.table(o["current"]), name=spec.id,
-                       **kwargs)
+    reference, current = ctx.table(o["reference"]), ctx.table(o["current"])
+    engine = _engine(reference, current)
+    for side in ("reference", "current"):
+        ctx.read_by(o[side], engine)
+    return check_drift(reference, current, name=spec.id, **kwargs)
+
+
+def _engine(*data: Any) -> str:
+    """What ``check_drift`` will read ``data`` with (a Parquet path beside a DataFrame, or
+    without DuckDB installed, is read into memory)."""
+    from mlqa.engines import kind_of, on_engine
+
+    if not on_engine(*data):
+        return "memory"
+    return "spark" if any(kind_of(d) == "spark" for d in data) else "duckdb"
 
 
 def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckResult]:
