@@ -17,8 +17,10 @@ import sys
 from typing import Any
 
 # Keys whose difference makes two reports incomparable: device class, device model,
-# torch / CUDA versions, thread count, execution mode.
-COMPARABLE_KEYS = ("device_type", "device_name", "torch", "cuda", "n_threads", "mode")
+# torch / CUDA versions, thread count (torch's, and the OpenMP/BLAS limit: None where the
+# pools were left alone, or in records from before mlqa limited them), execution mode.
+COMPARABLE_KEYS = ("device_type", "device_name", "torch", "cuda", "n_threads",
+                   "openmp_blas_threads", "mode")
 # Records written before the project's one-name rule called the thread count num_threads.
 _LEGACY_KEYS = {"n_threads": "num_threads"}
 
@@ -39,6 +41,7 @@ def host() -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                  "OPENBLAS_NUM_THREADS",
                                                   "CUDA_VISIBLE_DEVICES",
                                                   "PYTORCH_CUDA_ALLOC_CONF")
                        if k in os.environ},
