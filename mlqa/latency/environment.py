@@ -131,7 +131,8 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """The comparability keys on which environments ``a`` and ``b`` differ, as ``key a vs b``."""
     def get(env: dict[str, Any], key: str) -> Any:
         legacy = _LEGACY_KEYS.get(key)
-        return env[key] if key in env or legacy is None else env.get(legacy)
+        # a key a record predates reads as None (openmp_blas_threads: not pinned)
+        return env.get(key) if key in env or legacy is None else env.get(legacy)
 
     return [f"{key} {get(a, key)!r} vs {get(b, key)!r}" for key in COMPARABLE_KEYS
             if get(a, key) != get(b, key)]

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mlqa._validation import UNSET, renamed
 from mlqa import progress
+from mlqa._validation import UNSET, renamed
 from mlqa.errors import DeviceUnavailable, InputError
 from mlqa.latency.harness import Samples, Session, Settings, resolve_device
 from mlqa.latency.report import LatencyReport, LatencyResult, LatencyRuns
