@@ -67,10 +67,9 @@ class TerminalProgress:
     def __call__(self, progress: Any) -> None:
         if progress.elapsed_s < SHOW_AFTER_S:
             return
-        line = f"mlqa [{progress.elapsed_s:.1f} s] {progress.task}: {progress.status}"
         if not self.terminal.isatty():
             if progress.finished:
-                self._write(line, rewrite=False)
+                self._write(self._line(progress, None), rewrite=False)
             return
         now = time.monotonic()
         same_line = self._open == progress.task and self.terminal.currentfspath is None
@@ -78,8 +77,19 @@ class TerminalProgress:
             return
         self._last = now
         width = self.config.get_terminal_writer().fullwidth
-        self._write(line[:max(20, width - 3)], rewrite=same_line)
+        self._write(self._line(progress, width - 3), rewrite=same_line)
         self._open = None if progress.finished else progress.task
+
+    @staticmethod
+    def _line(progress: Any, width: int | None) -> str:
+        """``mlqa [3.1 s] task: status``; on a terminal within ``width`` (a longer line would
+        wrap and ``\r`` could not rewrite it), shortening the task's name first."""
+        head, status = f"mlqa [{progress.elapsed_s:.1f} s] ", f": {progress.status}"
+        task = progress.task
+        if width is not None and len(head) + len(task) + len(status) > width:
+            room = width - len(head) - len(status)
+            task = task[:room - 1] + "…" if room > 8 else ""
+        return (head + task + status)[:width]
 
     def _write(self, line: str, *, rewrite: bool) -> None:
         # Capture is on while a test runs: the line goes to the real terminal, not into the
