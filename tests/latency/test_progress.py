@@ -27,7 +27,7 @@ def test_measure_latency_reports_to_the_context_reporter_and_finishes():
     for bs in (1, 2):
         mine = [e for e in events if e.task.endswith(f"batch {bs}, cpu")]
         assert len(mine) >= 2 and [e.finished for e in mine] == [False] * (len(mine) - 1) + [True]
-        assert all(a.elapsed_s <= b.elapsed_s for a, b in zip(mine, mine[1:]))
+        assert all(a.elapsed_s <= b.elapsed_s for a, b in zip(mine, mine[1:], strict=False))
         assert all(0 <= e.fraction <= 1 for e in mine if e.fraction is not None)
         assert mine[-1].status == f"{lat[bs].n} queries in {lat[bs].duration_s:.1f} s, max_time"
     after = len(events)

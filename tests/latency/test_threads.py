@@ -14,8 +14,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_info
 
 import mlqa
-from mlqa.latency import LatencyReport, LatencyRuns, check_latency, check_latency_regression
-from mlqa.latency import measure_latency
+from mlqa.latency import (
+    LatencyReport,
+    LatencyRuns,
+    check_latency,
+    check_latency_regression,
+    measure_latency,
+)
 
 FAST = dict(device="cpu", warmup_iters=3, warmup_time_s=0.0, min_iters=50, min_time_s=0.0,
             max_time_s=0.3, throughput_time_s=0.01, overhead_iters=100)
