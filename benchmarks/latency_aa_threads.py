@@ -13,6 +13,8 @@ which pins OpenMP/BLAS with torch; and ``none``: mlqa leaves the pools alone, as
   max_ms=bound)`` (the YAML latency check's gate) and by ``check_latency_regression(quantile=
   0.99, max_slowdown=1.10)`` against the stored runs. Same model, same machine: every FAIL is a
   false FAIL.
+* runs of a later setting are also held to the first setting's bound (``first SLO``): the SLO a
+  team sets from a pinned run, as the issue's user did, met by unpinned runs.
 
 Prints each run's p99 (ms, with its 99% interval and the share of preempted queries) and the
 false FAIL rate of each gate.
@@ -79,6 +81,7 @@ def main() -> None:
         folder = Path(tmp)
         model_path = folder / "model.pkl"
         model_path.write_bytes(pickle.dumps((model, X[:1])))
+        first_bound = None
         for n in args.threads:
             start = time.perf_counter()
             base = [load_latency(run(model_path, folder, n, i, args.max_time_s))
@@ -86,7 +89,8 @@ def main() -> None:
             bound = args.slo_factor * max(r[1].p99 for r in base)
             print(f"\nn_threads={n}: baseline p99 ms "
                   f"{', '.join(f'{r[1].p99:.3g}' for r in base)}; SLO bound {bound:.3g} ms")
-            slo, reg = collections.Counter(), collections.Counter()
+            first_bound = bound if first_bound is None else first_bound
+            slo, reg, cross = collections.Counter(), collections.Counter(), collections.Counter()
             for i in range(args.trials):
                 lat = load_latency(run(model_path, folder, n, args.baseline_runs + i,
                                        args.max_time_s))
@@ -95,14 +99,18 @@ def main() -> None:
                 a = check_latency(lat, quantile=0.99, max_ms=bound)
                 b = check_latency_regression(lat, LatencyRuns(tuple(base)), quantile=0.99,
                                              max_slowdown=1.10)
+                c = check_latency(lat, quantile=0.99, max_ms=first_bound).outcome.value
                 slo[a.outcome.value] += 1
                 reg[b.outcome.value] += 1
+                cross[c] += 1
                 print(f"  run {i + 1:2d}: p99 {r.p99:9.3f} ms [{_ms(q.ci_low)}, {_ms(q.ci_high)}]"
                       f" n={r.n:5d} preempted {r.preempted_fraction or 0:5.1%}  "
-                      f"SLO {a.outcome.value:12s} regression {b.outcome.value}", flush=True)
+                      f"SLO {a.outcome.value:12s} regression {b.outcome.value:12s} "
+                      f"first SLO {c}", flush=True)
             print(f"n_threads={n}: false FAIL rate: SLO {slo['fail']}/{args.trials}, "
                   f"regression {reg['fail']}/{args.trials}  (SLO {dict(slo)}; "
-                  f"regression {dict(reg)}; {time.perf_counter() - start:.0f} s)")
+                  f"regression {dict(reg)}; held to the first setting's bound "
+                  f"{first_bound:.3g} ms: {dict(cross)}; {time.perf_counter() - start:.0f} s)")
 
 
 def _ms(x: float | None) -> str:
