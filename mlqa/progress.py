@@ -65,7 +65,8 @@ class Task:
     def __init__(self, label: str, reporter: Reporter | None) -> None:
         self.label, self._reporter = label, reporter
         self._start = self._last = time.perf_counter()
-        self._status, self._fraction = "", None
+        self._status: str = ""
+        self._fraction: float | None = None
 
     def update(self, status: str, fraction: float | None = None) -> None:
         """The task's current state; sent at most every 0.2 s."""
