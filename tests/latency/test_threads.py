@@ -127,3 +127,20 @@ def test_n_threads_is_refused_when_not_a_positive_int(hgb):
         with pytest.raises(mlqa.InputError, match="n_threads"):
             measure_latency(model.predict, rows, n_threads=bad, **FAST)
     assert np.isfinite(measure_latency(model.predict, rows, **FAST)[1].p50)
+
+
+@pytest.mark.parametrize("kind, extra", [("latency", {"max_ms": 20}),
+                                         ("latency_regression", {"baseline_file": "l.json"})])
+def test_yaml_latency_checks_take_n_threads(kind, extra):
+    from mlqa.suite.validate import problems
+    from mlqa.suite.yamlpos import Document
+
+    def suite(n):
+        return {"model": {"fixture": "m"}, "data": {"d": {"fixture": "d"}},
+                "checks": [{"id": "a", "kind": kind, "data": "d", "n_threads": n, **extra}]}
+
+    for good in (1, 4, None):
+        assert problems(Document(suite(good), {}, {})) == []
+    for bad in (0, 1.5, "one"):
+        found = problems(Document(suite(bad), {}, {}))
+        assert found and "n_threads" in str(found)
