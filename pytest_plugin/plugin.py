@@ -9,6 +9,7 @@ from pytest_mlqa.recorder import Recorder
 pytest_plugins = [
     "pytest_mlqa.baseline",  # --mlqa-baseline, the mlqa_baseline fixture
     "pytest_mlqa.latency",  # the mlqa_device fixture
+    "pytest_mlqa.progress",  # long checks show progress in the terminal
     "pytest_mlqa.slices",  # the mlqa_slices marker: one test case per slice
     "pytest_mlqa.suites",  # *.mlqa.yaml files: one test per check
 ]

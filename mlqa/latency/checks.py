@@ -404,6 +404,9 @@ def _result(name: str, chosen: _Verdict, verdicts: list[_Verdict], report: Laten
         n=chosen.n, percentiles=tuple(p for r in report.values() for p in percentiles_of(r)),
         histogram=histogram_of(result), details={
             **details, "device": report.device, "batch_size": chosen.batch_size,
+            # the n_threads setting measured with (None: pools left alone, or a record from
+            # before mlqa pinned OpenMP/BLAS)
+            "n_threads": report.environment.get("openmp_blas_threads"),
             **by_batch[chosen.batch_size], "percentiles_by_batch": by_batch,
             "preempted_fraction": result.preempted_fraction,
             "overhead_ns": result.overhead_ns, "stop_reason": result.stop_reason,

@@ -17,8 +17,10 @@ import sys
 from typing import Any
 
 # Keys whose difference makes two reports incomparable: device class, device model,
-# torch / CUDA versions, thread count, execution mode.
-COMPARABLE_KEYS = ("device_type", "device_name", "torch", "cuda", "n_threads", "mode")
+# torch / CUDA versions, thread count (torch's, and the OpenMP/BLAS limit: None where the
+# pools were left alone, or in records from before mlqa limited them), execution mode.
+COMPARABLE_KEYS = ("device_type", "device_name", "torch", "cuda", "n_threads",
+                   "openmp_blas_threads", "mode")
 # Records written before the project's one-name rule called the thread count num_threads.
 _LEGACY_KEYS = {"n_threads": "num_threads"}
 
@@ -39,6 +41,7 @@ def host() -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                  "OPENBLAS_NUM_THREADS",
                                                   "CUDA_VISIBLE_DEVICES",
                                                   "PYTORCH_CUDA_ALLOC_CONF")
                        if k in os.environ},
@@ -128,7 +131,8 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """The comparability keys on which environments ``a`` and ``b`` differ, as ``key a vs b``."""
     def get(env: dict[str, Any], key: str) -> Any:
         legacy = _LEGACY_KEYS.get(key)
-        return env[key] if key in env or legacy is None else env.get(legacy)
+        # a key a record predates reads as None (openmp_blas_threads: not pinned)
+        return env.get(key) if key in env or legacy is None else env.get(legacy)
 
     return [f"{key} {get(a, key)!r} vs {get(b, key)!r}" for key in COMPARABLE_KEYS
             if get(a, key) != get(b, key)]

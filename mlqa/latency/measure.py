@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mlqa import progress
 from mlqa._validation import UNSET, renamed
 from mlqa.errors import DeviceUnavailable, InputError
 from mlqa.latency.harness import Samples, Session, Settings, resolve_device
@@ -53,8 +54,11 @@ def measure_latency(model: Any, example_inputs: Any, *, device: str = "cuda",
     ``torch.cuda.synchronize()`` on CUDA; CUDA events give its device time. Percentile ``q``
     is the ``ceil(q n)``-th smallest of ``n`` queries; its interval is the exact
     order-statistic ``confidence`` interval (a finite bound on p99 at 99% needs 528 queries,
-    hence ``min_iters=700``). ``n_threads`` pins torch's intra-op threads (None leaves them;
-    ``num_threads=`` is its deprecated name);
+    hence ``min_iters=700``). ``n_threads`` pins torch's intra-op threads and every OpenMP and
+    BLAS pool (threadpoolctl: scikit-learn, numpy, XGBoost, LightGBM) while measuring; 1, the
+    default, is per-query latency without oversubscription on a shared CPU; None leaves them
+    (``num_threads=`` is its deprecated name). The value is recorded in the environment, and
+    runs with unlike settings are not compared.
     ``mode="cuda_graph"`` captures the model in a CUDA graph and times its replay.
 
     Returns a :class:`~mlqa.latency.report.LatencyReport` (``report[batch_size]`` is a
@@ -69,8 +73,9 @@ def measure_latency(model: Any, example_inputs: Any, *, device: str = "cuda",
         before = session.gpu_state()
         results = {}
         for bs in settings.batch_sizes:
-            with _naming_failures(model, bs):
-                results[bs] = _measure_batch(session, model, example_inputs, bs)
+            with _naming_failures(model, bs), \
+                    progress.task(_task_label(model, bs, resolved)) as task:
+                results[bs] = _measure_batch(session, model, example_inputs, bs, task)
         env = session.environment(before)
     return LatencyReport(results=results, environment=env, model=_model_name(model),
                          created=_now())
@@ -132,20 +137,23 @@ def measure_latency_interleaved(models: Mapping[str, Any], example_inputs: Any, 
                 with _naming_failures(name, bs):
                     arms[name] = _Arm(session, prepared[name], example_inputs, bs)
             start = time.perf_counter()
-            for r in range(rounds):
-                # Rotate the order (ABC, BCA, CAB): every arm takes every position equally
-                # often and, from three arms on, always follows another model. Reversing
-                # (ABC, CBA) would leave B always right after a switch and A, C half the time
-                # after themselves: a +3-4% bias on B's median, measured.
-                k = r % len(names)
-                for name in names[k:] + names[:k]:
-                    arm = arms[name]
-                    before_n = len(arm.samples.wall)
-                    with _naming_failures(name, bs):
-                        session.run_for(arm.call, segment_warmup, 0.0)
-                        session.sample(arm.call, arm.samples, 10**9,
-                                       time.perf_counter_ns() + int(segment_time_s * 1e9))
-                    arm.rounds += [r] * (len(arm.samples.wall) - before_n)
+            label = _task_label("interleaved " + " vs ".join(names), bs, resolved)
+            with progress.task(label) as task:
+                for r in range(rounds):
+                    # Rotate the order (ABC, BCA, CAB): every arm takes every position
+                    # equally often and, from three arms on, always follows another model.
+                    # Reversing (ABC, CBA) would leave B always right after a switch and A, C
+                    # half the time after themselves: a +3-4% bias on B's median, measured.
+                    k = r % len(names)
+                    for name in names[k:] + names[:k]:
+                        arm = arms[name]
+                        before_n = len(arm.samples.wall)
+                        with _naming_failures(name, bs):
+                            session.run_for(arm.call, segment_warmup, 0.0)
+                            session.sample(arm.call, arm.samples, 10**9,
+                                           time.perf_counter_ns() + int(segment_time_s * 1e9))
+                        arm.rounds += [r] * (len(arm.samples.wall) - before_n)
+                    task.update(f"round {r + 1} of {rounds}", (r + 1) / rounds)
             duration = time.perf_counter() - start
             overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
             for name, arm in arms.items():
@@ -168,6 +176,7 @@ class _Arm:
         session.reset_peak_memory()
         eager = session.call_for(model, example_inputs, bs)
         self.cold_ns = session.time_once(eager)
+        session.pin_pools()  # a pool the first call loaded (a lazy import) is limited too
         self.call = session.in_mode(eager)
         t0 = time.perf_counter()
         s = session.settings
@@ -196,9 +205,10 @@ class _Arm:
             rounds=np.asarray(self.rounds) if self.rounds else None)
 
 
-def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
-                   ) -> LatencyResult:
+def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int,
+                   task: progress.Task) -> LatencyResult:
     s = session.settings
+    task.update("warming up")
     arm = _Arm(session, model, example_inputs, bs, solo=True)
     start = time.perf_counter_ns()
     deadline = start + int(s.max_time_s * 1e9)
@@ -210,6 +220,9 @@ def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
             reason = "max_time"
             break
         n = len(arm.samples.wall)
+        spent = (time.perf_counter_ns() - start) / 1e9
+        task.update(f"{n} queries in {spent:.1f} s (at most {s.max_time_s:g} s)",
+                    spent / s.max_time_s)
         if n >= s.max_iters:
             reason = "max_iters"
             break
@@ -218,6 +231,7 @@ def _measure_batch(session: Session, model: Any, example_inputs: Any, bs: int
             reason = "ci_target_met"
             break
     duration = (time.perf_counter_ns() - start) / 1e9
+    task.update(f"{len(arm.samples.wall)} queries in {duration:.1f} s, {reason}", 1.0)
     overhead = session.overhead_ns(session.noop_for(example_inputs, bs))
     return arm.result(duration, reason, overhead)
 
@@ -260,10 +274,15 @@ def measure_latency_runs(model: Any, example_inputs: Any, *, runs: int = 5,
                          ) from None
     context = multiprocessing.get_context("spawn")
     reports = []
-    for _ in range(runs):
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            reports.append(LatencyReport.from_dict(pool.submit(_measure_in_child,
-                                                               payload).result()))
+    # A child's own progress stays in the child: the parent reports run by run.
+    with progress.task(f"{runs} latency runs of {_model_name(model)}, one process each, "
+                       f"{kwargs['device']}") as task:
+        for i in range(runs):
+            task.update(f"run {i + 1} of {runs}", i / runs)
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                reports.append(LatencyReport.from_dict(pool.submit(_measure_in_child,
+                                                                   payload).result()))
+        task.update(f"{runs} runs", 1.0)
     return _warn_if_contended(LatencyRuns(tuple(reports)))
 
 
@@ -307,6 +326,11 @@ def _naming_failures(model: Any, batch_size: int) -> Iterator[None]:
 
 def _settings(args: Mapping[str, Any]) -> Settings:
     return Settings(**{f.name: args[f.name] for f in dataclasses.fields(Settings)})
+
+
+def _task_label(model: Any, batch_size: int, device: str) -> str:
+    label = model if isinstance(model, str) else _model_name(model)
+    return f"latency of {label}, batch {batch_size}, {device}"
 
 
 def _model_name(model: Any) -> str:

@@ -162,7 +162,7 @@ def _measured(o: Mapping[str, Any], ctx: Context) -> Any:
     and process (an SLO check and a regression check share it)."""
     settings = {"batch_sizes": tuple(o.get("batch_sizes", (1,))),
                 "device": o.get("device", "auto"), "confidence": o.get("confidence", 0.99),
-                **_take(dict(o), "min_iters", "max_time_s")}
+                **_take(dict(o), "min_iters", "max_time_s", "n_threads")}
     key = ("latency", o["data"], tuple(sorted(settings.items())))
 
     def measure() -> Any:

@@ -26,6 +26,9 @@ COUNT = {"type": "integer", "minimum": 1}
 BOUNDS = {"type": "object", "additionalProperties": False, "minProperties": 1,
           "properties": {"min": NUMBER, "max": NUMBER}}
 DATA_REF = {**NAME, "description": "the name of a source under data:"}
+THREADS = {"anyOf": [COUNT, {"type": "null"}],
+           "description": "threads of torch and every OpenMP/BLAS pool while measuring "
+                          "(default 1; null leaves them as they are)"}
 
 COMMON = {"id": NAME, "kind": TEXT, "description": TEXT, "marks": MARKS}
 KINDS: dict[str, tuple[dict[str, Any], list[str], str]] = {
@@ -81,7 +84,7 @@ KINDS: dict[str, tuple[dict[str, Any], list[str], str]] = {
         "max_ms": {"anyOf": [POSITIVE, {"type": "object", "additionalProperties": POSITIVE}]},
         "batch_sizes": {"type": "array", "items": COUNT, "minItems": 1},
         "device": TEXT, "policy": {"enum": ["no_false_alarm", "certify"]},
-        "confidence": LEVEL, "min_iters": COUNT, "max_time_s": POSITIVE,
+        "confidence": LEVEL, "min_iters": COUNT, "max_time_s": POSITIVE, "n_threads": THREADS,
     }, ["data", "max_ms"], "a latency SLO (measure_latency + check_latency)"),
     "latency_regression": ({
         "data": DATA_REF, "target": TEXT, "quantile": LEVEL,
@@ -90,6 +93,7 @@ KINDS: dict[str, tuple[dict[str, Any], list[str], str]] = {
         "max_slowdown": POSITIVE, "batch_sizes": {"type": "array", "items": COUNT,
                                                   "minItems": 1},
         "device": TEXT, "confidence": LEVEL, "min_iters": COUNT, "max_time_s": POSITIVE,
+        "n_threads": THREADS,
     }, ["data", "baseline_file"], "no slower than a stored latency record "
                                   "(check_latency_regression)"),
 }
