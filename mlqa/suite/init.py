@@ -193,19 +193,21 @@ def _metric_check(frame: Any, target: str, model: Any) -> dict[str, Any]:
     classes = _is_classification(y)
     metric, side = ("accuracy", "min") if classes else ("mae", "max")
     measured = check_metric(y, metric=metric, model=model, X=X, min=0.0)  # only its interval
-    if measured.ci is None or measured.value is None:
+    low, high = measured.ci if measured.ci is not None else (None, None)
+    if low is None or high is None:
         raise InputError(f"the model's {metric} on --target {target!r} could not be computed: "
                          f"{measured.message}")
     if classes:
-        bound = math.floor(measured.ci[0] * 100) / 100
-        bound = round(bound - 0.01 if bound >= measured.ci[0] else bound, 2)
+        bound = math.floor(low * 100) / 100
+        bound = round(bound - 0.01 if bound >= low else bound, 2)
     else:
-        bound = _rounded(measured.ci[1], math.ceil)
-        bound = _rounded(bound * 1.01, math.ceil) if bound <= measured.ci[1] else bound
+        bound = _rounded(high, math.ceil)
+        bound = _rounded(bound * 1.01, math.ceil) if bound <= high else bound
     check = {"id": metric, "kind": "metric", "data": "current", "target": target,
              "metric": metric, side: bound}
-    if check_metric(y, metric=metric, model=model, X=X, **{side: bound}).outcome \
-            is not Outcome.PASS:  # pragma: no cover - the bound lies outside the interval
+    again = check_metric(y, metric=metric, model=model, X=X, min=bound if classes else None,
+                         max=None if classes else bound)
+    if again.outcome is not Outcome.PASS:  # pragma: no cover - the bound is outside the CI
         raise InputError(f"mlqa init: the {metric} bound {bound} does not pass on its own data")
     return check
 
