@@ -147,7 +147,7 @@ def test_each_error_is_printed_once(pytester):
         def test_bad_metric():
             mlqa.expect_metric([0, 1, 0, 1], [0, 1, 1, 0], metric="acuracy", min=0.9)
         """)
-    out = pytester.runpytest("-rN", "-p", "no:cacheprovider").stdout.str()
+    out = pytester.runpytest_subprocess("-rN", "-p", "no:cacheprovider").stdout.str()
     for message in ("target column 'nope' is not in data source 'current'",
                     "unknown metric 'acuracy' (did you mean 'accuracy'?)"):
         assert out.count(message) == 1, out
