@@ -9,6 +9,7 @@ torch behind it) is imported on first use.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -50,6 +51,11 @@ __all__ = ["__version__", *_EXPORTS]
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        # a public subpackage or module (``mlqa.latency.measure_latency_interleaved``,
+        # ``mlqa.baseline.load_record``), imported on first use as the families are
+        if name.isidentifier() and not name.startswith("_") and \
+                importlib.util.find_spec(f"mlqa.{name}") is not None:
+            return importlib.import_module(f"mlqa.{name}")
         raise AttributeError(f"module 'mlqa' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

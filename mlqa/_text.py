@@ -6,7 +6,9 @@ ones it sees into visible ``#x1B`` noise, so every string a check produces passe
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -58,3 +60,11 @@ def fmt_num(x: float | int | None) -> str:
     if x == 0 or 1e-3 <= abs(x) < 1e5:
         return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.0f}"
     return f"{x:.3e}"
+
+
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
+    """`` (did you mean 'min'?)`` when ``word`` is close to one of ``choices``, else ``""``:
+    the one suggestion YAML suites and the Python API both give for a misspelt name."""
+    options = [str(c) for c in choices if c is not None]
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

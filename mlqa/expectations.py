@@ -79,7 +79,7 @@ def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., C
     """Build ``expect_<family>`` from ``check_<family>``.
 
     Bad input raised by the check becomes an ERROR result, so it is recorded like any other
-    outcome (properties, bundle) before ``CheckError`` is raised from the original InputError.
+    outcome (properties, bundle) before ``CheckError`` is raised with its text (once).
     """
 
     @functools.wraps(check)
@@ -97,7 +97,9 @@ def expecting(check: Callable[..., CheckResult], family: str) -> Callable[..., C
             try:
                 return expect(failed)
             except CheckError as err:
-                raise err from exc
+                # the ERROR's message already holds the InputError's whole text: chaining it
+                # would print the one error twice (pytest shows the cause, then this)
+                raise err from None
         return expect(result)
 
     expect_check.__name__ = f"expect_{family}"

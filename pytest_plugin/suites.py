@@ -204,6 +204,18 @@ class _Context:
 
         self.cached(("provenance", name, engine), register)
 
+    def recording(self) -> Any:
+        """The run's baseline session under --mlqa-save-baseline (what Python tests reach as
+        the mlqa_baseline fixture), with the suite's model file as the record's model."""
+        if not self.request.config.getoption("mlqa_save_baseline"):
+            return None
+        session = self.request.getfixturevalue("mlqa_baseline")
+        model = self.suite.model
+        if model is not None and model.path is not None and not session.builder.model.get(
+                "sha256"):
+            session.save_model(path=str(model.path), name=Path(model.path).name.split(".")[0])
+        return session
+
     def frame(self, name: str) -> Any:
         source = self.suite.data[name]
         if source.fixture is not None:

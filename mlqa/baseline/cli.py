@@ -133,6 +133,7 @@ def _gate_refuses(args: argparse.Namespace) -> str | None:
 
 
 BUNDLE_REFERENCE = "baseline.json"  # written by the pytest plugin into the results bundle
+REFERENCE_SCHEMA = 1  # its format: {"schema", "store", "record"}
 
 
 def _is_bundle(ref: str) -> bool:
@@ -152,9 +153,13 @@ def _promote_run(args: argparse.Namespace) -> int:
         return 0
     try:
         saved = json.loads(reference.read_text())
+        schema = saved["schema"]
         store_location, record_id = args.store or saved["store"], saved["record"]
     except (ValueError, KeyError, TypeError):
         raise BaselineError(f"{reference} is not a baseline reference") from None
+    if type(schema) is not int or schema > REFERENCE_SCHEMA:
+        raise BaselineError(f"{reference} has schema {schema!r}, newer than this mlqa reads "
+                            f"({REFERENCE_SCHEMA}); upgrade mlqa to promote it")
     args.bundle = args.bundle or str(folder)
     args.ref = record_id
     return _promote(open_store(store_location), args)

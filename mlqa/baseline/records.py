@@ -504,7 +504,24 @@ def load_record(store: Store | str | os.PathLike[str] | None = None,
     doc = _unsealed(store.get(record_key(record_id)), f"record {record_id}")
     if doc.get("id") != record_id:
         raise CorruptRecord(f"record {record_id} names itself {doc.get('id')!r}")
+    _check_files(record_id, doc.get("files", {}))
     return BaselineRecord(doc, store)
+
+
+def _check_files(record_id: str, files: Any) -> None:
+    """Every side file the record lists states its size and sha256 (what ``file`` verifies
+    against): a record sealed without them is refused by name, not a KeyError later."""
+    if not isinstance(files, dict):
+        raise CorruptRecord(f"record {record_id}: 'files' is {type(files).__name__}, not a "
+                            f"mapping of side files")
+    for rel, stated in files.items():
+        if not isinstance(stated, dict):
+            raise CorruptRecord(f"record {record_id}: files entry {rel!r} is not a mapping")
+        for field, kind in (("bytes", int), ("sha256", str)):
+            if type(stated.get(field)) is not kind:
+                got = "missing" if field not in stated else f"{stated[field]!r}"
+                raise CorruptRecord(f"record {record_id}: files entry {rel!r} field "
+                                    f"{field!r} is {got}, must be {kind.__name__}")
 
 
 def set_alias(store: Store | str | os.PathLike[str] | None, alias: str, ref: str, *,

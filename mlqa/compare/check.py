@@ -163,10 +163,8 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                      else baseline_pred, data=data)
     lower, upper = _bounds(resolved.greater_is_better, max_drop, min_gain, max_gain)
     stored = baseline_pred if isinstance(baseline_pred, PredictionSet) else None
-    y, cand, base = _validated(resolved, y_true, candidate_pred,
-                               stored.y_pred if stored is not None else baseline_pred)
     label = name or f"{resolved.name} vs baseline"
-    n = len(y)
+    n = len(as_1d("y_true", y_true))
     threshold, comparison = requirement(lower, upper)
     common: _RegressionFields = {
         "name": label, "check": "regression", "metric": resolved.name, "n": n,
@@ -175,16 +173,22 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
                                "max_gain": max_gain, "min": lower, "max": upper,
                                "greater_is_better": resolved.greater_is_better}
-    if stored is not None:
-        from mlqa.compare.guards import incomparable
+    from mlqa.compare.guards import different_rows, incomparable
 
+    problem = None
+    if stored is not None:  # a stored baseline of another size: the rows guard, not a length error
         details.update(baseline_evaluation=stored.name, baseline_record=stored.record_id)
-        problem = incomparable(stored, y, resolved, data)
-        if problem is not None:
-            what, why = problem
-            return RegressionResult(
-                outcome=Outcome.ERROR, details={**details, "incomparable": what},
-                message=f"{label}: not comparable with the baseline: {why}", **common)
+        problem = different_rows(stored, n)
+    if problem is None:
+        y, cand, base = _validated(resolved, y_true, candidate_pred,
+                                   stored.y_pred if stored is not None else baseline_pred)
+        if stored is not None:
+            problem = incomparable(stored, y, resolved, data)
+    if problem is not None:
+        what, why = problem
+        return RegressionResult(
+            outcome=Outcome.ERROR, details={**details, "incomparable": what},
+            message=f"{label}: not comparable with the baseline: {why}", **common)
 
     undefined = _undefined(resolved, y, cand, base)
     if undefined is not None:

@@ -30,13 +30,12 @@ def incomparable(baseline: PredictionSet, y_true: np.ndarray, metric: Metric,
                  data: Any = None) -> tuple[str, str] | None:
     """``(what, why)`` if ``baseline`` cannot be compared on this evaluation, else None.
     ``what`` is one of ``rows``, ``label_set``, ``labels``, ``features``, ``metric_config``."""
+    rows = different_rows(baseline, len(y_true))
+    if rows is not None:
+        return rows
     recorded = baseline.fingerprint
     now = fingerprint(y_true, data)
-    where = f"baseline {baseline.name!r}" + (f" (record {baseline.record_id})"
-                                            if baseline.record_id else "")
-    if now.n_rows != recorded.n_rows:
-        return "rows", (f"{where} was scored on {recorded.n_rows} rows, this evaluation has "
-                        f"{now.n_rows}: not the same rows")
+    where = _where(baseline)
     if recorded.label_set is not None and now.label_set is not None and \
             set(now.label_set) != set(recorded.label_set):
         gone = sorted(set(recorded.label_set) - set(now.label_set), key=str)
@@ -56,6 +55,22 @@ def incomparable(baseline: PredictionSet, y_true: np.ndarray, metric: Metric,
     if reason is not None:
         return "metric_config", f"{where}: {reason}"
     return None
+
+
+def different_rows(baseline: PredictionSet, n_rows: int) -> tuple[str, str] | None:
+    """The ``rows`` guard alone: it needs only the row count, so it runs before the inputs'
+    lengths are checked against each other (a stored baseline of another size is this ERROR,
+    not an InputError about inconsistent lengths)."""
+    recorded = baseline.fingerprint.n_rows
+    if n_rows == recorded:
+        return None
+    return "rows", (f"{_where(baseline)} was scored on {recorded} rows, this evaluation has "
+                    f"{n_rows}: not the same rows")
+
+
+def _where(baseline: PredictionSet) -> str:
+    return f"baseline {baseline.name!r}" + (f" (record {baseline.record_id})"
+                                            if baseline.record_id else "")
 
 
 def _as_text(values: np.ndarray) -> np.ndarray:

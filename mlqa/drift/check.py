@@ -156,7 +156,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     excluded = {n: r.reason for n, r in runs.items() if r.excluded}
     runs = {n: r for n, r in runs.items() if not r.excluded}
     if not runs:
-        raise InputError(f"no column to test: all are excluded ({excluded})")
+        return _dataset_result(name, {}, excluded, mode, correction, alpha, drift_share,
+                               n_reference, len(next(iter(cur.values()))))
     floors = _floors(min_effect, runs)
     results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
     result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
@@ -280,7 +281,8 @@ AUTO_COMPANIONS = {"ks": ("anderson_asymptotic",)}
 def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode: str,
                 min_rows: int, alpha: float) -> _Run:
     if column.type in col.EXCLUDED:
-        return _Run(column.type, excluded=True, reason=col.EXCLUDED[column.type])
+        return _Run(column.type, excluded=True,
+                    reason=col.exclusion_reason(column.type, series))
     ref = column.sample
     if ref is None:  # only excluded columns are profiled without a sample
         raise TypeError(f"column {column.name!r} ({column.type}) has no reference sample")
@@ -465,6 +467,21 @@ def _reported_type(column: ColumnProfile, ref: col.Sample, cur: col.Sample) -> s
 def _dataset_result(name: str, results: dict[str, ColumnDrift], excluded: dict[str, str],
                     mode: str, correction: str | None, alpha: float, drift_share: float,
                     n_reference: int, n_current: int) -> DriftResult:
+    """The dataset's verdict; every excluded column is named with why in the message and in
+    ``details["excluded"]``, and a check left with no column to test is an ERROR (it looked
+    at nothing, so it cannot pass)."""
+    details = {"tests": mode, "correction": None if mode == EVIDENTLY else correction,
+               "alpha": alpha, "drift_share": drift_share, "n_reference": n_reference,
+               "excluded": dict(excluded)}
+    not_tested = "excluded (not tested): " + "; ".join(f"{c} ({why})"
+                                                         for c, why in excluded.items())
+    if not results:
+        return DriftResult(
+            name=name, outcome=Outcome.ERROR, check="drift", metric="drifted_share",
+            message=f"{name} could not be evaluated: no column to test, every column is "
+                    f"excluded | {not_tested}",
+            n=n_current, excluded=excluded,
+            details={**details, "dataset_drift": None, "drifted_columns": []})
     drifted = [c for c in results.values() if c.drifted]
     errors = [c for c in results.values() if c.drifted is None]
     share = len(drifted) / len(results)
@@ -487,12 +504,11 @@ def _dataset_result(name: str, results: dict[str, ColumnDrift], excluded: dict[s
     if errors:
         parts.append("not tested: " + "; ".join(c.summary() for c in errors))
     if excluded:
-        parts.append(f"excluded: {', '.join(excluded)}")
+        parts.append(not_tested)
     p_adj = [c.adjusted_p_value for c in results.values() if c.adjusted_p_value is not None]
     return DriftResult(
         name=name, outcome=outcome, message=" | ".join(parts), check="drift",
         metric="drifted_share", value=share, threshold=threshold, comparison=comparison,
         p_value=min(p_adj) if p_adj else None, n=n_current, columns=results, excluded=excluded,
-        details={"tests": mode, "correction": None if mode == EVIDENTLY else correction,
-                 "alpha": alpha, "drift_share": drift_share, "dataset_drift": dataset_drift,
-                 "n_reference": n_reference, "drifted_columns": [c.column for c in drifted]})
+        details={**details, "dataset_drift": dataset_drift,
+                 "drifted_columns": [c.column for c in drifted]})

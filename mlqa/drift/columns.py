@@ -31,6 +31,16 @@ EXCLUDED = {
     "unsupported": "unsupported dtype: not tested",
 }
 TYPES = (NUMERICAL, CATEGORICAL, BINARY, *EXCLUDED)
+
+
+def exclusion_reason(kind: str, series: pd.Series | None = None) -> str:
+    """Why a column of type ``kind`` is not tested; for an object column that mixes kinds of
+    value (numbers and strings) the values' kinds, and how to make it testable."""
+    if kind == "unsupported" and series is not None and is_text_like(series):
+        mixed = pd.api.types.infer_dtype(series, skipna=True)
+        return (f"object column of mixed value types ({mixed}): not tested; cast it to one "
+                f"type (numbers or strings) to test it")
+    return EXCLUDED[kind]
 # evidently 0.7's infer_column_type: integer columns with at most this many distinct values
 # are categorical.
 INTEGER_CARDINALITY_LIMIT = 10

@@ -138,8 +138,11 @@ def resolve_metric(metric: str | Callable[..., float], *,
     key = ALIASES.get(key, key)
     found = METRICS.get(key)
     if found is None:
-        known = ", ".join(sorted(METRICS) + sorted(ALIASES))
-        raise InputError(f"unknown metric {metric!r}; known: {known}")
+        from mlqa._text import did_you_mean
+
+        names = sorted(METRICS) + sorted(ALIASES)
+        raise InputError(f"unknown metric {metric!r}{did_you_mean(key, names)}; known: "
+                         f"{', '.join(names)}")
     if greater_is_better is not None and greater_is_better != found.greater_is_better:
         raise InputError(f"metric {found.name!r}: greater_is_better={greater_is_better} "
                          f"contradicts the metric ({found.greater_is_better})")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from mlqa.errors import InputError
 
@@ -22,9 +21,3 @@ class SuiteError(InputError):
 
 SuiteError.__module__ = "mlqa.suite"
 
-
-def did_you_mean(word: object, choices: Iterable[object]) -> str:
-    """`` (did you mean 'min'?)`` when ``word`` is close to one of ``choices``, else ``""``."""
-    options = [str(c) for c in choices if c is not None]
-    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -11,8 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mlqa._text import did_you_mean
 from mlqa.suite import validate
-from mlqa.suite.errors import SuiteError, did_you_mean
+from mlqa.suite.errors import SuiteError
 from mlqa.suite.model import CheckSpec, Source, Suite
 from mlqa.suite.spec import DATA_KEYS
 from mlqa.suite.yamlpos import Document, load_documents

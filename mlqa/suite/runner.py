@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from mlqa.errors import InputError
-from mlqa.result import CheckResult
+from mlqa.result import CheckResult, Outcome
 from mlqa.suite.model import CheckSpec
 
 
@@ -38,6 +38,10 @@ class Context(Protocol):
     def read_by(self, name: str, engine: str) -> None:
         """Provenance: the data source ``name`` was read by ``engine`` (``memory``, ``duckdb``,
         ``spark``); a source that is a file is registered with its hash."""
+
+    def recording(self) -> Any:
+        """The baseline session this run saves its record into (``--mlqa-save-baseline``),
+        or None when the run saves none."""
 
 
 def run_check(spec: CheckSpec, ctx: Context) -> CheckResult:
@@ -99,8 +103,14 @@ def _metric(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
                              f"{o['data']!r}")
         kwargs["slices"] = frame[o["slices"]].astype(str).to_numpy()
     if "prediction" in o:
-        return check_metric(y, frame[o["prediction"]], o["metric"], name=spec.id, **kwargs)
-    return check_metric(y, metric=o["metric"], model=ctx.model(), X=X, name=spec.id, **kwargs)
+        result = check_metric(y, frame[o["prediction"]], o["metric"], name=spec.id, **kwargs)
+    else:
+        result = check_metric(y, metric=o["metric"], model=ctx.model(), X=X, name=spec.id,
+                              **kwargs)
+    if ctx.recording() is not None and result.outcome is not Outcome.ERROR:
+        # the evaluation a later run's regression check names as its baseline: this id
+        _record(ctx, spec.id, y, _predictions(frame, o, o["metric"], X, ctx), X, o["metric"])
+    return result
 
 
 def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
@@ -111,7 +121,31 @@ def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult
     stored = ctx.baseline().predictions(o["baseline"])
     kwargs = _take(o, "max_drop", "min_gain", "max_gain", "relative", "confidence", "test",
                    "max_negative_flip_rate", "n_resamples")
-    return check_regression(y, candidate, stored, o["metric"], data=X, name=spec.id, **kwargs)
+    result = check_regression(y, candidate, stored, o["metric"], data=X, name=spec.id,
+                              **kwargs)
+    if ctx.recording() is not None and result.outcome is not Outcome.ERROR:
+        # this candidate becomes the next run's baseline, under the name it was compared by
+        _record(ctx, o["baseline"], y, candidate, X, o["metric"])
+    return result
+
+
+def _record(ctx: Context, evaluation: str, y: Any, predictions: Any, X: Any,
+            metric: str) -> None:
+    """Save the predictions a YAML check scored into this run's baseline record, as a Python
+    test does with ``mlqa_baseline.save_predictions``: a YAML-only project then leaves the
+    record its own regression checks read. Two checks may record one evaluation (a metric
+    check and a regression naming it) when they scored the same rows; their metrics join."""
+    from mlqa.baseline.fingerprint import fingerprint
+
+    session = ctx.recording()
+    metrics = {metric}
+    earlier = session.builder.evaluations.get(evaluation)
+    if earlier is not None:
+        if earlier["fingerprint"] != fingerprint(y, X).to_dict():
+            raise InputError(f"two checks record the baseline evaluation {evaluation!r} on "
+                             f"different rows: give one of them another id or baseline name")
+        metrics |= set(earlier["metrics"])
+    session.save_predictions(evaluation, y, predictions, data=X, metrics=sorted(metrics))
 
 
 def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from mlqa.suite.errors import did_you_mean
+from mlqa._text import did_you_mean
 from mlqa.suite.yamlpos import Document, Path
 
 Problem = tuple[int, int, str]

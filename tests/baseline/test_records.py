@@ -116,6 +116,44 @@ def test_newer_schema_is_refused_with_upgrade_hint(tmp_path):
         load_record(tmp_path, record_id)
 
 
+@pytest.mark.parametrize("edit, said", [
+    (lambda entry: entry.pop("bytes"), "field 'bytes' is missing, must be int"),
+    (lambda entry: entry.update(sha256=None), "field 'sha256' is None, must be str"),
+], ids=["no bytes", "sha256 null"])
+def test_sealed_files_entry_without_its_size_or_hash_is_refused_by_name(tmp_path, edit, said):
+    """A record sealed (valid checksum) with a files entry lacking 'bytes' was a raw KeyError
+    when its predictions were read; it is refused when loaded, naming record, file and field."""
+    from mlqa.baseline.records import _sealed
+
+    record_id = _save(LocalStore(tmp_path))
+    path = _record_file(tmp_path, record_id)
+    doc = json.loads(path.read_text())
+    edit(doc["files"]["predictions/holdout.npz"])
+    path.write_bytes(_sealed(doc))
+    with pytest.raises(CorruptRecord) as info:
+        load_record(tmp_path, record_id).predictions("holdout")
+    assert str(info.value) == (f"record {record_id}: files entry 'predictions/holdout.npz' "
+                               f"{said}")
+    assert isinstance(info.value, InputError)
+
+
+def test_promoting_a_bundle_reference_of_a_newer_schema_is_refused(tmp_path, capsys):
+    """The run's baseline.json (the record to promote) was read whatever its schema."""
+    from mlqa.baseline.cli import REFERENCE_SCHEMA
+    from mlqa.cli import main
+
+    store = tmp_path / "store"
+    record_id = _save(LocalStore(store))
+    bundle = tmp_path / "results"
+    bundle.mkdir()
+    reference = {"schema": REFERENCE_SCHEMA + 1, "store": str(store), "record": record_id}
+    (bundle / "baseline.json").write_text(json.dumps(reference))
+    assert main(["baseline", "promote", str(bundle)]) == 2
+    assert (f"baseline.json has schema {REFERENCE_SCHEMA + 1}, newer than this mlqa reads "
+            f"({REFERENCE_SCHEMA})") in capsys.readouterr().err
+    assert "approved" not in aliases(LocalStore(store))
+
+
 def test_not_a_record_and_missing_alias(tmp_path):
     record_id = _save(LocalStore(tmp_path))
     _record_file(tmp_path, record_id).write_text("[1, 2]")

@@ -74,7 +74,11 @@ def test_callable_metric_direction_from_name_or_argument():
     # a single class for roc_auc is an ERROR result now, not an InputError
     # (tests/matrix/test_metric_cases.py, tests/metrics/test_check_metric.py)
     (([0, 1, 2], [0, 1, 1], "f1"), {"min": 0.5}, "could not be computed"),
-    (([0, 1], [0, 1], "acuracy"), {"min": 0.5}, "unknown metric 'acuracy'"),
+    # the suggestion a YAML suite gives for the same typo (mlqa._text.did_you_mean)
+    (([0, 1], [0, 1], "acuracy"), {"min": 0.5},
+     r"unknown metric 'acuracy' \(did you mean 'accuracy'\?\); known: accuracy, "),
+    (([0, 1], [0, 1], "neg_mean_sqared_error"), {"max": 0.5},
+     r"\(did you mean 'mean_squared_error'\?\)"),
     (([0, 1], [0, 1]), {}, "needs a requirement"),
     (([0, 1], [0, 1]), {"min": 0.9, "max": 0.5}, "greater than max"),
     (([0, 1], [0, 1]), {"min": float("nan")}, "min must be a finite number"),

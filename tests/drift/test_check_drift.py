@@ -10,6 +10,7 @@ import pytest
 
 import mlqa
 import mlqa.drift
+from mlqa import Outcome
 from mlqa.drift import adjust
 from mlqa.drift.stattests.binned import histogram, sturges_edges
 
@@ -161,6 +162,37 @@ def test_text_and_ids_excluded_with_reason():
     assert r.excluded["when"].startswith("datetime")
     forced = mlqa.check_drift(side(), side(), column_types={"note": "categorical"})
     assert forced.columns["note"].test == "chi2_homogeneity"
+
+
+def test_every_excluded_column_is_named_with_why_and_none_left_is_an_error(tmp_path):
+    """A mixed-type object column was dropped with only "excluded: m" in the message; a check
+    with every column excluded raised instead of returning the ERROR it is."""
+    rng = np.random.default_rng(2)
+    n = 400
+
+    def side():
+        return pd.DataFrame({"x": rng.normal(size=n), "m": [i if i % 2 else f"s{i % 7}"
+                                                             for i in range(n)],
+                             "uid": [f"u{i}" for i in rng.permutation(n)]})
+
+    r = mlqa.check_drift(side(), side())
+    assert r.outcome is Outcome.PASS and list(r.columns) == ["x"]
+    why_m = ("object column of mixed value types (mixed-integer): not tested; cast it to one "
+             "type (numbers or strings) to test it")
+    assert dict(r.excluded) == r.details["excluded"] == {
+        "m": why_m, "uid": "identifier column (every value distinct): not tested"}
+    assert r.message.endswith(f" | excluded (not tested): m ({why_m}); uid (identifier "
+                              f"column (every value distinct): not tested)")
+    reference, current = side()[["m", "uid"]], side()[["m", "uid"]]
+    reference.astype(str).to_parquet(tmp_path / "ref.parquet")
+    for none_left in (mlqa.check_drift(reference, current),
+                      mlqa.check_drift(tmp_path / "ref.parquet", tmp_path / "ref.parquet")):
+        assert none_left.outcome is Outcome.ERROR and not none_left.passed
+        assert none_left.message.startswith("drift could not be evaluated: no column to test, "
+                                            "every column is excluded | excluded (not tested): ")
+        assert set(none_left.excluded) == {"m", "uid"} and none_left.value is None
+    with pytest.raises(mlqa.CheckError):
+        mlqa.expect(none_left)
 
 
 def test_overrides_thresholds_and_floor(data):

@@ -135,7 +135,8 @@ CASES = [
     Case("drift-only-text-columns",
          lambda tmp: mlqa.check_drift(pd.DataFrame({"t": [f"s{i}" for i in range(N)]}),
                                       pd.DataFrame({"t": [f"s{i}" for i in range(N)]})),
-         input_error("no column to test: all are excluded")),
+         error_outcome("no column to test, every column is excluded | excluded (not "
+                       "tested): t (identifier column (every value distinct): not tested)")),
     Case("drift-parquet-missing", lambda tmp: drift(tmp / "nope.parquet"),
          input_error("reference: no such Parquet file")),
     Case("drift-parquet-not-parquet",

@@ -233,6 +233,18 @@ def test_guard_different_rows(models, stored):
     assert "3000 rows" in r.message and "2000" in r.message
 
 
+def test_stored_baseline_of_another_size_is_the_rows_error_not_a_raise(models, stored):
+    """The record as stored (3000 predictions) against a 2000-row evaluation: the documented
+    ERROR of the rows guard, where a length check raised InputError before the guard ran."""
+    X, y = models["X"][:2000], models["y"][:2000]
+    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, data=X)
+    assert r.outcome is Outcome.ERROR and r.details["incomparable"] == "rows"
+    assert r.message == (f"accuracy vs baseline: not comparable with the baseline: baseline "
+                         f"'holdout' (record {stored.record_id}) was scored on 3000 rows, this "
+                         f"evaluation has 2000: not the same rows")
+    assert r.n == 2000 and r.details["baseline_record"] == stored.record_id
+
+
 def _take(ps, rows):
     """The stored predictions cut to fewer rows, keeping the recorded fingerprint."""
     return ps.__class__(ps.name, ps.y_true[rows], ps.y_pred[rows], ps.fingerprint, ps.metrics,

@@ -121,3 +121,34 @@ def test_every_problem_is_reported_at_once(tmp_path):
     lines, err = problems(tmp_path, text)
     assert [line.split(": ")[0] for line in lines] == ["s.mlqa.yaml:4:26", "s.mlqa.yaml:12:5"]
     assert (err.line, err.column) == (4, 26)
+
+
+def test_each_error_is_printed_once(pytester):
+    """A failing YAML check and a Python check given bad input: pytest's report shows each
+    message once (the Python one was printed twice: the InputError, then the CheckError that
+    carried its text, chained to it)."""
+    pytester.makefile(".csv", data="a,p\n1,1\n0,0\n1,1\n")
+    pytester.makefile(".mlqa.yaml", s=textwrap.dedent("""\
+        suite: s
+        data:
+          current: {path: data.csv}
+        checks:
+          - id: acc
+            kind: metric
+            data: current
+            target: nope
+            prediction: p
+            metric: accuracy
+            min: 0.5
+        """))
+    pytester.makepyfile(test_x="""
+        import mlqa
+
+        def test_bad_metric():
+            mlqa.expect_metric([0, 1, 0, 1], [0, 1, 1, 0], metric="acuracy", min=0.9)
+        """)
+    out = pytester.runpytest_subprocess("-rN", "-p", "no:cacheprovider").stdout.str()
+    for message in ("target column 'nope' is not in data source 'current'",
+                    "unknown metric 'acuracy' (did you mean 'accuracy'?)"):
+        assert out.count(message) == 1, out
+    assert "The above exception was the direct cause" not in out
