@@ -8,10 +8,12 @@ as a GPU serves one batch at a time, and pads its work to ``service_ms`` (the de
 Models by name (``python endpoint_server.py PORT_FILE [SCALE]``; SCALE multiplies every
 service time):
 
-* ``clean``: 2 ms; ``slow``: 2.6 ms (a candidate 30% slower);
+* ``clean`` and ``twin`` (its own lock, for an A/A): 2 ms; ``slow``: 2.6 ms (a model 30%
+  slower);
 * ``stall``: 2 ms, and the first request ``STALL_AT_S`` after ``POST /reset`` holds the lock
   for 300 ms, so every request behind it queues (a GC pause, a weight reload);
-* ``error500``: always HTTP 500; ``drip``: an answer whose body trickles one byte each 0.3 s.
+* ``error500``: always HTTP 500; ``drip``: an answer whose body trickles one byte each 0.3 s;
+  ``nooutputs``: HTTP 200 without KServe's ``outputs``.
 
 Nagle is disabled and writes are buffered: Python's http.server otherwise sends headers and
 body in two small writes, and the client's delayed ACK adds 40 ms to every answer.
@@ -32,7 +34,7 @@ from sklearn.linear_model import LogisticRegression
 
 N_FEATURES = 8
 STALL_AT_S, STALL_MS = 1.0, 300.0
-SERVICE_MS = {"clean": 2.0, "slow": 2.6, "stall": 2.0}
+SERVICE_MS = {"clean": 2.0, "twin": 2.0, "slow": 2.6, "stall": 2.0}
 
 
 def fit_model() -> LogisticRegression:
@@ -105,6 +107,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._reply(500, {"error": "internal error"})
         if name == "drip":
             return self._drip()
+        if name == "nooutputs":  # 200, but not a KServe v2 answer
+            return self._reply(200, {"model_name": name})
         model = MODELS.get(name)
         if model is None:
             return self._reply(404, {"error": f"no model {name}"})
