@@ -301,7 +301,8 @@ def measure_endpoint_latency(target: str | AsyncTarget, payloads: Any, *, rate: 
 
 
 def load_payloads(path: str | os.PathLike[str]) -> list[Any]:
-    """Request bodies from a file: a JSON array (one payload per element) or JSON lines."""
+    """Request bodies from a file: a JSON array (one payload per element) or JSON lines (one
+    payload per line)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -310,13 +311,16 @@ def load_payloads(path: str | os.PathLike[str]) -> list[Any]:
     stripped = text.strip()
     if not stripped:
         raise InputError(f"payload file {path} is empty")
-    try:
-        if stripped.startswith("["):
-            data = json.loads(stripped)
-        else:
+    try:  # one JSON array of payloads; else JSON lines (a line may itself be an array)
+        data = json.loads(stripped)
+        if not isinstance(data, list):
+            raise InputError(f"payload file {path} holds one JSON {type(data).__name__}: "
+                             f"write an array of request bodies or one body per line")
+    except json.JSONDecodeError:
+        try:
             data = [json.loads(line) for line in stripped.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise InputError(f"payload file {path} is not JSON or JSON lines: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"payload file {path} is not JSON or JSON lines: {exc}") from None
     return _payloads(data, where=f"payload file {path}")
 
 
