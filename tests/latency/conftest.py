@@ -31,9 +31,20 @@ class ModelServer:
 
 @pytest.fixture(scope="module")
 def model_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, 1.0)
+
+
+@pytest.fixture(scope="module")
+def slow_model_server(tmp_path_factory):
+    """Every service time x10 (20 ms a request): the model, not this shared machine's
+    scheduling noise, dominates each latency (for the A/A and +30% series)."""
+    yield from _serve(tmp_path_factory, 10.0)
+
+
+def _serve(tmp_path_factory, scale):
     folder = tmp_path_factory.mktemp("endpoint")
     port_file, log = folder / "port", open(folder / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, str(ENDPOINT_SERVER), str(port_file)],
+    proc = subprocess.Popen([sys.executable, str(ENDPOINT_SERVER), str(port_file), str(scale)],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
