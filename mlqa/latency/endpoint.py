@@ -18,7 +18,8 @@ request to each, the first of the two alternating, so the pair sees the same mom
 machine (``check_endpoint_latency_regression`` resamples blocks of arrivals for both arms
 jointly, the interleaved design of ``check_latency_regression``).
 
-httpx (``mlqa[endpoint]``) is imported only when a URL is measured.
+URLs are driven by :mod:`mlqa.latency.http_client` (asyncio streams, stdlib only): the
+client's own cost per request is part of every figure, so it is kept small.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class EndpointRun:
     not recorded). ``answered_s`` is when the request ended, whether it succeeded or not;
     ``sent_s`` is NaN for a request that timed out before an in-flight slot freed.
     ``errors`` counts the failures by their first line (``"HTTP 500"``, ``"timeout after 2
-    s"``, ``"ConnectError: [Errno 111] Connection refused"``).
+    s"``, ``"ConnectionRefusedError: [Errno 111] ..."``).
     """
 
     target: str
@@ -372,8 +373,8 @@ async def _drive(plan: _Plan) -> tuple[dict[str, np.ndarray], dict[int, str]]:
     answered = np.full(n, np.nan)
     status = np.zeros(n, dtype=np.int64)
     problems: dict[int, str] = {}  # request index -> what went wrong
-    client = _http_client(plan) if any(isinstance(t, str) for t in plan.targets) else None
-    senders = [_sender(t, plan, client) for t in plan.targets]
+    clients: list[Any] = []  # the URL targets' connection pools, closed at the end
+    senders = [_sender(t, plan, clients) for t in plan.targets]
     slots = [asyncio.Semaphore(plan.max_in_flight) for _ in plan.targets]
     clock = time.perf_counter
     tasks: list[asyncio.Task[None]] = []
@@ -418,7 +419,7 @@ async def _drive(plan: _Plan) -> tuple[dict[str, np.ndarray], dict[int, str]]:
     finally:
         for task in tasks:
             task.cancel()
-        if client is not None:
+        for client in clients:
             await client.aclose()
     return ({"arm": arm, "intended": intended, "dispatched": dispatched, "sent": sent,
              "answered": answered, "status": status}, problems)
@@ -430,45 +431,30 @@ class _ClientFailure(Exception):
         self.code, self.text = code, text
 
 
-def _http_client(plan: _Plan) -> Any:
-    try:
-        import httpx
-    except ImportError:  # pragma: no cover - httpx ships with the endpoint extra
-        raise InputError("measuring a URL needs httpx: pip install 'mlqa[endpoint]'") from None
-    limits = httpx.Limits(max_connections=plan.max_in_flight * len(plan.targets),
-                          max_keepalive_connections=plan.max_in_flight * len(plan.targets))
-    # The per-request deadline is enforced by asyncio.wait_for (a slow drip of bytes would
-    # reset httpx's read timeout forever); httpx's own timeout only stops a stuck connect.
-    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(plan.timeout_s + 1.0),
-                             headers={"content-type": "application/json", **plan.headers})
-
-
-def _sender(target: Any, plan: _Plan, client: Any) -> Callable[[Any], Awaitable[int]]:
+def _sender(target: Any, plan: _Plan, clients: list[Any]) -> Callable[[Any], Awaitable[int]]:
     if not isinstance(target, str):
         async def call(payload: Any) -> int:
             await target(payload)
             return 200
         return call
 
-    import httpx
+    from mlqa.latency.http_client import Connections, HttpError
 
+    connections = Connections(target, plan.headers)
+    clients.append(connections)
     kserve = plan.protocol == "kserve-v2"
     encoded = {id(b): b if isinstance(b, bytes) else
                json.dumps(_kserve_body(b) if kserve else b).encode() for b in plan.bodies}
 
     async def post(payload: Any) -> int:
         try:
-            response = await client.post(target, content=encoded[id(payload)])
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise _ClientFailure(CONNECTION, f"{type(exc).__name__}: {_first_line(exc)}") \
-                from None
-        except httpx.HTTPError as exc:
-            raise _ClientFailure(EXCEPTION, f"{type(exc).__name__}: {_first_line(exc)}") \
-                from None
-        code = response.status_code
+            code, body = await connections.post(encoded[id(payload)])
+        except HttpError as exc:
+            raise _ClientFailure(CONNECTION if exc.kind == "connect" else EXCEPTION,
+                                 _first_line(exc)) from None
         if kserve and 200 <= code < 300:
             try:
-                outputs = response.json().get("outputs")
+                outputs = json.loads(body).get("outputs")
             except (ValueError, AttributeError):
                 outputs = None
             if not isinstance(outputs, list):
