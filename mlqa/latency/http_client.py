@@ -93,7 +93,7 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
         raise ValueError("more than 200 header lines")
     keep = headers.get(b"connection", b"").lower() != b"close" and parts[0] != b"HTTP/1.0"
     if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
             if size == 0:
