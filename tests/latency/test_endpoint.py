@@ -76,6 +76,10 @@ def test_records_bundle_round_trip_and_display_over_kserve_v2(model_server):
     load = sections["load over time"]
     assert load.blocks[0].name == "endpoint-latency-over-time"
     assert sum(result.timeline.intended) == run.n()
+    from mlqa.report.html import _section  # the release report's own renderer
+
+    html = _section(load)
+    assert "latency over time" in html and "<svg" in html and "intended /s" in html
     props = result.family_properties()
     assert props["intended_rate"] == 80 and props["failed_requests"] == 0
 
