@@ -40,6 +40,12 @@ _EXPORTS: dict[str, str] = {
     "check_latency_regression": "mlqa.latency",
     "measure_latency_interleaved": "mlqa.latency",
     "expect_latency": "mlqa.latency",
+    "measure_endpoint_latency": "mlqa.latency",
+    "check_endpoint_latency": "mlqa.latency",
+    "check_endpoint_latency_regression": "mlqa.latency",
+    "expect_endpoint_latency": "mlqa.latency",
+    "read_perf_analyzer": "mlqa.latency",
+    "read_loadgen_log": "mlqa.latency",
     "check_data": "mlqa.quality",
     "expect_data": "mlqa.quality",
     "DataQualityResult": "mlqa.quality",
@@ -86,10 +92,16 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     )
     from mlqa.expectations import expect
     from mlqa.latency import (
+        check_endpoint_latency,
+        check_endpoint_latency_regression,
         check_latency,
         check_latency_regression,
+        expect_endpoint_latency,
         expect_latency,
+        measure_endpoint_latency,
         measure_latency,
+        read_loadgen_log,
+        read_perf_analyzer,
     )
     from mlqa.metrics import check_metric, expect_metric
     from mlqa.quality import DataQualityResult, check_data, expect_data

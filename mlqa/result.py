@@ -91,6 +91,7 @@ RESULT_TYPES: dict[str, str] = {
     "RegressionResult": "mlqa.compare.check",
     "DriftResult": "mlqa.drift.result",
     "LatencyCheckResult": "mlqa.latency.checks",
+    "EndpointLatencyResult": "mlqa.latency.endpoint_checks",
     "QualityResult": "mlqa.quality.result",
     "DataQualityResult": "mlqa.quality.result",
 }

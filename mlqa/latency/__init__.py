@@ -9,6 +9,13 @@ measures A/B arms in alternating rounds. torch is imported only when a measureme
 
 from mlqa.expectations import expecting
 from mlqa.latency.checks import LatencyCheckResult, check_latency, check_latency_regression
+from mlqa.latency.endpoint import EndpointRun, load_payloads, measure_endpoint_latency
+from mlqa.latency.endpoint_checks import (
+    EndpointLatencyResult,
+    check_endpoint_latency,
+    check_endpoint_latency_regression,
+)
+from mlqa.latency.endpoint_imports import read_loadgen_log, read_perf_analyzer
 from mlqa.latency.harness import resolve_device
 from mlqa.latency.measure import (
     measure_latency,
@@ -24,8 +31,18 @@ from mlqa.latency.report import (
 )
 
 expect_latency = expecting(check_latency, "latency")
+expect_endpoint_latency = expecting(check_endpoint_latency, "endpoint latency")
 
 __all__ = [
+    "EndpointLatencyResult",
+    "EndpointRun",
+    "check_endpoint_latency",
+    "check_endpoint_latency_regression",
+    "expect_endpoint_latency",
+    "load_payloads",
+    "measure_endpoint_latency",
+    "read_loadgen_log",
+    "read_perf_analyzer",
     "LatencyCheckResult",
     "LatencyReport",
     "LatencyResult",

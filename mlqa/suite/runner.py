@@ -241,9 +241,38 @@ def _latency_regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> Che
         **_take(o, "max_slowdown", "quantile"))
 
 
+def _endpoint_latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    """One open-loop run (with the champion on the same arrivals when named); the SLO on the
+    candidate, and with a champion the worse of the SLO and the comparison."""
+    from mlqa.latency import (
+        check_endpoint_latency,
+        check_endpoint_latency_regression,
+        load_payloads,
+        measure_endpoint_latency,
+    )
+    from mlqa.result import worst
+
+    run = measure_endpoint_latency(
+        o["url"], load_payloads(ctx.path(o["payloads"])), rate=o["rate"],
+        champion=o.get("champion"), random_state=o.get("seed", 0),
+        **_take(o, "duration_s", "warmup_s", "arrival", "protocol", "max_in_flight",
+                "timeout_s"))
+    slo = check_endpoint_latency(run, max_ms=o["max_ms"], name=spec.id,
+                                 **_take(o, "quantile", "max_error_rate", "policy",
+                                         "confidence"))
+    if "champion" not in o:
+        return slo
+    versus = check_endpoint_latency_regression(
+        run, name=spec.id, quantile=o.get("slowdown_quantile", 0.5),
+        **_take(o, "max_slowdown", "max_error_rate", "confidence"))
+    chosen = worst([slo.outcome, versus.outcome])
+    return slo if slo.outcome is chosen else versus
+
+
 _KINDS: dict[str, Callable[[CheckSpec, dict[str, Any], Context], CheckResult]] = {
     "metric": _metric, "regression": _regression, "drift": _drift,
     "latency": _latency, "latency_regression": _latency_regression,
+    "endpoint_latency": _endpoint_latency,
     **{rule: _quality(rule) for rule in ("schema", "missing", "ranges", "categories",
                                          "duplicates", "row_count")},
 }

@@ -96,6 +96,22 @@ KINDS: dict[str, tuple[dict[str, Any], list[str], str]] = {
         "n_threads": THREADS,
     }, ["data", "baseline_file"], "no slower than a stored latency record "
                                   "(check_latency_regression)"),
+    "endpoint_latency": ({
+        "url": {**TEXT, "description": "the candidate endpoint (http:// or https://)"},
+        "payloads": {**TEXT, "description": "request bodies: a JSON array or JSON lines file, "
+                                            "relative to this file"},
+        "rate": POSITIVE, "duration_s": POSITIVE, "warmup_s": {"type": "number", "minimum": 0},
+        "arrival": {"enum": ["poisson", "constant"]},
+        "protocol": {"enum": ["http-json", "kserve-v2"]},
+        "max_in_flight": COUNT, "timeout_s": POSITIVE, "quantile": LEVEL, "max_ms": POSITIVE,
+        "max_error_rate": SHARE, "policy": {"enum": ["no_false_alarm", "certify"]},
+        "confidence": LEVEL, "seed": {"type": "integer", "minimum": 0},
+        "champion": {**TEXT, "description": "the current model's endpoint: the candidate "
+                                            "must be no slower than max_slowdown times it"},
+        "max_slowdown": POSITIVE, "slowdown_quantile": LEVEL,
+    }, ["url", "payloads", "rate", "max_ms"],
+        "a served endpoint under open-loop load (measure_endpoint_latency + "
+        "check_endpoint_latency; with champion:, also check_endpoint_latency_regression)"),
 }
 # Options that name a data source: the loader checks the name exists.
 DATA_KEYS = ("data", "reference", "current")
