@@ -13,6 +13,7 @@ drops illegal characters silently); every text goes through :func:`mlqa._text.cl
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 from mlqa._atomic import write_atomic
@@ -30,8 +31,9 @@ def verdict_tree(verdict: Verdict) -> ET.ElementTree[ET.Element]:
     shown = [c for c in verdict.worst_first() if c.blocks or c.asks or c.waiver is not None
              or c.status is Outcome.WAIVED]
     suite = ET.Element("testsuite", name=SUITE)
+    lines = Counter(c.nodeid for c in shown)
     for c in shown:
-        _check_case(suite, c)
+        _check_case(suite, c, several=lines[c.nodeid] > 1)
     case = ET.SubElement(suite, "testcase", classname=VERDICT_CLASS, name="verdict", time="0")
     _properties(case, {"mlqa.decision": verdict.decision, "mlqa.exit_code":
                        str(verdict.exit_code)})
@@ -51,10 +53,12 @@ def verdict_tree(verdict: Verdict) -> ET.ElementTree[ET.Element]:
     return ET.ElementTree(root)
 
 
-def _check_case(suite: ET.Element, c: CheckVerdict) -> None:
-    # The node id is the test's name: unique in a run, stable across builds (per-test history).
+def _check_case(suite: ET.Element, c: CheckVerdict, *, several: bool) -> None:
+    # The node id is the test's name: unique in a run, stable across builds (per-test history);
+    # a test with several lines numbers them (Jenkins counts duplicate names twice).
+    name = f"{c.nodeid} #{c.record.index}" if several else c.nodeid
     case = ET.SubElement(suite, "testcase", classname=CHECKS_CLASS,
-                         name=clean_text(c.nodeid, max_chars=500, one_line=True), time="0")
+                         name=clean_text(name, max_chars=500, one_line=True), time="0")
     props = {"mlqa.outcome": c.outcome, "mlqa.blocks": str(c.blocks).lower(),
              "mlqa.advisory": str(c.advisory).lower()}
     if c.record.reruns:
