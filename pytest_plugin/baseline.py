@@ -63,6 +63,12 @@ def _session(config: pytest.Config) -> Any:
     return session
 
 
+def saved_by(config: pytest.Config) -> set[str]:
+    """Node ids of the tests that saved into this run's record (none if no test asked)."""
+    session = config.stash.get(_session_key, None)
+    return set() if session is None else session.saved_by
+
+
 @pytest.fixture(scope="session")
 def mlqa_baseline(pytestconfig: pytest.Config) -> Any:
     """The run's :class:`mlqa.baseline.session.BaselineSession`: ``.predictions(name)`` etc.
@@ -130,7 +136,7 @@ def _write(config: pytest.Config, mine: Any, staging: str | None, exitstatus: in
     if exitstatus != 0:
         return "baseline not saved: the run did not pass"
     recorder = config.pluginmanager.get_plugin("mlqa-recorder")
-    refusal = None if recorder is None else recorder.not_approvable()
+    refusal = None if recorder is None else recorder.blocking()
     if refusal is not None:
         return f"baseline not saved: {refusal}"
     from mlqa.baseline.errors import BaselineError

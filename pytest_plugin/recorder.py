@@ -166,7 +166,8 @@ class Recorder:
         if suite and report.failed and call.excinfo is not None:
             _explain_failure(item, call)
         elif suite and call.when == "teardown" and not results and not item.stash.get(
-                _failed_key, False) and not item.stash.get(_skipped_key, False):
+                _failed_key, False) and not item.stash.get(_skipped_key, False) and \
+                not _saved_baseline(item):
             item.stash[_results_key].append(_evidence_result(
                 item, "evidence missing: the test passed without recording any mlqa check "
                       "(call mlqa.expect or an expect_* helper)"))
@@ -346,9 +347,12 @@ class Recorder:
         if report.failed:
             self.session.collection_errors.append(report.nodeid or ".")
 
-    def not_approvable(self) -> str | None:
-        """Why the gate would not approve this run as it stands (so no baseline is saved
-        from it), or None. The run's policy decides INCONCLUSIVE as pytest did."""
+    def blocking(self) -> str | None:
+        """Why the gate would block this run's lines (so no baseline is saved from it), or
+        None. The run's policy decides INCONCLUSIVE as pytest did. Skipped and deselected tests
+        do not stop a save: a record only collects evidence (a stored comparison skips itself
+        while its baseline is being recorded, and a latency record is saved with ``-k``); it is
+        judged when promoted, and ``mlqa baseline promote --bundle`` asks the gate."""
         from mlqa.result import Outcome
 
         rule = policy.active().inconclusive
@@ -359,13 +363,6 @@ class Recorder:
         if bad:
             return "the gate would not approve it (" + ", ".join(
                 f"{n} {o}" for o, n in bad.items()) + ")"
-        skipped = sorted(n for n, t in self.session.tests.items()
-                         if t["mlqa"] and t["outcome"] == "skipped")
-        if skipped:
-            return f"{len(skipped)} mlqa test(s) skipped, their evidence is missing"
-        narrowed = _narrowed_by(self.config)
-        if narrowed and (self.session.collected_on_workers or self.session.deselected):
-            return f"a partial run ({', '.join(narrowed)})"
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -433,6 +430,14 @@ def _junit_identity(config: pytest.Config, nodeid: str) -> tuple[str, str]:
 
 
 # -- evidence: every test of an mlqa suite leaves a line -------------------------------------------
+
+def _saved_baseline(item: pytest.Item) -> bool:
+    """The test saved into this run's baseline record (``mlqa_baseline.save_*``): it collects
+    evidence for a later run to judge against, and owes no check itself."""
+    from .baseline import saved_by
+
+    return item.nodeid in saved_by(item.config)
+
 
 def _in_suite(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
     """Part of an mlqa suite: marked ``mlqa`` (YAML suite items carry the marker too), or it

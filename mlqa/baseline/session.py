@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from mlqa import recording
 from mlqa.baseline.records import (
     APPROVED,
     LATEST,
@@ -36,6 +37,9 @@ class BaselineSession:
         self.saving = save
         self.builder = RecordBuilder()
         self._record: BaselineRecord | None = None
+        # pytest node ids of the tests that saved into this run's record: such a test collects
+        # evidence for a later run rather than judging, so it owes no check of its own
+        self.saved_by: set[str] = set()
 
     @property
     def store(self) -> Store:
@@ -78,17 +82,26 @@ class BaselineSession:
 
     def save_predictions(self, evaluation: str, y_true: Any, y_pred: Any, *, data: Any = None,
                          metrics: Any = ("accuracy",)) -> PredictionSet:
+        self._saving_from_test()
         return self.builder.add_predictions(evaluation, y_true, y_pred, data=data,
                                             metrics=metrics)
 
     def save_model(self, model: Any = None, **kwargs: Any) -> None:
+        self._saving_from_test()
         self.builder.set_model(model, **kwargs)
 
     def save_latency(self, name: str, samples_ms: Any, **kwargs: Any) -> None:
+        self._saving_from_test()
         self.builder.add_latency(name, samples_ms, **kwargs)
 
     def save_drift_reference(self, name: str, frame: Any) -> None:
+        self._saving_from_test()
         self.builder.add_drift_reference(name, frame)
+
+    def _saving_from_test(self) -> None:
+        test = recording.current_test()
+        if test is not None:
+            self.saved_by.add(test)
 
     def write(self, store: Store | None = None, *, parts: Sequence[BaselineRecord] = (),
               aliases: tuple[str, ...] = (LATEST,)) -> str | None:

@@ -181,10 +181,6 @@ def test_pickled_model_is_refused_unless_trusted(pytester, monkeypatch):
                     raise AssertionError("a pickle loaded without --mlqa-trust-model")
     """))
     store = pytester.path / "store"
-    # a run narrowed by -k is partial: the gate would refuse it, so nothing is saved from it
-    narrowed = pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
-                                  "--mlqa-baseline-ref=latest", "-k", "save")
-    narrowed.stdout.fnmatch_lines(["*baseline not saved: a partial run (-k 'save')*"])
     save, load = (pytester.path / "test_pickle.py").read_text().split("def test_load")
     (pytester.path / "test_pickle.py").write_text(save)
     pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline",
@@ -321,3 +317,25 @@ def test_save_baseline_covers_all_four_families(pytester, monkeypatch, capsys):
     assert "drift    features: profile, 600 rows x 2 cols" in out
     monkeypatch.setenv("COMPARE", "1")
     pytester.runpytest(f"--mlqa-baseline={store}").assert_outcomes(passed=4)
+
+
+def test_a_test_that_saves_owes_no_check_but_one_that_does_neither_does(pytester):
+    """In a module marked ``mlqa``, a test that only saves into the record collects evidence
+    for a later run (it is not a check and not an ERROR); with nothing saved, the same passing
+    test is evidence missing, an ERROR, and nothing is saved from that run."""
+    pytester.makepyfile(test_rec=textwrap.dedent("""
+        import pytest
+
+        pytestmark = pytest.mark.mlqa
+
+        def test_record(mlqa_baseline):
+            if mlqa_baseline.saving:
+                mlqa_baseline.save_latency("m", [1.0, 1.1, 0.9, 1.2])
+    """))
+    store = pytester.path / "store"
+    saving = pytester.runpytest(f"--mlqa-baseline={store}", "--mlqa-save-baseline")
+    saving.assert_outcomes(passed=1)
+    saving.stdout.fnmatch_lines(["*baseline record * saved to*"])
+    plain = pytester.runpytest(f"--mlqa-baseline={store}")
+    plain.assert_outcomes(passed=1, errors=1)
+    plain.stdout.fnmatch_lines(["*evidence missing: the test passed without recording*"])

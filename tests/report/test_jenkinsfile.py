@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 JENKINSFILE = ROOT / "example_suites" / "Jenkinsfile"
 STEPS = {"pipeline", "agent", "options", "buildDiscarder", "logRotator", "timestamps",
          "parameters", "booleanParam", "environment", "stages", "stage", "steps", "sh", "junit",
-         "archiveArtifacts", "publishHTML", "script", "plot", "error", "timeout", "input",
+         "archiveArtifacts", "publishHTML", "script", "plot", "error", "timeout", "input", "echo",
          "attachments"}
 
 
