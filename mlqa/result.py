@@ -15,6 +15,7 @@ from mlqa._text import fmt_num, one_line
 from mlqa.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mlqa.baseline.identity import BaselineIdentity
     from mlqa.display import Display
 
 __all__ = ["Outcome", "CheckResult", "decide", "requirement", "describe", "SEVERITY_ORDER",
@@ -395,6 +396,17 @@ class CheckResult:
     def family_properties(self) -> dict[str, Any]:
         """Extra ``mlqa.<key>`` JUnit properties a check family adds (scalars only)."""
         return {}
+
+    @property
+    def baseline_record(self) -> BaselineIdentity | None:
+        """The stored baseline record a comparison was judged against (a regression or a
+        latency comparison with a baseline read from a store), else None."""
+        said = self.details.get("baseline_record")
+        if said is None:
+            return None
+        from mlqa.baseline.identity import BaselineIdentity
+
+        return BaselineIdentity.from_details(said, f"{self.name}: details.baseline_record")
 
     def levels(self) -> dict[str, float | None]:
         """The levels the decision's figure was computed from, when they are in another unit

@@ -15,6 +15,9 @@ import sklearn.metrics  # noqa: F401
 
 import mlqa
 
+sys.path.insert(0, str(Path(__file__).parent))  # the helper modules named _*.py, by name
+from _browser import chromium_runner  # noqa: E402
+
 # pytester's in-process runs (runpytest) drop the modules first imported inside them: C
 # extensions (numpy above all) then refuse a second import, and a re-imported mlqa module makes
 # classes the outer test's objects are not instances of. Import the library (and with it the
@@ -98,3 +101,10 @@ def jenkins_check():
         return verdict
 
     return check
+
+
+@pytest.fixture
+def chromium(tmp_path: Path):
+    """``run(page, *flags) -> (stdout, urls the page requested)`` in headless Chromium,
+    offline (tests/_browser.py); skips where chromium is missing, fails on CI."""
+    return chromium_runner(tmp_path)

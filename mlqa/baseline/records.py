@@ -32,6 +32,7 @@ from mlqa._plain import to_plain
 from mlqa._validation import as_1d, check_consistent_length
 from mlqa.baseline.errors import BaselineError, CorruptRecord, RecordNotFound
 from mlqa.baseline.fingerprint import DataFingerprint, fingerprint
+from mlqa.baseline.identity import BaselineIdentity
 from mlqa.baseline.stores import Store, open_store
 from mlqa.errors import InputError
 
@@ -109,7 +110,12 @@ class PredictionSet:
     y_pred: np.ndarray
     fingerprint: DataFingerprint
     metrics: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
-    record_id: str | None = None
+    source: BaselineIdentity | None = None
+
+    @property
+    def record_id(self) -> str | None:
+        """The id of the record these predictions were read from (None when built by hand)."""
+        return None if self.source is None else self.source.record
 
     def __len__(self) -> int:
         return len(self.y_pred)
@@ -127,6 +133,7 @@ class LatencySamples:
     samples_ms: np.ndarray
     environment: Mapping[str, Any]
     info: Mapping[str, Any]
+    source: BaselineIdentity | None = None
 
     def as_latency_runs(self) -> Any:
         """One run, as ``check_latency_regression`` takes it (a single stored run is refused
@@ -136,7 +143,7 @@ class LatencySamples:
         batch = self.info.get("batch_size", self.info.get("batch", 1))
         result = LatencyResult(int(batch), np.round(self.samples_ms * 1e6))
         return LatencyRuns((LatencyReport({int(batch): result}, dict(self.environment),
-                                          model=self.name),))
+                                          model=self.name),), source=self.source)
 
 
 def metric_config(metric: Any) -> dict[str, Any]:
@@ -365,14 +372,32 @@ def _storable(arr: np.ndarray) -> np.ndarray:
 # -- reading ------------------------------------------------------------------------------------
 
 
+def _identity(doc: Mapping[str, Any], alias: Mapping[str, Any] | None) -> BaselineIdentity:
+    """The record as comparisons name it: its id and model, and, when it was read through an
+    alias, who promoted it there, when and why (the alias file keeps them)."""
+    model = doc.get("model") or {}
+    said = alias or {}
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return BaselineIdentity(record=str(doc["id"]), alias=text(said.get("alias")),
+                            model=text(model.get("name")),
+                            model_version=text(model.get("version")),
+                            promoted_by=text(said.get("by")), promoted_at=text(said.get("updated")),
+                            reason=text(said.get("reason")))
+
+
 class BaselineRecord:
     """A record read from a store, its checksum verified. Side files are fetched on first use
     and verified against the sha256 the record states for them."""
 
-    def __init__(self, doc: dict[str, Any], store: Store):
+    def __init__(self, doc: dict[str, Any], store: Store, *,
+                 alias: Mapping[str, Any] | None = None):
         self.doc = doc
         self.store = store
         self._cache: dict[str, bytes] = {}
+        self.identity = _identity(doc, alias)
 
     id = property(lambda self: self.doc["id"])
     created = property(lambda self: self.doc.get("created"))
@@ -419,7 +444,7 @@ class BaselineRecord:
         arrays = self._arrays(entry["file"])
         return PredictionSet(name, arrays["y_true"], arrays["y_pred"],
                              DataFingerprint.from_dict(entry["fingerprint"]),
-                             MappingProxyType(dict(entry.get("metrics", {}))), self.id)
+                             MappingProxyType(dict(entry.get("metrics", {}))), self.identity)
 
     def metric(self, evaluation: str, metric: str) -> float:
         recorded = self._entry("evaluations", evaluation).get("metrics", {})
@@ -438,13 +463,13 @@ class BaselineRecord:
 
             try:
                 doc = json.loads(gzip.decompress(self.file(entry["file"])))
-                return LatencyRuns.from_dict(doc)
+                return dataclasses.replace(LatencyRuns.from_dict(doc), source=self.identity)
             except (OSError, ValueError, EOFError) as exc:
                 raise CorruptRecord(f"record {self.id}: {entry['file']} cannot be read: "
                                     f"{exc}") from None
         return LatencySamples(name, self._arrays(entry["file"])["samples_ms"],
                               MappingProxyType(entry.get("environment", {})),
-                              MappingProxyType(entry.get("info", {})))
+                              MappingProxyType(entry.get("info", {})), self.identity)
 
     def drift_reference(self, name: str) -> Any:
         """The stored drift reference: a ``ReferenceProfile`` or a data frame, as saved;
@@ -486,10 +511,11 @@ def _alias_key(alias: str) -> str:
 
 def resolve(store: Store, ref: str) -> str:
     """The record id ``ref`` names: an id as it is, otherwise an alias."""
-    if _ID.match(ref):
-        return ref
-    doc = _read_shared(store, _alias_key(ref), f"alias {ref!r} in {store.location}")
-    return str(doc["record"])
+    return ref if _ID.match(ref) else str(_alias(store, ref)["record"])
+
+
+def _alias(store: Store, ref: str) -> dict[str, Any]:
+    return _read_shared(store, _alias_key(ref), f"alias {ref!r} in {store.location}")
 
 
 def load_record(store: Store | str | os.PathLike[str] | None = None,
@@ -497,15 +523,16 @@ def load_record(store: Store | str | os.PathLike[str] | None = None,
     """Read and verify the record ``ref`` (an id or an alias, default ``approved``)."""
     store = open_store(store)
     try:
-        record_id = resolve(store, ref)
+        alias = None if _ID.match(ref) else _alias(store, ref)
     except RecordNotFound:
         raise RecordNotFound(f"no baseline {ref!r} in {store.location}: record one with "
                              f"--mlqa-save-baseline, then 'mlqa baseline promote'") from None
+    record_id = ref if alias is None else str(alias["record"])
     doc = _unsealed(store.get(record_key(record_id)), f"record {record_id}")
     if doc.get("id") != record_id:
         raise CorruptRecord(f"record {record_id} names itself {doc.get('id')!r}")
     _check_files(record_id, doc.get("files", {}))
-    return BaselineRecord(doc, store)
+    return BaselineRecord(doc, store, alias=alias)
 
 
 def _check_files(record_id: str, files: Any) -> None:

@@ -177,7 +177,9 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
 
     problem = None
     if stored is not None:  # a stored baseline of another size: the rows guard, not a length error
-        details.update(baseline_evaluation=stored.name, baseline_record=stored.record_id)
+        details.update(baseline_evaluation=stored.name)
+        if stored.source is not None:  # the stored record compared against, for the approver
+            details.update(baseline_record=stored.source.to_dict())
         problem = different_rows(stored, n)
     if problem is None:
         y, cand, base = _validated(resolved, y_true, candidate_pred,

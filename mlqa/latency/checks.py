@@ -207,6 +207,9 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
     current_runs = _runs("report", report)
     if isinstance(baseline, str | os.PathLike):
         baseline = load_latency(baseline)
+    if hasattr(baseline, "as_latency_runs"):  # what a baseline record returns
+        baseline = baseline.as_latency_runs()
+    source = baseline.source if isinstance(baseline, LatencyRuns) else None
     baseline_runs = _runs("baseline", baseline)
     first, base_first = current_runs[0], baseline_runs[0]
     paired = (len(current_runs) == 1 and len(baseline_runs) == 1
@@ -230,6 +233,8 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
     details: dict[str, Any] = {"quantile": q, "max_slowdown": slowdown, "paired": paired,
                                "baseline_device": base_first.device, "timing": timing,
                                "runs": [len(current_runs), len(baseline_runs)]}
+    if source is not None:  # the stored record compared against, for the approver
+        details["baseline_record"] = source.to_dict()
     differs = _environment_differences(current_runs, baseline_runs)
     if differs:
         # The same outcome as every family's comparability guard (rows, labels, metric

@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from mlqa._atomic import write_atomic
 from mlqa._plain import to_plain
 from mlqa.errors import InputError
 from mlqa.latency.quantiles import QuantileEstimate, check_quantile, estimate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlqa.baseline.identity import BaselineIdentity
 
 # One versioning scheme for every file mlqa writes: an integer ``schema`` that a reader refuses
 # when it is newer than it knows, plus a ``kind`` naming the document. Files written before
@@ -290,9 +293,13 @@ class LatencyRuns:
     one per build). Against a baseline of runs, ``check_latency_regression`` treats the run as
     the unit (see :func:`mlqa.latency.quantiles.runs_ratio_interval`): one process's queries
     say nothing about how much the next process will differ.
+
+    ``source``: the baseline record the runs were read from (``record.latency(name)`` sets
+    it), which a comparison against them names in its result.
     """
 
     runs: tuple[LatencyReport, ...]
+    source: BaselineIdentity | None = None
 
     def __post_init__(self) -> None:
         runs = self.runs

@@ -31,6 +31,7 @@ from mlqa.report.rows import (
     FOLD_PASSING_OVER,
     Row,
     Shown,
+    baselines_used,
     by_family,
     counts_text,
     label,
@@ -107,6 +108,7 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
     out.append('<h2 id="checks">Checks by family</h2>')
     for name, group in by_family(checks):
         out.append(_family_section(name, group, names, anchors, described))
+    out.append(_baselines_section(checks, names))
     out.append(_waivers_section(verdict))
     out.append(_provenance_section(provenance))
     out.append(f'<p class="sub">mlqa {escape(__version__)}; waivers judged as of '
@@ -327,7 +329,28 @@ def _plots_block(svgs: Sequence[str]) -> str:
     return f'<div class="plots">{"".join(svgs)}</div>' if svgs else ""
 
 
-# -- waivers and provenance --------------------------------------------------------------------
+# -- baselines, waivers and provenance ---------------------------------------------------------
+
+def _baselines_section(checks: Sequence[Shown], names: Mapping[str, int]) -> str:
+    """The stored baseline records this run's comparisons were judged against: what the
+    approver signs off on beside the candidate."""
+    used = baselines_used(checks, names)
+    head = '<h2 id="baselines">Baselines compared against</h2>'
+    if not used:
+        return head + '<p class="sub">No check compared against a stored baseline record.</p>'
+    out = [head, "<table><tr><th>record</th><th>model</th><th>promoted</th><th>by</th>"
+                 "<th>when</th><th>reason</th><th>checks</th></tr>"]
+    for record, checked in used:
+        out.append(f'<tr class="baseline"><td class="record">{escape(record.record)}</td>'
+                   f"<td>{escape(record.model_label or '')}</td>"
+                   f"<td>{escape(record.alias or 'read by id')}</td>"
+                   f"<td>{escape(record.promoted_by or '')}</td>"
+                   f"<td>{escape(record.promoted_at or '')}</td>"
+                   f"<td>{escape(record.reason or '')}</td>"
+                   f'<td class="check">{escape(", ".join(checked))}</td></tr>')
+    out.append("</table>")
+    return "".join(out)
+
 
 def _waivers_section(verdict: Verdict) -> str:
     if not verdict.waivers:

@@ -57,6 +57,10 @@ def result_properties(result: CheckResult, prefix: str = PREFIX) -> list[tuple[s
         said = result.details.get(key)
         if isinstance(said, str) and said.strip():
             props.append((f"{prefix}.{key}", one_line(said, MAX_PROPERTY_CHARS)))
+    record = result.baseline_record  # the stored baseline a comparison was judged against
+    if record is not None:
+        props += [(f"{prefix}.{key}", one_line(value, MAX_PROPERTY_CHARS))
+                  for key, value in record.properties().items()]
     props.append((f"{prefix}.message", one_line(result.message, MAX_PROPERTY_CHARS)))
     return props
 

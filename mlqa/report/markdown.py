@@ -16,7 +16,16 @@ from urllib.parse import quote
 
 from mlqa.gate import Verdict
 from mlqa.report.html import description, provenance_files, safe_url
-from mlqa.report.rows import Row, Shown, counts_text, label, name_counts, shown_all, to_row
+from mlqa.report.rows import (
+    Row,
+    Shown,
+    baselines_used,
+    counts_text,
+    label,
+    name_counts,
+    shown_all,
+    to_row,
+)
 
 MAX_ROWS = 300  # GitHub comments stop at 65 536 characters
 # Inline punctuation Markdown acts on anywhere in a line; ``<``, ``>`` and ``&`` become entities.
@@ -103,6 +112,12 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None, *,
     if passing:
         lines += [f"<details><summary>{len(passing)} passing checks</summary>", "",
                   *_table(passing), "", "</details>", ""]
+    used = baselines_used(checks, names)
+    if used:
+        lines += ["### Baselines compared against", ""]
+        lines += [f"- {text(record.describe())} \u2014 "
+                  f"{text(', '.join(checked))}" for record, checked in used[:MAX_ROWS]]
+        lines.append("")
     if verdict.waivers:
         lines += ["### Waivers", ""]
         for u in verdict.waivers:

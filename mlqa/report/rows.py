@@ -12,6 +12,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from mlqa.baseline.identity import BaselineIdentity
 from mlqa.display import Cells, Display
 from mlqa.gate import CheckVerdict, Verdict
 from mlqa.result import SKIPPED, CheckResult, worst_first
@@ -89,6 +90,18 @@ def name_counts(checks: Sequence[Shown | CheckVerdict]) -> dict[str, int]:
     for c in checks:
         names[c.nodeid] = names.get(c.nodeid, 0) + 1
     return names
+
+
+def baselines_used(checks: Sequence[Shown],
+                   names: Mapping[str, int]) -> list[tuple[BaselineIdentity, list[str]]]:
+    """Each stored baseline record a comparison of this run was judged against, with the
+    labels of the checks that compared against it, in the order the checks are shown."""
+    used: dict[BaselineIdentity, list[str]] = {}
+    for s in checks:
+        record = None if s.result is None else s.result.baseline_record
+        if record is not None:
+            used.setdefault(record, []).append(label(s, names))
+    return list(used.items())
 
 
 def to_row(s: Shown, names: Mapping[str, int], anchor: str) -> Row:

@@ -142,6 +142,10 @@ def test_example_suite_records_promotes_and_compares_through_the_store(tmp_path,
     # five runs on a shared 2-core machine: a PASS, or INCONCLUSIVE when the runs disagree
     assert stored["mlqa.outcome"] in ("pass", "inconclusive"), stored["mlqa.message"]
     assert stored["mlqa.check"] == "latency" and stored["mlqa.metric"] == "p50_ratio"
+    promoted = load_record(store)  # the record compared against is named, with its approver
+    assert stored["mlqa.baseline_record"] == promoted.identity.record
+    assert stored["mlqa.baseline_alias"] == "approved"
+    assert stored["mlqa.baseline_promoted_by"] == "ci"
     message = stored["mlqa.message"]  # judged on the 5 stored runs, or says why not
     assert re.search(r"vs [2-5] baseline run\(s\)|not judged", message), message
     paired = cases["test_p99_not_slower_than_previous_model"]["properties"]

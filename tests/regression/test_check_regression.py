@@ -222,7 +222,7 @@ def test_stored_baseline_compares_when_everything_matches(models, stored):
     r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, data=X)
     assert r.outcome is not Outcome.ERROR
     assert r.baseline == pytest.approx(stored.metrics["accuracy"]["value"])
-    assert r.details["baseline_record"] == stored.record_id
+    assert r.baseline_record == stored.source and r.baseline_record.record == stored.record_id
 
 
 def test_guard_different_rows(models, stored):
@@ -242,13 +242,13 @@ def test_stored_baseline_of_another_size_is_the_rows_error_not_a_raise(models, s
     assert r.message == (f"accuracy vs baseline: not comparable with the baseline: baseline "
                          f"'holdout' (record {stored.record_id}) was scored on 3000 rows, this "
                          f"evaluation has 2000: not the same rows")
-    assert r.n == 2000 and r.details["baseline_record"] == stored.record_id
+    assert r.n == 2000 and r.baseline_record == stored.source
 
 
 def _take(ps, rows):
     """The stored predictions cut to fewer rows, keeping the recorded fingerprint."""
     return ps.__class__(ps.name, ps.y_true[rows], ps.y_pred[rows], ps.fingerprint, ps.metrics,
-                        ps.record_id)
+                        ps.source)
 
 
 def test_guard_shuffled_rows(models, stored):
@@ -282,7 +282,7 @@ def test_guard_metric_configuration(models, stored):
     changed["f1"] = {"value": changed["f1"]["value"],
                      "config": {**changed["f1"]["config"], "kwargs": {"average": "macro"}}}
     ps = stored.__class__(stored.name, stored.y_true, stored.y_pred, stored.fingerprint,
-                          changed, stored.record_id)
+                          changed, stored.source)
     r = mlqa.check_regression(y, models["cand"].predict(X), ps, "f1", max_drop=0.05,
                               n_resamples=200)
     assert r.outcome is Outcome.ERROR and r.details["incomparable"] == "metric_config"

@@ -8,6 +8,7 @@ waivers, the report and the gate) comes from the clone, so a file missing from g
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -69,3 +70,48 @@ def test_main_job_from_a_fresh_clone(tmp_path, request):
     assert "Model release: APPROVE" in summary and "production_drift" in summary
     verdict = request.getfixturevalue("jenkins_check")(junit)
     assert verdict["predicted_build_result"] == "SUCCESS"
+    _what_was_judged_is_on_the_page(clone, request.getfixturevalue("chromium"))
+
+
+def _what_was_judged_is_on_the_page(clone: Path, chromium) -> None:
+    """The approver's side, read in Chromium from the page the main job wrote: the baseline
+    record the regressions were judged against (id, model, who promoted it, when, why), every
+    suite, model and dataset of the run with its SHA-256, and the suite's descriptions."""
+    from _browser import parse_dom
+
+    dom, requests = chromium(clone / "reports" / "report.html", "--dump-dom")
+    assert requests == []
+    doc = parse_dom(dom)
+    alias = json.loads((clone / "example_suites/release/baselines/aliases/approved.json")
+                       .read_text())
+    rows = doc.find_all("tr", class_="baseline")
+    assert len(rows) == 1, [r.text for r in rows]
+    cells = [c.text for c in rows[0].find_all("td")]
+    assert cells[:6] == [alias["record"], "breast-cancer-classifier 1.0", "approved",
+                         alias["by"], alias["updated"], alias["reason"]]
+    assert "roc_auc_vs_baseline" in cells[6] and "accuracy_vs_baseline" in cells[6]
+    summary = (clone / "reports" / "summary.md").read_text()
+    assert f"record {alias['record']}" in summary and alias["by"] in summary
+    for case in ET.parse(clone / "reports" / "junit.xml").getroot().iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        if case.get("name", "").endswith("_vs_baseline"):
+            assert props["mlqa.baseline_record"] == alias["record"], props
+            assert props["mlqa.baseline_promoted_by"] == alias["by"]
+            assert props["mlqa.baseline_reason"] == alias["reason"]
+        else:
+            assert "mlqa.baseline_record" not in props, case.get("name")
+
+    prov = json.loads((clone / "reports" / "mlqa-results" / "provenance.json").read_text())
+    listed = {dt.text: dd.text for dt, dd in zip(doc.find("dl").find_all("dt"),
+                                                   doc.find("dl").find_all("dd"), strict=True)}
+    files = [(kind, item) for kind in ("suite", "model", "dataset")
+             for item in prov[f"{kind}s"]]
+    assert {k for k, _ in files} == {"suite", "model", "dataset"}
+    for kind, item in files:
+        assert f"sha256:{item['sha256']}" in listed[f"{kind} {item['name']}"], (kind, item)
+    suite = clone / "example_suites/release/release.mlqa.yaml"
+    assert str(suite) in listed["suite release"]
+    text = doc.text
+    for said in ("Release gate for the breast-cancer classifier (candidate 2.0 vs approved 1.0)",
+                 "accuracy overall and on small, medium and large tumours"):
+        assert said in text, said
