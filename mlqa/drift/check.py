@@ -115,7 +115,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     from mlqa.engines import on_engine  # DuckDB relations, Spark DataFrames, Parquet paths
 
     if on_engine(reference, current):
-        from mlqa.engines.drift import check_drift_on_engine
+        from mlqa.drift.summarised import check_drift_on_engine
 
         return check_drift_on_engine(
             reference, current, columns, alpha=alpha, correction=correction, tests=tests,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mlqa.drift.stattests import ColumnTestError
-from mlqa.drift.stattests.numerical import MIN_NORM
+from mlqa.drift.stattests.pooled import MIN_NORM
 from mlqa.engines.sql import Moments, PooledSums
 
 

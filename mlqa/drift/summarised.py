@@ -14,10 +14,10 @@ reads exactly like one in memory:
   Where it is small (at most 20 distinct values, or at most ``SMALL_ROWS`` values in all)
   the pooled order itself is fetched and the in-memory tests run on it (that covers scipy's
   exact small-sample p-values); otherwise the statistics are finished from the sums
-  (:mod:`mlqa.engines.finish`). evidently's binned tests count bins in a second pass over
+  (:mod:`mlqa.drift.stattests.from_sums`). evidently's binned tests count bins in a second pass over
   the Sturges edges that pass 1 fixed, exactly as numpy bins them;
 * ``exact=False``: KS from a one-pass grid sketch with its rank error recorded
-  (:mod:`mlqa.engines.sketch`); the decision is widened by it.
+  (:mod:`mlqa.drift.sketched`); the decision is widened by it.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ from mlqa.drift.check import (
 from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
 from mlqa.drift.stattests import ColumnTestError, get
+from mlqa.drift.stattests import from_sums as finish
 from mlqa.drift.stattests.binned import MAX_DISTINCT_AS_CATEGORIES, sturges_edges
 from mlqa.drift.stattests.categorical import tvd_effect
 from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM, MOMENTS, POOLED_SUMS
-from mlqa.engines import engine_for, finish, sql
+from mlqa.engines import engine_for, sql
 from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
 from mlqa.engines.failures import stage
 from mlqa.errors import InputError
@@ -342,7 +343,7 @@ class _Sides:
         integer = (self.ref.types[name] == INTEGER and rm.n == rm.n_rows and
                    self.cur.types[name] == INTEGER and cm.n == cm.n_rows)
         if not self.exact:
-            from mlqa.engines.sketch import sketched_run
+            from mlqa.drift.sketched import sketched_run
 
             sketched_run(self, run, name, test_name, mode, integer)
             return
