@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlqa.drift.stattests import ColumnTestError, get
-from mlqa.drift.stattests.from_sums import ks_p_value
-from mlqa.drift.stattests.pooled import MIN_NORM
+from mlqa.drift.stattests.pooled import MIN_NORM, ks_p_value
 
 # the grid's target share is also at most this fraction of the critical distance: eps must
 # leave room to decide
