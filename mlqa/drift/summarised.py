@@ -46,7 +46,7 @@ from mlqa.drift.stattests import ColumnTestError, get
 from mlqa.drift.stattests import from_sums as finish
 from mlqa.drift.stattests.binned import MAX_DISTINCT_AS_CATEGORIES, sturges_edges
 from mlqa.drift.stattests.categorical import tvd_effect
-from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM, MOMENTS, POOLED_SUMS
+from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM
 from mlqa.engines import engine_for, sql
 from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
 from mlqa.engines.failures import stage
@@ -61,26 +61,10 @@ SMALL_ROWS = 20_000
 # (a hash aggregate and a window over the distinct values: much cheaper when they are few,
 # about even at half). Both plans are exact; only their cost differs.
 ROWS_PLAN_SHARE = 0.5
-# How the engine finishes each test whose registry entry says it is computed from the pooled
-# order's sums or the moments (``StatTest.summary``); which tests can run here is the
-# registry's to say, this only maps a test to its finisher.
-_FINISHERS: dict[str, Any] = {
-    "ks": lambda s, rm, cm: finish.ks(s),
-    "wasserstein": lambda s, rm, cm: (finish.normed_wasserstein(s, rm), None),
-    "ed": lambda s, rm, cm: (finish.energy(s), None),
-    "mannw": lambda s, rm, cm: finish.mann_whitney(s),
-    "anderson": lambda s, rm, cm: finish.anderson(s),
-    "anderson_asymptotic": lambda s, rm, cm: finish.anderson_asymptotic(s),
-    "cramer_von_mises": lambda s, rm, cm: finish.cramer_von_mises(s),
-    "t_test": lambda s, rm, cm: finish.t_test(rm, cm),
-}
-_FROM_SUMS = (POOLED_SUMS, MOMENTS)
-
-
 def has_engine_form(test: Any) -> bool:
-    """Whether a backend can compute registry entry ``test``: from counts or bins, or from
-    sums this module finishes; never a test whose entry says it needs the rows."""
-    return not test.needs_rows and (test.summary not in _FROM_SUMS or test.name in _FINISHERS)
+    """Whether a backend can compute registry entry ``test``: whatever its entry declares
+    but the rows (a ``POOLED_SUMS``/``MOMENTS`` entry carries its ``from_summary``)."""
+    return not test.needs_rows
 
 
 def refuse_without_engine_form(names: Any, engine_name: str) -> None:
@@ -374,11 +358,12 @@ class _Sides:
                           f"nothing to test")
             return
         run.test = _choose(test_name, shape_ref, shape_cur, mode)
+        summaries = finish.Summaries(sums, rm, cm)
         for t in self._names(run.test.name, test_name, mode):
-            summary = get(t).summary
-            if summary in _FROM_SUMS and t in _FINISHERS:
-                run.statistics[t] = _FINISHERS[t](sums, rm, cm)
-            elif summary in (BINS, HISTOGRAM):
+            entry = get(t)
+            if entry.from_summary is not None:
+                run.statistics[t] = entry.from_summary(summaries)
+            elif entry.summary in (BINS, HISTOGRAM):
                 run.statistics[t] = self._binned(t, name, sums, rm, cm, integer)
             else:
                 raise ColumnTestError(f"{t} is not available on an engine for a numerical "
