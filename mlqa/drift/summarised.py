@@ -1,7 +1,7 @@
 """``check_drift`` where the data lives (DuckDB, Spark, Parquet paths).
 
 Per column, only summaries come back (see :mod:`mlqa.engines.sql`), and the decision across
-columns is ``check_drift``'s own (``_decide``, ``_dataset_result``), so a result on an engine
+columns is ``check_drift``'s own (``decide``, ``dataset_result``), so a result on an engine
 reads exactly like one in memory:
 
 * categorical columns: the count of every value per side -> the same ``Sample`` the in-memory
@@ -30,15 +30,19 @@ from typing import Any
 import numpy as np
 
 from mlqa.drift import columns as col
-from mlqa.drift import selection
 from mlqa.drift.check import (
     AUTO,
     EVIDENTLY,
-    _check_options,
-    _dataset_result,
-    _decide,
-    _floors,
-    _Run,
+    ColumnRun,
+    check_named_columns,
+    check_options,
+    choose_test,
+    dataset_result,
+    decide,
+    effect_floors,
+    finish_run,
+    tests_by_column,
+    tests_to_run,
 )
 from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
@@ -99,17 +103,14 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     from mlqa.quality.missing import missing_in_drift
     from mlqa.quality.shares import check_share_bound
 
-    _check_options(alpha, correction, tests, drift_share, min_rows)
+    check_options(alpha, correction, tests, drift_share, min_rows)
     check_share_bound("max_missing_change", max_missing_change)
     if html is not None:
         raise InputError("html= needs the rows in memory (evidently's report); it is not "
                          "available for Spark DataFrames, DuckDB relations or Parquet paths")
     if not isinstance(exact, bool):
         raise InputError(f"exact must be True or False, got {exact!r}")
-    by_column = dict(tests) if isinstance(tests, Mapping) else {}
-    mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
-    if mode not in (AUTO, EVIDENTLY):
-        raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
+    by_column, mode = tests_by_column(tests)
     engine = engine_for(reference, current, label="check_drift")
     refuse_without_engine_form(by_column.values(), engine.name)
     ref_t = engine.table(reference, "reference")
@@ -123,10 +124,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         names = [str(c) for c in columns]
         ref_t.require(names)
         cur_t.require(names)
-    for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
-        unknown = sorted(set(given) - set(names))
-        if unknown:
-            raise InputError(f"{option} names columns that are not compared: {unknown}")
+    check_named_columns(names, by_column, thresholds)
     types = _column_types(engine, ref_t, names, dict(column_types or {}))
     clashes = [f"{n!r} ({_family(ref_t.types[n])} in reference, {_family(cur_t.types[n])} "
                f"in current)" for n in names if types[n] not in col.EXCLUDED
@@ -140,7 +138,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
-    runs: dict[str, _Run] = {}
+    runs: dict[str, ColumnRun] = {}
     excluded: dict[str, str] = {}
     for n in names:
         if types[n] in col.EXCLUDED:
@@ -148,10 +146,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
             continue
         with stage(f"check_drift column {n!r}"):
             runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
-    floors = _floors(min_effect, runs)
-    results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors) \
-        if runs else {}  # none to test: _dataset_result makes that an ERROR naming each
-    result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
+    floors = effect_floors(min_effect, runs)
+    results = decide(runs, mode, alpha, correction, dict(thresholds or {}), floors) \
+        if runs else {}  # none to test: dataset_result makes that an ERROR naming each
+    result = dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
                              ref_m_rows(ref_m, engine, ref_t), ref_m_rows(cur_m, engine, cur_t))
     details = dict(result.details, engine=engine.name, exact=exact)
     if side.approximate:
@@ -238,9 +236,9 @@ class _Sides:
         self.alpha = 0.05
 
     def run(self, name: str, type_: str, test_name: str | None, mode: str, min_rows: int
-            ) -> _Run:
+            ) -> ColumnRun:
         rm, cm = self.ref_m[name], self.cur_m[name]
-        run = _Run(type_, rm.n_rows, (rm.n_rows - rm.n) / rm.n_rows if rm.n_rows else 0.0,
+        run = ColumnRun(type_, rm.n_rows, (rm.n_rows - rm.n) / rm.n_rows if rm.n_rows else 0.0,
                    type_, cm.n_rows, (cm.n_rows - cm.n) / cm.n_rows if cm.n_rows else 0.0)
         for side, m in (("reference", rm), ("current", cm)):
             if m.n == 0:
@@ -260,27 +258,27 @@ class _Sides:
 
     # -- categorical: counts are the whole story ----------------------------------------
 
-    def _categorical(self, run: _Run, name: str, test_name: str | None, mode: str) -> None:
+    def _categorical(self, run: ColumnRun, name: str, test_name: str | None, mode: str) -> None:
         ref = _counted(self.engine, self.ref, name, self.ref_m[name].n_rows)
         cur = _counted(self.engine, self.cur, name, self.cur_m[name].n_rows)
         profile = ColumnProfile(name, run.type, "", ref)
         self._finish_samples(run, profile, ref, cur, test_name, mode)
 
-    def _finish_samples(self, run: _Run, profile: ColumnProfile, ref: col.Sample,
+    def _finish_samples(self, run: ColumnRun, profile: ColumnProfile, ref: col.Sample,
                         cur: col.Sample, test_name: str | None, mode: str,
                         sums: sql.PooledSums | None = None) -> None:
         """The in-memory tests themselves on samples built from the engine's summaries
         (categorical counts, or a fetched pooled order); ``sums`` gives the effect of a
         numerical column whose sample is a value -> count map."""
-        from mlqa.drift.check import _effect_bound, _reported_type, _untestable
+        from mlqa.drift.check import effect_bound, reported_type, untestable
 
-        run.kind = _reported_type(profile, ref, cur)
-        run.reason = _untestable(ref, cur, 1)
+        run.kind = reported_type(profile, ref, cur)
+        run.reason = untestable(ref, cur, 1)
         if run.reason:
             return
-        run.test = _choose(test_name, ref, cur, mode)
+        run.test = choose_test(test_name, ref, cur, mode)
         with np.errstate(divide="ignore", invalid="ignore"):
-            for t in self._names(run.test.name, test_name, mode):
+            for t in tests_to_run(run.test.name, test_name, mode):
                 run.statistics[t] = get(t).func(ref, cur)
         if ref.kind == col.NUMERICAL and ref.values is None and sums is not None:
             rm = self.ref_m[profile.name]
@@ -290,39 +288,17 @@ class _Sides:
             from mlqa.drift.stattests.numerical import normed_wasserstein
 
             self._finish(run, mode, lambda: normed_wasserstein(ref, cur),
-                         lambda: _effect_bound(ref, cur, self.alpha))
+                         lambda: effect_bound(ref, cur, self.alpha))
         else:
             self._finish(run, mode, lambda: tvd_effect(ref, cur),
-                         lambda: _effect_bound(ref, cur, self.alpha))
+                         lambda: effect_bound(ref, cur, self.alpha))
 
-    @staticmethod
-    def _names(chosen: str, test_name: str | None, mode: str) -> list[str]:
-        """The decisive test plus, in auto mode, its companions in the Holm family."""
-        from mlqa.drift.check import AUTO_COMPANIONS
-
-        names = [chosen]
-        if mode == AUTO and test_name is None:
-            names += AUTO_COMPANIONS.get(chosen, ())
-        return names
-
-    def _finish(self, run: _Run, mode: str, effect: Any, bound: Any) -> None:
-        """As ``check_drift``'s ``_run_column`` after its tests: scores defined, effect, and
-        the effect's lower bound where a test rejects before correction."""
-        assert run.test is not None
-        run.statistic, run.p_value = run.statistics[run.test.name]
-        for t, (stat, p) in run.statistics.items():
-            score = get(t).score(stat, p)
-            if score is None or not math.isfinite(score):
-                run.reason = f"{t} is undefined on this column (score {score})"
-                return
-        run.effect = run.statistic if run.test.name == "wasserstein" else effect()
-        p_values = [p for _, p in run.statistics.values() if p is not None]
-        if mode != EVIDENTLY and p_values and min(p_values) < self.alpha:
-            run.effect_low = bound().low
+    def _finish(self, run: ColumnRun, mode: str, effect: Any, bound: Any) -> None:
+        finish_run(run, mode, self.alpha, effect, bound)
 
     # -- numerical ------------------------------------------------------------------------
 
-    def _numerical(self, run: _Run, name: str, test_name: str | None, mode: str) -> None:
+    def _numerical(self, run: ColumnRun, name: str, test_name: str | None, mode: str) -> None:
         rm, cm = self.ref_m[name], self.cur_m[name]
         integer = (self.ref.types[name] == INTEGER and rm.n == rm.n_rows and
                    self.cur.types[name] == INTEGER and cm.n == cm.n_rows)
@@ -347,7 +323,7 @@ class _Sides:
             if small:  # the in-memory sample itself: every test exactly as in memory
                 self._finish_samples(run, profile, ref, cur, test_name, mode)
                 return
-            if _choose(test_name, ref, cur, mode).summary in (COUNTS, BINS):
+            if choose_test(test_name, ref, cur, mode).summary in (COUNTS, BINS):
                 # categorical tests and binned ones on <= 20 values: from the counts
                 self._finish_samples(run, profile, ref, cur, test_name, mode, sums)
                 return
@@ -357,9 +333,9 @@ class _Sides:
             run.reason = (f"constant column (only the value {rm.low!r} on both sides): "
                           f"nothing to test")
             return
-        run.test = _choose(test_name, shape_ref, shape_cur, mode)
+        run.test = choose_test(test_name, shape_ref, shape_cur, mode)
         summaries = finish.Summaries(sums, rm, cm)
-        for t in self._names(run.test.name, test_name, mode):
+        for t in tests_to_run(run.test.name, test_name, mode):
             entry = get(t)
             if entry.from_summary is not None:
                 run.statistics[t] = entry.from_summary(summaries)
@@ -406,14 +382,6 @@ def _plan(rm: sql.Moments, cm: sql.Moments) -> str:
     value first) for a discrete one: from the HyperLogLog estimate of the distinct values."""
     share = max((m.distinct_estimate or 0) / m.n for m in (rm, cm) if m.n)
     return "rows" if share > ROWS_PLAN_SHARE else "grouped"
-
-
-def _choose(test_name: str | None, ref: Any, cur: Any, mode: str) -> Any:
-    if test_name is not None:
-        return get(test_name, ref.kind)
-    if mode == EVIDENTLY:
-        return get(selection.evidently_default(ref, cur))
-    return get(selection.auto_default(ref, cur))
 
 
 def _from_pooled(values: np.ndarray, counts: np.ndarray, n_rows: int, integer: bool,
