@@ -23,7 +23,6 @@ reads exactly like one in memory:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,7 +47,11 @@ from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
 from mlqa.drift.stattests import ColumnTestError, get
 from mlqa.drift.stattests import from_sums as finish
-from mlqa.drift.stattests.binned import MAX_DISTINCT_AS_CATEGORIES, sturges_edges
+from mlqa.drift.stattests.binned import (
+    MAX_DISTINCT_AS_CATEGORIES,
+    hellinger_from_histograms,
+    sturges_edges,
+)
 from mlqa.drift.stattests.categorical import tvd_effect
 from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM
 from mlqa.engines import engine_for, sql
@@ -355,13 +358,9 @@ class _Sides:
         if get(test).summary == HISTOGRAM:
             # evidently's numerical hellinger: Sturges edges over the distinct values
             edges = sturges_edges(low, high, sums.distinct, integer)
-            h1 = sql.bin_counts(self.engine, self.ref, name, edges)
-            h2 = sql.bin_counts(self.engine, self.cur, name, edges)
-            widths = np.diff(edges)
-            d1, d2 = h1 / widths / h1.sum(), h2 / widths / h2.sum()
-            overlap = float(np.sum(np.sqrt(d1 * d2))) * (edges[-1] - edges[0]) / \
-                (len(edges) - 1)
-            return math.sqrt(1 - min(max(overlap, 0.0), 1.0)), None
+            return hellinger_from_histograms(sql.bin_counts(self.engine, self.ref, name, edges),
+                                             sql.bin_counts(self.engine, self.cur, name, edges),
+                                             edges)
         if sums.distinct_ref <= MAX_DISTINCT_AS_CATEGORIES:
             raise ColumnTestError("internal: few distinct values are binned as categories")
         edges = sturges_edges(low, high, rm.n + cm.n, integer)
