@@ -1,8 +1,12 @@
-"""``check_drift`` where the data lives (DuckDB, Spark, Parquet paths).
+"""``check_drift`` where the data lives (DuckDB, Spark, Parquet paths): validate, pick the
+engine, let it summarise, decide here with the drift family's own code.
 
-Per column, only summaries come back (see :mod:`mlqa.engines.sql`), and the decision across
-columns is ``check_drift``'s own (``decide``, ``dataset_result``), so a result on an engine
-reads exactly like one in memory:
+The engine (:mod:`mlqa.engines`) only runs the summary queries (:mod:`mlqa.engines.sql`) and
+returns plain numbers and arrays; it knows no test. Which summary a test needs, and its
+formula on it, is the test's registry entry (``summary``, ``from_summary``); the test choice,
+the per-column finish (``choose_test``, ``tests_to_run``, ``finish_run``) and the decision
+across columns (``decide``, ``dataset_result``) are ``check_drift``'s own, so a result on an
+engine reads exactly like one in memory:
 
 * categorical columns: the count of every value per side -> the same ``Sample`` the in-memory
   path builds, so every categorical test and effect size is the in-memory function itself;
@@ -14,8 +18,9 @@ reads exactly like one in memory:
   Where it is small (at most 20 distinct values, or at most ``SMALL_ROWS`` values in all)
   the pooled order itself is fetched and the in-memory tests run on it (that covers scipy's
   exact small-sample p-values); otherwise the statistics are finished from the sums
-  (:mod:`mlqa.drift.stattests.from_sums`). evidently's binned tests count bins in a second pass over
-  the Sturges edges that pass 1 fixed, exactly as numpy bins them;
+  by each test's ``from_summary`` (:mod:`mlqa.drift.stattests.from_sums` for the catalogue).
+  evidently's binned tests count bins in a second pass over the Sturges edges that pass 1
+  fixed, exactly as numpy bins them;
 * ``exact=False``: KS from a one-pass grid sketch with its rank error recorded
   (:mod:`mlqa.drift.sketched`); the decision is widened by it.
 """
