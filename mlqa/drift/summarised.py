@@ -213,8 +213,7 @@ def _column_types(engine: Engine, table: Table, names: Sequence[str],
                 "id" if distinct == count else col.NUMERICAL
         elif t == STRING:
             distinct, count = sql.distinct_count(engine, table, n)
-            out[n] = "id" if count > 1 and distinct == count else \
-                "text" if distinct > 0.5 * count else col.CATEGORICAL
+            out[n] = col.string_type(distinct, count)
         else:
             out[n] = "unsupported"
     return out
