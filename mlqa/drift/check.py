@@ -115,7 +115,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     from mlqa.engines import on_engine  # DuckDB relations, Spark DataFrames, Parquet paths
 
     if on_engine(reference, current):
-        from mlqa.engines.drift import check_drift_on_engine
+        from mlqa.drift.summarised import check_drift_on_engine
 
         return check_drift_on_engine(
             reference, current, columns, alpha=alpha, correction=correction, tests=tests,
@@ -124,25 +124,19 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
             max_missing_change=max_missing_change)
     n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None,
                         where="check_drift")
-    alpha = _check_options(alpha, correction, tests, drift_share, min_rows)
+    alpha = check_options(alpha, correction, tests, drift_share, min_rows)
     seed = _seed(random_state)
     from mlqa.quality.missing import missing_in_drift
     from mlqa.quality.shares import check_share_bound
 
     check_share_bound("max_missing_change", max_missing_change)
-    by_column = dict(tests) if isinstance(tests, Mapping) else {}
-    mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
-    if mode not in (AUTO, EVIDENTLY):
-        raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
+    by_column, mode = tests_by_column(tests)
     column_of, names, n_reference = _reference(reference, columns, column_types,
                                                column_names)
     cur = read_table("current", current, columns=columns, column_names=column_names)
     if columns is None:
         check_same_columns(names, list(cur))
-    for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
-        unknown = sorted(set(given) - set(names))
-        if unknown:
-            raise InputError(f"{option} names columns that are not compared: {unknown}")
+    check_named_columns(names, by_column, thresholds)
 
     # Each column is prepared, tested and let go in one job: only one reference and one
     # current column per thread are ever sorted in memory at a time.
@@ -156,11 +150,11 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     excluded = {n: r.reason for n, r in runs.items() if r.excluded}
     runs = {n: r for n, r in runs.items() if not r.excluded}
     if not runs:
-        return _dataset_result(name, {}, excluded, mode, correction, alpha, drift_share,
+        return dataset_result(name, {}, excluded, mode, correction, alpha, drift_share,
                                n_reference, len(next(iter(cur.values()))))
-    floors = _floors(min_effect, runs)
-    results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
-    result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
+    floors = effect_floors(min_effect, runs)
+    results = decide(runs, mode, alpha, correction, dict(thresholds or {}), floors)
+    result = dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
                              n_reference, len(next(iter(cur.values()))))
     result = missing_in_drift(result, max_missing_change, alpha=alpha,
                               enforce=mode != EVIDENTLY or max_missing_change is not None)
@@ -173,7 +167,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
 
 # -- options and inputs ---------------------------------------------------------------------
 
-def _check_options(alpha: float, correction: str | None, tests: Any, drift_share: float,
+def check_options(alpha: float, correction: str | None, tests: Any, drift_share: float,
                    min_rows: int) -> float:
     alpha = check_probability("alpha", alpha)
     if correction not in CORRECTIONS:
@@ -184,6 +178,24 @@ def _check_options(alpha: float, correction: str | None, tests: Any, drift_share
     if isinstance(min_rows, bool) or not (isinstance(min_rows, int) and min_rows >= 1):
         raise InputError(f"min_rows must be a positive integer, got {min_rows!r}")
     return alpha
+
+
+def tests_by_column(tests: str | Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """``tests=`` as the test named for each column and the mode of the others."""
+    by_column = dict(tests) if isinstance(tests, Mapping) else {}
+    mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
+    if mode not in (AUTO, EVIDENTLY):
+        raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
+    return by_column, mode
+
+
+def check_named_columns(names: Sequence[str], by_column: Mapping[str, str],
+                        thresholds: Mapping[str, float] | None) -> None:
+    """InputError for a column named in ``tests=`` or ``thresholds=`` that is not compared."""
+    for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise InputError(f"{option} names columns that are not compared: {unknown}")
 
 
 def _seed(random_state: Any) -> int | None:
@@ -218,7 +230,7 @@ def _reference(reference: Any, columns: Sequence[str] | None,
     return reference.columns.__getitem__, names, reference.n_rows
 
 
-def _floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, _Run]
+def effect_floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, ColumnRun]
             ) -> dict[str, float]:
     given: Mapping[str, float]
     if min_effect is None:
@@ -236,7 +248,7 @@ def _floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, _
 # -- one column -----------------------------------------------------------------------------
 
 @dataclasses.dataclass
-class _Run:
+class ColumnRun:
     """What testing one column produced, before the decision across columns: figures only,
     so that no sorted column outlives its job."""
 
@@ -262,7 +274,7 @@ class _Run:
 
 
 def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int,
-         alpha: float, seed: int | None = 0) -> _Run:
+         alpha: float, seed: int | None = 0) -> ColumnRun:
     set_random_state(seed)
     try:
         return _run_column(column, series, test_name, mode, min_rows, alpha)
@@ -279,9 +291,9 @@ AUTO_COMPANIONS = {"ks": ("anderson_asymptotic",)}
 
 
 def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode: str,
-                min_rows: int, alpha: float) -> _Run:
+                min_rows: int, alpha: float) -> ColumnRun:
     if column.type in col.EXCLUDED:
-        return _Run(column.type, excluded=True,
+        return ColumnRun(column.type, excluded=True,
                     reason=col.exclusion_reason(column.type, series))
     ref = column.sample
     if ref is None:  # only excluded columns are profiled without a sample
@@ -291,51 +303,67 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
         counted = col.categorical_sample(column.name, series)
     family = col.dtype_family(series, None if counted is None else counted.categories)
     if family != column.family and "empty" not in (family, column.family):
-        return _Run(column.type, clash=True, reason=(
+        return ColumnRun(column.type, clash=True, reason=(
             f"{column.name!r} ({column.family} in reference, {family} ({series.dtype}) "
             f"in current)"))
     cur = counted or col.prepare(column.name, series, ref.kind)
-    run = _Run(column.type, ref.n_rows, ref.missing / ref.n_rows,
-               _reported_type(column, ref, cur), cur.n_rows, cur.missing / cur.n_rows)
+    run = ColumnRun(column.type, ref.n_rows, ref.missing / ref.n_rows,
+               reported_type(column, ref, cur), cur.n_rows, cur.missing / cur.n_rows)
     run.distribution = column_distribution(ref, cur)
-    run.reason = _untestable(ref, cur, min_rows)
+    run.reason = untestable(ref, cur, min_rows)
     if run.reason:
         return run
-    if test_name is not None:
-        test = get(test_name, ref.kind)
-    elif mode == EVIDENTLY:
-        test = get(selection.evidently_default(ref, cur))
-    else:
-        test = get(selection.auto_default(ref, cur))
-    run.test = test
-    names = [test.name]
-    if mode == AUTO and test_name is None:
-        names += AUTO_COMPANIONS.get(test.name, ())
+    test = run.test = choose_test(test_name, ref, cur, mode)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            for test_name_ in names:
+            for test_name_ in tests_to_run(test.name, test_name, mode):
                 run.statistics[test_name_] = get(test_name_).func(ref, cur)
     except ColumnTestError as exc:
         run.reason = f"{test_name_}: {exc}"
         return run
-    run.statistic, run.p_value = run.statistics[test.name]
+    effect = (lambda: normed_wasserstein(ref, cur)) if ref.kind == col.NUMERICAL else \
+        (lambda: tvd_effect(ref, cur))
+    finish_run(run, mode, alpha, effect, lambda: effect_bound(ref, cur, alpha))
+    return run
+
+
+def choose_test(test_name: str | None, ref: Any, cur: Any, mode: str) -> StatTest:
+    """The column's decisive test: the one named for it, else the mode's choice from the
+    two sides (samples, or anything answering ``kind``, ``n`` and ``distinct_upto``)."""
+    if test_name is not None:
+        return get(test_name, ref.kind)
+    if mode == EVIDENTLY:
+        return get(selection.evidently_default(ref, cur))
+    return get(selection.auto_default(ref, cur))
+
+
+def tests_to_run(chosen: str, test_name: str | None, mode: str) -> list[str]:
+    """The decisive test plus, in auto mode, its companions in the Holm family."""
+    names = [chosen]
+    if mode == AUTO and test_name is None:
+        names += AUTO_COMPANIONS.get(chosen, ())
+    return names
+
+
+def finish_run(run: ColumnRun, mode: str, alpha: float, effect: Callable[[], float],
+               bound: Callable[[], effects.EffectBound]) -> None:
+    """After a column's tests, on any backend: every score defined, the effect (the
+    Wasserstein statistic itself when that is the test), and the effect's lower bound where
+    a test rejects before correction (not in evidently's mode)."""
+    assert run.test is not None
+    run.statistic, run.p_value = run.statistics[run.test.name]
     for name_, (stat, p) in run.statistics.items():
         score = get(name_).score(stat, p)
         if score is None or not math.isfinite(score):
             run.reason = f"{name_} is undefined on this column (score {score})"
-            return run
-    if ref.kind == col.NUMERICAL:
-        run.effect = run.statistic if test.name == "wasserstein" else \
-            normed_wasserstein(ref, cur)
-    else:
-        run.effect = tvd_effect(ref, cur)
+            return
+    run.effect = run.statistic if run.test.name == "wasserstein" else effect()
     p_values = [p for _, p in run.statistics.values() if p is not None]
     if mode != EVIDENTLY and p_values and min(p_values) < alpha:
-        run.effect_low = _effect_bound(ref, cur, alpha).low
-    return run
+        run.effect_low = bound().low
 
 
-def _effect_bound(ref: col.Sample, cur: col.Sample, alpha: float) -> effects.EffectBound:
+def effect_bound(ref: col.Sample, cur: col.Sample, alpha: float) -> effects.EffectBound:
     if ref.kind == col.NUMERICAL:
         std = ref.with_std().std or 0.0
         pair = sorted_pair(ref, cur)  # KS and Anderson-Darling read it already
@@ -346,7 +374,7 @@ def _effect_bound(ref: col.Sample, cur: col.Sample, alpha: float) -> effects.Eff
     return effects.tvd_bound(r, c, alpha)
 
 
-def _untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
+def untestable(ref: col.Sample, cur: col.Sample, min_rows: int) -> str:
     for side, s in (("reference", ref), ("current", cur)):
         if s.n == 0:
             return f"no values in {side} (all {s.n_rows} rows NaN or inf)"
@@ -384,7 +412,7 @@ def adjust(p_values: Sequence[float], correction: str | None) -> list[float]:
     return adjusted.tolist()
 
 
-def _decide(runs: dict[str, _Run], mode: str, alpha: float,
+def decide(runs: dict[str, ColumnRun], mode: str, alpha: float,
             correction: str | None, thresholds: dict[str, float], floors: dict[str, float]
             ) -> dict[str, ColumnDrift]:
     """Each column's verdict. One multiple-testing family holds every p-value of every
@@ -458,13 +486,13 @@ def _decisive(adjusted: dict[str, float], primary: StatTest, threshold: float
     return adjusted[name], name
 
 
-def _reported_type(column: ColumnProfile, ref: col.Sample, cur: col.Sample) -> str:
+def reported_type(column: ColumnProfile, ref: col.Sample, cur: col.Sample) -> str:
     if column.type == col.BINARY or selection.distinct_union(ref, cur, 2) == 2:
         return col.BINARY
     return column.type
 
 
-def _dataset_result(name: str, results: dict[str, ColumnDrift], excluded: dict[str, str],
+def dataset_result(name: str, results: dict[str, ColumnDrift], excluded: dict[str, str],
                     mode: str, correction: str | None, alpha: float, drift_share: float,
                     n_reference: int, n_current: int) -> DriftResult:
     """The dataset's verdict; every excluded column is named with why in the message and in

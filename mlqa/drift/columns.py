@@ -105,13 +105,18 @@ def infer_type(series: pd.Series, family: str, counted: Sample | None = None) ->
         return "datetime"
     if family == "string":
         counted = counted or categorical_sample(str(series.name), series)
-        distinct = len(counted.category_counts()[0])
-        if counted.n > 1 and distinct == counted.n:
-            return "id"
-        return "text" if distinct > 0.5 * counted.n else CATEGORICAL
+        return string_type(len(counted.category_counts()[0]), counted.n)
     if family == "number":
         return NUMERICAL
     return "unsupported"
+
+
+def string_type(distinct: int, n: int) -> str:
+    """A string column with ``distinct`` values among its ``n``: an identifier when all are
+    distinct, text when more than half are, else categorical (in memory and on an engine)."""
+    if n > 1 and distinct == n:
+        return "id"
+    return "text" if distinct > 0.5 * n else CATEGORICAL
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -92,11 +93,23 @@ def wasserstein_bound(order: PooledOrder, ref_std: float, alpha: float) -> Effec
     h = tmp
     np.cumsum(d[::-1], out=h[::-1])
     hh = np.multiply(h, h, out=f)
-    se2 = 0.0
+    sides = []
     for cum, size in ((order.ref_cum, n), (order.cur_cum, m)):
         w = np.subtract(cum[:-1], np.r_[0.0, cum[:-2]], out=d)  # counts at x_0..x_{k-2}
-        mean = float(np.dot(w, h)) / size
-        se2 += max(float(np.dot(w, hh)) / size - mean * mean, 0.0) / size
+        sides.append((float(np.dot(w, h)), float(np.dot(w, hh)), size))
+    return normed_bound(estimate, sides, norm, alpha)
+
+
+def normed_bound(estimate: float, sides: Iterable[tuple[float, float, int]], norm: float,
+                 alpha: float) -> EffectBound:
+    """The delta-method bound of a normed W1 ``estimate`` from each side's sums of its
+    influence function ``h`` over its rows (``sum h``, ``sum h^2``, rows): the variance of
+    ``h`` over each side, divided by its size, summed; shared by the pooled order, two sorted
+    samples and an engine's pooled sums."""
+    se2 = 0.0
+    for total, squares, size in sides:
+        mean = total / size
+        se2 += max(squares / size - mean * mean, 0.0) / size
     se = math.sqrt(se2) / norm
     return EffectBound(estimate, estimate - _z(alpha) * se, se)
 
@@ -128,7 +141,7 @@ def wasserstein_bound_sorted(pair: SortedPair, ref_std: float, alpha: float) -> 
         np.cumsum(body, out=body)
         reverse.append(rev)
     estimate /= norm
-    se2 = 0.0
+    sides = []
     for own, other, pos, size in ((reverse[0], reverse[1], pair.below, n),
                                   (reverse[1], reverse[0], pair.above, m)):
         total = squares = 0.0
@@ -138,10 +151,8 @@ def wasserstein_bound_sorted(pair: SortedPair, ref_std: float, alpha: float) -> 
             total += float(h.sum())
             h *= h
             squares += float(h.sum())
-        mean = total / size
-        se2 += max(squares / size - mean * mean, 0.0) / size
-    se = math.sqrt(se2) / norm
-    return EffectBound(estimate, estimate - _z(alpha) * se, se)
+        sides.append((total, squares, size))
+    return normed_bound(estimate, sides, norm, alpha)
 
 
 def tvd_bound(ref_counts: np.ndarray, cur_counts: np.ndarray, alpha: float) -> EffectBound:

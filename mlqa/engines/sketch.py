@@ -2,7 +2,7 @@
 
 Pass 1 counts each side on the same ``CELLS`` equal-width cells over the pooled range (a streaming
 ``GROUP BY``, mergeable across partitions, no sort), keeping each cell's count, min and max. A cell
-is heavy when its share on either side exceeds the target ``min(EPS_TARGET, CRIT_SHARE * crit)``
+is heavy when its share on either side exceeds the caller's target (at most ``EPS_TARGET``)
 and it holds more than one value. Each run of consecutive heavy cells is split into equal-width
 sub-cells over its pooled ``[min, max]`` (``SPLIT_ROOM`` sub-cells per target's worth of share, a
 power of two up to ``MAX_PARTS``) by one more scan per side that only counts the rows inside those
@@ -27,23 +27,18 @@ exact cell end to the next, so it adds nothing to ``eps`` however heavy (a value
 rows) and is never split. Normed Wasserstein bounds integrate ``|F - G|`` exactly over the gaps
 between cells and within ``eps_k`` of its left-end value inside each ``[a_k, b_k)``.
 
-Decision (DataSketches' KS rule, widened by this sketch's one-sided error), with
-``crit = c(alpha) sqrt((n + m) / (n m))``: drift when ``D_grid > crit`` (p-value from ``D_grid``:
-an upper bound of the exact one); no drift when ``D_grid + eps <= crit``; otherwise the column is
-INCONCLUSIVE with the reason and no p-value.
+The decision from the grid (DataSketches' KS rule widened by ``eps``) is the drift family's:
+:mod:`mlqa.drift.sketched`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
 
-from mlqa.drift.stattests import ColumnTestError, get
-from mlqa.drift.stattests.numerical import MIN_NORM
-from mlqa.engines import finish, sql
+from mlqa.engines import sql
 from mlqa.engines.base import literal
 
 CELLS = 4096
@@ -51,15 +46,16 @@ CELLS = 4096
 EPS_TARGET = 4 / CELLS
 # scans per side at most: the first grid and four refinements
 MAX_PASSES = 5
-# the target is also at most this fraction of the critical distance: eps must leave room to decide
-CRIT_SHARE = 0.25
 # sub-cells per target's worth of share in a heavy cell (see refined_grid)
 SPLIT_ROOM = 64
 # runs of heavy cells split in one pass at most (the heaviest first): bounds the CASE per row
 MAX_SPLIT = 64
 # sub-cells of one run at most (a run with most of the rows gets this many)
 MAX_PARTS = 1 << 16
-SKETCHED = ("ks",)
+
+
+class LostRows(RuntimeError):
+    """The refined cells do not hold exactly their heavy cell's rows: the sketch would lie."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,18 +120,15 @@ def _merge(r: Counts, c: Counts) -> tuple[np.ndarray, ...]:
     return (*out, lo, hi)
 
 
-def critical_distance(n: int, m: int, alpha: float) -> float:
-    return math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
-
-
 def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float,
-                 alpha: float) -> Grid:
-    """The first grid over ``[low, high]`` refined inside heavy cells (module docstring)."""
+                 target: float) -> Grid:
+    """The first grid over ``[low, high]`` refined inside heavy cells (module docstring) until
+    no cell holding more than one value has a share above ``target`` on either side (the
+    caller's: at most ``EPS_TARGET``, less where its decision needs a finer grid)."""
     whole = [(low, high, CELLS)]
     _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, whole, True),
                              _split_counts(engine, cur, column, whole, True))
     n, m = int(r.sum()), int(c.sum())
-    target = min(EPS_TARGET, critical_distance(n, m, alpha) * CRIT_SHARE)
     passes = 1
     while passes < MAX_PASSES:
         share = np.maximum(r / n, c / m)
@@ -179,7 +172,7 @@ def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high:
                                np.bincount(owner[covered], r[covered], len(ranges)))
                 and np.array_equal(np.bincount(parent, sc, len(ranges)),
                                    np.bincount(owner[covered], c[covered], len(ranges)))):
-            raise ColumnTestError(f"{column}: the refined sketch lost rows of a heavy cell")
+            raise LostRows(f"{column}: the refined sketch lost rows of a heavy cell")
         keep = ~covered
         # order: each kept cell sorts by its own index, a run's sub-cells at its first index
         order_key = np.concatenate([np.flatnonzero(keep) * 2.0,
@@ -191,52 +184,3 @@ def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high:
         lo = np.concatenate([lo[keep], slo])[order]
         hi = np.concatenate([hi[keep], shi])[order]
     return Grid(r, c, lo, hi, passes)
-
-
-def sketched_run(sides: Any, run: Any, name: str, test_name: str | None, mode: str,
-                 integer: bool) -> None:
-    rm, cm = sides.ref_m[name], sides.cur_m[name]
-    chosen = test_name or "ks"
-    if chosen not in SKETCHED:
-        raise ColumnTestError(f"{chosen} has no approximate form; exact=False sketches "
-                              f"numerical columns for ks only (use exact=True)")
-    run.test = get("ks")
-    low, high = min(rm.low, cm.low), max(rm.high, cm.high)
-    if low == high:
-        run.reason = f"constant column (only the value {low!r} on both sides): nothing to test"
-        return
-    g = refined_grid(sides.engine, sides.ref, sides.cur, name, low, high, sides.alpha)
-    r, c = g.ref, g.cur
-    n, m = int(r.sum()), int(c.sum())
-    cum = np.cumsum(r) / n - np.cumsum(c) / m
-    d_grid = float(np.max(np.abs(cum)))
-    inside = g.high - g.low
-    # a one-value cell (inside == 0): both ECDFs are exact on either side of its value
-    share = np.where(inside > 0, np.maximum(r / n, c / m), 0.0)
-    eps = float(share.max())
-    alpha = sides.alpha
-    crit = critical_distance(n, m, alpha)
-    # normed Wasserstein: |F - G| is exact on the gaps between cells (the cumulative value of
-    # the cell to the left) and within share_k of its left-end value inside [a_k, b_k)
-    left = np.abs(cum - (r / n - c / m))
-    gaps = float(np.sum((g.low[1:] - g.high[:-1]) * np.abs(cum[:-1])))
-    norm = max(math.sqrt(max(rm.var or 0.0, 0.0)), MIN_NORM)
-    w_mid = (float(np.sum(inside * left)) + gaps) / norm
-    w_low = (float(np.sum(inside * np.maximum(left - share, 0.0))) + gaps) / norm
-    sides.approximate[name] = {"epsilon": eps, "critical_distance": crit, "d_grid": d_grid,
-                               "cells": int(r.size), "passes": g.passes,
-                               "wasserstein_low": w_low}
-    run.kind = run.type
-    run.statistic = d_grid
-    run.effect = w_mid
-    if d_grid > crit or d_grid + eps <= crit:
-        run.p_value = finish.ks_p_value(d_grid, n, m)
-        run.statistics["ks"] = (d_grid, run.p_value)
-        if run.p_value < sides.alpha:
-            # the grid's deterministic lower bound of the normed W1 (no sampling allowance)
-            run.effect_low = w_low
-    else:
-        run.reason = (f"approximate: the sketch's rank error eps={eps:.3g} exceeds the room "
-                      f"the critical distance {crit:.3g} leaves (D in [{d_grid:.3g}, "
-                      f"{d_grid + eps:.3g}]); no p-value; INCONCLUSIVE - use exact=True")
-        sides.inconclusive.append(name)

@@ -232,3 +232,17 @@ def test_exact_ks_p_value_for_equal_sizes_is_scipys():
             assert got[1] == pytest.approx(float(np.clip(p_want, 0, 1)), rel=1e-13, abs=1e-15)
             if h * h <= n:
                 assert got[1] == float(np.clip(p_want, 0, 1))
+
+
+def test_anderson_constants_match_scipy_and_need_no_n_long_array():
+    """One function gives ``h`` and ``g`` to the in-memory path and the engines' sums: in one
+    chunk the same bits as scipy's arrays; in many (what an engine's 50M rows take) the same
+    to rounding."""
+    from mlqa.drift.stattests.pooled import anderson_constants
+
+    for big_n in (3, 50, 20_001):
+        hs_cs = (1.0 / np.arange(big_n - 1, 1, -1)).cumsum()
+        h, g = float(hs_cs[-1] + 1), float((hs_cs / np.arange(2, big_n)).sum())
+        assert anderson_constants(big_n) == (h, g)
+        chunked = anderson_constants(big_n, chunk=7)
+        assert chunked == pytest.approx((h, g), rel=1e-13)

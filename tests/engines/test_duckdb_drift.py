@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import mlqa
-from mlqa.engines import drift as engine_drift
+from mlqa.drift import summarised as engine_drift
 from tests.engines.conftest import assert_same_drift, drift_frame
 
 ALL_NUMERICAL = ["ks", "wasserstein", "ed", "mannw", "anderson", "cramer_von_mises", "t_test",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 import mlqa
-from mlqa.engines import drift as engine_drift
+from mlqa.drift import summarised as engine_drift
 from tests.engines.conftest import assert_same_drift, drift_frame
 
 pytestmark = pytest.mark.spark

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 import mlqa
-from mlqa.engines import drift as engine_drift
+from mlqa.drift import summarised as engine_drift
 from tests.engines.conftest import assert_same_drift, drift_frame
 
 # a child of a single-partition exchange that is a partial aggregate: at most one row per

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mlqa.drift.columns import NUMERICAL, Sample
-from mlqa.drift.stattests import pooled, registry
+from mlqa.drift.stattests import from_sums, pooled, registry
 from mlqa.drift.stattests.registry import MOMENTS, POOLED_SUMS, ColumnTestError, register
 
 # The pooled order of the column pair a thread is testing: a column job asks for it from
@@ -102,14 +102,14 @@ def _distinct_pair(ref: Sample, cur: Sample) -> pooled.SortedPair | None:
 
 
 @register("wasserstein", "Wasserstein distance (normed)", (NUMERICAL,), p_value=False,
-          threshold=0.1, summary=POOLED_SUMS)
+          threshold=0.1, summary=POOLED_SUMS, from_summary=from_sums.wasserstein)
 def wasserstein(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Normed first Wasserstein distance (see ``normed_wasserstein``)."""
     return normed_wasserstein(ref, cur), None
 
 
 @register("ks", "K-S p_value", (NUMERICAL,), p_value=True, threshold=0.05, drift_if="<=",
-          summary=POOLED_SUMS)
+          summary=POOLED_SUMS, from_summary=from_sums.ks)
 def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
     (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
@@ -121,7 +121,7 @@ def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
 
 
 @register("anderson", "Anderson-Darling", (NUMERICAL,), p_value=True, threshold=0.1,
-          summary=POOLED_SUMS)
+          summary=POOLED_SUMS, from_summary=from_sums.anderson)
 def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
     """k-sample Anderson-Darling (midrank variant). scipy interpolates the p-value from a table
     and caps it to [0.001, 0.25], as evidently's does."""
@@ -129,7 +129,7 @@ def anderson(ref: Sample, cur: Sample) -> tuple[float, float]:
 
 
 @register("anderson_asymptotic", "Anderson-Darling (asymptotic p)", (NUMERICAL,), p_value=True,
-          threshold=0.05, summary=POOLED_SUMS)
+          threshold=0.05, summary=POOLED_SUMS, from_summary=from_sums.anderson_asymptotic)
 def anderson_asymptotic(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sample Anderson-Darling, statistic A2akN (midrank), p-value from its limiting
     distribution: mlqa's scale-sensitive companion of KS in ``tests="auto"`` (see
@@ -151,7 +151,7 @@ def _anderson_form(ref: Sample, cur: Sample, distinct: Callable[[Any], tuple[flo
 
 
 @register("cramer_von_mises", "Cramer-von Mises", (NUMERICAL,), p_value=True, threshold=0.1,
-          drift_if="<=", summary=POOLED_SUMS)
+          drift_if="<=", summary=POOLED_SUMS, from_summary=from_sums.cramer_von_mises)
 def cramer_von_mises(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sample Cramér-von Mises T (exact p-value up to 20 rows per side, asymptotic above);
     evidently ships a copy of this scipy function."""
@@ -164,7 +164,7 @@ def cramer_von_mises(ref: Sample, cur: Sample) -> tuple[float, float]:
 
 
 @register("ed", "Energy-distance", (NUMERICAL,), p_value=False, threshold=0.1, drift_if=">",
-          summary=POOLED_SUMS)
+          summary=POOLED_SUMS, from_summary=from_sums.energy)
 def energy(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Energy distance sqrt(2 E|X-Y| - E|X-X'| - E|Y-Y'|), not scale-normalised (evidently's)."""
     return pooled.energy(pooled_order(ref, cur)), None
@@ -181,7 +181,8 @@ def epps_singleton(ref: Sample, cur: Sample) -> tuple[float, float]:
     return float(r.statistic), float(r.pvalue)
 
 
-@register("t_test", "t_test", (NUMERICAL,), p_value=True, threshold=0.05, summary=MOMENTS)
+@register("t_test", "t_test", (NUMERICAL,), p_value=True, threshold=0.05, summary=MOMENTS,
+          from_summary=from_sums.t_test)
 def t_test(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Welch's two-sample t-test (unequal variances), two-sided.
 
@@ -196,7 +197,7 @@ def t_test(ref: Sample, cur: Sample) -> tuple[float, float]:
 
 
 @register("mannw", "Mann-Whitney U-rank test", (NUMERICAL,), p_value=True, threshold=0.05,
-          summary=POOLED_SUMS)
+          summary=POOLED_SUMS, from_summary=from_sums.mann_whitney)
 def mann_whitney(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided Mann-Whitney U test (U of the reference sample).
 

@@ -217,6 +217,16 @@ def ks(order: PooledOrder) -> tuple[float, float]:
     return _ks_p(order.n, order.m, d, lambda: order)
 
 
+def ks_p_value(d: float, n1: int, n2: int) -> float:
+    """scipy's ks_2samp p-value for a D known without the samples (an engine's pooled sums,
+    a sketch's grid): the same exact and limiting forms as ``ks``."""
+
+    def no_rows() -> PooledOrder:
+        raise ValueError("the exact small-sample KS p-value needs the rows on this scipy")
+
+    return _ks_p(n1, n2, d, no_rows)[1]
+
+
 def _ks_p(n1: int, n2: int, d: float, order: Any) -> tuple[float, float]:
     """(D, p) as ks_2samp reports them; ``order()`` gives a PooledOrder for the small exact
     path's fallback."""
@@ -317,7 +327,12 @@ def energy(order: PooledOrder) -> float:
     if len(order.values) < 2:
         return 0.0
     gap = order.ecdf_gap[:-1]
-    return float(np.sqrt(2) * np.sqrt(np.sum(gap * gap * np.diff(order.values))))
+    return energy_from_sum(float(np.sum(gap * gap * np.diff(order.values))))
+
+
+def energy_from_sum(squares: float) -> float:
+    """``sqrt(2) sqrt(sum_i (F_i - G_i)^2 dx_i)`` from the sum (clipped at 0)."""
+    return float(np.sqrt(2) * np.sqrt(max(squares, 0.0)))
 
 
 # -- rank statistics ------------------------------------------------------------------------
@@ -342,29 +357,45 @@ def mann_whitney(order: PooledOrder) -> tuple[float, float]:
         x, y = order.expand()
         res = mannwhitneyu(x, y, alternative="two-sided")
         return float(res.statistic), float(res.pvalue)
-    from scipy.special import ndtr
-
     # C_{i-1} + c_i/2 = C_i - c_i/2
     u1 = float(np.dot(r, order.cur_cum - c / 2.0))
-    u = max(u1, n1 * n2 - u1)
     t = (r + c).astype(np.float64)
-    tie_term = float(np.sum(t ** 3 - t))
+    return u1, mann_whitney_p(u1, n1, n2, float(np.sum(t ** 3 - t)))
+
+
+def mann_whitney_p(u1: float, n1: int, n2: int, tie_term: float) -> float:
+    """The two-sided asymptotic p-value of ``U_ref = u1`` with tie (``tie_term = sum_i
+    t_i^3 - t_i``) and continuity corrections: the one formula the in-memory pooled order and
+    an engine's pooled sums both finish with."""
+    from scipy.special import ndtr
+
+    u = max(u1, n1 * n2 - u1)
     big_n = n1 + n2
     s = math.sqrt(n1 * n2 / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1))))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.float64(u - n1 * n2 / 2 - 0.5) / np.float64(s)
-    p = float(np.clip(2 * ndtr(-z), 0.0, 1.0))
-    return u1, p
+    return float(np.clip(2 * ndtr(-z), 0.0, 1.0))
 
 
 @functools.lru_cache(maxsize=32)
-def _anderson_constants(big_n: int) -> tuple[float, float]:
-    # h = sum_{i=1}^{N-1} 1/i and g = sum_{i=1}^{N-2} sum_{j=i+1}^{N-1} 1/((N-i) j), computed
-    # as scipy does (same order of summation); they depend on N only, so columns share them.
-    hs_cs = (1.0 / np.arange(big_n - 1, 1, -1)).cumsum()
-    h = float(hs_cs[-1] + 1)
-    g = float((hs_cs / np.arange(2, big_n)).sum())
-    return h, g
+def anderson_constants(big_n: int, chunk: int = 5_000_000) -> tuple[float, float]:
+    """``h = sum_{i=1}^{N-1} 1/i`` and ``g = sum_{i=1}^{N-2} sum_{j=i+1}^{N-1} 1/((N-i) j)``
+    as scipy computes them (``hs_cs = cumsum(1 / [N-1, ..., 2])``, ``h = hs_cs[-1] + 1``,
+    ``g = sum(hs_cs / [2, ..., N-1])``, same order of summation), ``chunk`` terms at a time so
+    that no N-long array is built: up to ``chunk + 2`` values (one chunk) the same bits as
+    scipy. They depend on N only, so columns share them."""
+    total, g = 0.0, 0.0
+    start = big_n - 1
+    pos = 0  # index into hs_cs
+    while start > 1:
+        stop = max(start - chunk, 1)
+        denominators = np.arange(start, stop, -1, dtype=float)
+        cums = total + np.cumsum(1.0 / denominators)
+        g += float(np.sum(cums / np.arange(2 + pos, 2 + pos + len(cums), dtype=float)))
+        total = float(cums[-1])
+        pos += len(cums)
+        start = stop
+    return total + 1.0, g
 
 
 _AD_B0 = np.array([0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085])
@@ -449,7 +480,7 @@ def anderson(order: PooledOrder) -> tuple[float, float]:
     p-value interpolated in Scholz & Stephens' table and capped to [0.001, 0.25] (scipy's).
     Needs at least two distinct values.
     """
-    h, g = _anderson_constants(order.n + order.m)
+    h, g = anderson_constants(order.n + order.m)
     return anderson_from_a2akn(_a2akn(order), order.n, order.m, h, g)
 
 
@@ -458,7 +489,7 @@ def anderson_from_a2akn(a2: float, n1: int, n2: int, h: float, g: float
     """scipy's normalised two-sample statistic ``(A2akN - 1) / sigma_N`` (Scholz & Stephens'
     variance, with ``h`` and ``g`` the harmonic sums of N = n1 + n2) and its p-value
     interpolated in their table, capped to [0.001, 0.25]. Shared by the in-memory path and the
-    engines, which compute A2akN and ``h``, ``g`` their own way."""
+    engines, which compute A2akN from their pooled sums."""
     big_n = n1 + n2
     k = 2
     hh = 1.0 / n1 + 1.0 / n2
@@ -517,7 +548,14 @@ def cramer_von_mises(order: PooledOrder) -> tuple[float, float]:
     d = order.ref_cum - r / 2.0
     d *= d
     cur_part = float(np.dot(c, d)) + (float(np.dot(c, c * c)) - n2) / 12.0
-    u = n1 * ref_part + n2 * cur_part
+    return cramer_von_mises_from_u(n1 * ref_part + n2 * cur_part, n1, n2)
+
+
+def cramer_von_mises_from_u(u: float, n1: int, n2: int) -> tuple[float, float]:
+    """T from the rank sum ``U = n sum_i (rank - own position)^2 over the reference + m (the
+    same over the current)``, ``T = U / (n m N) - (4 n m - 1) / (6 N)``, and its asymptotic
+    p-value: shared by the pooled order, two sorted samples and an engine's pooled sums."""
+    k, big_n = n1 * n2, n1 + n2
     t = u / (k * big_n) - (4 * k - 1) / (6 * big_n)
     return float(t), _cvm_asymptotic_p(t, big_n, n1, n2, k)
 
@@ -700,10 +738,7 @@ def cramer_von_mises_distinct(pair: SortedPair) -> tuple[float, float]:
     ref_part = float(np.dot(p, p))
     odd = np.arange(1.0, 2.0 * n, 2.0)
     cur_part = float(n) * n * m - float(np.dot(odd, p))
-    u = n * ref_part + m * cur_part
-    k, big_n = n * m, n + m
-    t = u / (k * big_n) - (4 * k - 1) / (6 * big_n)
-    return float(t), _cvm_asymptotic_p(t, big_n, n, m, k)
+    return cramer_von_mises_from_u(n * ref_part + m * cur_part, n, m)
 
 
 def wasserstein_distinct(pair: SortedPair) -> float:
@@ -770,5 +805,5 @@ def anderson_distinct(pair: SortedPair) -> tuple[float, float]:
     """``anderson`` (scipy's normalised statistic and tabled p-value) for a ``SortedPair``
     with ``distinct_rows``."""
     n, m = len(pair.ref), len(pair.cur)
-    h, g = _anderson_constants(n + m)
+    h, g = anderson_constants(n + m)
     return anderson_from_a2akn(a2akn_distinct(pair), n, m, h, g)

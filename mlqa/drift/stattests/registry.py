@@ -6,6 +6,7 @@ import dataclasses
 import operator
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from mlqa.errors import InputError
 
 # (statistic, p_value): p_value is None for distance tests.
 StatFunc = Callable[[Sample, Sample], tuple[float, float | None]]
+# The same from an engine's summaries of a numerical column (``from_sums.Summaries``: the
+# pooled-order sums and each side's moments).
+SummaryFunc = Callable[[Any], tuple[float, float | None]]
 
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, ">": operator.gt}
 
@@ -27,6 +31,9 @@ POOLED_SUMS = "pooled_sums"  # sums over the pooled order of both sides (rank/EC
 MOMENTS = "moments"  # each side's n, mean and variance
 ROWS = "rows"  # the rows themselves (kernel matrices, characteristic functions): in memory only
 SUMMARIES = (COUNTS, BINS, HISTOGRAM, POOLED_SUMS, MOMENTS, ROWS)
+# the summaries a test finishes with its own ``from_summary`` function (the others run the
+# test's own function on samples built from counts or bins)
+FINISHED = (POOLED_SUMS, MOMENTS)
 
 
 class ColumnTestError(ValueError):
@@ -46,7 +53,9 @@ class StatTest:
     ``summary`` is what a backend computes the test from (``COUNTS``, ``BINS``, ``HISTOGRAM``,
     ``POOLED_SUMS``, ``MOMENTS``), or ``ROWS`` when it needs the rows themselves: such a test
     runs in memory only, and on DuckDB or Spark it is refused up front, by name, whatever the
-    data's size.
+    data's size. A ``POOLED_SUMS`` or ``MOMENTS`` test carries ``from_summary``, its formula
+    on those summaries (``mlqa.drift.stattests.from_sums.Summaries``); a ``COUNTS``, ``BINS``
+    or ``HISTOGRAM`` test runs ``func`` itself on samples built from the engine's counts.
     """
 
     name: str
@@ -57,6 +66,7 @@ class StatTest:
     drift_if: str
     func: StatFunc
     summary: str = ROWS
+    from_summary: SummaryFunc | None = None
 
     @property
     def needs_rows(self) -> bool:
@@ -75,30 +85,46 @@ REGISTRY: dict[str, StatTest] = {}
 
 
 def register(name: str, display_name: str, kinds: tuple[str, ...], *, p_value: bool,
-             threshold: float, drift_if: str | None = None,
-             summary: str | None = None) -> Callable[[StatFunc], StatFunc]:
+             threshold: float, drift_if: str | None = None, summary: str | None = None,
+             from_summary: SummaryFunc | None = None) -> Callable[[StatFunc], StatFunc]:
     """Add ``func`` to the catalogue as test ``name`` (a decorator).
 
     ``summary`` says what DuckDB and Spark compute it from (see ``StatTest``). By default a
     test of categorical columns only is ``COUNTS`` (a categorical column on any backend is its
     exact category counts, so the function itself runs on them) and any other test ``ROWS``
-    (in memory only, refused up front on an engine)."""
+    (in memory only, refused up front on an engine). ``summary="pooled_sums"`` or
+    ``"moments"`` needs ``from_summary``: the test's formula on the engine's summaries
+    (``mlqa.drift.stattests.from_sums.Summaries``), returning what ``func`` returns."""
     kinds_set = frozenset(kinds)
     chosen = summary or (COUNTS if kinds_set == {CATEGORICAL} else ROWS)
-    if chosen not in SUMMARIES:
-        raise InputError(f"drift test {name!r}: summary must be one of {SUMMARIES}, "
-                         f"got {summary!r}")
-    if chosen == COUNTS and kinds_set != {CATEGORICAL}:
-        raise InputError(f"drift test {name!r}: summary={COUNTS!r} is for tests of "
-                         f"categorical columns; a test of numerical columns declares "
-                         f"{ROWS!r} (in memory only) or a summary an engine finishes")
+    _check_summary(name, kinds_set, chosen, from_summary)
 
     def add(func: StatFunc) -> StatFunc:
         REGISTRY[name] = StatTest(name, display_name, kinds_set, p_value, threshold,
-                                  drift_if or ("<" if p_value else ">="), func, chosen)
+                                  drift_if or ("<" if p_value else ">="), func, chosen,
+                                  from_summary)
         return func
 
     return add
+
+
+def _check_summary(name: str, kinds: frozenset[str], summary: str,
+                   from_summary: SummaryFunc | None) -> None:
+    if summary not in SUMMARIES:
+        raise InputError(f"drift test {name!r}: summary must be one of {SUMMARIES}, "
+                         f"got {summary!r}")
+    if summary == COUNTS and kinds != {CATEGORICAL}:
+        raise InputError(f"drift test {name!r}: summary={COUNTS!r} is for tests of "
+                         f"categorical columns; a test of numerical columns declares "
+                         f"{ROWS!r} (in memory only) or a summary an engine finishes")
+    if summary in FINISHED and not callable(from_summary):
+        raise InputError(f"drift test {name!r}: summary={summary!r} needs from_summary=, "
+                         f"the test's formula on the engine's summaries "
+                         f"(mlqa.drift.stattests.from_sums.Summaries)")
+    if summary not in FINISHED and from_summary is not None:
+        raise InputError(f"drift test {name!r}: from_summary= is for summary="
+                         f"{POOLED_SUMS!r} or {MOMENTS!r}; with summary={summary!r} the "
+                         f"test's own function runs on the engine's counts")
 
 
 _seeds = threading.local()

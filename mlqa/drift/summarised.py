@@ -1,8 +1,12 @@
-"""``check_drift`` where the data lives (DuckDB, Spark, Parquet paths).
+"""``check_drift`` where the data lives (DuckDB, Spark, Parquet paths): validate, pick the
+engine, let it summarise, decide here with the drift family's own code.
 
-Per column, only summaries come back (see :mod:`mlqa.engines.sql`), and the decision across
-columns is ``check_drift``'s own (``_decide``, ``_dataset_result``), so a result on an engine
-reads exactly like one in memory:
+The engine (:mod:`mlqa.engines`) only runs the summary queries (:mod:`mlqa.engines.sql`) and
+returns plain numbers and arrays; it knows no test. Which summary a test needs, and its
+formula on it, is the test's registry entry (``summary``, ``from_summary``); the test choice,
+the per-column finish (``choose_test``, ``tests_to_run``, ``finish_run``) and the decision
+across columns (``decide``, ``dataset_result``) are ``check_drift``'s own, so a result on an
+engine reads exactly like one in memory:
 
 * categorical columns: the count of every value per side -> the same ``Sample`` the in-memory
   path builds, so every categorical test and effect size is the in-memory function itself;
@@ -14,39 +18,48 @@ reads exactly like one in memory:
   Where it is small (at most 20 distinct values, or at most ``SMALL_ROWS`` values in all)
   the pooled order itself is fetched and the in-memory tests run on it (that covers scipy's
   exact small-sample p-values); otherwise the statistics are finished from the sums
-  (:mod:`mlqa.engines.finish`). evidently's binned tests count bins in a second pass over
-  the Sturges edges that pass 1 fixed, exactly as numpy bins them;
+  by each test's ``from_summary`` (:mod:`mlqa.drift.stattests.from_sums` for the catalogue).
+  evidently's binned tests count bins in a second pass over the Sturges edges that pass 1
+  fixed, exactly as numpy bins them;
 * ``exact=False``: KS from a one-pass grid sketch with its rank error recorded
-  (:mod:`mlqa.engines.sketch`); the decision is widened by it.
+  (:mod:`mlqa.drift.sketched`); the decision is widened by it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from mlqa.drift import columns as col
-from mlqa.drift import selection
 from mlqa.drift.check import (
     AUTO,
     EVIDENTLY,
-    _check_options,
-    _dataset_result,
-    _decide,
-    _floors,
-    _Run,
+    ColumnRun,
+    check_named_columns,
+    check_options,
+    choose_test,
+    dataset_result,
+    decide,
+    effect_floors,
+    finish_run,
+    tests_by_column,
+    tests_to_run,
 )
 from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
 from mlqa.drift.stattests import ColumnTestError, get
-from mlqa.drift.stattests.binned import MAX_DISTINCT_AS_CATEGORIES, sturges_edges
+from mlqa.drift.stattests import from_sums as finish
+from mlqa.drift.stattests.binned import (
+    MAX_DISTINCT_AS_CATEGORIES,
+    hellinger_from_histograms,
+    sturges_edges,
+)
 from mlqa.drift.stattests.categorical import tvd_effect
-from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM, MOMENTS, POOLED_SUMS
-from mlqa.engines import engine_for, finish, sql
+from mlqa.drift.stattests.registry import BINS, COUNTS, HISTOGRAM
+from mlqa.engines import engine_for, sql
 from mlqa.engines.base import BOOLEAN, DATETIME, DOUBLE, INTEGER, STRING, Engine, Table
 from mlqa.engines.failures import stage
 from mlqa.errors import InputError
@@ -60,26 +73,10 @@ SMALL_ROWS = 20_000
 # (a hash aggregate and a window over the distinct values: much cheaper when they are few,
 # about even at half). Both plans are exact; only their cost differs.
 ROWS_PLAN_SHARE = 0.5
-# How the engine finishes each test whose registry entry says it is computed from the pooled
-# order's sums or the moments (``StatTest.summary``); which tests can run here is the
-# registry's to say, this only maps a test to its finisher.
-_FINISHERS: dict[str, Any] = {
-    "ks": lambda s, rm, cm: finish.ks(s),
-    "wasserstein": lambda s, rm, cm: (finish.normed_wasserstein(s, rm), None),
-    "ed": lambda s, rm, cm: (finish.energy(s), None),
-    "mannw": lambda s, rm, cm: finish.mann_whitney(s),
-    "anderson": lambda s, rm, cm: finish.anderson(s),
-    "anderson_asymptotic": lambda s, rm, cm: finish.anderson_asymptotic(s),
-    "cramer_von_mises": lambda s, rm, cm: finish.cramer_von_mises(s),
-    "t_test": lambda s, rm, cm: finish.t_test(rm, cm),
-}
-_FROM_SUMS = (POOLED_SUMS, MOMENTS)
-
-
 def has_engine_form(test: Any) -> bool:
-    """Whether a backend can compute registry entry ``test``: from counts or bins, or from
-    sums this module finishes; never a test whose entry says it needs the rows."""
-    return not test.needs_rows and (test.summary not in _FROM_SUMS or test.name in _FINISHERS)
+    """Whether a backend can compute registry entry ``test``: whatever its entry declares
+    but the rows (a ``POOLED_SUMS``/``MOMENTS`` entry carries its ``from_summary``)."""
+    return not test.needs_rows
 
 
 def refuse_without_engine_form(names: Any, engine_name: str) -> None:
@@ -114,17 +111,14 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     from mlqa.quality.missing import missing_in_drift
     from mlqa.quality.shares import check_share_bound
 
-    _check_options(alpha, correction, tests, drift_share, min_rows)
+    check_options(alpha, correction, tests, drift_share, min_rows)
     check_share_bound("max_missing_change", max_missing_change)
     if html is not None:
         raise InputError("html= needs the rows in memory (evidently's report); it is not "
                          "available for Spark DataFrames, DuckDB relations or Parquet paths")
     if not isinstance(exact, bool):
         raise InputError(f"exact must be True or False, got {exact!r}")
-    by_column = dict(tests) if isinstance(tests, Mapping) else {}
-    mode = by_column.pop("*", AUTO) if isinstance(tests, Mapping) else tests
-    if mode not in (AUTO, EVIDENTLY):
-        raise InputError(f'tests must be "auto", "evidently" or a dict, got {mode!r}')
+    by_column, mode = tests_by_column(tests)
     engine = engine_for(reference, current, label="check_drift")
     refuse_without_engine_form(by_column.values(), engine.name)
     ref_t = engine.table(reference, "reference")
@@ -138,10 +132,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         names = [str(c) for c in columns]
         ref_t.require(names)
         cur_t.require(names)
-    for option, given in (("tests", by_column), ("thresholds", thresholds or {})):
-        unknown = sorted(set(given) - set(names))
-        if unknown:
-            raise InputError(f"{option} names columns that are not compared: {unknown}")
+    check_named_columns(names, by_column, thresholds)
     types = _column_types(engine, ref_t, names, dict(column_types or {}))
     clashes = [f"{n!r} ({_family(ref_t.types[n])} in reference, {_family(cur_t.types[n])} "
                f"in current)" for n in names if types[n] not in col.EXCLUDED
@@ -155,7 +146,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
         cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
-    runs: dict[str, _Run] = {}
+    runs: dict[str, ColumnRun] = {}
     excluded: dict[str, str] = {}
     for n in names:
         if types[n] in col.EXCLUDED:
@@ -163,10 +154,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
             continue
         with stage(f"check_drift column {n!r}"):
             runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
-    floors = _floors(min_effect, runs)
-    results = _decide(runs, mode, alpha, correction, dict(thresholds or {}), floors) \
-        if runs else {}  # none to test: _dataset_result makes that an ERROR naming each
-    result = _dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
+    floors = effect_floors(min_effect, runs)
+    results = decide(runs, mode, alpha, correction, dict(thresholds or {}), floors) \
+        if runs else {}  # none to test: dataset_result makes that an ERROR naming each
+    result = dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
                              ref_m_rows(ref_m, engine, ref_t), ref_m_rows(cur_m, engine, cur_t))
     details = dict(result.details, engine=engine.name, exact=exact)
     if side.approximate:
@@ -222,8 +213,7 @@ def _column_types(engine: Engine, table: Table, names: Sequence[str],
                 "id" if distinct == count else col.NUMERICAL
         elif t == STRING:
             distinct, count = sql.distinct_count(engine, table, n)
-            out[n] = "id" if count > 1 and distinct == count else \
-                "text" if distinct > 0.5 * count else col.CATEGORICAL
+            out[n] = col.string_type(distinct, count)
         else:
             out[n] = "unsupported"
     return out
@@ -253,9 +243,9 @@ class _Sides:
         self.alpha = 0.05
 
     def run(self, name: str, type_: str, test_name: str | None, mode: str, min_rows: int
-            ) -> _Run:
+            ) -> ColumnRun:
         rm, cm = self.ref_m[name], self.cur_m[name]
-        run = _Run(type_, rm.n_rows, (rm.n_rows - rm.n) / rm.n_rows if rm.n_rows else 0.0,
+        run = ColumnRun(type_, rm.n_rows, (rm.n_rows - rm.n) / rm.n_rows if rm.n_rows else 0.0,
                    type_, cm.n_rows, (cm.n_rows - cm.n) / cm.n_rows if cm.n_rows else 0.0)
         for side, m in (("reference", rm), ("current", cm)):
             if m.n == 0:
@@ -275,27 +265,27 @@ class _Sides:
 
     # -- categorical: counts are the whole story ----------------------------------------
 
-    def _categorical(self, run: _Run, name: str, test_name: str | None, mode: str) -> None:
+    def _categorical(self, run: ColumnRun, name: str, test_name: str | None, mode: str) -> None:
         ref = _counted(self.engine, self.ref, name, self.ref_m[name].n_rows)
         cur = _counted(self.engine, self.cur, name, self.cur_m[name].n_rows)
         profile = ColumnProfile(name, run.type, "", ref)
         self._finish_samples(run, profile, ref, cur, test_name, mode)
 
-    def _finish_samples(self, run: _Run, profile: ColumnProfile, ref: col.Sample,
+    def _finish_samples(self, run: ColumnRun, profile: ColumnProfile, ref: col.Sample,
                         cur: col.Sample, test_name: str | None, mode: str,
                         sums: sql.PooledSums | None = None) -> None:
         """The in-memory tests themselves on samples built from the engine's summaries
         (categorical counts, or a fetched pooled order); ``sums`` gives the effect of a
         numerical column whose sample is a value -> count map."""
-        from mlqa.drift.check import _effect_bound, _reported_type, _untestable
+        from mlqa.drift.check import effect_bound, reported_type, untestable
 
-        run.kind = _reported_type(profile, ref, cur)
-        run.reason = _untestable(ref, cur, 1)
+        run.kind = reported_type(profile, ref, cur)
+        run.reason = untestable(ref, cur, 1)
         if run.reason:
             return
-        run.test = _choose(test_name, ref, cur, mode)
+        run.test = choose_test(test_name, ref, cur, mode)
         with np.errstate(divide="ignore", invalid="ignore"):
-            for t in self._names(run.test.name, test_name, mode):
+            for t in tests_to_run(run.test.name, test_name, mode):
                 run.statistics[t] = get(t).func(ref, cur)
         if ref.kind == col.NUMERICAL and ref.values is None and sums is not None:
             rm = self.ref_m[profile.name]
@@ -305,44 +295,22 @@ class _Sides:
             from mlqa.drift.stattests.numerical import normed_wasserstein
 
             self._finish(run, mode, lambda: normed_wasserstein(ref, cur),
-                         lambda: _effect_bound(ref, cur, self.alpha))
+                         lambda: effect_bound(ref, cur, self.alpha))
         else:
             self._finish(run, mode, lambda: tvd_effect(ref, cur),
-                         lambda: _effect_bound(ref, cur, self.alpha))
+                         lambda: effect_bound(ref, cur, self.alpha))
 
-    @staticmethod
-    def _names(chosen: str, test_name: str | None, mode: str) -> list[str]:
-        """The decisive test plus, in auto mode, its companions in the Holm family."""
-        from mlqa.drift.check import AUTO_COMPANIONS
-
-        names = [chosen]
-        if mode == AUTO and test_name is None:
-            names += AUTO_COMPANIONS.get(chosen, ())
-        return names
-
-    def _finish(self, run: _Run, mode: str, effect: Any, bound: Any) -> None:
-        """As ``check_drift``'s ``_run_column`` after its tests: scores defined, effect, and
-        the effect's lower bound where a test rejects before correction."""
-        assert run.test is not None
-        run.statistic, run.p_value = run.statistics[run.test.name]
-        for t, (stat, p) in run.statistics.items():
-            score = get(t).score(stat, p)
-            if score is None or not math.isfinite(score):
-                run.reason = f"{t} is undefined on this column (score {score})"
-                return
-        run.effect = run.statistic if run.test.name == "wasserstein" else effect()
-        p_values = [p for _, p in run.statistics.values() if p is not None]
-        if mode != EVIDENTLY and p_values and min(p_values) < self.alpha:
-            run.effect_low = bound().low
+    def _finish(self, run: ColumnRun, mode: str, effect: Any, bound: Any) -> None:
+        finish_run(run, mode, self.alpha, effect, bound)
 
     # -- numerical ------------------------------------------------------------------------
 
-    def _numerical(self, run: _Run, name: str, test_name: str | None, mode: str) -> None:
+    def _numerical(self, run: ColumnRun, name: str, test_name: str | None, mode: str) -> None:
         rm, cm = self.ref_m[name], self.cur_m[name]
         integer = (self.ref.types[name] == INTEGER and rm.n == rm.n_rows and
                    self.cur.types[name] == INTEGER and cm.n == cm.n_rows)
         if not self.exact:
-            from mlqa.engines.sketch import sketched_run
+            from mlqa.drift.sketched import sketched_run
 
             sketched_run(self, run, name, test_name, mode, integer)
             return
@@ -362,7 +330,7 @@ class _Sides:
             if small:  # the in-memory sample itself: every test exactly as in memory
                 self._finish_samples(run, profile, ref, cur, test_name, mode)
                 return
-            if _choose(test_name, ref, cur, mode).summary in (COUNTS, BINS):
+            if choose_test(test_name, ref, cur, mode).summary in (COUNTS, BINS):
                 # categorical tests and binned ones on <= 20 values: from the counts
                 self._finish_samples(run, profile, ref, cur, test_name, mode, sums)
                 return
@@ -372,12 +340,13 @@ class _Sides:
             run.reason = (f"constant column (only the value {rm.low!r} on both sides): "
                           f"nothing to test")
             return
-        run.test = _choose(test_name, shape_ref, shape_cur, mode)
-        for t in self._names(run.test.name, test_name, mode):
-            summary = get(t).summary
-            if summary in _FROM_SUMS and t in _FINISHERS:
-                run.statistics[t] = _FINISHERS[t](sums, rm, cm)
-            elif summary in (BINS, HISTOGRAM):
+        run.test = choose_test(test_name, shape_ref, shape_cur, mode)
+        summaries = finish.Summaries(sums, rm, cm)
+        for t in tests_to_run(run.test.name, test_name, mode):
+            entry = get(t)
+            if entry.from_summary is not None:
+                run.statistics[t] = entry.from_summary(summaries)
+            elif entry.summary in (BINS, HISTOGRAM):
                 run.statistics[t] = self._binned(t, name, sums, rm, cm, integer)
             else:
                 raise ColumnTestError(f"{t} is not available on an engine for a numerical "
@@ -393,13 +362,9 @@ class _Sides:
         if get(test).summary == HISTOGRAM:
             # evidently's numerical hellinger: Sturges edges over the distinct values
             edges = sturges_edges(low, high, sums.distinct, integer)
-            h1 = sql.bin_counts(self.engine, self.ref, name, edges)
-            h2 = sql.bin_counts(self.engine, self.cur, name, edges)
-            widths = np.diff(edges)
-            d1, d2 = h1 / widths / h1.sum(), h2 / widths / h2.sum()
-            overlap = float(np.sum(np.sqrt(d1 * d2))) * (edges[-1] - edges[0]) / \
-                (len(edges) - 1)
-            return math.sqrt(1 - min(max(overlap, 0.0), 1.0)), None
+            return hellinger_from_histograms(sql.bin_counts(self.engine, self.ref, name, edges),
+                                             sql.bin_counts(self.engine, self.cur, name, edges),
+                                             edges)
         if sums.distinct_ref <= MAX_DISTINCT_AS_CATEGORIES:
             raise ColumnTestError("internal: few distinct values are binned as categories")
         edges = sturges_edges(low, high, rm.n + cm.n, integer)
@@ -420,14 +385,6 @@ def _plan(rm: sql.Moments, cm: sql.Moments) -> str:
     value first) for a discrete one: from the HyperLogLog estimate of the distinct values."""
     share = max((m.distinct_estimate or 0) / m.n for m in (rm, cm) if m.n)
     return "rows" if share > ROWS_PLAN_SHARE else "grouped"
-
-
-def _choose(test_name: str | None, ref: Any, cur: Any, mode: str) -> Any:
-    if test_name is not None:
-        return get(test_name, ref.kind)
-    if mode == EVIDENTLY:
-        return get(selection.evidently_default(ref, cur))
-    return get(selection.auto_default(ref, cur))
 
 
 def _from_pooled(values: np.ndarray, counts: np.ndarray, n_rows: int, integer: bool,
