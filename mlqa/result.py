@@ -398,6 +398,20 @@ class CheckResult:
         return {}
 
     @property
+    def description(self) -> str | None:
+        """The YAML ``description:`` of the check that made this result, if it has one."""
+        return self._text_detail("description")
+
+    @property
+    def suite_description(self) -> str | None:
+        """The YAML ``description:`` of the suite the check belongs to, if it has one."""
+        return self._text_detail("suite_description")
+
+    def _text_detail(self, key: str) -> str | None:
+        said = self.details.get(key)
+        return said if isinstance(said, str) and said.strip() else None
+
+    @property
     def baseline_record(self) -> BaselineIdentity | None:
         """The stored baseline record a comparison was judged against (a regression or a
         latency comparison with a baseline read from a store), else None."""

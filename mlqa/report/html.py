@@ -194,8 +194,8 @@ _HEAD = ("<tr><th>outcome</th><th>check</th><th>value</th><th>requirement</th><t
 def description(s: Shown) -> str:
     """The YAML ``description:`` of the check, or "" (its suite's is shown once, with the
     suite file under provenance)."""
-    said = None if s.result is None else s.result.details.get("description")
-    return " ".join(said.split()) if isinstance(said, str) else ""
+    said = None if s.result is None else s.result.description
+    return " ".join(said.split()) if said is not None else ""
 
 
 def _table(rows: Sequence[Row], *, with_anchor: bool = True,

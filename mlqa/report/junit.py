@@ -23,8 +23,6 @@ PREFIX = "mlqa"
 _NUMBERS = ("value", "threshold", "baseline", "confidence", "p_value", "n")
 _WORDS = ("check", "metric", "comparison")
 MAX_PROPERTY_CHARS = 1000
-# details keys a YAML check's result carries: its own description and its suite's
-DESCRIPTIONS = ("description", "suite_description")
 
 
 def overall_outcome(results: Sequence[CheckResult]) -> Outcome:
@@ -53,9 +51,10 @@ def result_properties(result: CheckResult, prefix: str = PREFIX) -> list[tuple[s
         text = plain_number(plain) if isinstance(plain, int | float) else plain
         if text is not None:
             props.append((f"{prefix}.{_safe_key(key)}", one_line(text, MAX_PROPERTY_CHARS)))
-    for key in DESCRIPTIONS:  # a YAML suite's description: fields, as the check carries them
-        said = result.details.get(key)
-        if isinstance(said, str) and said.strip():
+    # a YAML suite's description: fields, as the check carries them
+    for key, said in (("description", result.description),
+                      ("suite_description", result.suite_description)):
+        if said is not None:
             props.append((f"{prefix}.{key}", one_line(said, MAX_PROPERTY_CHARS)))
     record = result.baseline_record  # the stored baseline a comparison was judged against
     if record is not None:
