@@ -198,6 +198,8 @@ class Recorder:
         # the session's count of the test's bundle lines, and whether it owes any
         report.mlqa_records = written  # type: ignore[attr-defined]
         report.mlqa_suite = item.stash.get(_suite_key, False)  # type: ignore[attr-defined]
+        # a test that saved into the run's baseline record owes no line (the gate knows why)
+        report.mlqa_saved = _saved_baseline(item)  # type: ignore[attr-defined]
         return report
 
     def _interpret(self, item: pytest.Item, exc: BaseException) -> str | None:
@@ -524,6 +526,8 @@ class SessionTally:
             test = self.tests[report.nodeid] = {"outcome": None, "mlqa": False, "records": 0}
         test["records"] += int(getattr(report, "mlqa_records", 0))
         test["mlqa"] = bool(test["mlqa"] or getattr(report, "mlqa_suite", False))
+        if getattr(report, "mlqa_saved", False):
+            test["saved_baseline"] = True
         if str(report.outcome) == "rerun":  # pytest-rerunfailures' word, not in pytest's types
             test["outcome"] = "rerun"
         elif report.failed:

@@ -17,6 +17,7 @@ import mlqa
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper modules named _*.py, by name
 from _browser import chromium_runner  # noqa: E402
+from _verdict import assert_one_verdict  # noqa: E402
 
 # pytester's in-process runs (runpytest) drop the modules first imported inside them: C
 # extensions (numpy above all) then refuse a second import, and a re-imported mlqa module makes
@@ -108,3 +109,10 @@ def chromium(tmp_path: Path):
     """``run(page, *flags) -> (stdout, urls the page requested)`` in headless Chromium,
     offline (tests/_browser.py); skips where chromium is missing, fails on CI."""
     return chromium_runner(tmp_path)
+
+
+@pytest.fixture
+def one_verdict():
+    """:func:`assert_one_verdict`, for tests that run a suite with --junitxml and
+    --mlqa-results."""
+    return assert_one_verdict

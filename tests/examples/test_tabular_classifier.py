@@ -8,13 +8,14 @@ from pathlib import Path
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_suites" / "tabular_classifier"
 
 
-def test_example_suite_passes_and_leaves_junit_and_bundle(tmp_path, jenkins_check):
+def test_example_suite_passes_and_leaves_junit_and_bundle(tmp_path, jenkins_check, one_verdict):
     junit, results = tmp_path / "junit.xml", tmp_path / "mlqa-results"
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(EXAMPLE), f"--junitxml={junit}",
          f"--mlqa-results={results}", "-p", "no:cacheprovider", "-q"],
         capture_output=True, text=True, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
+    one_verdict(junit, results, proc.returncode)
     verdict = jenkins_check(junit)
     assert verdict["predicted_build_result"] == "SUCCESS"
     assert verdict["counts"]["total"] == verdict["counts"]["passed"] == 8

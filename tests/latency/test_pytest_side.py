@@ -87,11 +87,19 @@ def test_mlqa_device_moves_the_measurement_to_cpu(pytester, jenkins_check):
 
 
 def _run_example(tmp_path, *args):
-    junit = tmp_path / "junit.xml"
+    """The example suite with JUnit and a results bundle (fresh each run); JUnit's red is the
+    gate's blocking set whatever the run gave."""
+    import shutil
+
+    from _verdict import assert_one_verdict
+
+    junit, results = tmp_path / "junit.xml", tmp_path / "mlqa-results"
+    shutil.rmtree(results, ignore_errors=True)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(EXAMPLE), f"--junitxml={junit}",
-         "-p", "no:cacheprovider", "-q", "-rs", *args],
+         f"--mlqa-results={results}", "-p", "no:cacheprovider", "-q", "-rs", *args],
         capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert_one_verdict(junit, results, proc.returncode)
     return proc, junit
 
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "example_suites" / "regression"
 
 
-def test_example_suite_passes_against_its_baseline(tmp_path, jenkins_check):
+def test_example_suite_passes_against_its_baseline(tmp_path, jenkins_check, one_verdict):
     store = SUITE / "baselines"
     approved = load_record(store, "approved")  # committed, checksums verified
     assert approved.model["name"] == "example-classifier" and approved.model["version"] == "1.0"
@@ -22,10 +22,11 @@ def test_example_suite_passes_against_its_baseline(tmp_path, jenkins_check):
     proc = subprocess.run(
         # the store comes from the suite's pytest.ini (mlqa_baseline = baselines)
         [sys.executable, "-m", "pytest", "example_suites/regression", f"--junitxml={report}",
-         "-p", "no:cacheprovider", "-q"],
+         f"--mlqa-results={tmp_path / 'results'}", "-p", "no:cacheprovider", "-q"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "mlqa: 3 checks: 3 pass" in proc.stdout
+    one_verdict(report, tmp_path / "results", proc.returncode)
     cases = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")}
              for c in ET.parse(report).iter("testcase")}
     auc = cases["test_roc_auc_does_not_regress"]
