@@ -113,7 +113,7 @@ def undefined_reason(metric: Any, y_true: np.ndarray, y_pred: np.ndarray,
     if name.startswith("roc_auc") or name == "average_precision":
         present = np.unique(y_true)
         if name.startswith("roc_auc") and len(present) < 2:
-            return f"y_true has a single class ({_show(present[0])})"
+            return single_class(present)
         if name == "average_precision" and (present.dtype.kind not in "biuf"
                                             or not (present == 1).any()):
             return "y_true has no rows of the positive class 1"
@@ -127,6 +127,12 @@ def undefined_reason(metric: Any, y_true: np.ndarray, y_pred: np.ndarray,
         return (f"y_true is constant ({_show(y_true[0])}); {name} divides by "
                 f"{_VARIANCE_DENOMINATOR[name]}")
     return None
+
+
+def single_class(present: Any) -> str:
+    """Why a metric of both classes (ROC AUC) is undefined on a ``y_true`` whose distinct
+    values are ``present`` (one value; an engine counts them)."""
+    return f"y_true has a single class ({_show(present[0])})"
 
 
 def _show(value: Any) -> str:

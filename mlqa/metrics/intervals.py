@@ -78,7 +78,7 @@ ANALYTIC = frozenset({"wilson", "exact", "newcombe", "delong", "influence", "ord
 _AUTO = frozenset({"wilson", "newcombe", "delong", "influence", "order", "dirichlet", "bca",
                    "bootstrap"})
 # metrics that are one proportion k / n of the confusion matrix
-_PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
+PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
                 "f1_micro"}
 NEWCOMBE_BELOW = 100  # DeLong's Wald interval undercovers below this many rows of a class
 MIN_CLASS_ROWS = 5  # fewer rows of a needed class: no interval keeps its coverage
@@ -129,8 +129,26 @@ class Interval:
         return math.isfinite(self.low) and math.isfinite(self.high)
 
 
-def _refused(method: str, reason: str, **details: Any) -> Interval:
+def refused(method: str, reason: str, **details: Any) -> Interval:
     return Interval(math.nan, math.nan, method, {**details, "reason": reason})
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """What choosing an interval method needs to know of an evaluation, from the rows in
+    memory (:meth:`Evaluation.shape`) or from an engine's summaries alike: the metric's
+    ``name`` and whether it is the registry's (``builtin``), sample weights, the rows, the
+    index of label 1 among the labels (``positive``), the number of labels, the dimensions of
+    ``y_pred``, and for a binary ROC AUC the rows of its smaller class (``minority``)."""
+
+    name: str
+    builtin: bool
+    weighted: bool
+    n: int
+    positive: int | None
+    n_labels: int | None
+    pred_ndim: int = 1
+    minority: int | None = None
 
 
 def _binary_auc(ev: Evaluation) -> bool:
@@ -138,50 +156,65 @@ def _binary_auc(ev: Evaluation) -> bool:
         and ev.y_pred.ndim == 1
 
 
-def applicable(ev: Evaluation) -> list[str]:
-    """The interval methods that fit this metric and data, best first."""
-    name = ev.metric.name
-    found = []
-    if not _builtin(ev):
-        return ["bootstrap"]
-    if name in _PROPORTIONS and ev.weight is None and \
-            (name in ("accuracy",) or name.endswith("_micro") or ev.positive() is not None):
-        found += ["wilson", "exact"]
+def _shape(ev: Evaluation) -> Shape:
+    minority = None
     if _binary_auc(ev):
         m = int(np.count_nonzero(ev.y_true == ev.classes[-1]))
-        if ev.weight is None and min(m, ev.n - m) < NEWCOMBE_BELOW:
+        minority = min(m, ev.n - m)
+    return Shape(ev.metric.name, _builtin(ev), ev.weight is not None, ev.n, ev.positive(),
+                 None if ev.labels is None else len(ev.labels), ev.y_pred.ndim, minority)
+
+
+def applicable(ev: Evaluation | Shape) -> list[str]:
+    """The interval methods that fit this metric and data, best first."""
+    shape = ev if isinstance(ev, Shape) else _shape(ev)
+    name, unweighted = shape.name, not shape.weighted
+    found = []
+    if not shape.builtin:
+        return ["bootstrap"]
+    if name in PROPORTIONS and unweighted and \
+            (name in ("accuracy",) or name.endswith("_micro") or shape.positive is not None):
+        found += ["wilson", "exact"]
+    if shape.minority is not None:  # binary ROC AUC
+        if unweighted and shape.minority < NEWCOMBE_BELOW:
             found.append("newcombe")
         found.append("delong")
-        if ev.weight is None and "newcombe" not in found:
+        if unweighted and "newcombe" not in found:
             found.append("newcombe")
-    if name.startswith(("roc_auc_ovr", "roc_auc_ovo")) and ev.y_pred.ndim == 2 and \
-            ev.labels is not None and len(ev.labels) > 2:
+    if name.startswith(("roc_auc_ovr", "roc_auc_ovo")) and shape.pred_ndim == 2 and \
+            shape.n_labels is not None and shape.n_labels > 2:
         found.append("delong")
-    if name == "average_precision" and ev.weight is None and ev.y_pred.ndim == 1:
+    if name == "average_precision" and unweighted and shape.pred_ndim == 1:
         # the bootstrap's bias correction matters where positives are few; its cost grows with
         # the rows, so large data take the influence-function interval (same asymptotics)
-        found += ["bca", "influence"] if ev.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
-    if name == "median_absolute_error" and ev.weight is None and ev.y_pred.ndim == 1:
+        found += ["bca", "influence"] if shape.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
+    if name == "median_absolute_error" and unweighted and shape.pred_ndim == 1:
         found.append("order")
-    if name in confusion.FORMULAS and ev.weight is None:
+    if name in confusion.FORMULAS and unweighted:
         found += ["dirichlet", "multinomial"]
-    if _row_sums_apply(ev):
+    if _row_sums_fit(shape):
         # smooth functions of row sums: BCa, or at large n the influence-function (delta
         # method) interval, which needs no resampling (the two agree there)
-        found += ["influence", "bca"] if ev.n > LARGE_ROWS else ["bca", "influence"]
+        found += ["influence", "bca"] if shape.n > LARGE_ROWS else ["bca", "influence"]
     found.append("bootstrap")
     return found
 
 
-def choose(ev: Evaluation, ci: str) -> str:
-    """The method ``ci`` asks for (``"auto"``: the best applicable one)."""
+def choose(ev: Evaluation | Shape, ci: str, *, among: Any = None, where: str = "") -> str:
+    """The method ``ci`` asks for (``"auto"``: the best applicable one). ``among``: the
+    methods a backend can compute from its summaries (an engine, ``where`` naming it);
+    None: every method (the rows are in memory)."""
     fits = applicable(ev)
-    if ci == "auto":
+    if among is not None:
+        fits = [m for m in fits if m in among]
+    if ci == "auto" and any(m in _AUTO for m in fits):
         return next(m for m in fits if m in _AUTO)
     if ci not in fits:
-        raise InputError(f"ci={ci!r} does not apply to metric {ev.metric.name!r} here"
-                         f"{' with sample_weight' if ev.weight is not None else ''}; "
-                         f"applicable: {', '.join(fits)}")
+        name = ev.name if isinstance(ev, Shape) else ev.metric.name
+        weighted = ev.weighted if isinstance(ev, Shape) else ev.weight is not None
+        raise InputError(f"ci={ci!r} does not apply to metric {name!r} here"
+                         f"{' with sample_weight' if weighted else ''}{where}; "
+                         f"applicable: {', '.join(fits) or 'none'}")
     return ci
 
 
@@ -191,13 +224,10 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
     ``reason`` in ``details`` when the data cannot support one)."""
     few = _too_few(ev)
     if few is not None:
-        return _refused(method, few)
+        return refused(method, few)
     if method in ("wilson", "exact"):
-        k, n = _proportion_counts(ev)
-        if n == 0:
-            return _refused(method, "the proportion has n=0")
-        return Interval(*proportion_interval(k, n, confidence, method), method,
-                        {"successes": k, "trials": n})
+        cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
+        return proportion_cells_interval(ev.metric.name, cm, ev.positive(), method, confidence)
     if method in ("delong", "newcombe"):
         return _auc_interval(ev, method, confidence)
     if method == "order":
@@ -230,7 +260,7 @@ def _percentile(name: str, replicates: np.ndarray, confidence: float, method: st
     details = {**details, "undefined_resamples": undefined}
     if undefined > MAX_UNDEFINED * len(replicates):
         # the statistic is undefined on too many resamples for the percentiles to mean much
-        return _refused(method, f"{name} was undefined on {undefined} of {len(replicates)} "
+        return refused(method, f"{name} was undefined on {undefined} of {len(replicates)} "
                                 f"resamples", **details)
     low, high = percentile_interval(replicates, confidence)
     return Interval(low, high, method, details)
@@ -314,15 +344,27 @@ def _auc_interval(ev: Evaluation, method: str, confidence: float) -> Interval:
     m = int(np.count_nonzero(y))
     if method == "newcombe":
         components, aucs = structural_components(y, ev.y_pred[None, :].astype(float), None)
-        auc = float(aucs[0])
-        low, high = newcombe_auc_interval(auc, m, ev.n - m, confidence)
-        return Interval(float(low), float(high), method, {"positives": m,
-                                                          "negatives": ev.n - m},
-                        estimate=auc)
+        return binary_auc_interval(float(aucs[0]), None, m, ev.n - m, method, confidence)
     if min(m, ev.n - m) < 2:
-        return _refused(method, "DeLong's variance needs at least 2 rows of each class")
+        return refused(method, "DeLong's variance needs at least 2 rows of each class")
     aucs, cov = auc_and_covariance(y, ev.y_pred, ev.weight)
-    auc, se = float(aucs[0]), math.sqrt(max(cov[0, 0], 0.0))
+    return binary_auc_interval(float(aucs[0]), float(cov[0, 0]), m, ev.n - m, method,
+                               confidence)
+
+
+def binary_auc_interval(auc: float, variance: float | None, positives: int, negatives: int,
+                        method: str, confidence: float) -> Interval:
+    """Binary ROC AUC's ``newcombe`` interval (from the class sizes) or ``delong`` one (from
+    DeLong's ``variance``), in memory and on an engine alike."""
+    if method == "newcombe":
+        low, high = newcombe_auc_interval(auc, positives, negatives, confidence)
+        return Interval(float(low), float(high), method, {"positives": positives,
+                                                          "negatives": negatives},
+                        estimate=auc)
+    if variance is None or min(positives, negatives) < 2:
+        return refused(method, "DeLong's variance needs at least 2 rows of each class")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    se = math.sqrt(max(variance, 0.0))
     return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
                     {"std_error": se}, estimate=auc)
 
@@ -338,7 +380,7 @@ def _median_interval(values: np.ndarray, confidence: float) -> Interval:
     low_rank = int(binom.ppf(tail, n, 0.5))  # 0-based index of the lower order statistic
     high_rank = n - 1 - low_rank
     if low_rank < 1 or high_rank >= n:
-        return _refused("order", f"{n} rows are too few for a {confidence:.0%} interval of "
+        return refused("order", f"{n} rows are too few for a {confidence:.0%} interval of "
                                  f"a median")
     ordered = np.partition(values, (low_rank - 1, high_rank))
     return Interval(float(ordered[low_rank - 1]), float(ordered[high_rank]), "order",
@@ -346,11 +388,15 @@ def _median_interval(values: np.ndarray, confidence: float) -> Interval:
 
 
 def _row_sums_apply(ev: Evaluation) -> bool:
-    name = ev.metric.name
-    if name == "d2_absolute_error_score" and ev.weight is not None:
+    return _row_sums_fit(_shape(ev))
+
+
+def _row_sums_fit(shape: Shape) -> bool:
+    name = shape.name
+    if name == "d2_absolute_error_score" and shape.weighted:
         return False  # scikit-learn takes a weighted median there
-    return name in SUMS or (name in confusion.FORMULAS and ev.labels is not None
-                            and len(ev.labels) ** 2 <= MAX_ONE_HOT_CELLS)
+    return name in SUMS or (name in confusion.FORMULAS and shape.n_labels is not None
+                            and shape.n_labels ** 2 <= MAX_ONE_HOT_CELLS)
 
 
 def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
@@ -419,7 +465,21 @@ def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | N
     index = math.inf if ev.metric.name in BOUNDED_LOSSES else tail_index(loss)
     why = tail_reason(ev.metric.name, ev.n, tail_share(loss), index, lambda: spread_ratio(loss),
                       max_tail_share, details)
-    return None if why is None else _refused(method, why, **details)
+    return None if why is None else refused(method, why, **details)
+
+
+def tail_from_largest(name: str, n: int, largest: np.ndarray, mean: float, variance: float,
+                      max_tail_share: float | None, details: dict[str, Any]) -> str | None:
+    """``tail_reason`` from what an engine sends: the largest ``tail_rows(n)`` per-row losses
+    (largest first) give the top-1% share and Hill's index, the moments the spread
+    ``mean(l²)/mean(l)² = ((n-1)/n var + mean²) / mean²``."""
+    from mlqa.stats.small_sample import hill_of_largest, share_of_largest
+
+    index = math.inf if name in BOUNDED_LOSSES else hill_of_largest(largest, n)
+    mean_square = variance * (n - 1) / n + mean * mean
+    return tail_reason(name, n, share_of_largest(largest, n, mean * n), index,
+                       lambda: mean_square / (mean * mean) if mean > 0 else math.inf,
+                       max_tail_share, details)
 
 
 def tail_reason(name: str, n: int, share: float, index: float, spread: Any,
@@ -462,14 +522,14 @@ def _sums_influence(ev: Evaluation, confidence: float, max_tail_share: float | N
     method, exact to first order and the BCa interval's limit at large n; no resampling."""
     columns, finish = _row_sums(ev)
     details: dict[str, Any] = {}
-    refused = _tail_refusal(ev, columns, max_tail_share, "influence", details)
-    if refused is not None:
-        return refused
+    heavy = _tail_refusal(ev, columns, max_tail_share, "influence", details)
+    if heavy is not None:
+        return heavy
     total = columns.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
     if not math.isfinite(estimate):
-        return _refused("influence", f"{ev.metric.name} is undefined on these rows", **details)
+        return refused("influence", f"{ev.metric.name} is undefined on these rows", **details)
     se = float(np.sqrt(np.sum(_influence(finish, columns, total) ** 2))) / ev.n
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     details["std_error"] = se
@@ -485,16 +545,33 @@ def sums_interval(name: str, total: Any, cross: Any, n: int, confidence: float =
     that sums columns and their products gets the in-memory interval exactly. (The tail
     diagnostic needs the largest rows as well: ``mlqa.stats.small_sample.tail_share`` and
     ``tail_index`` on the top ``max(11, 1% of n)`` per-row losses.)"""
-    _, finish = SUMS[name]
     total = np.asarray(total, dtype=float)
     cross = np.asarray(cross, dtype=float)
+    return _spread_interval(name, total, cross - np.outer(total, total) / n, n, confidence)
+
+
+def moments_interval(name: str, n: int, mean: float, variance: float,
+                     confidence: float = 0.95) -> Interval:
+    """The ``influence`` interval of mean loss ``name`` (a one-column loss in ``SUMS``: MAE,
+    MSE, RMSE, log loss, Brier) from the per-row loss's ``n``, ``mean`` and sample
+    ``variance`` alone (``sums_interval`` with the centred products ``(n-1) variance``, free
+    of the cancellation raw sums of squares suffer)."""
+    spread = np.zeros((2, 2))
+    spread[1, 1] = variance * (n - 1)
+    return _spread_interval(name, np.array([float(n), mean * n]), spread, n, confidence)
+
+
+def _spread_interval(name: str, total: np.ndarray, spread: np.ndarray, n: int,
+                     confidence: float) -> Interval:
+    """``f(S) ± z sqrt(∇fᵀ spread ∇f) / n``: the influence interval from the column sums
+    ``total`` and their centred cross-products ``spread = Σ (c_i - c̄)(c_i - c̄)ᵀ``."""
+    _, finish = SUMS[name]
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
     if not math.isfinite(estimate):
-        return _refused("influence", f"{name} is undefined on these rows")
+        return refused("influence", f"{name} is undefined on these rows")
     grad = _gradient(finish, total / n)
-    centred = cross - np.outer(total, total) / n
-    se = math.sqrt(max(float(grad @ centred @ grad), 0.0)) / n
+    se = math.sqrt(max(float(grad @ spread @ grad), 0.0)) / n
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     return Interval(estimate - z * se, estimate + z * se, "influence", {"std_error": se})
 
@@ -503,9 +580,9 @@ def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
          details: dict[str, Any], max_tail_share: float | None) -> Interval:
     columns, finish = _row_sums(ev)
     details = dict(details)
-    refused = _tail_refusal(ev, columns, max_tail_share, "bca", details)
-    if refused is not None:
-        return refused
+    heavy = _tail_refusal(ev, columns, max_tail_share, "bca", details)
+    if heavy is not None:
+        return heavy
     total = columns.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
@@ -513,13 +590,13 @@ def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
     undefined = int(np.sum(~np.isfinite(replicates)))
     details["undefined_resamples"] = undefined
     if undefined > MAX_UNDEFINED * len(replicates) or not math.isfinite(estimate):
-        return _refused("bca", f"{ev.metric.name} was undefined on {undefined} of "
+        return refused("bca", f"{ev.metric.name} was undefined on {undefined} of "
                                f"{len(replicates)} resamples", **details)
     influence = _influence(finish, columns, total)
     low, high, extra = bca_interval(replicates, estimate, influence, confidence)
     details.update(extra)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return _refused("bca", "every resample fell on one side of the estimate", **details)
+        return refused("bca", "every resample fell on one side of the estimate", **details)
     return Interval(low, high, "bca", details)
 
 
@@ -533,12 +610,12 @@ def _ap_bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: A
     undefined = int(np.sum(~np.isfinite(replicates)))
     details = {**details, "undefined_resamples": undefined}
     if undefined > MAX_UNDEFINED * len(replicates):
-        return _refused("bca", f"average_precision was undefined on {undefined} of "
+        return refused("bca", f"average_precision was undefined on {undefined} of "
                                f"{len(replicates)} resamples", **details)
     low, high, extra = bca_interval(replicates, estimate, influence, confidence)
     details.update(extra)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return _refused("bca", "every resample fell on one side of the estimate", **details)
+        return refused("bca", "every resample fell on one side of the estimate", **details)
     # Where AP is high its bootstrap and influence standard errors fall as the estimate rises
     # (correlation -0.9 at 50 positives, AP 0.85): a sample that overshoots also claims a
     # narrow interval, and BCa's lower bound clears the truth too often (4.2% against 2.5%).
@@ -633,14 +710,25 @@ def _builtin(ev: Evaluation) -> bool:
     return known is not None and ev.metric.func is known.func and ev.metric.input == known.input
 
 
-def _proportion_counts(ev: Evaluation) -> tuple[int, int]:
-    cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
-    name = ev.metric.name
+def proportion_counts(name: str, cm: np.ndarray, pos: int | None) -> tuple[int, int]:
+    """(successes, trials) of proportion metric ``name`` (``PROPORTIONS``) from its confusion
+    cells ``cm`` (rows true, columns predicted; ``pos`` the index of label 1)."""
     if name in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
         return int(np.trace(cm)), int(cm.sum())
-    pos = ev.positive()
+    assert pos is not None
     tp = int(cm[pos, pos])
     return tp, int(cm[:, pos].sum() if name == "precision" else cm[pos].sum())
+
+
+def proportion_cells_interval(name: str, cm: np.ndarray, pos: int | None, method: str,
+                              confidence: float) -> Interval:
+    """The ``wilson`` or ``exact`` interval of proportion metric ``name`` from its confusion
+    cells alone: in memory and on an engine."""
+    k, n = proportion_counts(name, cm, pos)
+    if n == 0:
+        return refused(method, "the proportion has n=0")
+    return Interval(*proportion_interval(k, n, confidence, method), method,
+                    {"successes": k, "trials": n})
 
 
 def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) -> np.ndarray:
