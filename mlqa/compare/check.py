@@ -25,7 +25,7 @@ from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.inputs import array_facts, check_metric_inputs, check_same_index
-from mlqa.metrics.registry import LABELS, Metric, resolve_metric
+from mlqa.metrics.registry import LABELS, REGRESSION, Metric, resolve_metric
 from mlqa.recording import observed
 from mlqa.result import (
     CheckResult,
@@ -37,8 +37,6 @@ from mlqa.result import (
 )
 
 TESTS = ("auto", "mcnemar", "delong", "bootstrap")
-# Label metrics that measure regression targets: "right" and "wrong" rows mean nothing there.
-_NOT_CLASSIFICATION = ("r2", "explained_variance", "d2_absolute_error_score")
 
 
 class _RegressionFields(TypedDict):
@@ -373,9 +371,9 @@ def _flip_rates(metric: Metric, y: np.ndarray, cand: np.ndarray, base: np.ndarra
 
 def has_flips(metric: Metric) -> bool:
     """Whether ``metric``'s rows are right or wrong: classification labels, a metric where
-    greater is better (not a regression target's R², explained variance or D²)."""
-    return metric.input == LABELS and metric.name not in _NOT_CLASSIFICATION and \
-        metric.greater_is_better
+    greater is better, not of a regression target (R², explained variance, D²: "right" and
+    "wrong" rows mean nothing there; a user's callable is taken at its word)."""
+    return metric.input == LABELS and metric.kind != REGRESSION and metric.greater_is_better
 
 
 def flip_counts(negative: int, positive: int, n: int) -> dict[str, Any]:

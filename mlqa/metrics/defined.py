@@ -31,8 +31,6 @@ import numpy as np
 from mlqa.metrics import confusion
 
 _KINDS = ("precision", "recall", "f1", "jaccard")
-_VARIANCE_DENOMINATOR = {"r2": "its variance", "explained_variance": "its variance",
-                         "d2_absolute_error_score": "its absolute deviation from the median"}
 
 
 def positive_index(labels: np.ndarray | None) -> int | None:
@@ -122,10 +120,10 @@ def undefined_reason(metric: Any, y_true: np.ndarray, y_pred: np.ndarray,
             if len(missing):
                 return f"class {_show(missing[0])} has no rows in y_true"
         return None
-    if name in _VARIANCE_DENOMINATOR and y_true.dtype.kind in "biuf" and \
+    if known.denominator is not None and y_true.dtype.kind in "biuf" and \
             np.ptp(y_true) == 0:
         return (f"y_true is constant ({_show(y_true[0])}); {name} divides by "
-                f"{_VARIANCE_DENOMINATOR[name]}")
+                f"{known.denominator}")
     return None
 
 

@@ -51,7 +51,16 @@ import numpy as np
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.defined import positive_index, undefined_cells
-from mlqa.metrics.registry import METRICS, Metric, accepts_sample_weight
+from mlqa.metrics.registry import (
+    ALL,
+    BOTH,
+    BOTH_IF_BINARY,
+    METRICS,
+    POSITIVE,
+    PREDICTED_POSITIVE,
+    Metric,
+    accepts_sample_weight,
+)
 from mlqa.metrics.sums import SUMS
 from mlqa.stats.bootstrap import (
     bootstrap,
@@ -77,9 +86,6 @@ ANALYTIC = frozenset({"wilson", "exact", "newcombe", "delong", "influence", "ord
 # methods ``ci="auto"`` may pick; ``applicable`` lists the methods best first for the data
 _AUTO = frozenset({"wilson", "newcombe", "delong", "influence", "order", "dirichlet", "bca",
                    "bootstrap"})
-# metrics that are one proportion k / n of the confusion matrix
-PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
-                "f1_micro"}
 NEWCOMBE_BELOW = 100  # DeLong's Wald interval undercovers below this many rows of a class
 MIN_CLASS_ROWS = 5  # fewer rows of a needed class: no interval keeps its coverage
 MAX_UNDEFINED = 0.05  # share of resamples on which the metric may be undefined
@@ -87,7 +93,6 @@ LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above,
 MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
 AP_BOOTSTRAP_ROWS = 2_000  # average precision: BCa bootstrap up to here, influence above
 DEFAULT_MAX_TAIL_SHARE = 0.8  # share of a loss the top 1% of rows may carry (a few rows dominate)
-BOUNDED_LOSSES = frozenset({"log_loss", "brier_score"})  # no tail-index test (bounded rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +154,7 @@ class Shape:
     n_labels: int | None
     pred_ndim: int = 1
     minority: int | None = None
+    proportion: str | None = None  # the metric's (``Metric.proportion``)
 
 
 def _binary_auc(ev: Evaluation) -> bool:
@@ -162,7 +168,8 @@ def _shape(ev: Evaluation) -> Shape:
         m = int(np.count_nonzero(ev.y_true == ev.classes[-1]))
         minority = min(m, ev.n - m)
     return Shape(ev.metric.name, _builtin(ev), ev.weight is not None, ev.n, ev.positive(),
-                 None if ev.labels is None else len(ev.labels), ev.y_pred.ndim, minority)
+                 None if ev.labels is None else len(ev.labels), ev.y_pred.ndim, minority,
+                 ev.metric.proportion)
 
 
 def applicable(ev: Evaluation | Shape) -> list[str]:
@@ -172,7 +179,7 @@ def applicable(ev: Evaluation | Shape) -> list[str]:
     found = []
     if not shape.builtin:
         return ["bootstrap"]
-    if name in PROPORTIONS and unweighted and \
+    if shape.proportion and unweighted and \
             (name in ("accuracy",) or name.endswith("_micro") or shape.positive is not None):
         found += ["wilson", "exact"]
     if shape.minority is not None:  # binary ROC AUC
@@ -227,7 +234,7 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
         return refused(method, few)
     if method in ("wilson", "exact"):
         cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
-        return proportion_cells_interval(ev.metric.name, cm, ev.positive(), method, confidence)
+        return proportion_cells_interval(ev.metric, cm, ev.positive(), method, confidence)
     if method in ("delong", "newcombe"):
         return _auc_interval(ev, method, confidence)
     if method == "order":
@@ -298,10 +305,10 @@ def _too_few(ev: Evaluation) -> str | None:
     pos = ev.positive()
     predicted = None if pos is None or ev.metric.name != "precision" else \
         int(np.count_nonzero(ev.y_pred == ev.labels[pos]))
-    return too_few_rows(ev.metric.name, true_counts, pos, predicted_positive=predicted)
+    return too_few_rows(ev.metric, true_counts, pos, predicted_positive=predicted)
 
 
-def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
+def too_few_rows(metric: Metric, true_counts: Any, positive: int | None, *,
                  predicted_positive: int | None = None) -> str | None:
     """Why rows this few leave no interval of built-in metric ``name`` its coverage (None: they
     do), from counts alone, so that an engine decides as the in-memory check does:
@@ -316,10 +323,9 @@ def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
     metrics of both classes (ROC AUC, balanced accuracy, MCC, kappa, log loss, Brier) need
     both; precision needs rows predicted positive."""
     counts = [int(c) for c in true_counts]
-    positive_only = name in ("recall", "f1", "jaccard", "average_precision")
-    both = name == "roc_auc" or (name in ("balanced_accuracy", "matthews_corrcoef",
-                                          "cohen_kappa", "log_loss", "brier_score")
-                                 and len(counts) == 2)
+    name, needs = metric.name, metric.needs_rows
+    positive_only = needs == POSITIVE
+    both = needs == BOTH or (needs == BOTH_IF_BINARY and len(counts) == 2)
     if positive_only or both:
         needed = ([counts[positive]] if positive is not None else []) if positive_only \
             else counts
@@ -327,7 +333,8 @@ def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
         if least is not None and least < MIN_CLASS_ROWS:
             return (f"y_true has only {least} row(s) of a class {name} needs "
                     f"(fewer than {MIN_CLASS_ROWS}): no interval keeps its coverage")
-    if name == "precision" and positive is not None and predicted_positive is not None and \
+    if needs == PREDICTED_POSITIVE and positive is not None and \
+            predicted_positive is not None and \
             predicted_positive < MIN_CLASS_ROWS:
         return (f"only {predicted_positive} row(s) are predicted positive (fewer than "
                 f"{MIN_CLASS_ROWS}): no interval keeps its coverage")
@@ -425,9 +432,6 @@ def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
 
 MIN_TAIL_INDEX = 3.0  # a finite third moment of the per-row loss, which BCa's skewness needs
 GAUSSIAN_SPREAD_LEVEL = 0.8  # Gaussian-error samples whose spread the tail rule lets through
-# losses of the error's magnitude (power 1); every other loss in SUMS is treated as squared
-ABSOLUTE_LOSSES = frozenset({"mean_absolute_error", "mean_absolute_percentage_error",
-                             "d2_absolute_error_score"})
 
 
 def min_tail_index(n: int) -> float:
@@ -462,27 +466,27 @@ def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | N
     loss = np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)])
     # log loss (clipped at eps by scikit-learn) and Brier are bounded per row: every moment is
     # finite, and Hill's estimate on their bulk-plus-misclassified mixture means nothing
-    index = math.inf if ev.metric.name in BOUNDED_LOSSES else tail_index(loss)
-    why = tail_reason(ev.metric.name, ev.n, tail_share(loss), index, lambda: spread_ratio(loss),
+    index = math.inf if ev.metric.bounded_rows else tail_index(loss)
+    why = tail_reason(ev.metric, ev.n, tail_share(loss), index, lambda: spread_ratio(loss),
                       max_tail_share, details)
     return None if why is None else refused(method, why, **details)
 
 
-def tail_from_largest(name: str, n: int, largest: np.ndarray, mean: float, variance: float,
+def tail_from_largest(metric: Metric, n: int, largest: np.ndarray, mean: float, variance: float,
                       max_tail_share: float | None, details: dict[str, Any]) -> str | None:
     """``tail_reason`` from what an engine sends: the largest ``tail_rows(n)`` per-row losses
     (largest first) give the top-1% share and Hill's index, the moments the spread
     ``mean(l²)/mean(l)² = ((n-1)/n var + mean²) / mean²``."""
     from mlqa.stats.small_sample import hill_of_largest, share_of_largest
 
-    index = math.inf if name in BOUNDED_LOSSES else hill_of_largest(largest, n)
+    index = math.inf if metric.bounded_rows else hill_of_largest(largest, n)
     mean_square = variance * (n - 1) / n + mean * mean
-    return tail_reason(name, n, share_of_largest(largest, n, mean * n), index,
+    return tail_reason(metric, n, share_of_largest(largest, n, mean * n), index,
                        lambda: mean_square / (mean * mean) if mean > 0 else math.inf,
                        max_tail_share, details)
 
 
-def tail_reason(name: str, n: int, share: float, index: float, spread: Any,
+def tail_reason(metric: Metric, n: int, share: float, index: float, spread: Any,
                 max_tail_share: float | None, details: dict[str, Any]) -> str | None:
     """The tail rule of ``_tail_refusal`` on its figures (None: the tail is light enough):
     ``share`` (``tail_share``), Hill's ``index`` (``tail_index``; ``inf`` for a bounded loss)
@@ -492,13 +496,14 @@ def tail_reason(name: str, n: int, share: float, index: float, spread: Any,
     ``details``."""
     from mlqa.stats.small_sample import gaussian_spread_quantile
 
+    name = metric.name
     bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
     least = min_tail_index(n)
     details.update(tail_share=share, max_tail_share=bound, tail_index=index,
                    min_tail_index=least)
     heavy = index < least
     if heavy:
-        power = 1.0 if name in ABSOLUTE_LOSSES else 2.0
+        power = metric.loss_power
         details.update(spread_ratio=spread(),
                        gaussian_spread=gaussian_spread_quantile(n, power, GAUSSIAN_SPREAD_LEVEL))
         heavy = details["spread_ratio"] > details["gaussian_spread"]
@@ -710,21 +715,23 @@ def _builtin(ev: Evaluation) -> bool:
     return known is not None and ev.metric.func is known.func and ev.metric.input == known.input
 
 
-def proportion_counts(name: str, cm: np.ndarray, pos: int | None) -> tuple[int, int]:
-    """(successes, trials) of proportion metric ``name`` (``PROPORTIONS``) from its confusion
-    cells ``cm`` (rows true, columns predicted; ``pos`` the index of label 1)."""
-    if name in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
+def proportion_counts(metric: Metric, cm: np.ndarray, pos: int | None) -> tuple[int, int]:
+    """(successes, trials) of proportion metric ``metric`` (its ``proportion`` says of which
+    rows) from its confusion cells ``cm`` (rows true, columns predicted; ``pos`` the index
+    of label 1)."""
+    of = metric.proportion
+    if of == ALL:
         return int(np.trace(cm)), int(cm.sum())
     assert pos is not None
     tp = int(cm[pos, pos])
-    return tp, int(cm[:, pos].sum() if name == "precision" else cm[pos].sum())
+    return tp, int(cm[:, pos].sum() if of == PREDICTED_POSITIVE else cm[pos].sum())
 
 
-def proportion_cells_interval(name: str, cm: np.ndarray, pos: int | None, method: str,
+def proportion_cells_interval(metric: Metric, cm: np.ndarray, pos: int | None, method: str,
                               confidence: float) -> Interval:
     """The ``wilson`` or ``exact`` interval of proportion metric ``name`` from its confusion
     cells alone: in memory and on an engine."""
-    k, n = proportion_counts(name, cm, pos)
+    k, n = proportion_counts(metric, cm, pos)
     if n == 0:
         return refused(method, "the proportion has n=0")
     return Interval(*proportion_interval(k, n, confidence, method), method,

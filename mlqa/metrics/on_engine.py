@@ -54,7 +54,12 @@ from mlqa.metrics.intervals import (
     tail_from_largest,
     too_few_rows,
 )
-from mlqa.metrics.registry import Metric, resolve_metric
+from mlqa.metrics.registry import (
+    POSITIVE,
+    PREDICTED_POSITIVE,
+    Metric,
+    resolve_metric,
+)
 from mlqa.result import CommonFields, requirement
 from mlqa.stats.delong import covariance_from_sums
 from mlqa.stats.small_sample import tail_rows
@@ -64,8 +69,6 @@ FROM_CELLS = frozenset({"wilson", "exact", "dirichlet", "multinomial"})
 FROM_PLACEMENTS = frozenset({"newcombe", "delong"})
 FROM_MOMENTS = frozenset({"influence"})
 _ON_ENGINE = " on an engine"
-# binary metrics of the positive class (label 1), which other labels leave without one
-_OF_LABEL_ONE = ("precision", "recall", "f1", "jaccard")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,11 +159,11 @@ def _on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                "random_state": random_state, "max_tail_share": max_tail_share}
     mname = resolved.name
     if mname in confusion.FORMULAS:
-        found = _from_cells(engine, table, mname, y_true, y_pred, **options)
+        found = _from_cells(engine, table, resolved, y_true, y_pred, **options)
     elif mname == "roc_auc":
-        found = _from_placements(engine, table, y_true, y_pred, **options)
+        found = _from_placements(engine, table, resolved, y_true, y_pred, **options)
     elif mname in summaries.LOSSES:
-        found = _from_moments(engine, table, mname, y_true, y_pred, **options)
+        found = _from_moments(engine, table, resolved, y_true, y_pred, **options)
     else:
         raise InputError(f"metric {mname!r} is not available on an engine; available: "
                          f"{sorted(confusion.FORMULAS) + ['roc_auc', *summaries.LOSSES]}")
@@ -184,31 +187,34 @@ def _on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
                            reason=found.iv.details.get("reason", "the interval is undefined"))
 
 
-def _from_cells(engine: Engine, table: Table, name: str, y_true: str, y_pred: str, *,
+def _from_cells(engine: Engine, table: Table, metric: Metric, y_true: str, y_pred: str, *,
                 ci: str | None, confidence: float, n_resamples: int, random_state: Any,
                 max_tail_share: float | None) -> _Found:
     """A confusion-matrix metric from the cells ``COUNT(*) GROUP BY y_true, y_pred``."""
+    name = metric.name
     labels, cm = summaries.confusion_cells(engine, table, [y_true, y_pred])
     n = int(cm.sum())
     undefined = confusion_undefined(name, cm, labels)
     if undefined is not None:  # the in-memory ERROR, naming why
         return _Found(n=n, undefined=undefined)
     pos = positive_index(labels)
-    if name in _OF_LABEL_ONE and pos is None:
+    if pos is None and metric.needs_rows in (POSITIVE, PREDICTED_POSITIVE):
+        # a binary metric of the positive class (label 1), which these labels lack
         raise InputError(f"{name} is the positive class's (label 1); the labels are "
                          f"{labels[:10].tolist()}")
     value = float(confusion.FORMULAS[name](cm[None].astype(float), pos)[0])
     if ci is None:
         return _Found(value, n)
-    method = choose(Shape(name, True, False, n, pos, len(labels)), ci, among=FROM_CELLS,
+    method = choose(Shape(name, True, False, n, pos, len(labels),
+                          proportion=metric.proportion), ci, among=FROM_CELLS,
                     where=_ON_ENGINE)
     # the in-memory rule on too few rows of a needed class, from the cells' sums
-    few = too_few_rows(name, cm.sum(axis=1), pos,
+    few = too_few_rows(metric, cm.sum(axis=1), pos,
                        predicted_positive=None if pos is None else int(cm[:, pos].sum()))
     if few is not None:
         iv = refused(method, few)
     elif method in ("wilson", "exact"):
-        iv = proportion_cells_interval(name, cm, pos, method, confidence)
+        iv = proportion_cells_interval(metric, cm, pos, method, confidence)
     else:
         iv = confusion_interval(name, cm, labels, confidence=confidence,
                                 n_resamples=n_resamples, random_state=random_state,
@@ -216,7 +222,8 @@ def _from_cells(engine: Engine, table: Table, name: str, y_true: str, y_pred: st
     return _Found(value, n, method, iv)
 
 
-def _from_placements(engine: Engine, table: Table, y_true: str, y_pred: str, *,
+def _from_placements(engine: Engine, table: Table, metric: Metric, y_true: str, y_pred: str,
+                     *,
                      ci: str | None, confidence: float, n_resamples: int, random_state: Any,
                      max_tail_share: float | None) -> _Found:
     """Binary ROC AUC from DeLong's placements summed in the engine."""
@@ -232,7 +239,7 @@ def _from_placements(engine: Engine, table: Table, y_true: str, y_pred: str, *,
     shape = Shape("roc_auc", True, False, n, positive_index(np.asarray(present)), 2,
                   minority=min(m, negatives))
     method = choose(shape, ci, among=FROM_PLACEMENTS, where=_ON_ENGINE)
-    few = too_few_rows("roc_auc", (negatives, m), 1)
+    few = too_few_rows(metric, (negatives, m), 1)
     if few is not None:
         return _Found(value, n, method, refused(method, few))
     variance = float(covariance_from_sums(m, negatives, sums.v10, sums.v10_cross,
@@ -241,10 +248,11 @@ def _from_placements(engine: Engine, table: Table, y_true: str, y_pred: str, *,
                   binary_auc_interval(value, variance, m, negatives, method, confidence))
 
 
-def _from_moments(engine: Engine, table: Table, name: str, y_true: str, y_pred: str, *,
+def _from_moments(engine: Engine, table: Table, metric: Metric, y_true: str, y_pred: str, *,
                   ci: str | None, confidence: float, n_resamples: int, random_state: Any,
                   max_tail_share: float | None) -> _Found:
     """A mean loss from the per-row loss's moments and its largest rows."""
+    name = metric.name
     positive, positives = None, 0
     if name in summaries.CLASS_LOSSES:
         present = binary_target(engine, table, y_true, name)
@@ -261,11 +269,11 @@ def _from_moments(engine: Engine, table: Table, name: str, y_true: str, y_pred: 
                     where=_ON_ENGINE)
     if positive is not None:  # log loss, Brier: both classes' rows
         positives = summaries.count_equal(engine, table, y_true, positive)
-    few = None if positive is None else too_few_rows(name, (n - positives, positives), 1)
+    few = None if positive is None else too_few_rows(metric, (n - positives, positives), 1)
     if few is not None:
         return _Found(value, n, method, refused(method, few))
     details: dict[str, Any] = {}
-    heavy = tail_from_largest(name, n, summaries.largest(engine, table, loss, tail_rows(n)),
+    heavy = tail_from_largest(metric, n, summaries.largest(engine, table, loss, tail_rows(n)),
                               mean, variance, max_tail_share, details)
     if heavy is not None:
         return _Found(value, n, method, refused(method, heavy, **details))
