@@ -42,7 +42,7 @@ from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.defined import confusion_undefined, single_class
 from mlqa.metrics.on_engine import binary_target, engine_metric, open_columns
-from mlqa.metrics.registry import Metric
+from mlqa.metrics.registry import POSITIVE, PREDICTED_POSITIVE, Metric
 from mlqa.result import requirement
 from mlqa.stats.delong import covariance_from_sums
 
@@ -74,7 +74,7 @@ def _on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any, metric: Any
     threshold, comparison = requirement(lower, upper)
     common: _RegressionFields = {
         "name": name or f"{resolved.name} vs baseline", "check": "regression",
-        "metric": resolved.name, "n": summaries.row_count(engine, table),
+        "metric": resolved.name, "n": None,
         "confidence": confidence, "threshold": threshold, "comparison": comparison,
         "margin_low": lower, "margin_high": upper, "relative": relative}
     details: dict[str, Any] = {"relative": relative, "max_drop": max_drop, "min_gain": min_gain,
@@ -87,6 +87,7 @@ def _on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any, metric: Any
         if resolved.name != "roc_auc":
             raise InputError(f"{resolved.name} on an engine needs a binary target; "
                              f"{y_true!r} has a single value")
+        common["n"] = summaries.row_count(engine, table)
         return undefined_result(common, details, single_class(present))
     chosen = choose_test(test, resolved, binary_auc=present is not None and len(present) == 2)
     options = {"confidence": confidence, "relative": relative, "n_resamples": n_resamples,
@@ -94,6 +95,7 @@ def _on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any, metric: Any
     # the paired table: McNemar's test and the flip counts
     both = summaries.paired_table(engine, table, *columns) \
         if chosen == "mcnemar" or has_flips(resolved) else None
+    common["n"] = sum(both) if both is not None else summaries.row_count(engine, table)
     if chosen == "mcnemar":
         assert both is not None
         diff = paired.mcnemar_from_table(*both, **options)
@@ -136,8 +138,12 @@ def _joint_bootstrap(engine: Engine, table: Table, metric: Metric, columns: tupl
     replicates = paired.joint_replicates(metric.name, cells, labels, n_resamples,
                                          paired._int_seed(random_state))
     if replicates is None:
-        raise InputError(f"{metric.name} is the positive class's (label 1); the labels are "
-                         f"{labels[:10].tolist()}")
+        # labels without 1: a binary metric has no positive class; the in-memory path
+        # resamples rows for the others, which an engine does not send
+        why = f"{metric.name} is the positive class's (label 1)" \
+            if metric.needs_rows in (POSITIVE, PREDICTED_POSITIVE) else \
+            f"the paired bootstrap of {metric.name} on these labels needs the rows in memory"
+        raise InputError(f"{why}; the labels are {labels[:10].tolist()}")
     candidate, baseline = paired.joint_values(metric.name, cells, labels)
     return paired.from_replicates(candidate, baseline, *replicates, confidence,
                                   relative=relative)

@@ -241,3 +241,20 @@ def test_a_loss_bootstrap_asked_for_on_the_engine_is_refused(scored):
     with pytest.raises(mlqa.InputError, match="needs the rows in memory"):
         mlqa.check_regression("yr", "pr", "pb", "mean_squared_error", max_drop=0.01,
                               data=path, test="bootstrap")
+
+
+def test_string_labels_in_a_paired_bootstrap_name_what_the_engine_lacks():
+    r = np.random.default_rng(13)
+    y = r.choice(["cat", "dog"], 300)
+    frame = pd.DataFrame({"y": y, "c": np.where(r.random(300) < 0.8, y, "cat"),
+                          "b": np.where(r.random(300) < 0.7, y, "dog")})
+    memory = mlqa.check_regression(frame["y"], frame["c"], frame["b"], "balanced_accuracy",
+                                   max_drop=0.05)
+    assert memory.test == "paired_bootstrap"  # rows resampled in memory
+    with pytest.raises(mlqa.InputError, match="needs the rows in memory"):
+        mlqa.check_regression("y", "c", "b", "balanced_accuracy", max_drop=0.05,
+                              data=duckdb.from_df(frame))
+    # accuracy's McNemar table needs no label 1: equal to memory
+    same(mlqa.check_regression(frame["y"], frame["c"], frame["b"], "accuracy", max_drop=0.05),
+         mlqa.check_regression("y", "c", "b", "accuracy", max_drop=0.05,
+                               data=duckdb.from_df(frame)))
