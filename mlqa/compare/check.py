@@ -25,7 +25,7 @@ from mlqa.display import Display
 from mlqa.errors import InputError
 from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.inputs import array_facts, check_metric_inputs, check_same_index
-from mlqa.metrics.registry import LABELS, Metric, resolve_metric
+from mlqa.metrics.registry import LABELS, REGRESSION, Metric, resolve_metric
 from mlqa.recording import observed
 from mlqa.result import (
     CheckResult,
@@ -37,8 +37,6 @@ from mlqa.result import (
 )
 
 TESTS = ("auto", "mcnemar", "delong", "bootstrap")
-# Label metrics that measure regression targets: "right" and "wrong" rows mean nothing there.
-_NOT_CLASSIFICATION = ("r2", "explained_variance", "d2_absolute_error_score")
 
 
 class _RegressionFields(TypedDict):
@@ -143,7 +141,7 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     from mlqa.engines import on_engine
 
     if on_engine(data):  # y_true/candidate_pred/baseline_pred name columns of an engine table
-        from mlqa.engines.metrics import check_regression_on_engine
+        from mlqa.compare.on_engine import check_regression_on_engine
 
         return check_regression_on_engine(
             y_true, candidate_pred, baseline_pred, metric, data=data, max_drop=max_drop,
@@ -194,11 +192,9 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
 
     undefined = _undefined(resolved, y, cand, base)
     if undefined is not None:
-        return RegressionResult(
-            outcome=Outcome.ERROR, details={**details, "undefined": undefined},
-            message=f"{label}: {resolved.name} is undefined on this data: {undefined} (n={n})",
-            **common)
-    chosen = _choose_test(test, resolved, y, cand)
+        return undefined_result(common, details, undefined)
+    chosen = choose_test(test, resolved, binary_auc=resolved.name == "roc_auc" and
+                         cand.ndim == 1 and len(np.unique(y)) == 2)
     try:
         if chosen == "mcnemar":
             diff = paired.mcnemar(cand == y, base == y, confidence, relative=relative,
@@ -216,6 +212,16 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                              max_negative_flip_rate=max_negative_flip_rate)
 
 
+def undefined_result(common: _RegressionFields, details: dict[str, Any], reason: str
+                     ) -> RegressionResult:
+    """The ERROR of a metric undefined for either model (``either_undefined`` says
+    ``reason``): never decided, in memory or on an engine."""
+    return RegressionResult(
+        outcome=Outcome.ERROR, details={**details, "undefined": reason},
+        message=f"{common['name']}: {common['metric']} is undefined on this data: {reason} "
+                f"(n={common['n']})", **common)
+
+
 def regression_result(common: _RegressionFields, details: dict[str, Any],
                       diff: paired.PairedDifference, flips: dict[str, Any], *,
                       max_negative_flip_rate: float | None) -> RegressionResult:
@@ -223,7 +229,7 @@ def regression_result(common: _RegressionFields, details: dict[str, Any],
     interval against the margins in ``common``; no finite interval is an ERROR, never a
     decision on a bare point) and the flip counts (``max_negative_flip_rate`` bounds the share
     of rows newly wrong: the worse outcome wins). One definition for the in-memory check and
-    the engines (``mlqa.engines.metrics``)."""
+    the engines (``mlqa.compare.on_engine``)."""
     lower, upper, n = common["margin_low"], common["margin_high"], common["n"]
     confidence = common["confidence"]
     details.update(candidate=diff.candidate, baseline=diff.baseline, difference=diff.difference,
@@ -318,6 +324,12 @@ def _undefined(metric: Metric, y: np.ndarray, cand: np.ndarray, base: np.ndarray
     labels = paired.labels_for(metric, y, cand, base)
     reasons = {side: undefined_reason(metric, y, pred, labels)
                for side, pred in (("candidate_pred", cand), ("baseline_pred", base))}
+    return either_undefined(reasons)
+
+
+def either_undefined(reasons: dict[str, str | None]) -> str | None:
+    """One reason from each side's (``candidate_pred``/``baseline_pred``): None where both
+    are defined, a reason shared by both (it comes from ``y_true``) named once."""
     found = [(side, why) for side, why in reasons.items() if why is not None]
     if not found:
         return None
@@ -326,9 +338,12 @@ def _undefined(metric: Metric, y: np.ndarray, cand: np.ndarray, base: np.ndarray
     return "; ".join(f"{side}: {why}" for side, why in found)
 
 
-def _choose_test(test: str, metric: Metric, y: np.ndarray, cand: np.ndarray) -> str:
+def choose_test(test: str, metric: Metric, *, binary_auc: bool) -> str:
+    """The paired test ``test`` asks for (``"auto"``: McNemar for accuracy on labels, DeLong
+    for a binary ROC AUC on 1-D scores — ``binary_auc``: the target has two classes and the
+    scores one column —, else the paired bootstrap), in memory and on an engine."""
     accuracy = metric.name == "accuracy" and metric.input == LABELS
-    binary_auc = metric.name == "roc_auc" and cand.ndim == 1 and len(np.unique(y)) == 2
+    binary_auc = metric.name == "roc_auc" and binary_auc
     if test == "auto":
         return "mcnemar" if accuracy else "delong" if binary_auc else "bootstrap"
     if test == "mcnemar" and not accuracy:
@@ -349,15 +364,24 @@ def _flip_rates(metric: Metric, y: np.ndarray, cand: np.ndarray, base: np.ndarra
                 ) -> dict[str, Any]:
     from sklearn.utils.multiclass import type_of_target
 
-    if metric.input != LABELS or metric.name in _NOT_CLASSIFICATION or \
-            not metric.greater_is_better or \
-            type_of_target(y) not in ("binary", "multiclass"):
+    if not has_flips(metric) or type_of_target(y) not in ("binary", "multiclass"):
         return {}
     right_c, right_b = cand == y, base == y
-    negative = int(np.count_nonzero(right_b & ~right_c))
-    positive = int(np.count_nonzero(right_c & ~right_b))
+    return flip_counts(int(np.count_nonzero(right_b & ~right_c)),
+                       int(np.count_nonzero(right_c & ~right_b)), len(y))
+
+
+def has_flips(metric: Metric) -> bool:
+    """Whether ``metric``'s rows are right or wrong: classification labels, a metric where
+    greater is better, not of a regression target (R², explained variance, D²: "right" and
+    "wrong" rows mean nothing there; a user's callable is taken at its word)."""
+    return metric.input == LABELS and metric.kind != REGRESSION and metric.greater_is_better
+
+
+def flip_counts(negative: int, positive: int, n: int) -> dict[str, Any]:
+    """The flip fields from the rows newly wrong (``negative``) and newly right of ``n``."""
     return {"negative_flips": negative, "positive_flips": positive,
-            "negative_flip_rate": negative / len(y), "positive_flip_rate": positive / len(y)}
+            "negative_flip_rate": negative / n, "positive_flip_rate": positive / n}
 
 
 def _flip_requirement(flips: dict[str, Any], max_rate: float, confidence: float, n: int,

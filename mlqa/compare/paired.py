@@ -101,7 +101,16 @@ def mcnemar(correct_candidate: np.ndarray, correct_baseline: np.ndarray, confide
     """Accuracy difference with Newcombe's interval and McNemar's p-value. ``relative``: the
     interval of ``acc_c / acc_b - 1`` by bootstrap, drawn exactly as a multinomial over the
     four cells of the paired table (resampling rows changes nothing else)."""
-    a, b, c, d = mcnemar_table(correct_candidate, correct_baseline)
+    return mcnemar_from_table(*mcnemar_table(correct_candidate, correct_baseline), confidence,
+                              relative=relative, n_resamples=n_resamples,
+                              random_state=random_state)
+
+
+def mcnemar_from_table(a: int, b: int, c: int, d: int, confidence: float, *,
+                       relative: bool = False, n_resamples: int = 2000,
+                       random_state: Any = 0) -> PairedDifference:
+    """``mcnemar`` from the paired table alone (``mcnemar_table``'s counts): what an engine
+    sends."""
     n = a + b + c + d
     candidate, baseline = (a + c) / n, (a + b) / n
     test = "mcnemar_exact" if b + c < EXACT_BELOW else "mcnemar"
@@ -123,7 +132,16 @@ def delong(y_true: np.ndarray, candidate: np.ndarray, baseline: np.ndarray, conf
            *, relative: bool = False) -> PairedDifference:
     from mlqa.stats.delong import auc_and_covariance
 
-    (auc_c, auc_b), cov = auc_and_covariance(y_true, np.vstack([candidate, baseline]))
+    aucs, cov = auc_and_covariance(y_true, np.vstack([candidate, baseline]))
+    return delong_from_covariance(aucs, cov, confidence, relative=relative)
+
+
+def delong_from_covariance(aucs: np.ndarray, cov: np.ndarray, confidence: float, *,
+                           relative: bool = False) -> PairedDifference:
+    """DeLong's paired test from the two AUCs and their ``(2, 2)`` covariance (in memory
+    from the rows, on an engine from summed placements,
+    :func:`mlqa.stats.delong.covariance_from_sums`)."""
+    auc_c, auc_b = (float(a) for a in aucs)
     if relative:
         # delta method for A_c / A_b - 1: gradient (1/A_b, -A_c/A_b^2)
         grad = np.array([1 / auc_b, -auc_c / auc_b ** 2])
@@ -132,10 +150,18 @@ def delong(y_true: np.ndarray, candidate: np.ndarray, baseline: np.ndarray, conf
         grad = np.array([1.0, -1.0])
         diff = auc_c - auc_b
     se = math.sqrt(max(0.0, float(grad @ cov @ grad)))
+    return normal_difference(auc_c, auc_b, float(diff), se, confidence, "delong")
+
+
+def normal_difference(candidate: float, baseline: float, difference: float, se: float,
+                      confidence: float, test: str) -> PairedDifference:
+    """The normal interval ``difference ± z se`` and its two-sided p-value for "no
+    difference" (``se`` 0: 1 where the difference is 0, else 0)."""
     half = z_score(confidence) * se
-    p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
-    return PairedDifference(float(auc_c), float(auc_b), float(diff), (diff - half, diff + half),
-                            p_value, "delong")
+    p_value = float(2 * stats.norm.sf(abs(difference) / se)) if se > 0 else \
+        (1.0 if difference == 0 else 0.0)
+    return PairedDifference(candidate, baseline, difference,
+                            (difference - half, difference + half), p_value, test)
 
 
 def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baseline: np.ndarray,
@@ -149,7 +175,6 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     """
     from mlqa.metrics.intervals import Evaluation
     from mlqa.metrics.intervals import metric_replicates as replicates
-    from mlqa.stats.bootstrap import percentile_interval
 
     value_c, value_b = metric(y_true, candidate), metric(y_true, baseline)
     diff = _relative(value_c, value_b) if relative else value_c - value_b
@@ -161,6 +186,19 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     else:
         rep_c, rep_b = (replicates(Evaluation(metric, y_true, pred, None, labels), "bootstrap",
                                    n_resamples, seed) for pred in (candidate, baseline))
+    return from_replicates(value_c, value_b, rep_c, rep_b, confidence, relative=relative,
+                           difference=diff)
+
+
+def from_replicates(candidate: float, baseline: float, rep_c: np.ndarray, rep_b: np.ndarray,
+                    confidence: float, *, relative: bool = False,
+                    difference: float | None = None) -> PairedDifference:
+    """The paired bootstrap's difference, percentile interval and p-value from each model's
+    replicates over the same resamples (in memory, or from an engine's joint cells)."""
+    from mlqa.stats.bootstrap import percentile_interval
+
+    if difference is None:
+        difference = _relative(candidate, baseline) if relative else candidate - baseline
     with np.errstate(divide="ignore", invalid="ignore"):
         replicated = (rep_c - rep_b) / np.abs(rep_b) if relative else rep_c - rep_b
     finite = replicated[np.isfinite(replicated)]
@@ -171,7 +209,8 @@ def bootstrap(metric: Metric, y_true: np.ndarray, candidate: np.ndarray, baselin
     # Two-sided bootstrap p-value for "no difference": how often the replicates cross zero.
     p_value = None if finite.size == 0 else \
         float(min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))))
-    return PairedDifference(value_c, value_b, diff, (low, high), p_value, "paired_bootstrap")
+    return PairedDifference(candidate, baseline, difference, (low, high), p_value,
+                            "paired_bootstrap")
 
 
 MAX_JOINT_CELLS = 50_000_000  # resamples x label^3 cells drawn at once, at most
@@ -186,24 +225,45 @@ def _joint_confusion(metric: Metric, labels: np.ndarray | None, y: np.ndarray,
     None where it does not apply (not a built-in confusion metric, too many classes)."""
     from mlqa.metrics import confusion
     from mlqa.metrics.registry import METRICS
-    from mlqa.stats.bootstrap import multinomial_counts
 
     if metric.name not in confusion.FORMULAS or METRICS.get(metric.name) != metric or \
             labels is None or n_resamples * len(labels) ** 3 > MAX_JOINT_CELLS:
         return None
     k = len(labels)
-    hits = np.flatnonzero(labels == 1) if labels.dtype.kind in "biuf" else np.array([], int)
-    positive = int(hits[0]) if len(hits) else None
-    if positive is None and "_" not in metric.name.replace("balanced_", "").replace(
-            "matthews_", "").replace("cohen_", ""):
-        return None  # a binary metric without label 1: scikit-learn's own error path decides
     index = (np.searchsorted(labels, y) * k + np.searchsorted(labels, candidate)) * k + \
         np.searchsorted(labels, baseline)
     cells = np.bincount(index, minlength=k ** 3).reshape(k, k, k)
+    return joint_replicates(metric.name, cells, labels, n_resamples, seed)
+
+
+def joint_replicates(name: str, cells: np.ndarray, labels: np.ndarray, n_resamples: int,
+                     seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both models' replicates of confusion-matrix metric ``name`` from one multinomial draw
+    over the joint cells ``(true, candidate, baseline)`` over ``labels`` (in memory, or an
+    engine's ``COUNT(*) GROUP BY``). None for a binary metric without label 1 (scikit-learn's
+    own error path decides)."""
+    from mlqa.metrics import confusion
+    from mlqa.metrics.defined import positive_index
+    from mlqa.stats.bootstrap import multinomial_counts
+
+    positive = positive_index(labels)
+    if positive is None and "_" not in name.replace("balanced_", "").replace(
+            "matthews_", "").replace("cohen_", ""):
+        return None
     draws = multinomial_counts(cells, n_resamples, seed=seed).astype(float)
-    formula = confusion.FORMULAS[metric.name]
+    formula = confusion.FORMULAS[name]
     with np.errstate(invalid="ignore", divide="ignore"):
         return formula(draws.sum(axis=3), positive), formula(draws.sum(axis=2), positive)
+
+
+def joint_values(name: str, cells: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Both models' values of confusion-matrix metric ``name`` on the joint cells."""
+    from mlqa.metrics import confusion
+    from mlqa.metrics.defined import positive_index
+
+    positive, formula = positive_index(labels), confusion.FORMULAS[name]
+    return (float(formula(cells.sum(axis=2)[None].astype(float), positive)[0]),
+            float(formula(cells.sum(axis=1)[None].astype(float), positive)[0]))
 
 
 def _int_seed(random_state: Any) -> int:

@@ -128,17 +128,19 @@ def check_metric(y_true: Any, y_pred: Any = None,
 
     ``data=`` (a DuckDB relation, Spark DataFrame or Parquet path/glob/folder) makes
     ``y_true``/``y_pred`` column names of it; the metric is computed in that engine
-    (``mlqa.engines.metrics``).
+    (``mlqa.metrics.on_engine`` decides from the summaries ``mlqa.engines.metrics``
+    computes there).
     """
     random_state = renamed("seed", seed, "random_state", random_state, default=0,
                            where="check_metric")
     if data is not None:
-        from mlqa.engines.metrics import check_metric_on_engine
+        from mlqa.metrics.on_engine import check_metric_on_engine
 
         return check_metric_on_engine(
             y_true, y_pred, metric, data=data, min=min, max=max, confidence=confidence, ci=ci,
-            n_resamples=n_resamples, seed=random_state, greater_is_better=greater_is_better,
-            name=name, sample_weight=sample_weight, slices=slices, model=model, X=X)
+            n_resamples=n_resamples, random_state=random_state,
+            greater_is_better=greater_is_better, name=name, max_tail_share=max_tail_share,
+            sample_weight=sample_weight, slices=slices, model=model, X=X)
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
     _check_bounds(resolved, min, max)
     _check_options(confidence, ci, n_resamples, min_slice_size, random_state, max_tail_share)
@@ -177,13 +179,11 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
                "input": ev.metric.input}
     reason = undefined_reason(ev.metric, ev.y_true, ev.y_pred, ev.labels, ev.weight)
     if reason is not None:
-        return MetricResult(outcome=Outcome.ERROR, details={**details, "undefined": reason},
-                            message=f"{label} is undefined on this data: {reason} (n={ev.n})",
-                            **fields)
+        return undefined_result(fields, details, reason)
     method = None if ci is None else choose(ev, ci)
     # DeLong's AUC is scikit-learn's to 1e-12 (tested): no second sort for the point estimate
-    iv = interval(ev, method, confidence, n_resamples, random_state) \
-        if method in ANALYTIC else None
+    iv = interval(ev, method, confidence, n_resamples, random_state,
+                  max_tail_share=max_tail_share) if method in ANALYTIC else None
     if iv is not None and iv.estimate is not None:
         value = iv.estimate
     elif _counts_decide(ev):
@@ -211,12 +211,21 @@ def _check(ev: Evaluation, label: str, *, min: float | None, max: float | None, 
                            reason=iv.details.get("reason", "the interval is undefined"))
 
 
+def undefined_result(fields: CommonFields, details: dict[str, Any], reason: str
+                     ) -> MetricResult:
+    """The ERROR of a metric undefined on the data (``mlqa.metrics.defined`` says ``reason``):
+    never decided, in memory or on an engine."""
+    return MetricResult(outcome=Outcome.ERROR, details={**details, "undefined": reason},
+                        message=f"{fields['name']} is undefined on this data: {reason} "
+                                f"(n={fields['n']})", **fields)
+
+
 def point_result(fields: CommonFields, details: dict[str, Any], *, min: float | None,  # noqa: A002
                  max: float | None, method: str | None) -> MetricResult | None:  # noqa: A002
     """The result when no interval decides: ERROR for a metric value that is not finite (an
     undefined metric is never decided), the point decision when ``method`` is None (no
     interval asked for); None when an interval is to decide. One definition for the in-memory
-    check and the engines (``mlqa.engines.metrics``)."""
+    check and the engines (``mlqa.metrics.on_engine``)."""
     label, value, n = fields["name"], fields["value"], fields["n"]
     assert value is not None
     if not math.isfinite(value):

@@ -31,8 +31,6 @@ import numpy as np
 from mlqa.metrics import confusion
 
 _KINDS = ("precision", "recall", "f1", "jaccard")
-_VARIANCE_DENOMINATOR = {"r2": "its variance", "explained_variance": "its variance",
-                         "d2_absolute_error_score": "its absolute deviation from the median"}
 
 
 def positive_index(labels: np.ndarray | None) -> int | None:
@@ -113,7 +111,7 @@ def undefined_reason(metric: Any, y_true: np.ndarray, y_pred: np.ndarray,
     if name.startswith("roc_auc") or name == "average_precision":
         present = np.unique(y_true)
         if name.startswith("roc_auc") and len(present) < 2:
-            return f"y_true has a single class ({_show(present[0])})"
+            return single_class(present)
         if name == "average_precision" and (present.dtype.kind not in "biuf"
                                             or not (present == 1).any()):
             return "y_true has no rows of the positive class 1"
@@ -122,11 +120,17 @@ def undefined_reason(metric: Any, y_true: np.ndarray, y_pred: np.ndarray,
             if len(missing):
                 return f"class {_show(missing[0])} has no rows in y_true"
         return None
-    if name in _VARIANCE_DENOMINATOR and y_true.dtype.kind in "biuf" and \
+    if known.denominator is not None and y_true.dtype.kind in "biuf" and \
             np.ptp(y_true) == 0:
         return (f"y_true is constant ({_show(y_true[0])}); {name} divides by "
-                f"{_VARIANCE_DENOMINATOR[name]}")
+                f"{known.denominator}")
     return None
+
+
+def single_class(present: Any) -> str:
+    """Why a metric of both classes (ROC AUC) is undefined on a ``y_true`` whose distinct
+    values are ``present`` (one value; an engine counts them)."""
+    return f"y_true has a single class ({_show(present[0])})"
 
 
 def _show(value: Any) -> str:

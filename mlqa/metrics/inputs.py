@@ -16,8 +16,8 @@ check would measure 0 agreement, or, worse, agreement only between the two predi
 values of ``y_true`` and the predictions (no missing or non-finite labels, numeric and finite
 scores, probabilities in [0, 1], one label type), written once over :class:`ColumnFacts`: a
 few counts that :func:`array_facts` takes from an array in memory and an engine (DuckDB,
-Spark) from one summary query (``mlqa.engines.metrics``). NULL is a missing value, NaN and
-infinity are non-finite values; both are refused.
+Spark) from one summary query (``mlqa.engines.metrics``, read by ``mlqa.metrics.on_engine``).
+NULL is a missing value, NaN and infinity are non-finite values; both are refused.
 """
 
 from __future__ import annotations

@@ -51,7 +51,16 @@ import numpy as np
 from mlqa.errors import InputError
 from mlqa.metrics import confusion
 from mlqa.metrics.defined import positive_index, undefined_cells
-from mlqa.metrics.registry import METRICS, Metric, accepts_sample_weight
+from mlqa.metrics.registry import (
+    ALL,
+    BOTH,
+    BOTH_IF_BINARY,
+    METRICS,
+    POSITIVE,
+    PREDICTED_POSITIVE,
+    Metric,
+    accepts_sample_weight,
+)
 from mlqa.metrics.sums import SUMS
 from mlqa.stats.bootstrap import (
     bootstrap,
@@ -77,9 +86,6 @@ ANALYTIC = frozenset({"wilson", "exact", "newcombe", "delong", "influence", "ord
 # methods ``ci="auto"`` may pick; ``applicable`` lists the methods best first for the data
 _AUTO = frozenset({"wilson", "newcombe", "delong", "influence", "order", "dirichlet", "bca",
                    "bootstrap"})
-# metrics that are one proportion k / n of the confusion matrix
-_PROPORTIONS = {"accuracy", "precision", "recall", "precision_micro", "recall_micro",
-                "f1_micro"}
 NEWCOMBE_BELOW = 100  # DeLong's Wald interval undercovers below this many rows of a class
 MIN_CLASS_ROWS = 5  # fewer rows of a needed class: no interval keeps its coverage
 MAX_UNDEFINED = 0.05  # share of resamples on which the metric may be undefined
@@ -87,7 +93,6 @@ LARGE_ROWS = 100_000  # sums-of-rows metrics: influence-function interval above,
 MAX_ONE_HOT_CELLS = 64  # confusion cells written as columns of row sums, at most
 AP_BOOTSTRAP_ROWS = 2_000  # average precision: BCa bootstrap up to here, influence above
 DEFAULT_MAX_TAIL_SHARE = 0.8  # share of a loss the top 1% of rows may carry (a few rows dominate)
-BOUNDED_LOSSES = frozenset({"log_loss", "brier_score"})  # no tail-index test (bounded rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,8 +134,27 @@ class Interval:
         return math.isfinite(self.low) and math.isfinite(self.high)
 
 
-def _refused(method: str, reason: str, **details: Any) -> Interval:
+def refused(method: str, reason: str, **details: Any) -> Interval:
     return Interval(math.nan, math.nan, method, {**details, "reason": reason})
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """What choosing an interval method needs to know of an evaluation, from the rows in
+    memory (:meth:`Evaluation.shape`) or from an engine's summaries alike: the metric's
+    ``name`` and whether it is the registry's (``builtin``), sample weights, the rows, the
+    index of label 1 among the labels (``positive``), the number of labels, the dimensions of
+    ``y_pred``, and for a binary ROC AUC the rows of its smaller class (``minority``)."""
+
+    name: str
+    builtin: bool
+    weighted: bool
+    n: int
+    positive: int | None
+    n_labels: int | None
+    pred_ndim: int = 1
+    minority: int | None = None
+    proportion: str | None = None  # the metric's (``Metric.proportion``)
 
 
 def _binary_auc(ev: Evaluation) -> bool:
@@ -138,50 +162,66 @@ def _binary_auc(ev: Evaluation) -> bool:
         and ev.y_pred.ndim == 1
 
 
-def applicable(ev: Evaluation) -> list[str]:
-    """The interval methods that fit this metric and data, best first."""
-    name = ev.metric.name
-    found = []
-    if not _builtin(ev):
-        return ["bootstrap"]
-    if name in _PROPORTIONS and ev.weight is None and \
-            (name in ("accuracy",) or name.endswith("_micro") or ev.positive() is not None):
-        found += ["wilson", "exact"]
+def _shape(ev: Evaluation) -> Shape:
+    minority = None
     if _binary_auc(ev):
         m = int(np.count_nonzero(ev.y_true == ev.classes[-1]))
-        if ev.weight is None and min(m, ev.n - m) < NEWCOMBE_BELOW:
+        minority = min(m, ev.n - m)
+    return Shape(ev.metric.name, _builtin(ev), ev.weight is not None, ev.n, ev.positive(),
+                 None if ev.labels is None else len(ev.labels), ev.y_pred.ndim, minority,
+                 ev.metric.proportion)
+
+
+def applicable(ev: Evaluation | Shape) -> list[str]:
+    """The interval methods that fit this metric and data, best first."""
+    shape = ev if isinstance(ev, Shape) else _shape(ev)
+    name, unweighted = shape.name, not shape.weighted
+    found = []
+    if not shape.builtin:
+        return ["bootstrap"]
+    if shape.proportion and unweighted and \
+            (name in ("accuracy",) or name.endswith("_micro") or shape.positive is not None):
+        found += ["wilson", "exact"]
+    if shape.minority is not None:  # binary ROC AUC
+        if unweighted and shape.minority < NEWCOMBE_BELOW:
             found.append("newcombe")
         found.append("delong")
-        if ev.weight is None and "newcombe" not in found:
+        if unweighted and "newcombe" not in found:
             found.append("newcombe")
-    if name.startswith(("roc_auc_ovr", "roc_auc_ovo")) and ev.y_pred.ndim == 2 and \
-            ev.labels is not None and len(ev.labels) > 2:
+    if name.startswith(("roc_auc_ovr", "roc_auc_ovo")) and shape.pred_ndim == 2 and \
+            shape.n_labels is not None and shape.n_labels > 2:
         found.append("delong")
-    if name == "average_precision" and ev.weight is None and ev.y_pred.ndim == 1:
+    if name == "average_precision" and unweighted and shape.pred_ndim == 1:
         # the bootstrap's bias correction matters where positives are few; its cost grows with
         # the rows, so large data take the influence-function interval (same asymptotics)
-        found += ["bca", "influence"] if ev.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
-    if name == "median_absolute_error" and ev.weight is None and ev.y_pred.ndim == 1:
+        found += ["bca", "influence"] if shape.n <= AP_BOOTSTRAP_ROWS else ["influence", "bca"]
+    if name == "median_absolute_error" and unweighted and shape.pred_ndim == 1:
         found.append("order")
-    if name in confusion.FORMULAS and ev.weight is None:
+    if name in confusion.FORMULAS and unweighted:
         found += ["dirichlet", "multinomial"]
-    if _row_sums_apply(ev):
+    if _row_sums_fit(shape):
         # smooth functions of row sums: BCa, or at large n the influence-function (delta
         # method) interval, which needs no resampling (the two agree there)
-        found += ["influence", "bca"] if ev.n > LARGE_ROWS else ["bca", "influence"]
+        found += ["influence", "bca"] if shape.n > LARGE_ROWS else ["bca", "influence"]
     found.append("bootstrap")
     return found
 
 
-def choose(ev: Evaluation, ci: str) -> str:
-    """The method ``ci`` asks for (``"auto"``: the best applicable one)."""
+def choose(ev: Evaluation | Shape, ci: str, *, among: Any = None, where: str = "") -> str:
+    """The method ``ci`` asks for (``"auto"``: the best applicable one). ``among``: the
+    methods a backend can compute from its summaries (an engine, ``where`` naming it);
+    None: every method (the rows are in memory)."""
     fits = applicable(ev)
-    if ci == "auto":
+    if among is not None:
+        fits = [m for m in fits if m in among]
+    if ci == "auto" and any(m in _AUTO for m in fits):
         return next(m for m in fits if m in _AUTO)
     if ci not in fits:
-        raise InputError(f"ci={ci!r} does not apply to metric {ev.metric.name!r} here"
-                         f"{' with sample_weight' if ev.weight is not None else ''}; "
-                         f"applicable: {', '.join(fits)}")
+        name = ev.name if isinstance(ev, Shape) else ev.metric.name
+        weighted = ev.weighted if isinstance(ev, Shape) else ev.weight is not None
+        raise InputError(f"ci={ci!r} does not apply to metric {name!r} here"
+                         f"{' with sample_weight' if weighted else ''}{where}; "
+                         f"applicable: {', '.join(fits) or 'none'}")
     return ci
 
 
@@ -191,13 +231,10 @@ def interval(ev: Evaluation, method: str, confidence: float, n_resamples: int,
     ``reason`` in ``details`` when the data cannot support one)."""
     few = _too_few(ev)
     if few is not None:
-        return _refused(method, few)
+        return refused(method, few)
     if method in ("wilson", "exact"):
-        k, n = _proportion_counts(ev)
-        if n == 0:
-            return _refused(method, "the proportion has n=0")
-        return Interval(*proportion_interval(k, n, confidence, method), method,
-                        {"successes": k, "trials": n})
+        cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
+        return proportion_cells_interval(ev.metric, cm, ev.positive(), method, confidence)
     if method in ("delong", "newcombe"):
         return _auc_interval(ev, method, confidence)
     if method == "order":
@@ -230,7 +267,7 @@ def _percentile(name: str, replicates: np.ndarray, confidence: float, method: st
     details = {**details, "undefined_resamples": undefined}
     if undefined > MAX_UNDEFINED * len(replicates):
         # the statistic is undefined on too many resamples for the percentiles to mean much
-        return _refused(method, f"{name} was undefined on {undefined} of {len(replicates)} "
+        return refused(method, f"{name} was undefined on {undefined} of {len(replicates)} "
                                 f"resamples", **details)
     low, high = percentile_interval(replicates, confidence)
     return Interval(low, high, method, details)
@@ -268,10 +305,10 @@ def _too_few(ev: Evaluation) -> str | None:
     pos = ev.positive()
     predicted = None if pos is None or ev.metric.name != "precision" else \
         int(np.count_nonzero(ev.y_pred == ev.labels[pos]))
-    return too_few_rows(ev.metric.name, true_counts, pos, predicted_positive=predicted)
+    return too_few_rows(ev.metric, true_counts, pos, predicted_positive=predicted)
 
 
-def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
+def too_few_rows(metric: Metric, true_counts: Any, positive: int | None, *,
                  predicted_positive: int | None = None) -> str | None:
     """Why rows this few leave no interval of built-in metric ``name`` its coverage (None: they
     do), from counts alone, so that an engine decides as the in-memory check does:
@@ -286,10 +323,9 @@ def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
     metrics of both classes (ROC AUC, balanced accuracy, MCC, kappa, log loss, Brier) need
     both; precision needs rows predicted positive."""
     counts = [int(c) for c in true_counts]
-    positive_only = name in ("recall", "f1", "jaccard", "average_precision")
-    both = name == "roc_auc" or (name in ("balanced_accuracy", "matthews_corrcoef",
-                                          "cohen_kappa", "log_loss", "brier_score")
-                                 and len(counts) == 2)
+    name, needs = metric.name, metric.needs_rows
+    positive_only = needs == POSITIVE
+    both = needs == BOTH or (needs == BOTH_IF_BINARY and len(counts) == 2)
     if positive_only or both:
         needed = ([counts[positive]] if positive is not None else []) if positive_only \
             else counts
@@ -297,7 +333,8 @@ def too_few_rows(name: str, true_counts: Any, positive: int | None, *,
         if least is not None and least < MIN_CLASS_ROWS:
             return (f"y_true has only {least} row(s) of a class {name} needs "
                     f"(fewer than {MIN_CLASS_ROWS}): no interval keeps its coverage")
-    if name == "precision" and positive is not None and predicted_positive is not None and \
+    if needs == PREDICTED_POSITIVE and positive is not None and \
+            predicted_positive is not None and \
             predicted_positive < MIN_CLASS_ROWS:
         return (f"only {predicted_positive} row(s) are predicted positive (fewer than "
                 f"{MIN_CLASS_ROWS}): no interval keeps its coverage")
@@ -314,15 +351,27 @@ def _auc_interval(ev: Evaluation, method: str, confidence: float) -> Interval:
     m = int(np.count_nonzero(y))
     if method == "newcombe":
         components, aucs = structural_components(y, ev.y_pred[None, :].astype(float), None)
-        auc = float(aucs[0])
-        low, high = newcombe_auc_interval(auc, m, ev.n - m, confidence)
-        return Interval(float(low), float(high), method, {"positives": m,
-                                                          "negatives": ev.n - m},
-                        estimate=auc)
+        return binary_auc_interval(float(aucs[0]), None, m, ev.n - m, method, confidence)
     if min(m, ev.n - m) < 2:
-        return _refused(method, "DeLong's variance needs at least 2 rows of each class")
+        return refused(method, "DeLong's variance needs at least 2 rows of each class")
     aucs, cov = auc_and_covariance(y, ev.y_pred, ev.weight)
-    auc, se = float(aucs[0]), math.sqrt(max(cov[0, 0], 0.0))
+    return binary_auc_interval(float(aucs[0]), float(cov[0, 0]), m, ev.n - m, method,
+                               confidence)
+
+
+def binary_auc_interval(auc: float, variance: float | None, positives: int, negatives: int,
+                        method: str, confidence: float) -> Interval:
+    """Binary ROC AUC's ``newcombe`` interval (from the class sizes) or ``delong`` one (from
+    DeLong's ``variance``), in memory and on an engine alike."""
+    if method == "newcombe":
+        low, high = newcombe_auc_interval(auc, positives, negatives, confidence)
+        return Interval(float(low), float(high), method, {"positives": positives,
+                                                          "negatives": negatives},
+                        estimate=auc)
+    if variance is None or min(positives, negatives) < 2:
+        return refused(method, "DeLong's variance needs at least 2 rows of each class")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    se = math.sqrt(max(variance, 0.0))
     return Interval(max(0.0, auc - z * se), min(1.0, auc + z * se), method,
                     {"std_error": se}, estimate=auc)
 
@@ -338,7 +387,7 @@ def _median_interval(values: np.ndarray, confidence: float) -> Interval:
     low_rank = int(binom.ppf(tail, n, 0.5))  # 0-based index of the lower order statistic
     high_rank = n - 1 - low_rank
     if low_rank < 1 or high_rank >= n:
-        return _refused("order", f"{n} rows are too few for a {confidence:.0%} interval of "
+        return refused("order", f"{n} rows are too few for a {confidence:.0%} interval of "
                                  f"a median")
     ordered = np.partition(values, (low_rank - 1, high_rank))
     return Interval(float(ordered[low_rank - 1]), float(ordered[high_rank]), "order",
@@ -346,11 +395,15 @@ def _median_interval(values: np.ndarray, confidence: float) -> Interval:
 
 
 def _row_sums_apply(ev: Evaluation) -> bool:
-    name = ev.metric.name
-    if name == "d2_absolute_error_score" and ev.weight is not None:
+    return _row_sums_fit(_shape(ev))
+
+
+def _row_sums_fit(shape: Shape) -> bool:
+    name = shape.name
+    if name == "d2_absolute_error_score" and shape.weighted:
         return False  # scikit-learn takes a weighted median there
-    return name in SUMS or (name in confusion.FORMULAS and ev.labels is not None
-                            and len(ev.labels) ** 2 <= MAX_ONE_HOT_CELLS)
+    return name in SUMS or (name in confusion.FORMULAS and shape.n_labels is not None
+                            and shape.n_labels ** 2 <= MAX_ONE_HOT_CELLS)
 
 
 def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
@@ -379,9 +432,6 @@ def _row_sums(ev: Evaluation) -> tuple[np.ndarray, Any]:
 
 MIN_TAIL_INDEX = 3.0  # a finite third moment of the per-row loss, which BCa's skewness needs
 GAUSSIAN_SPREAD_LEVEL = 0.8  # Gaussian-error samples whose spread the tail rule lets through
-# losses of the error's magnitude (power 1); every other loss in SUMS is treated as squared
-ABSOLUTE_LOSSES = frozenset({"mean_absolute_error", "mean_absolute_percentage_error",
-                             "d2_absolute_error_score"})
 
 
 def min_tail_index(n: int) -> float:
@@ -416,13 +466,27 @@ def _tail_refusal(ev: Evaluation, columns: np.ndarray, max_tail_share: float | N
     loss = np.abs(columns[:, TAIL_COLUMN.get(ev.metric.name, 1)])
     # log loss (clipped at eps by scikit-learn) and Brier are bounded per row: every moment is
     # finite, and Hill's estimate on their bulk-plus-misclassified mixture means nothing
-    index = math.inf if ev.metric.name in BOUNDED_LOSSES else tail_index(loss)
-    why = tail_reason(ev.metric.name, ev.n, tail_share(loss), index, lambda: spread_ratio(loss),
+    index = math.inf if ev.metric.bounded_rows else tail_index(loss)
+    why = tail_reason(ev.metric, ev.n, tail_share(loss), index, lambda: spread_ratio(loss),
                       max_tail_share, details)
-    return None if why is None else _refused(method, why, **details)
+    return None if why is None else refused(method, why, **details)
 
 
-def tail_reason(name: str, n: int, share: float, index: float, spread: Any,
+def tail_from_largest(metric: Metric, n: int, largest: np.ndarray, mean: float, variance: float,
+                      max_tail_share: float | None, details: dict[str, Any]) -> str | None:
+    """``tail_reason`` from what an engine sends: the largest ``tail_rows(n)`` per-row losses
+    (largest first) give the top-1% share and Hill's index, the moments the spread
+    ``mean(l²)/mean(l)² = ((n-1)/n var + mean²) / mean²``."""
+    from mlqa.stats.small_sample import hill_of_largest, share_of_largest
+
+    index = math.inf if metric.bounded_rows else hill_of_largest(largest, n)
+    mean_square = variance * (n - 1) / n + mean * mean
+    return tail_reason(metric, n, share_of_largest(largest, n, mean * n), index,
+                       lambda: mean_square / (mean * mean) if mean > 0 else math.inf,
+                       max_tail_share, details)
+
+
+def tail_reason(metric: Metric, n: int, share: float, index: float, spread: Any,
                 max_tail_share: float | None, details: dict[str, Any]) -> str | None:
     """The tail rule of ``_tail_refusal`` on its figures (None: the tail is light enough):
     ``share`` (``tail_share``), Hill's ``index`` (``tail_index``; ``inf`` for a bounded loss)
@@ -432,13 +496,14 @@ def tail_reason(name: str, n: int, share: float, index: float, spread: Any,
     ``details``."""
     from mlqa.stats.small_sample import gaussian_spread_quantile
 
+    name = metric.name
     bound = DEFAULT_MAX_TAIL_SHARE if max_tail_share is None else max_tail_share
     least = min_tail_index(n)
     details.update(tail_share=share, max_tail_share=bound, tail_index=index,
                    min_tail_index=least)
     heavy = index < least
     if heavy:
-        power = 1.0 if name in ABSOLUTE_LOSSES else 2.0
+        power = metric.loss_power
         details.update(spread_ratio=spread(),
                        gaussian_spread=gaussian_spread_quantile(n, power, GAUSSIAN_SPREAD_LEVEL))
         heavy = details["spread_ratio"] > details["gaussian_spread"]
@@ -462,14 +527,14 @@ def _sums_influence(ev: Evaluation, confidence: float, max_tail_share: float | N
     method, exact to first order and the BCa interval's limit at large n; no resampling."""
     columns, finish = _row_sums(ev)
     details: dict[str, Any] = {}
-    refused = _tail_refusal(ev, columns, max_tail_share, "influence", details)
-    if refused is not None:
-        return refused
+    heavy = _tail_refusal(ev, columns, max_tail_share, "influence", details)
+    if heavy is not None:
+        return heavy
     total = columns.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
     if not math.isfinite(estimate):
-        return _refused("influence", f"{ev.metric.name} is undefined on these rows", **details)
+        return refused("influence", f"{ev.metric.name} is undefined on these rows", **details)
     se = float(np.sqrt(np.sum(_influence(finish, columns, total) ** 2))) / ev.n
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     details["std_error"] = se
@@ -485,16 +550,33 @@ def sums_interval(name: str, total: Any, cross: Any, n: int, confidence: float =
     that sums columns and their products gets the in-memory interval exactly. (The tail
     diagnostic needs the largest rows as well: ``mlqa.stats.small_sample.tail_share`` and
     ``tail_index`` on the top ``max(11, 1% of n)`` per-row losses.)"""
-    _, finish = SUMS[name]
     total = np.asarray(total, dtype=float)
     cross = np.asarray(cross, dtype=float)
+    return _spread_interval(name, total, cross - np.outer(total, total) / n, n, confidence)
+
+
+def moments_interval(name: str, n: int, mean: float, variance: float,
+                     confidence: float = 0.95) -> Interval:
+    """The ``influence`` interval of mean loss ``name`` (a one-column loss in ``SUMS``: MAE,
+    MSE, RMSE, log loss, Brier) from the per-row loss's ``n``, ``mean`` and sample
+    ``variance`` alone (``sums_interval`` with the centred products ``(n-1) variance``, free
+    of the cancellation raw sums of squares suffer)."""
+    spread = np.zeros((2, 2))
+    spread[1, 1] = variance * (n - 1)
+    return _spread_interval(name, np.array([float(n), mean * n]), spread, n, confidence)
+
+
+def _spread_interval(name: str, total: np.ndarray, spread: np.ndarray, n: int,
+                     confidence: float) -> Interval:
+    """``f(S) ± z sqrt(∇fᵀ spread ∇f) / n``: the influence interval from the column sums
+    ``total`` and their centred cross-products ``spread = Σ (c_i - c̄)(c_i - c̄)ᵀ``."""
+    _, finish = SUMS[name]
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
     if not math.isfinite(estimate):
-        return _refused("influence", f"{name} is undefined on these rows")
+        return refused("influence", f"{name} is undefined on these rows")
     grad = _gradient(finish, total / n)
-    centred = cross - np.outer(total, total) / n
-    se = math.sqrt(max(float(grad @ centred @ grad), 0.0)) / n
+    se = math.sqrt(max(float(grad @ spread @ grad), 0.0)) / n
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     return Interval(estimate - z * se, estimate + z * se, "influence", {"std_error": se})
 
@@ -503,9 +585,9 @@ def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
          details: dict[str, Any], max_tail_share: float | None) -> Interval:
     columns, finish = _row_sums(ev)
     details = dict(details)
-    refused = _tail_refusal(ev, columns, max_tail_share, "bca", details)
-    if refused is not None:
-        return refused
+    heavy = _tail_refusal(ev, columns, max_tail_share, "bca", details)
+    if heavy is not None:
+        return heavy
     total = columns.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = float(finish(total[None, :])[0])
@@ -513,13 +595,13 @@ def _bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: Any,
     undefined = int(np.sum(~np.isfinite(replicates)))
     details["undefined_resamples"] = undefined
     if undefined > MAX_UNDEFINED * len(replicates) or not math.isfinite(estimate):
-        return _refused("bca", f"{ev.metric.name} was undefined on {undefined} of "
+        return refused("bca", f"{ev.metric.name} was undefined on {undefined} of "
                                f"{len(replicates)} resamples", **details)
     influence = _influence(finish, columns, total)
     low, high, extra = bca_interval(replicates, estimate, influence, confidence)
     details.update(extra)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return _refused("bca", "every resample fell on one side of the estimate", **details)
+        return refused("bca", "every resample fell on one side of the estimate", **details)
     return Interval(low, high, "bca", details)
 
 
@@ -533,12 +615,12 @@ def _ap_bca(ev: Evaluation, confidence: float, n_resamples: int, random_state: A
     undefined = int(np.sum(~np.isfinite(replicates)))
     details = {**details, "undefined_resamples": undefined}
     if undefined > MAX_UNDEFINED * len(replicates):
-        return _refused("bca", f"average_precision was undefined on {undefined} of "
+        return refused("bca", f"average_precision was undefined on {undefined} of "
                                f"{len(replicates)} resamples", **details)
     low, high, extra = bca_interval(replicates, estimate, influence, confidence)
     details.update(extra)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return _refused("bca", "every resample fell on one side of the estimate", **details)
+        return refused("bca", "every resample fell on one side of the estimate", **details)
     # Where AP is high its bootstrap and influence standard errors fall as the estimate rises
     # (correlation -0.9 at 50 positives, AP 0.85): a sample that overshoots also claims a
     # narrow interval, and BCa's lower bound clears the truth too often (4.2% against 2.5%).
@@ -633,14 +715,27 @@ def _builtin(ev: Evaluation) -> bool:
     return known is not None and ev.metric.func is known.func and ev.metric.input == known.input
 
 
-def _proportion_counts(ev: Evaluation) -> tuple[int, int]:
-    cm = confusion.confusion_counts(ev.y_true, ev.y_pred, ev.classes)
-    name = ev.metric.name
-    if name in ("accuracy", "precision_micro", "recall_micro", "f1_micro"):
+def proportion_counts(metric: Metric, cm: np.ndarray, pos: int | None) -> tuple[int, int]:
+    """(successes, trials) of proportion metric ``metric`` (its ``proportion`` says of which
+    rows) from its confusion cells ``cm`` (rows true, columns predicted; ``pos`` the index
+    of label 1)."""
+    of = metric.proportion
+    if of == ALL:
         return int(np.trace(cm)), int(cm.sum())
-    pos = ev.positive()
+    assert pos is not None
     tp = int(cm[pos, pos])
-    return tp, int(cm[:, pos].sum() if name == "precision" else cm[pos].sum())
+    return tp, int(cm[:, pos].sum() if of == PREDICTED_POSITIVE else cm[pos].sum())
+
+
+def proportion_cells_interval(metric: Metric, cm: np.ndarray, pos: int | None, method: str,
+                              confidence: float) -> Interval:
+    """The ``wilson`` or ``exact`` interval of proportion metric ``name`` from its confusion
+    cells alone: in memory and on an engine."""
+    k, n = proportion_counts(metric, cm, pos)
+    if n == 0:
+        return refused(method, "the proportion has n=0")
+    return Interval(*proportion_interval(k, n, confidence, method), method,
+                    {"successes": k, "trials": n})
 
 
 def metric_replicates(ev: Evaluation, method: str, n_resamples: int, seed: Any) -> np.ndarray:

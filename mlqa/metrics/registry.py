@@ -21,6 +21,12 @@ from mlqa.errors import InputError
 LABELS, SCORES, PROBA = "labels", "scores", "proba"
 
 
+CLASSIFICATION, REGRESSION = "classification", "regression"
+# rows of a class an interval of the metric needs (``intervals.too_few_rows``)
+POSITIVE, BOTH, BOTH_IF_BINARY, PREDICTED_POSITIVE, ALL = (
+    "positive", "both", "both_if_binary", "predicted_positive", "all")
+
+
 @dataclasses.dataclass(frozen=True)
 class Metric:
     """A resolved metric: ``func(y_true, y_pred, **kwargs) -> float``.
@@ -28,6 +34,22 @@ class Metric:
     ``input`` is what ``y_pred`` must hold: ``labels`` (predicted classes or regression values),
     ``scores`` (a score or probability per row, or a 2-D array for multiclass), ``proba``
     (probabilities).
+
+    A registry entry also carries its own facts, which the checks read instead of lists of
+    names (a user's callable has none: unbounded, no kind):
+
+    * ``kind``: ``"classification"`` or ``"regression"`` (its rows are right or wrong only
+      for classification);
+    * ``low``/``high``: the values it can take (None: unbounded on that side);
+    * ``proportion``: it is one proportion k / n of the confusion cells (Wilson applies),
+      of the rows right among ``"all"`` rows, the ``"positive"`` rows or the
+      ``"predicted_positive"`` ones (``intervals.proportion_counts``);
+    * ``bounded_rows``: its per-row loss is bounded (no tail-index test);
+    * ``loss_power``: 1 for a loss of the error's magnitude, 2 for a squared one (the tail
+      rule's Gaussian reference);
+    * ``needs_rows``: the rows of a class no interval can do without (``"positive"``,
+      ``"both"``, ``"both_if_binary"``, ``"predicted_positive"``; None: none);
+    * ``denominator``: what it divides by that a constant ``y_true`` makes 0 (R², …).
     """
 
     name: str
@@ -35,6 +57,14 @@ class Metric:
     greater_is_better: bool
     input: str = LABELS
     kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    kind: str | None = None
+    low: float | None = None
+    high: float | None = None
+    proportion: str | None = None
+    bounded_rows: bool = False
+    loss_power: float = 2.0
+    needs_rows: str | None = None
+    denominator: str | None = None
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
         kwargs = dict(self.kwargs)
@@ -43,50 +73,91 @@ class Metric:
         return float(self.func(y_true, y_pred, **kwargs))
 
 
-def _m(name: str, func: Callable[..., float], better: bool, input: str = LABELS,  # noqa: A002
-       **kwargs: Any) -> Metric:
-    return Metric(name, func, better, input, MappingProxyType(kwargs))
+@dataclasses.dataclass(frozen=True)
+class _Facts:
+    """A registry entry's facts (``Metric``'s): every entry states its kind and range."""
+
+    kind: str
+    low: float | None
+    high: float | None
+    proportion: str | None = None
+    bounded_rows: bool = False
+    loss_power: float = 2.0
+    needs_rows: str | None = None
+    denominator: str | None = None
 
 
-def _averaged(base: str, func: Callable[..., float]) -> list[Metric]:
-    out = [_m(base, func, True)]
-    out += [_m(f"{base}_{avg}", func, True, average=avg) for avg in ("micro", "macro",
-                                                                      "weighted")]
-    return out
+def _m(name: str, func: Callable[..., float], better: bool, facts: _Facts,
+       input: str = LABELS, **kwargs: Any) -> Metric:  # noqa: A002
+    return Metric(name, func, better, input, MappingProxyType(kwargs),
+                  **dataclasses.asdict(facts))
+
+
+_UNIT = _Facts(CLASSIFICATION, 0.0, 1.0)
+_CORRELATION = _Facts(CLASSIFICATION, -1.0, 1.0, needs_rows=BOTH_IF_BINARY)
+_ERROR = _Facts(REGRESSION, 0.0, None)
+_ABSOLUTE_ERROR = _Facts(REGRESSION, 0.0, None, loss_power=1.0)
+_ACCURACY = dataclasses.replace(_UNIT, proportion=ALL)
+_SCORE = _Facts(REGRESSION, None, 1.0, denominator="its variance")
+
+
+def _averaged(base: str, func: Callable[..., float], binary: _Facts,
+              micro: _Facts = _UNIT) -> list[Metric]:
+    """The binary metric (class 1's; ``binary`` its facts) and its micro (``micro``), macro
+    and weighted averages."""
+    return [_m(base, func, True, binary), _m(f"{base}_micro", func, True, micro,
+                                             average="micro"),
+            *(_m(f"{base}_{avg}", func, True, _UNIT, average=avg)
+              for avg in ("macro", "weighted"))]
 
 
 _TABLE: list[Metric] = [
-    _m("accuracy", skm.accuracy_score, True),
-    _m("balanced_accuracy", skm.balanced_accuracy_score, True),
-    _m("matthews_corrcoef", skm.matthews_corrcoef, True),
-    _m("cohen_kappa", skm.cohen_kappa_score, True),
-    *_averaged("f1", skm.f1_score),
-    *_averaged("precision", skm.precision_score),
-    *_averaged("recall", skm.recall_score),
-    *_averaged("jaccard", skm.jaccard_score),
-    _m("roc_auc", skm.roc_auc_score, True, SCORES),
-    _m("roc_auc_ovr", skm.roc_auc_score, True, PROBA, multi_class="ovr"),
-    _m("roc_auc_ovo", skm.roc_auc_score, True, PROBA, multi_class="ovo"),
-    _m("roc_auc_ovr_weighted", skm.roc_auc_score, True, PROBA, multi_class="ovr",
+    _m("accuracy", skm.accuracy_score, True, _ACCURACY),
+    _m("balanced_accuracy", skm.balanced_accuracy_score, True,
+       dataclasses.replace(_UNIT, needs_rows=BOTH_IF_BINARY)),
+    _m("matthews_corrcoef", skm.matthews_corrcoef, True, _CORRELATION),
+    _m("cohen_kappa", skm.cohen_kappa_score, True, _CORRELATION),
+    # micro precision, recall and F1 of single-label rows are the accuracy
+    *_averaged("f1", skm.f1_score, dataclasses.replace(_UNIT, needs_rows=POSITIVE),
+               _ACCURACY),
+    *_averaged("precision", skm.precision_score,
+               dataclasses.replace(_UNIT, proportion=PREDICTED_POSITIVE,
+                                   needs_rows=PREDICTED_POSITIVE), _ACCURACY),
+    *_averaged("recall", skm.recall_score,
+               dataclasses.replace(_UNIT, proportion=POSITIVE, needs_rows=POSITIVE),
+               _ACCURACY),
+    *_averaged("jaccard", skm.jaccard_score, dataclasses.replace(_UNIT, needs_rows=POSITIVE)),
+    _m("roc_auc", skm.roc_auc_score, True, dataclasses.replace(_UNIT, needs_rows=BOTH),
+       SCORES),
+    _m("roc_auc_ovr", skm.roc_auc_score, True, _UNIT, PROBA, multi_class="ovr"),
+    _m("roc_auc_ovo", skm.roc_auc_score, True, _UNIT, PROBA, multi_class="ovo"),
+    _m("roc_auc_ovr_weighted", skm.roc_auc_score, True, _UNIT, PROBA, multi_class="ovr",
        average="weighted"),
-    _m("roc_auc_ovo_weighted", skm.roc_auc_score, True, PROBA, multi_class="ovo",
+    _m("roc_auc_ovo_weighted", skm.roc_auc_score, True, _UNIT, PROBA, multi_class="ovo",
        average="weighted"),
-    _m("average_precision", skm.average_precision_score, True, SCORES),
-    _m("log_loss", skm.log_loss, False, PROBA),
-    _m("brier_score", skm.brier_score_loss, False, PROBA),
-    _m("r2", skm.r2_score, True),
-    _m("explained_variance", skm.explained_variance_score, True),
-    _m("max_error", skm.max_error, False),
-    _m("mean_absolute_error", skm.mean_absolute_error, False),
-    _m("mean_squared_error", skm.mean_squared_error, False),
-    _m("root_mean_squared_error", skm.root_mean_squared_error, False),
-    _m("mean_squared_log_error", skm.mean_squared_log_error, False),
-    _m("root_mean_squared_log_error", skm.root_mean_squared_log_error, False),
-    _m("median_absolute_error", skm.median_absolute_error, False),
-    _m("mean_absolute_percentage_error", skm.mean_absolute_percentage_error, False),
-    _m("mean_poisson_deviance", skm.mean_poisson_deviance, False),
-    _m("mean_gamma_deviance", skm.mean_gamma_deviance, False),
-    _m("d2_absolute_error_score", skm.d2_absolute_error_score, True),
+    _m("average_precision", skm.average_precision_score, True,
+       dataclasses.replace(_UNIT, needs_rows=POSITIVE), SCORES),
+    # log loss is clipped at eps by scikit-learn and Brier lies in [0, 2]: bounded per row
+    _m("log_loss", skm.log_loss, False, _Facts(CLASSIFICATION, 0.0, None, bounded_rows=True,
+                                              needs_rows=BOTH_IF_BINARY), PROBA),
+    _m("brier_score", skm.brier_score_loss, False,
+       _Facts(CLASSIFICATION, 0.0, 2.0, bounded_rows=True, needs_rows=BOTH_IF_BINARY), PROBA),
+    _m("r2", skm.r2_score, True, _SCORE),
+    _m("explained_variance", skm.explained_variance_score, True, _SCORE),
+    _m("max_error", skm.max_error, False, _ERROR),
+    _m("mean_absolute_error", skm.mean_absolute_error, False, _ABSOLUTE_ERROR),
+    _m("mean_squared_error", skm.mean_squared_error, False, _ERROR),
+    _m("root_mean_squared_error", skm.root_mean_squared_error, False, _ERROR),
+    _m("mean_squared_log_error", skm.mean_squared_log_error, False, _ERROR),
+    _m("root_mean_squared_log_error", skm.root_mean_squared_log_error, False, _ERROR),
+    _m("median_absolute_error", skm.median_absolute_error, False, _ABSOLUTE_ERROR),
+    _m("mean_absolute_percentage_error", skm.mean_absolute_percentage_error, False,
+       _ABSOLUTE_ERROR),
+    _m("mean_poisson_deviance", skm.mean_poisson_deviance, False, _ERROR),
+    _m("mean_gamma_deviance", skm.mean_gamma_deviance, False, _ERROR),
+    _m("d2_absolute_error_score", skm.d2_absolute_error_score, True,
+       dataclasses.replace(_SCORE, loss_power=1.0,
+                           denominator="its absolute deviation from the median")),
 ]
 
 METRICS: Mapping[str, Metric] = MappingProxyType({m.name: m for m in _TABLE})
@@ -149,29 +220,11 @@ def resolve_metric(metric: str | Callable[..., float], *,
     return found
 
 
-_UNIT = {"accuracy", "balanced_accuracy", "roc_auc", "average_precision"} | {
-    f"{kind}{avg}" for kind in ("f1", "precision", "recall", "jaccard")
-    for avg in ("", "_micro", "_macro", "_weighted")} | {
-    f"roc_auc_{how}{avg}" for how in ("ovr", "ovo") for avg in ("", "_weighted")}
-_UP_TO_ONE = {"r2", "explained_variance", "d2_absolute_error_score"}
-
-
 def metric_range(metric: Metric) -> tuple[float | None, float | None]:
-    """The values ``metric`` can take (None: unbounded on that side): a threshold outside it
-    (``min=90`` for accuracy, a percentage typed by mistake) can never be met, so it is refused.
-    A user's callable is unbounded."""
-    known = METRICS.get(metric.name)
-    if known is None or known.func is not metric.func:
-        return None, None
-    if metric.name in _UNIT:
-        return 0.0, 1.0
-    if metric.name in ("matthews_corrcoef", "cohen_kappa"):
-        return -1.0, 1.0
-    if metric.name == "brier_score":
-        return 0.0, 2.0
-    if metric.name in _UP_TO_ONE:
-        return None, 1.0
-    return 0.0, None  # losses and errors
+    """The values ``metric`` can take (None: unbounded on that side), from its entry: a
+    threshold outside it (``min=90`` for accuracy, a percentage typed by mistake) can never
+    be met, so it is refused. A user's callable is unbounded."""
+    return metric.low, metric.high
 
 
 def accepts_sample_weight(func: Callable[..., Any]) -> bool:

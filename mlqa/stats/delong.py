@@ -35,7 +35,7 @@ import numpy as np
 
 from mlqa.errors import InputError
 
-__all__ = ["auc_and_covariance", "structural_components"]
+__all__ = ["auc_and_covariance", "covariance_from_sums", "structural_components"]
 
 
 def auc_and_covariance(y_true: Any, scores: Any, sample_weight: Any = None
@@ -60,6 +60,26 @@ def auc_and_covariance(y_true: Any, scores: Any, sample_weight: Any = None
     cov = _sandwich(components[:, y], aucs, None if w is None else w[y]) + \
         _sandwich(components[:, ~y], aucs, None if w is None else w[~y])
     return aucs, cov
+
+
+def covariance_from_sums(positives: int, negatives: int, v10: Any, v10_cross: Any,
+                         v01_cross: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` AUCs and DeLong's ``(k, k)`` covariance (unit weights) from summed
+    components, which an engine can compute without sending rows: ``v10`` (k,) the sum of
+    each scorer's ``V10`` over the ``positives`` rows, ``v10_cross``/``v01_cross`` (k, k)
+    the sums of the products of two scorers' ``V10`` over the positives and ``V01`` over the
+    ``negatives``. ``cov(V10)/m = (Σ V10 V10ᵀ - m A Aᵀ) / (m (m-1))`` (``A = Σ V10 / m``,
+    also ``V01``'s mean), the same for ``V01`` over the negatives."""
+    m, n = float(positives), float(negatives)
+    if m < 2 or n < 2:
+        raise InputError(f"ROC AUC and its variance need at least 2 positive and 2 negative "
+                         f"rows, got {positives} positive and {negatives} negative")
+    aucs = np.asarray(v10, dtype=float) / m
+
+    def part(cross: Any, k: float) -> np.ndarray:
+        return (np.asarray(cross, dtype=float) - k * np.outer(aucs, aucs)) / (k * (k - 1))
+
+    return aucs, part(v10_cross, m) + part(v01_cross, n)
 
 
 def structural_components(y: np.ndarray, scores: np.ndarray, w: np.ndarray | None

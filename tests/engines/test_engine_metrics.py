@@ -158,3 +158,103 @@ def test_light_tailed_loss_keeps_its_normal_interval_on_duckdb():
                                data=duckdb.from_df(frame))
     assert engine.outcome is mlqa.Outcome.PASS and engine.ci_method == "influence"
     assert engine.details["tail_index"] > 3
+
+
+def test_engine_metric_summaries_import_no_check_family():
+    """The engine only summarises: mlqa/engines/metrics.py imports no family module
+    (module level or inside a function); the families decide from its summaries."""
+    import ast
+    from pathlib import Path
+
+    import mlqa.engines.metrics as summaries
+
+    families = ("mlqa.metrics", "mlqa.compare", "mlqa.drift", "mlqa.quality", "mlqa.latency")
+    tree = ast.parse(Path(summaries.__file__).read_text())
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names]
+    imported += [node.module or "" for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom)]
+    assert "mlqa.engines.base" in imported  # the walk sees the imports
+    assert [m for m in imported if m.startswith(families)] == []
+
+
+@pytest.mark.parametrize("metric,true,pred,bound", [
+    ("accuracy", "y", "cand", {"min": 0.6}), ("f1_macro", "multi", "mpred", {"min": 0.3}),
+    ("roc_auc", "y", "sc", {"min": 0.7}), ("mean_squared_error", "yr", "pr", {"max": 0.3}),
+    ("log_loss", "y", "sc", {"max": 0.7})])
+def test_engine_ci_method_is_a_ci_check_metric_takes_and_gives_memorys_interval(
+        scored, metric, true, pred, bound):
+    frame, path = scored
+    engine = mlqa.check_metric(true, pred, metric, data=path, **bound)
+    memory = mlqa.check_metric(frame[true], frame[pred], metric, ci=engine.ci_method, **bound)
+    assert engine.ci_method == memory.ci_method
+    same(memory, engine)
+    again = mlqa.check_metric(true, pred, metric, data=path, ci=engine.ci_method, **bound)
+    assert again.ci == engine.ci
+
+
+def test_engine_refuses_an_interval_its_summary_cannot_give_naming_what_can(scored):
+    _, path = scored
+    with pytest.raises(mlqa.InputError, match="on an engine; applicable: influence"):
+        mlqa.check_metric("yr", "pr", "mean_squared_error", max=1.0, data=path, ci="bca")
+    with pytest.raises(mlqa.InputError, match="applicable: dirichlet, multinomial"):
+        mlqa.check_metric("y", "cand", "f1", min=0.1, data=path, ci="wilson")
+
+
+def test_max_tail_share_decides_on_the_engine_as_in_memory(scored):
+    frame, path = scored
+    memory = mlqa.check_metric(frame["yr"], frame["pr"], "mean_absolute_error", max=1.0,
+                               ci="influence", max_tail_share=0.01)
+    engine = mlqa.check_metric("yr", "pr", "mean_absolute_error", max=1.0, data=path,
+                               max_tail_share=0.01)
+    assert engine.outcome is memory.outcome is mlqa.Outcome.INCONCLUSIVE
+    assert engine.details["reason"] == memory.details["reason"]
+    assert "max_tail_share 1%" in engine.message
+
+
+def test_string_labels_on_the_engine_equal_memory():
+    r = np.random.default_rng(11)
+    y = r.choice(["cat", "dog"], 500)
+    pred = np.where(r.random(500) < 0.8, y, np.where(y == "cat", "dog", "cat"))
+    frame = pd.DataFrame({"y": y, "p": pred})
+    for metric in ("balanced_accuracy", "matthews_corrcoef", "accuracy"):
+        memory = mlqa.check_metric(frame["y"], frame["p"], metric, min=0.5)
+        engine = mlqa.check_metric("y", "p", metric, min=0.5, data=duckdb.from_df(frame))
+        same(memory, engine)
+        assert engine.ci_method == memory.ci_method
+
+
+def test_regression_undefined_for_a_model_is_the_same_error_on_the_engine():
+    r = np.random.default_rng(12)
+    frame = pd.DataFrame({"y": np.zeros(200, dtype=int), "c": r.integers(0, 2, 200),
+                          "b": r.integers(0, 2, 200)})
+    memory = mlqa.check_regression(frame["y"], frame["c"], frame["b"], "f1", max_drop=0.05)
+    engine = mlqa.check_regression("y", "c", "b", "f1", max_drop=0.05,
+                                   data=duckdb.from_df(frame))
+    assert engine.outcome is memory.outcome is mlqa.Outcome.ERROR
+    assert engine.message == memory.message
+    assert engine.details["undefined"] == memory.details["undefined"]
+
+
+def test_a_loss_bootstrap_asked_for_on_the_engine_is_refused(scored):
+    _, path = scored
+    with pytest.raises(mlqa.InputError, match="needs the rows in memory"):
+        mlqa.check_regression("yr", "pr", "pb", "mean_squared_error", max_drop=0.01,
+                              data=path, test="bootstrap")
+
+
+def test_string_labels_in_a_paired_bootstrap_name_what_the_engine_lacks():
+    r = np.random.default_rng(13)
+    y = r.choice(["cat", "dog"], 300)
+    frame = pd.DataFrame({"y": y, "c": np.where(r.random(300) < 0.8, y, "cat"),
+                          "b": np.where(r.random(300) < 0.7, y, "dog")})
+    memory = mlqa.check_regression(frame["y"], frame["c"], frame["b"], "balanced_accuracy",
+                                   max_drop=0.05)
+    assert memory.test == "paired_bootstrap"  # rows resampled in memory
+    with pytest.raises(mlqa.InputError, match="needs the rows in memory"):
+        mlqa.check_regression("y", "c", "b", "balanced_accuracy", max_drop=0.05,
+                              data=duckdb.from_df(frame))
+    # accuracy's McNemar table needs no label 1: equal to memory
+    same(mlqa.check_regression(frame["y"], frame["c"], frame["b"], "accuracy", max_drop=0.05),
+         mlqa.check_regression("y", "c", "b", "accuracy", max_drop=0.05,
+                               data=duckdb.from_df(frame)))
