@@ -276,7 +276,7 @@ def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str]
     from mlqa.waivers import load
 
     folder = Path(bundle_path) if Path(bundle_path).is_dir() else Path(bundle_path).parent
-    if not Path(bundle_path).exists():
+    if not os.path.lexists(bundle_path):  # a symlink loop is said as one by bundle.read
         raise InputError(f"results bundle {bundle_path} does not exist")
     records = bundle.read(bundle_path)  # an unreadable line is named first (file:line, field)
     session = evidence.read(folder)

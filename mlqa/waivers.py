@@ -139,10 +139,10 @@ def load(path: str | os.PathLike[str]) -> Waivers:
 
 def read_text(path: str | os.PathLike[str], what: str) -> str:
     """The UTF-8 text of a reviewed file (waivers, gate policy), or an InputError saying why not."""
+    from mlqa._files import read_regular
+
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot be read ({exc.strerror})") from None
+        return read_regular(path, what).decode("utf-8")  # a FIFO is refused, never waited on
     except UnicodeDecodeError:
         raise InputError(f"{what} {path}: not UTF-8 text") from None
 
