@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -49,11 +50,17 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.bundle) if Path(args.bundle).is_dir() else Path(args.bundle).parent
     prov = provenance.read(folder)
     output = Path(args.output) if args.output else folder / "report.html"
+    # Every folder first: an unwritable one is refused before any file is written.
+    _make_folder(output.parent, "-o", output)
+    if args.md:
+        _make_folder(Path(args.md).parent, "--md", Path(args.md))
+    if args.plot_csv:
+        _make_folder(Path(args.plot_csv), "--plot-csv")
     checks = shown_all(verdict)  # every line read back into its type once
-    _write(output, html.render(verdict, prov, checks=checks))
+    _write(output, html.render(verdict, prov, checks=checks), "-o")
     written = [output]
     if args.md:
-        _write(Path(args.md), markdown.render(verdict, prov, checks=checks))
+        _write(Path(args.md), markdown.render(verdict, prov, checks=checks), "--md")
         written.append(Path(args.md))
     if args.plot_csv:
         written += write_plot_csv(verdict, Path(args.plot_csv))
@@ -67,21 +74,55 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(path: Path, text: str) -> None:
+def _make_folder(directory: Path, option: str, file: Path | None = None) -> None:
+    """Create ``directory`` (and its parents) for ``option``'s ``file`` (or files), or an
+    InputError naming the path and why not (a file where a folder must be, a permission)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (directory, *directory.parents)
+                        if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker is not None \
+            else exc.strerror or type(exc).__name__
+        raise InputError(f"{option} {file or directory}: cannot create "
+                         f"{'its folder' if file else 'the folder'} ({why})") from None
+
+
+def _write(path: Path, text: str, option: str) -> None:
     from mlqa._atomic import write_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text)
+    _make_folder(path.parent, option, path)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot be written "
+                         f"({exc.strerror or type(exc).__name__})") from None
+
+
+# A node id (and result name) that becomes a file name unchanged but for "::" -> ".": a path of
+# safe characters, one "::", a test function's name (no "." or "-"). Any other id is sanitised
+# and carries a hash of its exact text, so two ids that sanitise alike ("test_col[a/b]",
+# "test_col[a:b]") never share a file; the last "." in a plain stem is always the "::".
+_PLAIN_NODEID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*::[A-Za-z0-9_]+")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+_MAX_PLAIN = 120
 
 
 def file_stem(c: CheckVerdict, names: Mapping[str, int]) -> str:
-    """A file name fixed by the test's node id (plus the result's name when the test has
-    several), safe on every file system; long ids keep a hash so they stay unique."""
-    text = c.nodeid if names.get(c.nodeid, 0) <= 1 else f"{c.nodeid}-{c.record.result.name}"
-    stem = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
-    if len(stem) > 120:
-        stem = f"{stem[:100]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-    return stem
+    """The file name of one check's plots and CSV, safe on every file system.
+
+    Fixed by the check alone (its node id, plus its result's name when the test has several),
+    so the same check gets the same name in every build: Jenkins' Plot plugin keys a trend on
+    it. Different checks get different names: a name that had to be sanitised keeps a short
+    hash of the exact node id and result name."""
+    name = c.record.result.name if names.get(c.nodeid, 0) > 1 else None
+    text = c.nodeid if name is None else f"{c.nodeid}-{name}"
+    readable = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
+    if (_PLAIN_NODEID.fullmatch(c.nodeid) and (name is None or _PLAIN_NAME.fullmatch(name))
+            and readable == text.replace("::", ".") and len(readable) <= _MAX_PLAIN):
+        return readable
+    exact = json.dumps([c.nodeid, name])  # not text: "a-b" + "c" and "a" + "b-c" differ
+    return f"{readable[:100]}-{hashlib.sha256(exact.encode()).hexdigest()[:12]}"
 
 
 def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
@@ -90,7 +131,7 @@ def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
     The Plot plugin reads the header as series labels and each later row as points of this
     build, so one row per file; numbers are plain ``.``-decimals (it parses them with
     ``Double.parseDouble``)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_folder(directory, "--plot-csv")
     names = name_counts(list(verdict.checks))
     written = []
     for c in verdict.checks:
@@ -132,7 +173,7 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
     names = name_counts(checks)
     markers: dict[tuple[str, str], list[str]] = {}
     written = []
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_folder(directory, "--attach-dir")
     for s in checks:
         c = s.verdict
         key = (c.record.classname, c.record.testname)
