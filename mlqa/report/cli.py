@@ -13,7 +13,8 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlqa import gate
@@ -108,14 +109,17 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 _MAX_PLAIN = 120
 
 
-def file_stem(c: CheckVerdict, names: Mapping[str, int]) -> str:
+def file_stem(c: CheckVerdict, names: Mapping[str, int], *, repeated: bool = False) -> str:
     """The file name of one check's plots and CSV, safe on every file system.
 
     Fixed by the check alone (its node id, plus its result's name when the test has several),
     so the same check gets the same name in every build: Jenkins' Plot plugin keys a trend on
     it. Different checks get different names: a name that had to be sanitised keeps a short
-    hash of the exact node id and result name."""
+    hash of the exact node id and result name. ``repeated``: the test recorded two results of
+    this name, told apart by their place in the test."""
     name = c.record.result.name if names.get(c.nodeid, 0) > 1 else None
+    if repeated:
+        name = f"{name}#{c.record.index}"
     text = c.nodeid if name is None else f"{c.nodeid}-{name}"
     readable = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
     if (_PLAIN_NODEID.fullmatch(c.nodeid) and (name is None or _PLAIN_NAME.fullmatch(name))
@@ -125,6 +129,14 @@ def file_stem(c: CheckVerdict, names: Mapping[str, int]) -> str:
     return f"{readable[:100]}-{hashlib.sha256(exact.encode()).hexdigest()[:12]}"
 
 
+def file_stems(checks: Sequence[CheckVerdict]) -> dict[int, str]:
+    """:func:`file_stem` of each check, by ``id``: one name per check, never shared."""
+    names = name_counts(checks)
+    same = Counter((c.nodeid, c.record.result.name) for c in checks)
+    return {id(c): file_stem(c, names, repeated=same[(c.nodeid, c.record.result.name)] > 1)
+            for c in checks}
+
+
 def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
     """``mlqa-<check>.csv`` per check with a value: header ``value,threshold,...`` and one row.
 
@@ -132,13 +144,13 @@ def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
     build, so one row per file; numbers are plain ``.``-decimals (it parses them with
     ``Double.parseDouble``)."""
     _make_folder(directory, "--plot-csv")
-    names = name_counts(list(verdict.checks))
+    stems = file_stems(verdict.checks)
     written = []
     for c in verdict.checks:
         series = c.result.plot_series() if c.result is not None else {}
         for suffix, values in series.items():
             # one unit per file: the decision's figure and its requirement, the levels apart
-            path = directory / f"mlqa-{file_stem(c, names)}{'-' * bool(suffix)}{suffix}.csv"
+            path = directory / f"mlqa-{stems[id(c)]}{'-' * bool(suffix)}{suffix}.csv"
             path.write_text(",".join(values) + "\n"
                             + ",".join(repr(v) for v in values.values()) + "\n",
                             encoding="ascii")
@@ -170,7 +182,7 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
         raise InputError(f"--attach-junit {junit_path}: cannot be read as XML ({exc})") from None
     cases = {(str(t.get("classname")), str(t.get("name"))): t for t in tree.iter("testcase")}
     checks = shown_all(verdict)
-    names = name_counts(checks)
+    stems = file_stems([s.verdict for s in checks])
     markers: dict[tuple[str, str], list[str]] = {}
     written = []
     _make_folder(directory, "--attach-dir")
@@ -180,7 +192,7 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
         if key not in cases:
             continue
         for suffix, svg in html.check_plots(s):
-            path = directory / f"{file_stem(c, names)}-{_UNSAFE.sub('_', suffix)}.svg"
+            path = directory / f"{stems[id(c)]}-{_UNSAFE.sub('_', suffix)}.svg"
             path.write_text(svg, encoding="utf-8")
             written.append(path)
             markers.setdefault(key, []).append(f"[[ATTACHMENT|{path}]]")

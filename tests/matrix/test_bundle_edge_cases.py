@@ -39,16 +39,20 @@ def accuracy(min_: float) -> CheckResult:
     return mlqa.check_metric(Y, PRED, "accuracy", min=min_)
 
 
-def real_bundle(tmp: Path, checks: dict[str, CheckResult] | None = None) -> Path:
-    """The bundle and session record a run of ``checks`` (node id -> result) leaves."""
+def real_bundle(tmp: Path, checks: dict[str, CheckResult | list[CheckResult]] | None = None
+                ) -> Path:
+    """The bundle and session record a run of ``checks`` (node id -> its results) leaves."""
     checks = {NODE: accuracy(0.5)} if checks is None else checks
+    tested = {n: r if isinstance(r, list) else [r] for n, r in checks.items()}
     b = tmp / "real"
     bundle.reset(b)
-    for nodeid, result in checks.items():
-        bundle.append(b, "main", bundle.BundleRecord(nodeid, result, run_id=RUN))
+    for nodeid, results in tested.items():
+        for index, result in enumerate(results):
+            bundle.append(b, "main", bundle.BundleRecord(nodeid, result, run_id=RUN,
+                                                         index=index))
     bundle.merge(b)
-    tests = {n: {"outcome": "passed" if r.passed else "failed", "mlqa": True, "records": 1}
-             for n, r in checks.items()}
+    tests = {n: {"outcome": "passed" if all(r.passed for r in rs) else "failed", "mlqa": True,
+                 "records": len(rs)} for n, rs in tested.items()}
     evidence.finish(b, run_id=RUN, tests=tests, selected=len(tests), ended_early=None,
                     exitstatus=int(any(t["outcome"] == "failed" for t in tests.values())))
     return b
@@ -259,6 +263,22 @@ def plot_csv_names(tmp: Path) -> Ran:
     return ran
 
 
+def plot_csv_same_name_twice(tmp: Path) -> Ran:
+    """A test that records three accuracy checks and a recall: four files, none overwritten."""
+    recall = mlqa.check_metric(Y, PRED, "recall", min=0.5)
+    b = real_bundle(tmp, {"t.py::test_two": [accuracy(0.5), accuracy(0.6), accuracy(0.7),
+                                              recall]})
+    ran = cli("report", b, "-o", tmp / "r.html", "--plot-csv", tmp / "plots")
+    names = sorted(p.name for p in (tmp / "plots").glob("*.csv"))
+    assert names == ["mlqa-t.py.test_two-accuracy_0-84de986f3823.csv",
+                     "mlqa-t.py.test_two-accuracy_1-a5f9d6f7dd53.csv",
+                     "mlqa-t.py.test_two-accuracy_2-709c706efc78.csv",
+                     "mlqa-t.py.test_two-recall.csv"], names
+    thresholds = {(tmp / "plots" / n).read_text().splitlines()[1].split(",")[1] for n in names}
+    assert thresholds == {"0.5", "0.6", "0.7"}
+    return ran
+
+
 def no_nan_in_svg(tmp: Path) -> Ran:
     """Figures at the float limits: every SVG coordinate stays finite."""
     raw = good_line(value=1.7e308, threshold=-1.7e308, ci=[-1.7e308, 1.7e308])
@@ -281,6 +301,8 @@ def under_a_file(option: str, target: str) -> Callable[[Path], Ran]:
 REPORT = [
     Case("report-plot-csv-names-injective-and-stable", plot_csv_names,
          exit_code(0, "mlqa report: APPROVE")),
+    Case("report-plot-csv-one-name-twice-in-a-test", plot_csv_same_name_twice,
+         exit_code(0, "wrote")),
     Case("report-svg-figures-at-float-limits", no_nan_in_svg, exit_code(0, "wrote")),
     Case("report-output-under-a-file", under_a_file("-o", "afile/sub/r.html"),
          refusal("afile/sub/r.html: cannot create its folder (")),
