@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlqa
 from mlqa.cli import main
@@ -207,3 +209,31 @@ def test_plots_never_write_a_non_finite_number_and_say_what_they_left_out() -> N
     assert "p50 2" in histogram  # the finite mark stays
     assert histogram.count("<rect") >= 2  # as do the finite bars
     assert "left out" not in huge and "<circle" in huge  # huge but finite: drawn, not dropped
+
+
+_ACCURACY = mlqa.check_metric([0, 1] * 50, [0, 1] * 40 + [1, 0] * 10, "accuracy", min=0.5)
+_IDS = st.text(alphabet="ab/:[]-._ \u00e9#", min_size=1, max_size=12).map(lambda s: f"t.py::{s}")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(nodeids=st.lists(_IDS, min_size=2, max_size=6, unique=True),
+       names=st.lists(st.sampled_from(["accuracy", "a-b", "a.b", "a/b"]), min_size=1,
+                      max_size=3))
+def test_plot_file_names_are_injective_stable_and_safe(nodeids: list[str],
+                                                       names: list[str]) -> None:
+    """Different checks never share a file name, whatever their ids sanitise to; the same
+    checks get the same names however they are ordered (as in the next build)."""
+    from mlqa.gate import CheckVerdict
+    from mlqa.report.cli import file_stems
+
+    def build(order: list[str]) -> dict[tuple[str, int], str]:
+        checks = [CheckVerdict(bundle.BundleRecord(n, _ACCURACY.replace(name=name), index=i),
+                               Outcome.PASS, advisory=False, blocks=False, asks=False)
+                  for n in order for i, name in enumerate(names)]
+        stems = file_stems(checks)
+        return {(c.nodeid, c.record.index): stems[id(c)] for c in checks}
+
+    stems = build(nodeids)
+    assert len(set(stems.values())) == len(stems) == len(nodeids) * len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]{1,120}", s) for s in stems.values())
+    assert build(list(reversed(nodeids))) == stems
