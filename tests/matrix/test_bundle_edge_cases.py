@@ -326,3 +326,16 @@ def test_a_session_record_of_a_real_run_reads(tmp_path: Path) -> None:
                                              accuracy(0.99)}))
     assert ran.code == 1 and "BLOCKS FAIL" in ran.out, ran
     assert session(None)["finished"] is True  # the hand-written helpers still agree
+
+
+def test_a_fifo_or_deep_running_marker_is_an_unknown_test_not_a_hung_run(tmp_path: Path
+                                                                           ) -> None:
+    """The controller reads the markers of workers that died: a FIFO planted as one, or one
+    nested 200,000 deep, is an unknown test ("?", which the gate refuses), never a hang."""
+    os.mkfifo(tmp_path / "running-gw0.json")
+    nested(200_000)(tmp_path / "running-gw1.json")
+    evidence.mark_running(tmp_path, "gw2", NODE)
+    with no_hang():
+        found = evidence.crashed_tests(tmp_path)
+    assert found == [("?", "gw0"), ("?", "gw1"), (NODE, "gw2")]
+    assert not list(tmp_path.glob("running-*"))
