@@ -16,6 +16,7 @@ import json
 import os
 import stat
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from mlqa.errors import InputError
@@ -73,6 +74,34 @@ def read_regular(path: str | os.PathLike[str], what: str) -> bytes:
             from None
     finally:
         os.close(fd)
+
+
+def make_folder(directory: Path, option: str, file: Path | None = None) -> None:
+    """Create ``directory`` (and its parents) for the output ``option`` names (``file``, or
+    files), or an InputError naming the path and why not (a file where a folder must be, a
+    permission): an output under a file is a mistake of the command line, not a crash."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (directory, *directory.parents)
+                        if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker is not None \
+            else exc.strerror or type(exc).__name__
+        raise InputError(f"{option} {file or directory}: cannot create "
+                         f"{'its folder' if file else 'the folder'} ({why})") from None
+
+
+def write_output(path: Path, data: str | bytes, option: str) -> Path:
+    """Write an output file atomically (its folder created), or an InputError naming the
+    option and path and why not."""
+    from mlqa._atomic import write_atomic
+
+    make_folder(path.parent, option, path)
+    try:
+        return write_atomic(path, data)
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot be written "
+                         f"({exc.strerror or type(exc).__name__})") from None
 
 
 def load_json(text: str, where: str, **options: Any) -> Any:

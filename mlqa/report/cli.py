@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlqa import gate
+from mlqa._files import make_folder, write_output
 from mlqa.errors import InputError
 from mlqa.gate import CheckVerdict, Verdict
 from mlqa.report.rows import name_counts, shown_all
@@ -52,16 +53,16 @@ def run(args: argparse.Namespace) -> int:
     prov = provenance.read(folder)
     output = Path(args.output) if args.output else folder / "report.html"
     # Every folder first: an unwritable one is refused before any file is written.
-    _make_folder(output.parent, "-o", output)
+    make_folder(output.parent, "-o", output)
     if args.md:
-        _make_folder(Path(args.md).parent, "--md", Path(args.md))
+        make_folder(Path(args.md).parent, "--md", Path(args.md))
     if args.plot_csv:
-        _make_folder(Path(args.plot_csv), "--plot-csv")
+        make_folder(Path(args.plot_csv), "--plot-csv")
     checks = shown_all(verdict)  # every line read back into its type once
-    _write(output, html.render(verdict, prov, checks=checks), "-o")
+    write_output(output, html.render(verdict, prov, checks=checks), "-o")
     written = [output]
     if args.md:
-        _write(Path(args.md), markdown.render(verdict, prov, checks=checks), "--md")
+        write_output(Path(args.md), markdown.render(verdict, prov, checks=checks), "--md")
         written.append(Path(args.md))
     if args.plot_csv:
         written += write_plot_csv(verdict, Path(args.plot_csv))
@@ -73,31 +74,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"mlqa report: wrote {output}" + (f" and {len(written) - 1} more files"
                                             if len(written) > 1 else ""))
     return 0
-
-
-def _make_folder(directory: Path, option: str, file: Path | None = None) -> None:
-    """Create ``directory`` (and its parents) for ``option``'s ``file`` (or files), or an
-    InputError naming the path and why not (a file where a folder must be, a permission)."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        blocker = next((p for p in (directory, *directory.parents)
-                        if p.exists() and not p.is_dir()), None)
-        why = f"{blocker} is a file, not a folder" if blocker is not None \
-            else exc.strerror or type(exc).__name__
-        raise InputError(f"{option} {file or directory}: cannot create "
-                         f"{'its folder' if file else 'the folder'} ({why})") from None
-
-
-def _write(path: Path, text: str, option: str) -> None:
-    from mlqa._atomic import write_atomic
-
-    _make_folder(path.parent, option, path)
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise InputError(f"{option} {path}: cannot be written "
-                         f"({exc.strerror or type(exc).__name__})") from None
 
 
 # A node id (and result name) that becomes a file name unchanged but for "::" -> ".": a path of
@@ -143,7 +119,7 @@ def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
     The Plot plugin reads the header as series labels and each later row as points of this
     build, so one row per file; numbers are plain ``.``-decimals (it parses them with
     ``Double.parseDouble``)."""
-    _make_folder(directory, "--plot-csv")
+    make_folder(directory, "--plot-csv")
     stems = file_stems(verdict.checks)
     written = []
     for c in verdict.checks:
@@ -185,7 +161,7 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
     stems = file_stems([s.verdict for s in checks])
     markers: dict[tuple[str, str], list[str]] = {}
     written = []
-    _make_folder(directory, "--attach-dir")
+    make_folder(directory, "--attach-dir")
     for s in checks:
         c = s.verdict
         key = (c.record.classname, c.record.testname)
