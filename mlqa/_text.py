@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 MAX_MESSAGE_CHARS = 2000
@@ -39,6 +40,18 @@ def clean_text(value: object, *, max_chars: int | None = None, one_line: bool = 
         keep = max(0, max_chars - len(marker))
         text = text[: keep - keep // 4] + marker + text[len(text) - keep // 4:]
     return text
+
+
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): a name made
+# of them is as empty as one made of spaces.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible(value: str) -> bool:
+    """Whether ``value`` holds a character a reader can see: spaces (Zs, Zl, Zp), format
+    characters (Cf: zero-width space, word joiner, BOM), controls, unassigned and private-use
+    code points, lone combining marks and blank glyphs do not count."""
+    return any(unicodedata.category(c)[0] in "LNPS" and c not in _BLANK_GLYPHS for c in value)
 
 
 def one_line(value: object, max_chars: int = MAX_MESSAGE_CHARS) -> str:

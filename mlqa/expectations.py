@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import inspect
 import warnings
@@ -71,7 +70,7 @@ def _apply_waivers(result: CheckResult) -> CheckResult:
     from mlqa import provenance, waivers
 
     check_id = recording.current_test() or result.name
-    waiver = active.waivers.find(check_id, dt.date.today(), provenance.model_hashes())
+    waiver = active.waivers.find(check_id, waivers.today(), provenance.model_hashes())
     return result if waiver is None else waivers.waive(result, waiver)
 
 

@@ -37,11 +37,13 @@ from mlqa.policy import INCONCLUSIVE_POLICIES
 from mlqa.report.bundle import BundleRecord
 from mlqa.result import SEVERITY_ORDER, SKIPPED, CheckResult, Outcome, severity
 from mlqa.waivers import (
+    AS_OF_ZONE,
     VALID,
     Waiver,
     Waivers,
     check_keys,
     read_text,
+    today,
     waived_from,
     yaml_document,
 )
@@ -161,6 +163,12 @@ class Verdict:
     waivers: tuple[WaiverUse, ...]
     counts: Mapping[str, int]
     as_of: dt.date
+    as_of_basis: str = f"today in {AS_OF_ZONE}"  # or "as given" (--as-of)
+
+    @property
+    def judged_as_of(self) -> str:
+        """The day waivers were judged on, and why that day: every output says it."""
+        return f"{self.as_of.isoformat()} ({self.as_of_basis})"
 
     @property
     def exit_code(self) -> int:
@@ -194,7 +202,8 @@ def evaluate(records: Sequence[BundleRecord], *, waivers: Waivers | None = None,
     """
     policy = policy or GatePolicy()
     waivers = waivers or Waivers()
-    as_of = as_of or dt.date.today()
+    basis = f"today in {AS_OF_ZONE}" if as_of is None else "as given"
+    as_of = as_of or today()
     if not records:
         raise InputError("the bundle holds no checks: nothing to approve")
     used: dict[int, list[str]] = {}
@@ -221,7 +230,7 @@ def evaluate(records: Sequence[BundleRecord], *, waivers: Waivers | None = None,
     if partial is not None:
         decision, reasons = REFUSE, (f"partial run: {partial}; gate the whole suite, or pass "
                                      f"--accept-partial to judge only what ran", *reasons)
-    return Verdict(decision, reasons, tuple(checks), uses, dict(counts), as_of)
+    return Verdict(decision, reasons, tuple(checks), uses, dict(counts), as_of, basis)
 
 
 def _decide(checks: list[CheckVerdict], counts: Counter[str]) -> tuple[str, tuple[str, ...]]:
@@ -276,7 +285,7 @@ def gate(bundle_path: str | os.PathLike[str], *, waivers: str | os.PathLike[str]
     from mlqa.waivers import load
 
     folder = Path(bundle_path) if Path(bundle_path).is_dir() else Path(bundle_path).parent
-    if not Path(bundle_path).exists():
+    if not os.path.lexists(bundle_path):  # a symlink loop is said as one by bundle.read
         raise InputError(f"results bundle {bundle_path} does not exist")
     records = bundle.read(bundle_path)  # an unreadable line is named first (file:line, field)
     session = evidence.read(folder)
@@ -316,7 +325,7 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
                         help="judge a run that deselected tests (-k, -m, --lf, --sw, "
                              "--deselect) instead of refusing it")
     parser.add_argument("--as-of", metavar="YYYY-MM-DD", default=None, type=_iso_date,
-                        help="judge waiver expiry as of this day (default: today)")
+                        help="judge waiver expiry as of this day (default: today's date in UTC)")
 
 
 def verdict_from_args(args: argparse.Namespace) -> Verdict:
@@ -365,4 +374,5 @@ def _print(verdict: Verdict, out: Any) -> None:
         state = use.status if use.status != VALID or use.used_by else "valid, unused"
         print(f"  waiver {w.source}:{w.line} {one_line(w.check, 200)!r} by "
               f"{one_line(w.approver, 200)} until {w.expires.isoformat()}: {state}", file=out)
+    print(f"  waivers judged as of {verdict.judged_as_of}", file=out)
     out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit

@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from mlqa._files import load_json, read_regular
 from mlqa.errors import InputError
 
 __all__ = ["Identity", "model", "dataset", "suite", "registered", "model_hashes", "clear",
@@ -344,12 +345,15 @@ def read(bundle_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The bundle's provenance, or {} when the run wrote none."""
     path = Path(bundle_dir)
     path = path / PROVENANCE_FILE if path.is_dir() else path.parent / PROVENANCE_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
+    raw = read_regular(path, "provenance record")  # a FIFO, a symlink loop: refused, said so
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = load_json(raw.decode("utf-8"), str(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: not an mlqa provenance document")
     return doc

@@ -27,10 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlqa._files import read_regular
+from mlqa._text import has_visible
 from mlqa.errors import InputError
 from mlqa.result import CheckResult, Outcome
 
-__all__ = ["Waiver", "Waivers", "load", "parse", "waive", "keep_in_bundle", "BUNDLE_FILE"]
+__all__ = ["Waiver", "Waivers", "load", "parse", "waive", "keep_in_bundle", "today",
+           "BUNDLE_FILE"]
 
 BUNDLE_FILE = "waivers.yaml"  # the run's copy in its results bundle
 
@@ -39,6 +42,16 @@ OPTIONAL = ("ticket", "model")
 WAIVABLE = (Outcome.FAIL, Outcome.INCONCLUSIVE)
 _HEX = re.compile(r"(?:sha256:)?([0-9a-f]{8,64})")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# Waivers are judged on the UTC date: a gate machine's own zone would make a waiver that expires
+# today valid at UTC-12 and expired at UTC+14 at the same instant. The date used is printed.
+AS_OF_ZONE = "UTC"
+
+
+def today() -> dt.date:
+    """The day a waiver is judged on when none is given: today's date in :data:`AS_OF_ZONE`."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
 
 # How a waiver stands for one run.
 VALID, EXPIRED, OTHER_MODEL = "valid", "expired", "other model"
@@ -140,9 +153,7 @@ def load(path: str | os.PathLike[str]) -> Waivers:
 def read_text(path: str | os.PathLike[str], what: str) -> str:
     """The UTF-8 text of a reviewed file (waivers, gate policy), or an InputError saying why not."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot be read ({exc.strerror})") from None
+        return read_regular(path, what).decode("utf-8")  # a FIFO is refused, never waited on
     except UnicodeDecodeError:
         raise InputError(f"{what} {path}: not UTF-8 text") from None
 
@@ -163,7 +174,9 @@ def parse(text: str, source: str = "<waivers>") -> Waivers:
 def _waiver(fields: Mapping[str, Any], line: int, source: str) -> Waiver:
     where = f"{source}:{line}"
     check_keys(fields, REQUIRED + OPTIONAL, where, "waiver field(s)")
-    missing = [k for k in REQUIRED if fields.get(k) is None or not str(fields[k]).strip()]
+    # "Filled in" means a reviewer can read it: a zero-width space or a word joiner is not an
+    # approver, however non-empty the string.
+    missing = [k for k in REQUIRED if fields.get(k) is None or not has_visible(str(fields[k]))]
     if missing:
         raise InputError(f"{where}: waiver lacks {missing} (every waiver needs "
                          f"{list(REQUIRED)})")

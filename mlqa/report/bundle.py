@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from mlqa._atomic import write_atomic
+from mlqa._files import load_json, read_regular
 from mlqa._plain import to_plain
 from mlqa.errors import InputError
 from mlqa.result import SKIPPED, CheckResult, FieldReader
@@ -152,11 +154,13 @@ def read(path: str | os.PathLike[str]) -> list[BundleRecord]:
     the file and line."""
     path = Path(path)
     if path.is_dir():
-        files = [path / RESULTS_FILE] if (path / RESULTS_FILE).exists() else \
+        # lexists: a results.jsonl that is a symlink loop is read (and refused as one), not
+        # passed over for the part files
+        files = [path / RESULTS_FILE] if os.path.lexists(path / RESULTS_FILE) else \
             sorted(path.glob(_PART_GLOB))
         if not files:
             raise InputError(f"{path} holds no mlqa results ({RESULTS_FILE} or {_PART_GLOB})")
-    elif path.exists():
+    elif os.path.lexists(path):
         files = [path]
     else:
         raise InputError(f"results bundle {path} does not exist")
@@ -188,10 +192,7 @@ def latest(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _read_lines(path: Path, *, strict: bool = True) -> Iterable[dict[str, Any]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"results bundle {path}: cannot be read ({exc.strerror})") from None
+    raw = read_regular(path, "results bundle")
     for lineno, data in enumerate(raw.split(b"\n"), 1):
         where = f"{path}:{lineno}"
         try:
@@ -201,10 +202,12 @@ def _read_lines(path: Path, *, strict: bool = True) -> Iterable[dict[str, Any]]:
         if not line.strip(_JSON_SPACE):  # only JSON's own blanks: "\x1c" is no empty line
             continue
         try:
-            record = json.loads(line, object_pairs_hook=_no_duplicates,
-                                parse_constant=_no_constant)
+            record = load_json(line, where, object_pairs_hook=_no_duplicates,
+                               parse_constant=_no_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not a JSON line ({exc.msg})") from None
+        except InputError:
+            raise  # already names the line
         except ValueError as exc:
             raise InputError(f"{where}: {exc}") from None
         if strict:
@@ -227,6 +230,14 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a check records (mlqa writes none)")
+
+
+def _finite_float(text: str) -> float:
+    """``1e999`` is no ``Infinity`` token but reads as one: refused as the token is."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is not a finite number (mlqa writes none)")
+    return value
 
 
 # -- what a line must hold ------------------------------------------------------------------------

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlqa import gate
+from mlqa._files import make_folder, write_output
 from mlqa.errors import InputError
 from mlqa.gate import CheckVerdict, Verdict
 from mlqa.report.rows import name_counts, shown_all
@@ -49,11 +52,17 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.bundle) if Path(args.bundle).is_dir() else Path(args.bundle).parent
     prov = provenance.read(folder)
     output = Path(args.output) if args.output else folder / "report.html"
+    # Every folder first: an unwritable one is refused before any file is written.
+    make_folder(output.parent, "-o", output)
+    if args.md:
+        make_folder(Path(args.md).parent, "--md", Path(args.md))
+    if args.plot_csv:
+        make_folder(Path(args.plot_csv), "--plot-csv")
     checks = shown_all(verdict)  # every line read back into its type once
-    _write(output, html.render(verdict, prov, checks=checks))
+    write_output(output, html.render(verdict, prov, checks=checks), "-o")
     written = [output]
     if args.md:
-        _write(Path(args.md), markdown.render(verdict, prov, checks=checks))
+        write_output(Path(args.md), markdown.render(verdict, prov, checks=checks), "--md")
         written.append(Path(args.md))
     if args.plot_csv:
         written += write_plot_csv(verdict, Path(args.plot_csv))
@@ -67,21 +76,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(path: Path, text: str) -> None:
-    from mlqa._atomic import write_atomic
+# A node id (and result name) that becomes a file name unchanged but for "::" -> ".": a path of
+# safe characters, one "::", a test function's name (no "." or "-"). Any other id is sanitised
+# and carries a hash of its exact text, so two ids that sanitise alike ("test_col[a/b]",
+# "test_col[a:b]") never share a file; the last "." in a plain stem is always the "::".
+_PLAIN_NODEID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*::[A-Za-z0-9_]+")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+_MAX_PLAIN = 120
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text)
+
+def file_stem(c: CheckVerdict, names: Mapping[str, int], *, repeated: bool = False) -> str:
+    """The file name of one check's plots and CSV, safe on every file system.
+
+    Fixed by the check alone (its node id, plus its result's name when the test has several),
+    so the same check gets the same name in every build: Jenkins' Plot plugin keys a trend on
+    it. Different checks get different names: a name that had to be sanitised keeps a short
+    hash of the exact node id and result name. ``repeated``: the test recorded two results of
+    this name, told apart by their place in the test."""
+    name = c.record.result.name if names.get(c.nodeid, 0) > 1 else None
+    if repeated:
+        name = f"{name}#{c.record.index}"
+    text = c.nodeid if name is None else f"{c.nodeid}-{name}"
+    readable = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
+    if (_PLAIN_NODEID.fullmatch(c.nodeid) and (name is None or _PLAIN_NAME.fullmatch(name))
+            and readable == text.replace("::", ".") and len(readable) <= _MAX_PLAIN):
+        return readable
+    exact = json.dumps([c.nodeid, name])  # not text: "a-b" + "c" and "a" + "b-c" differ
+    return f"{readable[:100]}-{hashlib.sha256(exact.encode()).hexdigest()[:12]}"
 
 
-def file_stem(c: CheckVerdict, names: Mapping[str, int]) -> str:
-    """A file name fixed by the test's node id (plus the result's name when the test has
-    several), safe on every file system; long ids keep a hash so they stay unique."""
-    text = c.nodeid if names.get(c.nodeid, 0) <= 1 else f"{c.nodeid}-{c.record.result.name}"
-    stem = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
-    if len(stem) > 120:
-        stem = f"{stem[:100]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-    return stem
+def file_stems(checks: Sequence[CheckVerdict]) -> dict[int, str]:
+    """:func:`file_stem` of each check, by ``id``: one name per check, never shared."""
+    names = name_counts(checks)
+    same = Counter((c.nodeid, c.record.result.name) for c in checks)
+    return {id(c): file_stem(c, names, repeated=same[(c.nodeid, c.record.result.name)] > 1)
+            for c in checks}
 
 
 def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
@@ -90,14 +119,14 @@ def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:
     The Plot plugin reads the header as series labels and each later row as points of this
     build, so one row per file; numbers are plain ``.``-decimals (it parses them with
     ``Double.parseDouble``)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    names = name_counts(list(verdict.checks))
+    make_folder(directory, "--plot-csv")
+    stems = file_stems(verdict.checks)
     written = []
     for c in verdict.checks:
         series = c.result.plot_series() if c.result is not None else {}
         for suffix, values in series.items():
             # one unit per file: the decision's figure and its requirement, the levels apart
-            path = directory / f"mlqa-{file_stem(c, names)}{'-' * bool(suffix)}{suffix}.csv"
+            path = directory / f"mlqa-{stems[id(c)]}{'-' * bool(suffix)}{suffix}.csv"
             path.write_text(",".join(values) + "\n"
                             + ",".join(repr(v) for v in values.values()) + "\n",
                             encoding="ascii")
@@ -129,17 +158,17 @@ def attach_plots(verdict: Verdict, junit_path: Path, directory: Path,
         raise InputError(f"--attach-junit {junit_path}: cannot be read as XML ({exc})") from None
     cases = {(str(t.get("classname")), str(t.get("name"))): t for t in tree.iter("testcase")}
     checks = shown_all(verdict)
-    names = name_counts(checks)
+    stems = file_stems([s.verdict for s in checks])
     markers: dict[tuple[str, str], list[str]] = {}
     written = []
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory, "--attach-dir")
     for s in checks:
         c = s.verdict
         key = (c.record.classname, c.record.testname)
         if key not in cases:
             continue
         for suffix, svg in html.check_plots(s):
-            path = directory / f"{file_stem(c, names)}-{_UNSAFE.sub('_', suffix)}.svg"
+            path = directory / f"{stems[id(c)]}-{_UNSAFE.sub('_', suffix)}.svg"
             path.write_text(svg, encoding="utf-8")
             written.append(path)
             markers.setdefault(key, []).append(f"[[ATTACHMENT|{path}]]")

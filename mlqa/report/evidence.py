@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mlqa._atomic import write_atomic
+from mlqa._files import load_json, read_regular
 from mlqa.errors import InputError
 from mlqa.report.bundle import BundleRecord
 from mlqa.result import Outcome
@@ -74,13 +75,16 @@ def _write(directory: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
 def read(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """The session record of a bundle folder; an InputError when it is missing or unreadable."""
     path = Path(folder) / SESSION_FILE
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         raise InputError(f"{folder}: no session record ({SESSION_FILE}): the bundle cannot show "
                          f"that every test left its evidence; gate a folder written by "
-                         f"pytest --mlqa-results") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+                         f"pytest --mlqa-results")
+    raw = read_regular(path, "session record")  # a FIFO, a symlink loop: refused, said so
+    try:
+        doc = load_json(raw.decode("utf-8"), str(path))
+    except InputError:
+        raise
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{path}: unreadable session record ({type(exc).__name__})") from None
     if not isinstance(doc, dict) or type(doc.get("schema")) is not int:
         raise InputError(f"{path}: not an mlqa session record (field 'schema')")
@@ -200,7 +204,8 @@ def crashed_tests(directory: str | os.PathLike[str]) -> list[tuple[str, str]]:
     for path in sorted(Path(directory).glob(_RUNNING_GLOB)):
         worker = path.stem.removeprefix("running-")
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            # a planted FIFO or a deep document is an unknown test, not a hung or crashed run
+            doc = load_json(read_regular(path, "marker").decode("utf-8"), str(path))
             nodeid = str(doc["nodeid"])
         except (OSError, ValueError, KeyError, TypeError):
             nodeid = "?"

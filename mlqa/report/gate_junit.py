@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from mlqa._atomic import write_atomic
+from mlqa._files import write_output
 from mlqa._text import clean_text, one_line
 from mlqa.gate import APPROVE, REFUSE, CheckVerdict, Verdict
 from mlqa.result import Outcome
@@ -80,7 +80,7 @@ def _properties(case: ET.Element, props: dict[str, str]) -> None:
 
 def write_verdict(verdict: Verdict, path: Path) -> Path:
     """Write ``verdict`` as a JUnit file at ``path``, atomically (Jenkins may be reading)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     root = verdict_tree(verdict).getroot()
     assert root is not None
-    return write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    return write_output(path, ET.tostring(root, encoding="utf-8", xml_declaration=True),
+                        "--junitxml")

@@ -112,7 +112,7 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
     out.append(_waivers_section(verdict))
     out.append(_provenance_section(provenance))
     out.append(f'<p class="sub">mlqa {escape(__version__)}; waivers judged as of '
-               f'{verdict.as_of.isoformat()}; generated '
+               f'{escape(verdict.judged_as_of)}; generated '
                f'{dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}</p>')
     out.append("</body></html>\n")
     return "".join(out)

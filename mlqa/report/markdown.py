@@ -119,7 +119,7 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None, *,
                   f"{text(', '.join(checked))}" for record, checked in used[:MAX_ROWS]]
         lines.append("")
     if verdict.waivers:
-        lines += ["### Waivers", ""]
+        lines += ["### Waivers", "", f"Judged as of {text(verdict.judged_as_of)}.", ""]
         for u in verdict.waivers:
             w = u.waiver
             status = u.status if u.status != "valid" or u.used_by else "valid, unused"

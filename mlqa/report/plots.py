@@ -8,6 +8,7 @@ decimal of a pixel, which keeps a report with hundreds of plots small and fast t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from html import escape
 
@@ -32,7 +33,23 @@ def render(block: Block, max_rows: int = 60) -> str:
     return ""
 
 
+# A coordinate or size attribute whose number is not finite ("nan", "inf", "-inf"): a browser
+# drops or misplaces such a mark silently. Text never matches: escape() turns every '"' in it
+# into "&quot;".
+_NOT_FINITE = re.compile(r'\s(?:x|y|x1|x2|y1|y2|cx|cy|r|width|height)="[^"]*(?:nan|inf)',
+                         re.IGNORECASE)
+
+
 def _svg(width: float, height: float, body: list[str], title: str) -> str:
+    """The ``<svg>`` element; a mark whose position or size is not a finite number is left out
+    and a last line says how many and why, so no ``nan`` ever reaches an attribute."""
+    kept = [b for b in body if not _NOT_FINITE.search(b)]
+    if len(kept) < len(body):
+        left_out = len(body) - len(kept)
+        height += 16
+        kept.append(_text(4, height - 5, f"{left_out} mark{'s' * (left_out != 1)} left out: "
+                                         f"a figure is not finite (inf or NaN)", fill=MARK))
+    body = kept
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">'
             f'<title>{escape(title)}</title>{"".join(body)}</svg>')
@@ -42,9 +59,13 @@ def _scale(lo: float, hi: float, x0: float, x1: float
            ) -> tuple[Callable[[float], float], tuple[float, float]]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         lo, hi = (lo - 1, lo + 1) if math.isfinite(lo) else (0.0, 1.0)
+    # Near the float limits hi - lo overflows to inf and every position becomes nan: such an
+    # axis is computed on halves, which cannot overflow.
+    k = 1.0 if math.isfinite((hi - lo) * 1.1) else 0.5
+    lo, hi = lo * k, hi * k
     pad = (hi - lo) * 0.05
     lo, hi = lo - pad, hi + pad
-    return (lambda v: x0 + (v - lo) / (hi - lo) * (x1 - x0)), (lo, hi)
+    return (lambda v: x0 + (v * k - lo) / (hi - lo) * (x1 - x0)), (lo / k, hi / k)
 
 
 def _text(x: float, y: float, s: str, anchor: str = "start", fill: str = "#24292f") -> str:
@@ -96,7 +117,7 @@ def distribution_plot(plot: DistributionPlot, width: int = 420, height: int = 16
     ref, cur = plot.reference, plot.current
     n = max(len(ref), len(cur), 1)
     left, bottom, top = 34.0, height - 30.0, 30.0
-    peak = max([*ref, *cur, 1e-12])
+    peak = max([v for v in (*ref, *cur) if math.isfinite(v)] + [1e-12])
     slot = (width - left - 8) / n
     bar = max(slot / 2 - 1, 0.5)
     body = [_text(4, 13, _clip(plot.title, 70)),
@@ -131,7 +152,7 @@ def histogram(plot: HistogramPlot, width: int = 520, height: int = 190) -> str:
     marks = [(name, v) for name, v in plot.marks if _finite(v) and (not log or v > 0)]
     left, bottom, top = 34.0, height - 30.0, 20.0 + 12.0 * max(len(marks), 1)
     x, _ = _scale(f(edges[0]), f(edges[-1]), left, width - 8)
-    peak = max([*counts, 1e-12])
+    peak = max([c for c in counts if math.isfinite(c)] + [1e-12])
     body = [_text(4, 13, plot.title)]
     for c, a, b in zip(counts, edges[:-1], edges[1:], strict=False):
         h = (bottom - top) * c / peak

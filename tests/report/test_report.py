@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlqa
 from mlqa.cli import main
@@ -39,6 +41,7 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
     assert "<details><summary>2 passing checks</summary>" in md
     assert "`test_suite.py::test_recall_*`: expired; someone.else" in md
     assert "`test_suite.py::test_f1_cannot_run`: valid, unused" in md  # errors are not waived
+    assert re.search(r"Judged as of \d{4}-\d{2}-\d{2} \\\(today in UTC\\\)", md)  # the day used
     assert "model churn-classifier `sha256:" in md
 
     page = (base / "out/report.html").read_text()
@@ -46,6 +49,7 @@ def test_report_of_a_real_run(mixed_bundle: Path, jenkins_check, monkeypatch) ->
         < page.index('id="waivers"') < page.index('id="provenance"')
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "dataset holdout" in page and "sha256:" in page
+    assert re.search(r"waivers judged as of \d{4}-\d{2}-\d{2} \(today in UTC\)", page)
 
     csvs = sorted(p.name for p in (base / "out/plots").iterdir())
     assert "mlqa-test_suite.py.test_recall_fails.csv" in csvs
@@ -180,3 +184,56 @@ def test_report_refuses_a_line_it_cannot_read(tmp_path: Path, capsys, change, fi
     err = capsys.readouterr().err
     assert "results.jsonl:1" in err and field in err  # file:line (merged lines sort by test id)
     assert not (tmp_path / "r.html").exists()
+
+
+_NOT_FINITE_ATTR = re.compile(r'\s(?:x|y|x1|x2|y1|y2|cx|cy|r|width|height)="[^"]*(?:nan|inf)',
+                              re.IGNORECASE)
+
+
+def test_plots_never_write_a_non_finite_number_and_say_what_they_left_out() -> None:
+    from mlqa.display import DistributionPlot, HistogramPlot, IntervalPlot, IntervalPoint
+    from mlqa.report import plots
+
+    inf, nan = float("inf"), float("nan")
+    histogram = plots.histogram(HistogramPlot("latency", counts=(1, nan, inf, 3),
+                                              edges=(0.0, 1.0, inf, 3.0, 4.0),
+                                              marks=(("p99", inf), ("p50", 2.0))))
+    distribution = plots.distribution_plot(DistributionPlot("age", (0.5, nan, 0.5),
+                                                            (0.2, inf, 0.8)))
+    huge = plots.interval_plot(IntervalPlot("x", (
+        IntervalPoint("a", 1.7e308, (-1.7e308, 1.7e308), -1.7e308, None, "pass"),)))
+    for svg in (histogram, distribution, huge):
+        assert not _NOT_FINITE_ATTR.search(svg), svg
+    assert "left out: a figure is not finite (inf or NaN)" in histogram
+    assert "left out: a figure is not finite" in distribution
+    assert "p50 2" in histogram  # the finite mark stays
+    assert histogram.count("<rect") >= 2  # as do the finite bars
+    assert "left out" not in huge and "<circle" in huge  # huge but finite: drawn, not dropped
+
+
+_ACCURACY = mlqa.check_metric([0, 1] * 50, [0, 1] * 40 + [1, 0] * 10, "accuracy", min=0.5)
+_IDS = st.text(alphabet="ab/:[]-._ \u00e9#", min_size=1, max_size=12).map(lambda s: f"t.py::{s}")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(nodeids=st.lists(_IDS, min_size=2, max_size=6, unique=True),
+       names=st.lists(st.sampled_from(["accuracy", "a-b", "a.b", "a/b"]), min_size=1,
+                      max_size=3))
+def test_plot_file_names_are_injective_stable_and_safe(nodeids: list[str],
+                                                       names: list[str]) -> None:
+    """Different checks never share a file name, whatever their ids sanitise to; the same
+    checks get the same names however they are ordered (as in the next build)."""
+    from mlqa.gate import CheckVerdict
+    from mlqa.report.cli import file_stems
+
+    def build(order: list[str]) -> dict[tuple[str, int], str]:
+        checks = [CheckVerdict(bundle.BundleRecord(n, _ACCURACY.replace(name=name), index=i),
+                               Outcome.PASS, advisory=False, blocks=False, asks=False)
+                  for n in order for i, name in enumerate(names)]
+        stems = file_stems(checks)
+        return {(c.nodeid, c.record.index): stems[id(c)] for c in checks}
+
+    stems = build(nodeids)
+    assert len(set(stems.values())) == len(stems) == len(nodeids) * len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]{1,120}", s) for s in stems.values())
+    assert build(list(reversed(nodeids))) == stems
