@@ -129,7 +129,7 @@ def append(store: Store, record_id: str, *, _repairs: int = 2) -> int:
         if took > settle or other is not None:
             _flag(store, n, entry, took, settle, other)
         _extend_cache(store, n + 1)
-        if other not in (None, "?") and _repairs:
+        if other not in (None, "?", record_id) and _repairs:
             # List the overlapped record again (a duplicate is harmless: the list is a set).
             append(store, other, _repairs=_repairs - 1)
         return n
