@@ -64,8 +64,9 @@ def _list(store) -> int:
     ids, late = listing(store)
     for slot in late:  # said first and on stderr: the list below may be short
         print(f"warning: index slot {slot} of {store.location} was claimed more slowly than "
-              f"the store's settle time: a record saved at the same moment may be missing "
-              f"from this list (it stays in the store under records/)", file=sys.stderr)
+              f"the store's settle time, or over another writer's entry: a record saved at the "
+              f"same moment may be missing from this list (it stays in the store under "
+              f"records/)", file=sys.stderr)
     pointed: dict[str, list[str]] = {}
     for alias, record_id in aliases(store).items():
         pointed.setdefault(record_id, []).append(alias)

@@ -317,6 +317,7 @@ class RecordBuilder:
         }
         record_id = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{sha256(canonical(doc))[:10]}"
         doc["id"] = record_id
+        _check_index_settings(store)  # before the first write: a bad setting writes nothing
         for rel, data in files.items():
             store.put(f"records/{record_id}/{rel}", data)
         store.put(f"records/{record_id}/{RECORD_FILE}", _sealed(doc))
@@ -591,6 +592,13 @@ def listing(store: Store) -> tuple[list[str], list[int]]:
     from mlqa.baseline import journal
 
     return journal.read(store)
+
+
+def _check_index_settings(store: Store) -> None:
+    if getattr(store, "children", None) is None:
+        from mlqa.baseline import journal
+
+        journal.settle_of(store)
 
 
 def _add_to_index(store: Store, record_id: str) -> None:

@@ -11,6 +11,7 @@ and are never written into a message, a log line or ``repr``.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -35,6 +36,9 @@ TOKEN_ENV = "MLQA_STORE_TOKEN"
 # folders (see mlqa.baseline.journal); HEAD + PUT of a 200-byte slot must take less.
 DEFAULT_SETTLE = 5.0
 SETTLE_ENV = "MLQA_STORE_SETTLE"
+# Every save on such a store waits settle once (more when writers collide): past five minutes
+# a value is a typo or a unit mix-up (milliseconds), not a network, and 1e9 would hang a run.
+MAX_SETTLE = 300.0
 
 
 class Store:
@@ -128,16 +132,18 @@ class HttpStore(Store):
             raise InputError(f"HttpStore url must be http(s)://host/path, got "
                              f"{_without_userinfo(parsed)!r}")
         env = os.environ if env is None else env
+        # Every setting is checked here, before the store is used, so a bad one is refused
+        # before anything is written (an infinite settle used to fail after the slot's PUT).
         if settle is None:
-            try:
-                settle = float(env.get(SETTLE_ENV, DEFAULT_SETTLE))
-            except ValueError:
-                raise InputError(f"{SETTLE_ENV} must be a number of seconds, got "
-                                 f"{env.get(SETTLE_ENV)!r}") from None
-        if retries < 0 or timeout <= 0 or (deadline is not None and deadline <= 0) or \
-                not settle > 0:
-            raise InputError("HttpStore needs retries >= 0, timeout > 0 and deadline > 0, "
-                             "and settle > 0")
+            settle = check_settle(env.get(SETTLE_ENV, DEFAULT_SETTLE), source=SETTLE_ENV)
+        else:
+            settle = check_settle(settle, source="HttpStore settle=")
+        timeout = _seconds("timeout", timeout, low=0.0)
+        backoff = _seconds("backoff", backoff, low=0.0, zero_ok=True)
+        if deadline is not None:
+            deadline = _seconds("deadline", deadline, low=0.0)
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InputError(f"HttpStore retries= must be a whole number >= 0, got {retries!r}")
         self._secrets: list[str] = []
         self._headers: dict[str, str] = {}
         self._auth: tuple[str, str] | None = None
@@ -350,6 +356,34 @@ class HttpStore(Store):
                 text = text.replace(secret, "***")
                 text = text.replace(urllib.parse.quote(secret, safe=""), "***")
         return text
+
+
+def check_settle(value: Any, *, source: str) -> float:
+    """``value`` (a number or the text of an environment variable) as the settle time in
+    seconds: a finite number in (0, MAX_SETTLE]. ``source`` names the variable or argument in
+    the message, with the value and the range."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not 0 < seconds <= MAX_SETTLE:  # also refuses nan
+        raise InputError(f"{source} must be a number of seconds > 0 and <= {MAX_SETTLE:g} "
+                         f"(the wait after claiming a record-index slot), got {value!r}")
+    return seconds
+
+
+def _seconds(name: str, value: Any, *, low: float, zero_ok: bool = False) -> float:
+    """An ``HttpStore`` time setting: a finite number of seconds above ``low`` (or equal to
+    it where ``zero_ok``); inf and nan are refused (a wait on them hangs or crashes)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < low or (seconds == low and not zero_ok):
+        bound = ">=" if zero_ok else ">"
+        raise InputError(f"HttpStore {name}= must be a finite number of seconds {bound} "
+                         f"{low:g}, got {value!r}")
+    return seconds
 
 
 def _without_userinfo(parsed: urllib.parse.SplitResult) -> str:

@@ -3,9 +3,11 @@ repository behaves to a client that only uses PUT, GET and HEAD: a PUT replaces 
 (written beside it, then renamed), OPTIONS answers without a ``DAV`` header, there is no folder
 listing (PROPFIND is 405) and no conditional request is honoured.
 
-``python plain_server.py ROOT PORT_FILE [LATENCY_S]``: serves ROOT, writes the port it bound to
-PORT_FILE. ``LATENCY_S`` delays every request by a seeded random 0..LATENCY_S seconds, as a
-repository across a network does (it is what gives concurrent writers room to interleave).
+``python plain_server.py ROOT PORT_FILE [LATENCY_S [VISIBLE_AFTER_S]]``: serves ROOT, writes the
+port it bound to PORT_FILE. ``LATENCY_S`` delays every request by a seeded random 0..LATENCY_S
+seconds, as a repository across a network does (it is what gives concurrent writers room to
+interleave). ``VISIBLE_AFTER_S`` makes it a write-behind server: a PUT is acknowledged at once
+and its file appears that many seconds later (a caching proxy, an eventually consistent store).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     root = Path(".")
     latency = 0.0
+    visible_after = 0.0
     _random = random.Random(0)
     _lock = threading.Lock()
 
@@ -58,7 +61,10 @@ class Handler(BaseHTTPRequestHandler):
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, target)
+        if self.visible_after:  # acknowledged now, readable later
+            threading.Timer(self.visible_after, os.replace, (tmp, target)).start()
+        else:
+            os.replace(tmp, target)
         self._answer(201)
 
     def do_GET(self) -> None:  # noqa: N802
@@ -83,6 +89,7 @@ def main() -> None:
     root, port_file = sys.argv[1:3]
     Handler.root = Path(root)
     Handler.latency = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    Handler.visible_after = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     tmp = Path(port_file + ".tmp")
     tmp.write_text(str(server.server_address[1]))

@@ -149,5 +149,5 @@ def test_settle_is_validated_and_read_from_the_environment():
     assert HttpStore("http://127.0.0.1:9/x/", env={}).settle == 5.0
     with pytest.raises(ValueError, match="MLQA_STORE_SETTLE must be a number of seconds"):
         HttpStore("http://127.0.0.1:9/x/", env={"MLQA_STORE_SETTLE": "soon"})
-    with pytest.raises(ValueError, match="settle > 0"):
+    with pytest.raises(ValueError, match="settle= must be a number of seconds > 0 and <= 300"):
         HttpStore("http://127.0.0.1:9/x/", env={}, settle=0)
