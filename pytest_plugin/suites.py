@@ -296,7 +296,7 @@ class _Context:
 
             ref = self.suite.baseline_ref or self.request.config.getoption(
                 "mlqa_baseline_ref") or "approved"
-            return BaselineSession(self.suite.baseline_store, ref=ref,
+            return BaselineSession(self.suite.baseline_location(), ref=ref,
                                    trust_model=bool(self.request.config.getoption(
                                        "mlqa_trust_model")))
 

@@ -79,20 +79,15 @@ def read_path(name: str, path: str, format: str | None = None) -> pd.DataFrame: 
                      f"({', '.join(PARQUET_SUFFIXES)})")
 
 
-MAX_SHOWN_COLUMNS, MAX_SHOWN_NAME = 20, 40
+def columns_hint(frame: pd.DataFrame, wanted: str) -> str:
+    """What an error message may say of a frame's columns when ``wanted`` is not one: how
+    many there are, and the one close to ``wanted`` (a misspelling). Never the list: a file
+    that was not the table it was declared to be (an environment read as CSV) has content
+    for a header, and a message names a file, never echoes it."""
+    from mlqa._text import did_you_mean
 
-
-def shown_columns(frame: pd.DataFrame) -> str:
-    """A frame's column names fit for an error message: at most ``MAX_SHOWN_COLUMNS``, each
-    cut to ``MAX_SHOWN_NAME`` characters and quoted; none at all when a name holds a control
-    character or is longer than a header's (the file was not the table it was declared to
-    be, and its "header" is content: a message names the file, never echoes it)."""
-    names = [str(c) for c in frame.columns]
-    if any(len(n) > 4 * MAX_SHOWN_NAME or not n.isprintable() for n in names):
-        return "column names not shown: the first line does not look like a table's header"
-    cut = [n if len(n) <= MAX_SHOWN_NAME else n[:MAX_SHOWN_NAME - 1] + "…" for n in names]
-    more = f", … {len(cut) - MAX_SHOWN_COLUMNS} more" if len(cut) > MAX_SHOWN_COLUMNS else ""
-    return "columns: " + ", ".join(repr(n) for n in cut[:MAX_SHOWN_COLUMNS]) + more
+    n = len(frame.columns)
+    return f"{n} column{'s' * (n != 1)}{did_you_mean(wanted, frame.columns)}"
 
 
 def select(name: str, frame: pd.DataFrame, columns: Any) -> list[str]:

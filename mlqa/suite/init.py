@@ -60,14 +60,14 @@ def run(args: argparse.Namespace) -> int:
 def starter_suite(data: str | os.PathLike[str], *, model: str | None = None,
                   target: str | None = None, output: Path) -> str:
     """The suite's text; it is loaded and validated before it is returned."""
-    from mlqa.quality.frames import as_frame, shown_columns
+    from mlqa.quality.frames import as_frame, columns_hint
 
     frame = as_frame("DATA", os.fspath(data))
     if len(frame) == 0:
         raise InputError(f"DATA {os.fspath(data)!r} has no rows")
     if target is not None and target not in frame.columns:
         raise InputError(f"--target {target!r} is not a column of {os.fspath(data)!r} "
-                         f"({shown_columns(frame)})")
+                         f"({columns_hint(frame, target)})")
     base = output.resolve().parent
     rel = os.path.relpath(Path(data).resolve(), base)
     suite: dict[str, Any] = {

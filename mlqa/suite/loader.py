@@ -111,6 +111,13 @@ def _semantics(doc: Document) -> list[Problem]:
                         f"to the suite{alternative}"))
     if metric_checks:
         out += _metric_names(doc, metric_checks)
+    baseline = value.get("baseline") or {}
+    store = str(baseline.get("store", ""))
+    for key in ("timeout_s", "attempts"):
+        if key in baseline and not store.startswith(("http://", "https://")):
+            out.append((*doc.where(("baseline", key), key=True),
+                        f"baseline {key!r} applies to an http(s):// store; give 'store:' a "
+                        f"URL or leave {key!r} out"))
     return out
 
 
@@ -189,5 +196,7 @@ def _build(doc: Document, file: Path) -> Suite:
     return Suite(name=value.get("suite") or default_name(file), file=file, checks=tuple(checks),
                  data=data, model=None if model is None else _source("model", model, base),
                  baseline_store=store, baseline_ref=baseline.get("ref"),
+                 baseline_timeout_s=baseline.get("timeout_s"),
+                 baseline_attempts=baseline.get("attempts"),
                  marks=tuple(value.get("marks", ())), description=value.get("description", ""),
                  line=doc.where(("suite",))[0] if "suite" in value else 1)
