@@ -63,8 +63,15 @@ def load_documents(text: str, file: str) -> list[Document]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise SuiteError(file, [(line, col, f"not valid YAML: {exc.problem or exc}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, ...)
+        before = text[:exc.position]
+        line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise SuiteError(file, [(line, col, f"not valid YAML: the character {char!r} is not "
+                                            f"allowed ({exc.reason})")]) from None
     except yaml.YAMLError as exc:
-        raise SuiteError(file, [(1, 1, f"not valid YAML: {exc}")]) from None
+        raise SuiteError(file, [(1, 1, f"not valid YAML: {' '.join(str(exc).split())}")]) \
+            from None
     docs = []
     constructor = yaml.constructor.SafeConstructor()
     for node in nodes:
@@ -123,6 +130,10 @@ def _scalar(node: Any, constructor: Any, problems: list[tuple[int, int, str]]) -
         # suite author's to take
         problems.append((*_pos(node), f"unreadable value {node.value[:40]!r}: "
                                       f"{str(exc).split(';')[0]}"))
+    except Exception:  # noqa: BLE001 - PyYAML's safe constructors fail in other ways too
+        # (an explicit !!timestamp on text that is not one: AttributeError)
+        problems.append((*_pos(node), f"unreadable value {node.value[:40]!r}"
+                                      f"{f' tagged {node.tag!r}' if node.tag else ''}"))
     return None
 
 

@@ -202,6 +202,12 @@ CASES = [
                      SuiteError, absent=("sys.set_int",))),
     Case("suite-date-impossible", suite(CHECKS + "    max: 2026-13-45\n"),
          input_error("unreadable value '2026-13-45': month must be in 1..12", SuiteError)),
+    Case("suite-explicit-timestamp-tag", suite("suite: !!timestamp release\n" + CHECKS),
+         input_error("s.mlqa.yaml:1:8: unreadable value 'release' tagged "
+                     "'tag:yaml.org,2002:timestamp'", SuiteError)),
+    Case("suite-nul-character", suite("suite: a\x00b\n" + CHECKS),
+         input_error("s.mlqa.yaml:1:9: not valid YAML: the character '\\x00' is not allowed",
+                     SuiteError)),
     # a name that ends with a newline ('$' matched before it under re.search)
     Case("suite-check-id-trailing-newline", suite(table("t.csv").replace(
         "id: rows", 'id: "pass\\n"')), input_error(
