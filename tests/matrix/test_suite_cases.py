@@ -4,18 +4,16 @@ trailing newline, a baseline store that never answers."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _matrix import Case, Ran, cases, cli, exit_code, input_error, run_case
+from _silent_server import silent_server
 
 from mlqa.baseline.errors import StoreError
 from mlqa.suite import SuiteError, load_suites
@@ -125,33 +123,6 @@ def init_with_injected_name(tmp: Path) -> Ran:
     (written,) = load_suites(tmp / "s.mlqa.yaml")
     return Ran(ran.code, ran.out + f"model={written.model!r} checks="
                f"{[c.id for c in written.checks]}", ran.err)
-
-
-@contextlib.contextmanager
-def silent_server() -> Iterator[str]:
-    """A TCP server on 127.0.0.1 that accepts every connection and never answers."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/repo/"
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
 
 
 def store_never_answers(tmp: Path) -> Any:
