@@ -54,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
 
     write_atomic(out, text.encode("utf-8"))
     print(f"mlqa init: wrote {out}")
+    folder = out.resolve().parent
+    for given in (args.data, args.model):
+        if given is not None and not Path(given).resolve().is_relative_to(folder):
+            print(f"mlqa init: {_one_line(given)!r} is outside the suite's folder: allow its "
+                  f"folder with --mlqa-data-root=DIR or the ini option mlqa_data_roots")
     return 0
 
 
@@ -292,15 +297,21 @@ def _regression_block(metric: dict[str, Any], name: str) -> tuple[str, dict[str,
             item)
 
 
-def _dump(value: Any) -> str:
+def _dump(value: Any, *, quoted: bool = False) -> str:
     import yaml
 
+    if quoted:  # every scalar double-quoted, on one line: line breaks written as \n
+        return str(yaml.safe_dump(value, sort_keys=False, default_style='"',
+                                  width=float("inf")))
     return str(yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100))
 
 
 def _commented(item: dict[str, Any]) -> str:
-    """``item`` as a list item of ``checks:``, serialised as data, each line commented."""
-    return "".join(f"# {line}\n" for line in _dump([item]).splitlines())
+    """``item`` as a list item of ``checks:``, serialised as data, each line commented; a
+    value that is not one printable line (a label named with a newline) makes it written
+    double-quoted, so that each of its lines stays one commented line."""
+    odd = any(isinstance(v, str) and not v.isprintable() for v in item.values())
+    return "".join(f"# {line}\n" for line in _dump([item], quoted=odd).splitlines())
 
 
 def _one_line(text: str, limit: int = 200) -> str:
@@ -359,8 +370,12 @@ def _validated(text: str, output: Path, suite: dict[str, Any],
         inside = line.startswith("# - ") or (inside and line.startswith("#   "))
         if inside:
             commented.append(line[2:])
-    if yaml.safe_load(text) != suite or (blocks and yaml.safe_load(
-            "\n".join(commented)) != blocks):
+    try:
+        same = yaml.safe_load(text) == suite and (not blocks or yaml.safe_load(
+            "\n".join(commented)) == blocks)
+    except yaml.YAMLError:
+        same = False
+    if not same:
         raise InputError(f"mlqa init: the suite for {_one_line(output.name)!r} does not read "
                          f"back as written (a name in it breaks its YAML); nothing was "
                          f"written")

@@ -110,14 +110,17 @@ def run_with_root(tmp: Path) -> Ran:
 INJECTED = "d\nmodel: {path: evil.pkl, trust: true}\nchecks: []\n#.csv"
 
 
-def init_with_injected_name(tmp: Path) -> Ran:
-    """`mlqa init` on a file whose name holds a suite: the suite written has no model, and
-    the name comes back as data (the path of the data source) and nowhere else."""
-    (tmp / INJECTED).write_text("a,b\n1,x\n2,y\n3,x\n4,y\n")
+def init_with_injected_name(tmp: Path, *, column: bool = False) -> Ran:
+    """`mlqa init` on a file whose name (or label column) holds a suite: the suite written has
+    no model, and the name comes back as data and nowhere else."""
+    label = INJECTED.replace("#.csv", "# ") if column else "y"
+    name = "d.csv" if column else INJECTED
+    header = '"' + label + '",a' if column else "y,a"
+    (tmp / name).write_text(header + "\n" + "".join(f"{i % 2},{i}\n" for i in range(8)))
     cwd = os.getcwd()
     os.chdir(tmp)
     try:
-        ran = cli("init", INJECTED, "-o", "s.mlqa.yaml")
+        ran = cli("init", name, "--target", label, "-o", "s.mlqa.yaml")
     finally:
         os.chdir(cwd)
     (written,) = load_suites(tmp / "s.mlqa.yaml")
@@ -219,6 +222,9 @@ CASES = [
         absent=(TOKEN, "PATH="))),
     # mlqa init serialises names as data
     Case("init-file-name-injects-suite", init_with_injected_name,
+         exit_code(0, "model=None checks=['schema', 'missing'", absent=("evil.pkl",))),
+    Case("init-label-column-injects-suite", lambda tmp: init_with_injected_name(tmp,
+                                                                                column=True),
          exit_code(0, "model=None checks=['schema', 'missing'", absent=("evil.pkl",))),
     # a store that never answers: the suite's own deadline
     Case("suite-store-timeout-on-folder", suite(table("t.csv", "baseline: {store: b, "
