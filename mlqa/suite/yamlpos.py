@@ -5,11 +5,11 @@ PyYAML's composer keeps a mark on every node; reading the node tree ourselves (i
 would let through silently: a key given twice (the second would override the first).
 
 A suite is small and written by hand, so its size is bounded before anything is built from it:
-``MAX_BYTES`` of text, ``MAX_DEPTH`` levels of nesting, ``MAX_ALIASES`` aliases (``*name``) and
-``MAX_NODES`` values once every alias is expanded. An alias bomb (nine anchors of nine aliases
-each: 9**9 values from 351 bytes) is refused after reading its events, in milliseconds and
-without expanding anything; an alias to the node that contains it (``a: &a [*a]``) is refused
-by name rather than recursing until Python gives up.
+``MAX_BYTES`` of text, ``MAX_DEPTH`` levels of nesting, ``MAX_ALIASES`` aliases (``*name``)
+and ``MAX_NODES`` values, as written and once every alias is expanded. An alias bomb (nine
+anchors of nine aliases each: 9**9 values from 351 bytes) is refused from the node graph, in
+milliseconds and without expanding anything; an alias to the node that contains it
+(``a: &a [*a]``) is refused by name rather than recursing until Python gives up.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from mlqa.suite.errors import SuiteError
 
 Path = tuple[Any, ...]
 
-MAX_BYTES = 1_000_000  # a hand-written suite is a few kB; `mlqa init` on 1,000 columns ~200 kB
+MAX_BYTES = 1_000_000  # a hand-written suite is a few kB; `mlqa init` on 1,000 columns 53 kB
 MAX_DEPTH = 32  # a suite nests 5 levels (checks -> check -> ranges -> column -> min)
 MAX_ALIASES = 1_000
-MAX_NODES = 200_000  # values after expanding aliases: each is converted and given a position
+MAX_NODES = 50_000  # values, after expanding aliases (`mlqa init` on 1,000 columns: 7,075)
 # Tags a collection may carry: the plain ones (a tagged scalar is refused by the constructor).
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -58,17 +58,16 @@ def load_documents(text: str, file: str) -> list[Document]:
                                        f"{MAX_BYTES:,} (split it into several files)")])
     try:
         _bounded(text, file)
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_loader()))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit, met first
+            raise SuiteError(file, [(line, col, f"is nested more than {MAX_DEPTH} levels deep "
+                                                f"(the limit of a suite)")]) from None
         raise SuiteError(file, [(line, col, f"not valid YAML: {exc.problem or exc}")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, ...)
-        before = text[:exc.position]
-        line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
-        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise SuiteError(file, [(line, col, f"not valid YAML: the character {char!r} is not "
-                                            f"allowed ({exc.reason})")]) from None
+        raise _unreadable(text, exc, file) from None
     except yaml.YAMLError as exc:
         raise SuiteError(file, [(1, 1, f"not valid YAML: {' '.join(str(exc).split())}")]) \
             from None
@@ -89,14 +88,44 @@ def load_documents(text: str, file: str) -> list[Document]:
     return docs
 
 
-def _bounded(text: str, file: str) -> None:
-    """Refuse a stream nested deeper than ``MAX_DEPTH`` or holding more than ``MAX_ALIASES``
-    aliases, from its parser events (the parser keeps an explicit stack: no recursion, no
-    node built yet, so a hostile file costs one pass over its text)."""
+def _unreadable(text: str, exc: Any, file: str) -> SuiteError:
+    """The error for a character YAML refuses, at its line and column: PyYAML's reader counts
+    characters (libyaml's, bytes) and names the character."""
     import yaml
 
-    depth = aliases = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    try:
+        yaml.reader.Reader(text)
+    except yaml.reader.ReaderError as own:
+        exc = own
+    before = text[:exc.position]
+    line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return SuiteError(file, [(line, col, f"not valid YAML: the character {char!r} is not "
+                                         f"allowed ({exc.reason})")])
+
+
+def _loader() -> Any:
+    """libyaml's parser when PyYAML was built with it (it reads a large file ten times
+    faster; its nodes carry the same marks), else PyYAML's own."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _bounded(text: str, file: str) -> None:
+    """Refuse a stream nested deeper than ``MAX_DEPTH``, holding more than ``MAX_ALIASES``
+    aliases or more than ``MAX_NODES`` values, from its parser events (the parser keeps an
+    explicit stack: no recursion, no node built yet, so a hostile file costs one pass over
+    its text)."""
+    import yaml
+
+    depth = aliases = values = 0
+    for event in yaml.parse(text, Loader=_loader()):
+        if isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent):
+            values += 1
+            if values > MAX_NODES:
+                raise SuiteError(file, [(*_pos(event), f"holds more than {MAX_NODES:,} values "
+                                                       f"(the limit of a suite)")])
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

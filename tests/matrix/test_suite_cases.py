@@ -141,9 +141,11 @@ def store_never_answers(tmp: Path) -> Any:
 CASES = [
     # resource bombs and shapes the converter used to crash on
     Case("suite-alias-bomb-7", suite(bomb(7)), input_error(
-        "expands to more than 200,000 values (through its aliases", SuiteError)),
+        "expands to more than 50,000 values (through its aliases", SuiteError)),
     Case("suite-alias-bomb-9", suite(bomb(9)), input_error(
-        "s.mlqa.yaml:6:5: expands to more than 200,000 values", SuiteError)),
+        "s.mlqa.yaml:5:5: expands to more than 50,000 values", SuiteError)),
+    Case("suite-too-many-values", suite(CHECKS + "a: [" + ",".join(["1"] * 50_001) + "]\n"),
+         input_error("holds more than 50,000 values (the limit of a suite)", SuiteError)),
     Case("suite-alias-too-many", suite("x: &x 1\ny: [" + ", ".join(["*x"] * 1001) + "]\n"
                                        + CHECKS),
          input_error("uses more than 1,000 aliases", SuiteError)),
