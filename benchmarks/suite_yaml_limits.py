@@ -59,7 +59,9 @@ def main() -> None:
     cases += [("recursive anchor", "a: &a [*a]\nchecks: []\n"),
               ("nested 200,000 deep", "a: " + "[" * 200_000 + "\n"),
               ("file at the size limit", "checks: []\n#" + "x" * (MAX_BYTES - 14) + "\n"),
-              ("50,000 values: just within", "checks: []\na: [" + ",".join(["1"] * 49_990)
+              ("one string at the size limit", "checks: []\ns: '" + "x" * (MAX_BYTES - 20)
+               + "'\n"),
+              ("20,000 values: just within", "checks: []\na: [" + ",".join(["1"] * 19_990)
                + "]\n"),
               ("honest suite, 2,000 checks", honest(2000))]
     worst = 0.0

@@ -21,10 +21,13 @@ from mlqa.suite.errors import SuiteError
 
 Path = tuple[Any, ...]
 
-MAX_BYTES = 1_000_000  # a hand-written suite is a few kB; `mlqa init` on 1,000 columns 53 kB
+# PyYAML's own parser, not libyaml's: a C extension keeps the classes of the first import of
+# yaml, which pytester's in-process runs drop and import again (isinstance and except clauses
+# would then miss). It reads about 1.5 MB/s here, so the byte limit bounds the time too.
+MAX_BYTES = 512_000  # a hand-written suite is a few kB; `mlqa init` on 1,000 columns 53 kB
 MAX_DEPTH = 32  # a suite nests 5 levels (checks -> check -> ranges -> column -> min)
 MAX_ALIASES = 1_000
-MAX_NODES = 50_000  # values, after expanding aliases (`mlqa init` on 1,000 columns: 7,075)
+MAX_NODES = 20_000  # values, after expanding aliases (`mlqa init` on 1,000 columns: 7,075)
 # Tags a collection may carry: the plain ones (a tagged scalar is refused by the constructor).
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -57,14 +60,13 @@ def load_documents(text: str, file: str) -> list[Document]:
         raise SuiteError(file, [(1, 1, f"is {size:,} bytes; a suite may hold at most "
                                        f"{MAX_BYTES:,} (split it into several files)")])
     try:
-        _bounded(text, file)
-        nodes = list(yaml.compose_all(text, Loader=_loader()))
+        replay = _replay_class()(_bounded(text, file))
+        nodes = []
+        while replay.check_node():
+            nodes.append(replay.get_node())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit, met first
-            raise SuiteError(file, [(line, col, f"is nested more than {MAX_DEPTH} levels deep "
-                                                f"(the limit of a suite)")]) from None
         raise SuiteError(file, [(line, col, f"not valid YAML: {exc.problem or exc}")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, ...)
         raise _unreadable(text, exc, file) from None
@@ -89,14 +91,7 @@ def load_documents(text: str, file: str) -> list[Document]:
 
 
 def _unreadable(text: str, exc: Any, file: str) -> SuiteError:
-    """The error for a character YAML refuses, at its line and column: PyYAML's reader counts
-    characters (libyaml's, bytes) and names the character."""
-    import yaml
-
-    try:
-        yaml.reader.Reader(text)
-    except yaml.reader.ReaderError as own:
-        exc = own
+    """The error for a character YAML refuses, at its line and column."""
     before = text[:exc.position]
     line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
     char = exc.character if isinstance(exc.character, str) else chr(exc.character)
@@ -104,15 +99,7 @@ def _unreadable(text: str, exc: Any, file: str) -> SuiteError:
                                          f"allowed ({exc.reason})")])
 
 
-def _loader() -> Any:
-    """libyaml's parser when PyYAML was built with it (it reads a large file ten times
-    faster; its nodes carry the same marks), else PyYAML's own."""
-    import yaml
-
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _bounded(text: str, file: str) -> None:
+def _bounded(text: str, file: str) -> list[Any]:
     """Refuse a stream nested deeper than ``MAX_DEPTH``, holding more than ``MAX_ALIASES``
     aliases or more than ``MAX_NODES`` values, from its parser events (the parser keeps an
     explicit stack: no recursion, no node built yet, so a hostile file costs one pass over
@@ -120,7 +107,9 @@ def _bounded(text: str, file: str) -> None:
     import yaml
 
     depth = aliases = values = 0
-    for event in yaml.parse(text, Loader=_loader()):
+    events = []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        events.append(event)
         if isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent):
             values += 1
             if values > MAX_NODES:
@@ -138,6 +127,36 @@ def _bounded(text: str, file: str) -> None:
             if aliases > MAX_ALIASES:
                 raise SuiteError(file, [(*_pos(event), f"uses more than {MAX_ALIASES:,} "
                                                        f"aliases (the limit of a suite)")])
+    return events
+
+
+def _replay_class() -> Any:
+    """Made at each load, not cached: pytester's in-process runs may import yaml afresh, and
+    a composer of the old module would not know the new module's events."""
+    import yaml
+
+    class Replay(yaml.composer.Composer, yaml.resolver.Resolver):
+        """PyYAML's composer fed the events ``_bounded`` already parsed (parsing is most of
+        the cost of a large file: done once)."""
+
+        def __init__(self, events: list[Any]):
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.events, self.next = events, 0
+
+        def check_event(self, *choices: Any) -> bool:
+            if self.next >= len(self.events):
+                return False
+            return not choices or isinstance(self.events[self.next], choices)
+
+        def peek_event(self) -> Any:
+            return self.events[self.next]
+
+        def get_event(self) -> Any:
+            self.next += 1
+            return self.events[self.next - 1]
+
+    return Replay
 
 
 def _pos(node: Any) -> tuple[int, int]:
