@@ -23,7 +23,7 @@ Path = tuple[Any, ...]
 
 # PyYAML's own parser, not libyaml's: a C extension keeps the classes of the first import of
 # yaml, which pytester's in-process runs drop and import again (isinstance and except clauses
-# would then miss). It reads about 1.5 MB/s here, so the byte limit bounds the time too.
+# would then miss). It reads a few MB a second, so the byte limit bounds the time too.
 MAX_BYTES = 512_000  # a hand-written suite is a few kB; `mlqa init` on 1,000 columns 53 kB
 MAX_DEPTH = 32  # a suite nests 5 levels (checks -> check -> ranges -> column -> min)
 MAX_ALIASES = 1_000
@@ -80,9 +80,9 @@ def load_documents(text: str, file: str) -> list[Document]:
             continue
         doc = Document(None, {}, {})
         problems: list[tuple[int, int, str]] = []
-        why = _expanded(node)
-        if why[3]:
-            raise SuiteError(file, [(*why[2], why[3])])
+        too_big = _expanded(node)
+        if too_big is not None:
+            raise SuiteError(file, [too_big])
         doc.value = _Converter(doc, constructor, problems).convert(node, ())
         if problems:
             raise SuiteError(file, problems)
@@ -185,11 +185,11 @@ def _scalar(node: Any, constructor: Any, problems: list[tuple[int, int, str]]) -
     return None
 
 
-def _expanded(root: Any) -> tuple[int, int, tuple[int, int], str]:
-    """(values, depth) of ``root`` once its aliases are expanded, computed on the node graph
-    (each distinct node once, iteratively: a shared node is counted as often as it is used
-    without being visited again), and where the first limit is broken and how; an alias
-    cycle is refused here."""
+def _expanded(root: Any) -> tuple[int, int, str] | None:
+    """Where and how ``root``, once its aliases are expanded, breaks ``MAX_NODES`` or
+    ``MAX_DEPTH`` or loops (an alias inside the value it names); None when it does not.
+    Computed on the node graph, each distinct node once and iteratively: a shared node is
+    counted as often as it is used without being visited again."""
     import yaml
 
     done: dict[int, tuple[int, int]] = {}
@@ -210,26 +210,22 @@ def _expanded(root: Any) -> tuple[int, int, tuple[int, int], str]:
             size = 1 + sum(done[id(c)][0] for c in children)
             depth = 1 + max((done[id(c)][1] for c in children), default=0)
             if size > MAX_NODES:
-                return size, depth, _pos(node), (f"expands to more than {MAX_NODES:,} values "
-                                                 f"(through its aliases; the limit of a suite)")
+                return (*_pos(node), f"expands to more than {MAX_NODES:,} values (through "
+                                     f"its aliases; the limit of a suite)")
             if depth > MAX_DEPTH:
-                return size, depth, _pos(node), (f"is nested more than {MAX_DEPTH} levels deep "
-                                                 f"(through its aliases; the limit of a suite)")
+                return (*_pos(node), f"is nested more than {MAX_DEPTH} levels deep (through "
+                                     f"its aliases; the limit of a suite)")
             done[key] = (size, depth)
             continue
-        if key in on_path:
-            return 0, 0, _pos(node), ("an alias refers to a value that contains it (a "
-                                      "recursive anchor): it would never end")
         on_path.add(key)
         stack.append((node, True))
         for child in children:
             if id(child) in on_path:
-                return 0, 0, _pos(child), ("an alias refers to a value that contains it (a "
-                                           "recursive anchor): it would never end")
+                return (*_pos(child), "an alias refers to a value that contains it (a "
+                                      "recursive anchor): it would never end")
             if id(child) not in done:
                 stack.append((child, False))
-    size, depth = done[id(root)]
-    return size, depth, (1, 1), ""
+    return None
 
 
 class _Converter:
