@@ -42,7 +42,7 @@ def measure(name: str, text: str, folder: Path) -> tuple[float, float, str]:
         try:
             return f"loaded {len(load_suites(path)[0].checks)} checks"
         except SuiteError as exc:
-            return str(exc).split(": ", 1)[1][:60]
+            return str(exc).splitlines()[0].split(": ", 1)[1][:60]
 
     start = time.perf_counter()
     what = load()
