@@ -27,6 +27,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mlqa_suite_files", type="args", default=DEFAULT_PATTERNS,
                   help="glob patterns of the YAML suite files collected as mlqa checks "
                        "(default: *.mlqa.yaml *.mlqa.yml)")
+    parser.addini("mlqa_data_roots", type="paths", default=[],
+                  help="folders (relative to the ini file) whose files a YAML suite may read "
+                       "besides those under its own folder")
+    parser.getgroup("mlqa").addoption(
+        "--mlqa-data-root", action="append", default=[], metavar="DIR", dest="mlqa_data_root",
+        help="a folder whose files YAML suites may read besides their own folder (repeatable; "
+             "adds to the ini option mlqa_data_roots)")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
@@ -42,8 +49,12 @@ class SuiteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Collector]:
         from mlqa.suite import load_suites
 
+        config = self.config
+        roots = [*config.getini("mlqa_data_roots"),
+                 *(config.invocation_params.dir / d for d in
+                   config.getoption("mlqa_data_root"))]
         for suite in load_suites(self.path, display=self.nodeid.split("::")[0] or
-                                 str(self.path)):
+                                 str(self.path), data_roots=roots):
             yield SuiteNode.from_parent(self, name=suite.name, suite=suite)
 
     def repr_failure(  # type: ignore[override]  # pytest subclasses drop style= too
@@ -285,7 +296,7 @@ class _Context:
 
             ref = self.suite.baseline_ref or self.request.config.getoption(
                 "mlqa_baseline_ref") or "approved"
-            return BaselineSession(self.suite.baseline_store, ref=ref,
+            return BaselineSession(self.suite.baseline_location(), ref=ref,
                                    trust_model=bool(self.request.config.getoption(
                                        "mlqa_trust_model")))
 

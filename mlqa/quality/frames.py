@@ -79,6 +79,17 @@ def read_path(name: str, path: str, format: str | None = None) -> pd.DataFrame: 
                      f"({', '.join(PARQUET_SUFFIXES)})")
 
 
+def columns_hint(frame: pd.DataFrame, wanted: str) -> str:
+    """What an error message may say of a frame's columns when ``wanted`` is not one: how
+    many there are, and the one close to ``wanted`` (a misspelling). Never the list: a file
+    that was not the table it was declared to be (an environment read as CSV) has content
+    for a header, and a message names a file, never echoes it."""
+    from mlqa._text import did_you_mean
+
+    n = len(frame.columns)
+    return f"{n} column{'s' * (n != 1)}{did_you_mean(wanted, frame.columns)}"
+
+
 def select(name: str, frame: pd.DataFrame, columns: Any) -> list[str]:
     """The columns to look at: all when ``columns`` is None; else they must exist."""
     if columns is None:

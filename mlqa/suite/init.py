@@ -54,22 +54,25 @@ def run(args: argparse.Namespace) -> int:
 
     write_atomic(out, text.encode("utf-8"))
     print(f"mlqa init: wrote {out}")
+    folder = out.resolve().parent
+    for given in (args.data, args.model):
+        if given is not None and not Path(given).resolve().is_relative_to(folder):
+            print(f"mlqa init: {_one_line(given)!r} is outside the suite's folder: allow its "
+                  f"folder with --mlqa-data-root=DIR or the ini option mlqa_data_roots")
     return 0
 
 
 def starter_suite(data: str | os.PathLike[str], *, model: str | None = None,
                   target: str | None = None, output: Path) -> str:
     """The suite's text; it is loaded and validated before it is returned."""
-    import yaml
-
-    from mlqa.quality.frames import as_frame
+    from mlqa.quality.frames import as_frame, columns_hint
 
     frame = as_frame("DATA", os.fspath(data))
     if len(frame) == 0:
         raise InputError(f"DATA {os.fspath(data)!r} has no rows")
     if target is not None and target not in frame.columns:
         raise InputError(f"--target {target!r} is not a column of {os.fspath(data)!r} "
-                         f"(columns: {list(frame.columns)[:20]})")
+                         f"({columns_hint(frame, target)})")
     base = output.resolve().parent
     rel = os.path.relpath(Path(data).resolve(), base)
     suite: dict[str, Any] = {
@@ -80,7 +83,7 @@ def starter_suite(data: str | os.PathLike[str], *, model: str | None = None,
         suite["model"] = {"path": os.path.relpath(Path(model).resolve(), base)}
     features = frame.drop(columns=[target]) if target is not None else frame
     checks = _checks(features, n_rows=len(frame), name_columns=target is not None)
-    blocks: list[str] = []
+    blocks: list[tuple[str, dict[str, Any]]] = []  # (comment, the item it comments out)
     if model is None:
         blocks.append(_metric_block(target, with_model=False))
     else:
@@ -92,11 +95,14 @@ def starter_suite(data: str | os.PathLike[str], *, model: str | None = None,
             blocks.append(_metric_block(target, with_model=True, why=why))
         checks.append(_latency_check(frame, target, loaded))
     suite["checks"] = checks
-    text = HEADER.format(data=os.fspath(data), rows=len(frame), cols=len(frame.columns),
-                         name=output.name)
-    text += yaml.safe_dump(suite, sort_keys=False, allow_unicode=True, width=100)
-    text += "".join(blocks)
-    _validated(text, output)
+    # Names from the user (the data file, the output, the columns) reach the text only as
+    # YAML data (safe_dump) or as comments made single-line and printable: a file name
+    # holding a newline must not become a line of the suite.
+    text = HEADER.format(data=_one_line(os.fspath(data)), rows=len(frame),
+                         cols=len(frame.columns), name=_one_line(output.name))
+    text += _dump(suite)
+    text += "".join(head + _commented(item) for head, item in blocks)
+    _validated(text, output, suite, [item for _, item in blocks])
     return text
 
 
@@ -257,7 +263,8 @@ def _seconds_per_query(frame: Any, target: str | None, model: Any) -> float | No
     return sorted(times)[len(times) // 2]
 
 
-def _metric_block(target: str | None, *, with_model: bool, why: str = "") -> str:
+def _metric_block(target: str | None, *, with_model: bool, why: str = ""
+                  ) -> tuple[str, dict[str, Any]]:
     head = "# A metric threshold: "
     if why:
         head += f"(the model could not be loaded here: {_one_line(why)})\n# "
@@ -266,32 +273,53 @@ def _metric_block(target: str | None, *, with_model: bool, why: str = "") -> str
     else:
         head += ("" if target else "name the label column and ") + \
             "a column of the model's predictions (or add model: {path: ...}), "
-    lines = ["- id: accuracy", "  kind: metric", "  data: current",
-             f"  target: {target or 'label'}"]
+    item: dict[str, Any] = {"id": "accuracy", "kind": "metric", "data": "current",
+                            "target": target or "label"}
     if not with_model:
-        lines.append("  prediction: prediction")
-    lines += ["  metric: accuracy", "  min: 0.9"]
-    return head + "then uncomment:\n" + _commented(lines)
+        item["prediction"] = "prediction"
+    item.update({"metric": "accuracy", "min": 0.9})
+    return head + "then uncomment:\n", item
 
 
-def _regression_block(metric: dict[str, Any], name: str) -> str:
+def _regression_block(metric: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     """Against the previous model: the run saved with --mlqa-save-baseline records the metric
     check's predictions under its id, which the regression names as ``baseline``."""
-    side = "max_drop: 0.01" if "min" in metric else "max_drop: 0.01\n  relative: true"
-    lines = [f"- id: {metric['id']}_vs_baseline", "  kind: regression", "  data: current",
-             f"  target: {metric['target']}", f"  metric: {metric['metric']}",
-             f"  baseline: {metric['id']}", *f"  {side}".split("\n")]
-    return (f"# Against the previous model: run `pytest {name} --mlqa-save-baseline` once (it "
-            f"records\n# the model's predictions under the metric check's id), promote that "
-            f"record\n# (`mlqa baseline promote latest`), then uncomment:\n" + _commented(lines))
+    item: dict[str, Any] = {"id": f"{metric['id']}_vs_baseline", "kind": "regression",
+                            "data": "current", "target": metric["target"],
+                            "metric": metric["metric"], "baseline": metric["id"],
+                            "max_drop": 0.01}
+    if "min" not in metric:
+        item["relative"] = True
+    return (f"# Against the previous model: run `pytest {_one_line(name)} "
+            f"--mlqa-save-baseline` once (it records\n# the model's predictions under the "
+            f"metric check's id), promote that record\n# (`mlqa baseline promote latest`), "
+            f"then uncomment:\n",
+            item)
 
 
-def _commented(lines: list[str]) -> str:
-    return "".join(f"# {line}\n" for line in lines)
+def _dump(value: Any, *, quoted: bool = False) -> str:
+    import yaml
+
+    if quoted:  # every scalar double-quoted, on one line: line breaks written as \n
+        return str(yaml.safe_dump(value, sort_keys=False, default_style='"',
+                                  width=float("inf")))
+    return str(yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100))
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
+def _commented(item: dict[str, Any]) -> str:
+    """``item`` as a list item of ``checks:``, serialised as data, each line commented; a
+    value that is not one printable line (a label named with a newline) makes it written
+    double-quoted, so that each of its lines stays one commented line."""
+    odd = any(isinstance(v, str) and not v.isprintable() for v in item.values())
+    return "".join(f"# {line}\n" for line in _dump([item], quoted=odd).splitlines())
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """``text`` for a comment: whitespace runs made one space, any other character that is not
+    printable (a line or paragraph separator, a control character) escaped, at most
+    ``limit`` characters."""
+    flat = " ".join(text.split())
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in flat)[:limit]
 
 
 def _missing_bound(frame: Any) -> float:
@@ -326,13 +354,32 @@ def _plain(x: Any) -> Any:
     return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
 
 
-def _validated(text: str, output: Path) -> None:
-    """The written suite must load: a starter that does not is a bug, not the user's."""
+def _validated(text: str, output: Path, suite: dict[str, Any],
+               blocks: list[dict[str, Any]]) -> None:
+    """The text must be exactly the suite meant (its YAML is ``suite``; each commented block,
+    uncommented, is its item) and must load: a starter that does not is a bug, not the
+    user's, and a name that changed what the text says is refused rather than written."""
     import tempfile
+
+    import yaml
 
     from mlqa.suite.loader import load_suites
 
+    commented, inside = [], False  # the lines of the commented list items, uncommented
+    for line in text.splitlines():
+        inside = line.startswith("# - ") or (inside and line.startswith("#   "))
+        if inside:
+            commented.append(line[2:])
+    try:
+        same = yaml.safe_load(text) == suite and (not blocks or yaml.safe_load(
+            "\n".join(commented)) == blocks)
+    except yaml.YAMLError:
+        same = False
+    if not same:
+        raise InputError(f"mlqa init: the suite for {_one_line(output.name)!r} does not read "
+                         f"back as written (a name in it breaks its YAML); nothing was "
+                         f"written")
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / output.name
         probe.write_text(text, encoding="utf-8")
-        load_suites(probe, display=str(output))
+        load_suites(probe, display=str(output), data_roots=None)

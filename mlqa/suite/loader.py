@@ -8,6 +8,7 @@ and metric names that exist. Every problem is reported at once, each at file:lin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,21 @@ Problem = tuple[int, int, str]
 _METRIC_KINDS = ("metric", "regression")
 
 
-def load_suites(path: str | os.PathLike[str], *, display: str | None = None) -> list[Suite]:
-    """The suites of one file (one per YAML document); ``display`` is how messages name it."""
+# The options that let a suite read files outside its folder (pytest's ini and command line).
+ROOTS_INI, ROOTS_OPTION = "mlqa_data_roots", "--mlqa-data-root"
+# Check options that name a file the check reads.
+_FILE_OPTIONS = ("baseline_file", "payloads")
+
+
+def load_suites(path: str | os.PathLike[str], *, display: str | None = None,
+                data_roots: Iterable[str | os.PathLike[str]] | None = ()) -> list[Suite]:
+    """The suites of one file (one per YAML document); ``display`` is how messages name it.
+
+    Every file a suite reads (data, model, latency record, payloads) must resolve (symbolic
+    links followed) under the suite's folder or one of ``data_roots``: a suite is read by
+    people who approve it, not audited like code, and must not be a way to put
+    ``/proc/self/environ`` into a report. ``data_roots=None`` skips that check (for a tool
+    that validates the text of a suite written somewhere else)."""
     file = Path(path)
     shown = display or os.fspath(path)
     try:
@@ -44,6 +58,8 @@ def load_suites(path: str | os.PathLike[str], *, display: str | None = None) -> 
         trouble = validate.problems(doc)
         if not trouble:
             trouble = _semantics(doc)
+        if not trouble and data_roots is not None:
+            trouble = _confined(doc, file.parent, data_roots)
         found += trouble
         if trouble:
             continue
@@ -95,6 +111,42 @@ def _semantics(doc: Document) -> list[Problem]:
                         f"to the suite{alternative}"))
     if metric_checks:
         out += _metric_names(doc, metric_checks)
+    baseline = value.get("baseline") or {}
+    store = str(baseline.get("store", ""))
+    for key in ("timeout_s", "attempts"):
+        if key in baseline and not store.startswith(("http://", "https://")):
+            out.append((*doc.where(("baseline", key), key=True),
+                        f"baseline {key!r} applies to an http(s):// store; give 'store:' a "
+                        f"URL or leave {key!r} out"))
+    return out
+
+
+def _confined(doc: Document, base: Path, roots: Iterable[str | os.PathLike[str]]
+              ) -> list[Problem]:
+    """Files named outside the suite's folder and every allowed root."""
+    allowed = [base.resolve(), *(Path(r).resolve() for r in roots)]
+    value = doc.value
+    named: list[tuple[Any, str, str]] = []  # (path in the document, who, the path written)
+    for name, source in (value.get("data") or {}).items():
+        if "path" in source:
+            named.append((("data", name, "path"), f"data source {name!r}", source["path"]))
+    if isinstance(value.get("model"), dict) and "path" in value["model"]:
+        named.append((("model", "path"), "the model", value["model"]["path"]))
+    for i, check in enumerate(value["checks"]):
+        for key in _FILE_OPTIONS:
+            if isinstance(check.get(key), str):
+                named.append((("checks", i, key), validate.describe(doc, ("checks", i, key)),
+                              check[key]))
+    out = []
+    for where, who, written in named:
+        try:
+            real = (base / written).resolve()
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
+            real = None
+        if real is None or not any(real.is_relative_to(root) for root in allowed):
+            out.append((*doc.where(where), f"{who}: {written[:200]!r} is outside the suite's "
+                                           f"folder; allow the folder holding it with "
+                                           f"{ROOTS_OPTION}=DIR or the ini option {ROOTS_INI}"))
     return out
 
 
@@ -144,5 +196,7 @@ def _build(doc: Document, file: Path) -> Suite:
     return Suite(name=value.get("suite") or default_name(file), file=file, checks=tuple(checks),
                  data=data, model=None if model is None else _source("model", model, base),
                  baseline_store=store, baseline_ref=baseline.get("ref"),
+                 baseline_timeout_s=baseline.get("timeout_s"),
+                 baseline_attempts=baseline.get("attempts"),
                  marks=tuple(value.get("marks", ())), description=value.get("description", ""),
                  line=doc.where(("suite",))[0] if "suite" in value else 1)

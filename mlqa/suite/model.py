@@ -54,9 +54,27 @@ class Suite:
     model: Source | None = None
     baseline_store: str | None = None
     baseline_ref: str | None = None
+    baseline_timeout_s: float | None = None
+    baseline_attempts: int | None = None
     marks: tuple[str, ...] = ()
     description: str = ""
     line: int = 1
 
     def __post_init__(self) -> None:
         _frozen(self, "data")
+
+    def baseline_location(self) -> Any:
+        """What ``BaselineSession`` opens: the store as written, or an ``HttpStore`` with the
+        suite's ``timeout_s``/``attempts`` (the loader allows them on an http(s) URL only),
+        so that a server that never answers costs at most about
+        ``timeout_s * attempts + 0.5 * (2 ** (attempts - 1) - 1) + 1`` seconds an operation."""
+        if self.baseline_timeout_s is None and self.baseline_attempts is None:
+            return self.baseline_store
+        from mlqa.baseline.stores import HttpStore
+
+        assert self.baseline_store is not None  # the loader refuses settings without a store
+        return HttpStore(self.baseline_store,
+                         timeout=30.0 if self.baseline_timeout_s is None else
+                         self.baseline_timeout_s,
+                         retries=3 if self.baseline_attempts is None else
+                         self.baseline_attempts - 1)

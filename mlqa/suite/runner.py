@@ -58,8 +58,10 @@ def _labels_and_features(ctx: Context, options: Mapping[str, Any]) -> tuple[Any,
     frame = ctx.frame(options["data"])
     target = options["target"]
     if target not in frame.columns:
+        from mlqa.quality.frames import columns_hint
+
         raise InputError(f"target column {target!r} is not in data source {options['data']!r} "
-                         f"(columns: {list(frame.columns)[:20]})")
+                         f"({columns_hint(frame, target)})")
     return frame, frame[target], features(frame, options, ctx.model() if
                                           "prediction" not in options else None)
 

@@ -158,7 +158,14 @@ def schema() -> dict[str, Any]:
             "data": {"type": "object", "additionalProperties": source},
             "model": model,
             "baseline": {"type": "object", "additionalProperties": False,
-                         "properties": {"store": TEXT, "ref": TEXT}},
+                         "properties": {
+                             "store": TEXT, "ref": TEXT,
+                             "timeout_s": {**POSITIVE, "maximum": 600, "description":
+                                           "each request to an http(s) store: seconds to "
+                                           "connect and between bytes (default 30)"},
+                             "attempts": {**COUNT, "maximum": 10, "description":
+                                          "tries of each request to an http(s) store "
+                                          "(default 4)"}}},
             "checks": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/check"}},
         },
         "$defs": {"check": check, **{k: _kind(k) for k in KINDS}},

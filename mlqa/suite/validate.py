@@ -110,8 +110,10 @@ def _check(doc: Document, value: Any, path: Path, schema: Mapping[str, Any],
                          f"{did_you_mean(value, schema['enum'])}"))
     if _is_type(value, "number"):
         _bounds(doc, value, path, schema, out)
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"],
-                                                                         value):
+    # fullmatch, not search: with search, '$' also matches before a final newline, and an id
+    # 'pass\n' would pass into a test id and a JUnit name
+    if isinstance(value, str) and "pattern" in schema and not re.fullmatch(schema["pattern"],
+                                                                           value):
         hint = schema.get("description", f"matching {schema['pattern']}")
         out.append((*at, f"{describe(doc, path)} must be {hint}, got {value!r}"))
     if isinstance(value, dict):
