@@ -374,5 +374,6 @@ def _print(verdict: Verdict, out: Any) -> None:
         state = use.status if use.status != VALID or use.used_by else "valid, unused"
         print(f"  waiver {w.source}:{w.line} {one_line(w.check, 200)!r} by "
               f"{one_line(w.approver, 200)} until {w.expires.isoformat()}: {state}", file=out)
-    print(f"  waivers judged as of {verdict.judged_as_of}", file=out)
+    if verdict.waivers:  # the date expiry was judged on, where a waiver was judged
+        print(f"  waivers judged as of {verdict.judged_as_of}", file=out)
     out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
