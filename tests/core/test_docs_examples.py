@@ -6,7 +6,7 @@ a baseline store). A block that defines ``test_*`` functions has each of them ca
 arguments taken from that namespace by name, as pytest would pass fixtures. A block preceded by
 ``<!-- docs-test: skip REASON -->`` is not run (signatures, a Spark session); latency blocks
 measure on the CPU (the policy ``--mlqa-device=cpu`` sets), each measurement for at most
-``DOCS_MAX_TIME_S`` (the docs run checks that the examples run as written, not their figures:
+``DOCS_MAX_TIME_S`` and ``DOCS_ROUNDS`` interleaved rounds (the docs run checks that the examples run as written, not their figures:
 at the default 10 s, which a shared CI agent reaches, the latency pages took over 4 minutes).
 """
 
@@ -26,6 +26,7 @@ import mlqa
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS_MAX_TIME_S = 1.5
+DOCS_ROUNDS = 8  # rounds of measure_latency_interleaved
 BLOCK = re.compile(r"(?:<!-- docs-test: skip (?P<skip>[^>]*?) -->\n)?```python\n(?P<code>.*?)```",
                    re.S)
 
@@ -228,7 +229,8 @@ def _call_tests(defined: dict[str, Any], namespace: dict[str, Any], where: str) 
 
 def _shorter_latency(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every ``measure_latency`` of the page, in this process or in the fresh processes of
-    ``measure_latency_runs``, stops after ``DOCS_MAX_TIME_S``."""
+    ``measure_latency_runs``, stops after ``DOCS_MAX_TIME_S``; an interleaved measurement
+    runs at most ``DOCS_ROUNDS`` rounds."""
     from mlqa.latency import measure
 
     monkeypatch.setitem(measure.measure_latency.__kwdefaults__, "max_time_s", DOCS_MAX_TIME_S)
@@ -238,6 +240,12 @@ def _shorter_latency(monkeypatch: pytest.MonkeyPatch) -> None:
         return runs(*args, **{"max_time_s": DOCS_MAX_TIME_S, **kwargs})
 
     monkeypatch.setattr(mlqa.latency, "measure_latency_runs", shorter_runs)
+    interleaved = measure.measure_latency_interleaved
+
+    def fewer_rounds(*args: Any, rounds: int = 30, **kwargs: Any) -> Any:
+        return interleaved(*args, rounds=min(rounds, DOCS_ROUNDS), **kwargs)
+
+    monkeypatch.setattr(mlqa.latency, "measure_latency_interleaved", fewer_rounds)
 
 
 @pytest.mark.slow
