@@ -177,6 +177,13 @@ class Recorder:
             # where the gate will read this test's lines (or the test is in the suite), pytest
             # must not pass what the gate blocks; outside, a test may catch what expect raised
             _fail_if_blocking(report, item.stash[_results_key])
+        if call.when == "call" and report.skipped and hasattr(report, "wasxfail") and (
+                self.results_dir is not None or item.get_closest_marker("mlqa") is not None):
+            # xfail is the author's word, not a reviewed waiver: a blocking line stays red
+            _fail_if_blocking(report, results, "the test is marked xfail, which does not "
+                                               "waive a check (a waivers file does)")
+            if report.failed:
+                del report.wasxfail  # JUnit would write an xfail-marked failure as skipped
         item.stash[_failed_key] = item.stash.get(_failed_key, False) or report.failed
         item.stash[_skipped_key] = item.stash.get(_skipped_key, False) or report.skipped
         results = item.stash[_results_key]
@@ -543,11 +550,12 @@ class SessionTally:
         return {n: t for n, t in self.tests.items() if t["outcome"] not in (None, "rerun")}
 
 
-def _fail_if_blocking(report: pytest.TestReport, results: list[Any]) -> None:
-    """A test that passed while one of its lines blocks the release (a FAIL it caught, an
-    ERROR such as missing evidence, an INCONCLUSIVE under ``--mlqa-inconclusive=fail``) fails
-    its teardown with the line's message: pytest's exit code, JUnit's ``<error>`` and the
-    gate then say the same thing."""
+def _fail_if_blocking(report: pytest.TestReport, results: list[Any],
+                      said: str = "the test passed") -> None:
+    """A test that passed (or was xfailed) while one of its lines blocks the release (a FAIL
+    it caught, an ERROR such as missing evidence, an INCONCLUSIVE under
+    ``--mlqa-inconclusive=fail``) fails with the line's message: pytest's exit code, JUnit's
+    ``<failure>``/``<error>`` and the gate then say the same thing."""
     from mlqa.result import Outcome
 
     rule = policy.active().inconclusive
@@ -557,7 +565,7 @@ def _fail_if_blocking(report: pytest.TestReport, results: list[Any]) -> None:
         return
     first = blocking[0]
     report.outcome = "failed"
-    report.longrepr = (f"mlqa: the test passed, but its check {first.name!r} is "
+    report.longrepr = (f"mlqa: {said}, but its check {first.name!r} is "
                        f"{first.outcome.value.upper()} and blocks the release: {first.message}")
 
 
