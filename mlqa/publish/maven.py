@@ -1,0 +1,285 @@
+"""Write an approved model release into a Maven repository folder.
+
+Layout (maven.apache.org repository layout): ``group/as/dirs/artifact/version/`` holds
+``artifact-version.jar`` (the model files as resources plus ``mlqa.properties``), a minimal POM
+and the ``-mlqa-evidence.zip`` classifier, each with ``.md5`` and ``.sha1`` (what Maven and
+Gradle check; ``.sha256``/``.sha512`` on request). The GA-level ``maven-metadata.xml`` is written
+last and atomically: a reader that sees a version there finds every file of it already on disk.
+
+Only an APPROVE of the gate, judged here with the waivers the person passes, is published; the
+evidence zip carries ``verdict.json`` binding that verdict to the SHA-256 of the results bundle
+so a consumer can check what was approved (:mod:`mlqa.publish.maven_verify`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlqa._atomic import write_atomic
+from mlqa._files import read_regular
+from mlqa.errors import InputError
+
+# Always written: the checksums Maven's resolver and Gradle read. The others only on request
+# ("neither Gradle nor Maven Central read the sha256 and sha512 ones").
+DEFAULT_CHECKSUMS = ("md5", "sha1")
+OPTIONAL_CHECKSUMS = ("sha256", "sha512")
+METADATA = "maven-metadata.xml"
+EVIDENCE_CLASSIFIER = "mlqa-evidence"
+PROPERTIES = "mlqa.properties"
+VERDICT = "verdict.json"
+# The files of a results folder that go into the evidence zip (the ones the gate read).
+EVIDENCE_FILES = ("results.jsonl", "session.json", "provenance.json")
+SNAPSHOT = "-SNAPSHOT"
+# Maven's own rules for coordinates: no path separators, no ``..``, nothing a shell or a URL
+# would mangle.
+_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+# A fixed entry date keeps the jar and zip byte-identical for identical content.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Gav:
+    group: str
+    artifact: str
+    version: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        """``group/as/dirs/artifact`` relative to the repository root."""
+        return Path(*self.group.split("."), self.artifact)
+
+    @property
+    def snapshot(self) -> bool:
+        return bool(self.version and self.version.endswith(SNAPSHOT))
+
+    def __str__(self) -> str:
+        return ":".join(p for p in (self.group, self.artifact, self.version) if p)
+
+
+def parse_gav(text: str, *, version_required: bool = True) -> Gav:
+    """``group:artifact:version`` (or ``group:artifact[:version]``); InputError naming it."""
+    parts = text.split(":")
+    if len(parts) not in ((3,) if version_required else (2, 3)):
+        want = "group:artifact:version" if version_required else "group:artifact[:version]"
+        raise InputError(f"--gav {text!r} is not {want}")
+    for name, part in zip(("group", "artifact", "version"), parts, strict=False):
+        if not _ID.match(part) or ".." in part or (name == "group" and part.endswith(".")):
+            raise InputError(f"--gav {text!r}: {name} {part!r} is not a valid Maven "
+                             f"coordinate (letters, digits, '_', '-', '.')")
+    return Gav(*parts)
+
+
+def checksum(data: bytes, algorithm: str) -> str:
+    return hashlib.new(algorithm, data).hexdigest()
+
+
+def parse_checksums(text: str | None) -> tuple[str, ...]:
+    """``--checksums sha256,sha512``: the extra algorithms (md5 and sha1 are always written)."""
+    extra = [a.strip().lower() for a in (text or "").split(",") if a.strip()]
+    for a in extra:
+        if a not in DEFAULT_CHECKSUMS + OPTIONAL_CHECKSUMS:
+            raise InputError(f"--checksums: {a!r} is not one of "
+                             f"{', '.join(DEFAULT_CHECKSUMS + OPTIONAL_CHECKSUMS)}")
+    return DEFAULT_CHECKSUMS + tuple(a for a in OPTIONAL_CHECKSUMS if a in extra)
+
+
+@dataclass(frozen=True)
+class Published:
+    gav: Gav
+    decision: str
+    files: tuple[Path, ...]  # every file written, checksums and metadata included
+    bundle_sha256: str
+
+
+class AlreadyPublished(InputError):
+    """A release version is already in the repository: releases are never overwritten."""
+
+
+def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
+            models: Sequence[str | os.PathLike[str]], repo: str | os.PathLike[str],
+            waivers: str | os.PathLike[str] | None = None,
+            checksums: Sequence[str] = DEFAULT_CHECKSUMS,
+            now: dt.datetime | None = None) -> Published:
+    """Ask the gate about ``bundle``; on APPROVE write the release into the folder ``repo``.
+
+    Anything but APPROVE writes nothing and returns the decision (``files`` empty). A release
+    version that already exists raises :class:`AlreadyPublished` naming its folder.
+    """
+    from mlqa.gate import APPROVE, gate
+
+    coords = gav if isinstance(gav, Gav) else parse_gav(gav)
+    if coords.version is None:
+        raise InputError(f"--gav {coords}: a version is needed to publish")
+    if not models:
+        raise InputError("--model: at least one model file is needed")
+    folder = Path(bundle) if Path(bundle).is_dir() else Path(bundle).parent
+    root = Path(repo)
+    if not root.is_dir():
+        raise InputError(f"--repo {repo}: not a folder (create it first)")
+    model_files = {}
+    for m in models:
+        name = Path(m).name
+        if name in model_files or name == PROPERTIES or name.startswith("META-INF"):
+            raise InputError(f"--model {m}: the name {name!r} is already taken in the jar")
+        model_files[name] = read_regular(m, "model file")
+    evidence = {name: read_regular(folder / name, "results bundle file")
+                for name in EVIDENCE_FILES}
+    waiver_bytes = None if waivers is None else read_regular(waivers, "waivers file")
+    verdict = gate(folder, waivers=waivers)
+    bundle_sha = hashlib.sha256(evidence["results.jsonl"]).hexdigest()
+    if verdict.decision != APPROVE:
+        return Published(coords, verdict.decision, (), bundle_sha)
+
+    when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    version_dir = root / coords.folder / coords.version
+    base = _claim(version_dir, coords, when)
+    if waiver_bytes is not None:
+        evidence["waivers.yaml"] = waiver_bytes
+    model_sums = {n: hashlib.sha256(b).hexdigest() for n, b in model_files.items()}
+    doc = {"gav": str(coords), "decision": verdict.decision, "headline": verdict.headline(),
+           "bundle_sha256": bundle_sha, "judged_as_of": verdict.judged_as_of,
+           "models": model_sums,
+           "files": {n: hashlib.sha256(b).hexdigest() for n, b in evidence.items()}}
+    evidence[VERDICT] = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    props = [f"gav={coords}", f"verdict={verdict.decision.upper()}",
+             f"bundle.sha256={bundle_sha}", f"model={','.join(model_files)}"]
+    props += [f"model.{n}.sha256={digest}" for n, digest in model_sums.items()]
+    jar = {"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\r\nCreated-By: mlqa\r\n\r\n",
+           **model_files, PROPERTIES: ("\n".join(props) + "\n").encode()}
+    artifacts = {f"{base}.jar": _zip(jar), f"{base}.pom": _pom(coords).encode(),
+                 f"{base}-{EVIDENCE_CLASSIFIER}.zip": _zip(evidence)}
+    written: list[Path] = []
+    for name, data in artifacts.items():
+        written += _write_with_checksums(version_dir / name, data, checksums)
+    stamp = when.strftime("%Y%m%d%H%M%S")
+    if coords.snapshot:
+        written += _write_with_checksums(version_dir / METADATA,
+                                         _snapshot_metadata(coords, base, when), checksums)
+    ga_meta = _ga_metadata(root / coords.folder / METADATA, coords, stamp)
+    written += _write_with_checksums(root / coords.folder / METADATA, ga_meta, checksums,
+                                     metadata_last=True)
+    return Published(coords, verdict.decision, tuple(written), bundle_sha)
+
+
+def _claim(version_dir: Path, gav: Gav, when: dt.datetime) -> str:
+    """The base file name (``artifact-version`` or the timestamped snapshot name) after making
+    sure a release is not there yet. ``mkdir`` without ``exist_ok`` is the claim: two
+    publishers of the same release cannot both pass it."""
+    assert gav.version is not None
+    version_dir.parent.mkdir(parents=True, exist_ok=True)
+    if not gav.snapshot:
+        try:
+            version_dir.mkdir()
+        except FileExistsError:
+            raise AlreadyPublished(f"{gav} is already published ({version_dir} exists): a "
+                                   f"release version is never overwritten; publish a new "
+                                   f"version") from None
+        return f"{gav.artifact}-{gav.version}"
+    version_dir.mkdir(exist_ok=True)
+    build = _snapshot_build(version_dir / METADATA) + 1
+    stamp = when.strftime("%Y%m%d.%H%M%S")
+    return f"{gav.artifact}-{gav.version.removesuffix(SNAPSHOT)}-{stamp}-{build}"
+
+
+def _write_with_checksums(path: Path, data: bytes, algorithms: Sequence[str], *,
+                          metadata_last: bool = False) -> list[Path]:
+    """The file's checksums first, then the file: a reader that finds the file finds the
+    checksums it is checked against. For the GA metadata (``metadata_last``), the checksums
+    of the new content are written before the content replaces the old one in one rename."""
+    written = [write_atomic(path.with_name(f"{path.name}.{a}"), checksum(data, a))
+               for a in algorithms]
+    written.append(write_atomic(path, data))
+    return written
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def _pom(gav: Gav) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<project xmlns="http://maven.apache.org/POM/4.0.0">\n'
+            '  <modelVersion>4.0.0</modelVersion>\n'
+            f'  <groupId>{gav.group}</groupId>\n'
+            f'  <artifactId>{gav.artifact}</artifactId>\n'
+            f'  <version>{gav.version}</version>\n'
+            '  <packaging>jar</packaging>\n'
+            '  <description>Model released through the mlqa gate (evidence: classifier '
+            f'{EVIDENCE_CLASSIFIER}, zip)</description>\n'
+            '</project>\n')
+
+
+def read_metadata(path: Path) -> ET.Element | None:
+    """A ``maven-metadata.xml`` or None where there is none; InputError if unreadable."""
+    if not path.exists():
+        return None
+    try:
+        return ET.fromstring(read_regular(path, "Maven metadata"))
+    except ET.ParseError as exc:
+        raise InputError(f"{path}: not valid XML ({exc})") from None
+
+
+def _snapshot_build(path: Path) -> int:
+    meta = read_metadata(path)
+    number = None if meta is None else meta.findtext("versioning/snapshot/buildNumber")
+    try:
+        return int(number or 0)
+    except ValueError:
+        raise InputError(f"{path}: buildNumber {number!r} is not a number") from None
+
+
+def _snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
+    assert gav.version is not None
+    value = base.removeprefix(f"{gav.artifact}-")
+    timestamp, build = value.rsplit("-", 2)[-2:]
+    updated = when.strftime("%Y%m%d%H%M%S")
+    entries = "".join(
+        f"      <snapshotVersion>\n{cls}        <extension>{ext}</extension>\n"
+        f"        <value>{value}</value>\n        <updated>{updated}</updated>\n"
+        f"      </snapshotVersion>\n"
+        for ext, cls in (("jar", ""), ("pom", ""),
+                         ("zip", f"        <classifier>{EVIDENCE_CLASSIFIER}</classifier>\n")))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<metadata modelVersion="1.1.0">\n'
+            f'  <groupId>{gav.group}</groupId>\n  <artifactId>{gav.artifact}</artifactId>\n'
+            f'  <version>{gav.version}</version>\n  <versioning>\n    <snapshot>\n'
+            f'      <timestamp>{timestamp}</timestamp>\n      <buildNumber>{build}</buildNumber>\n'
+            f'    </snapshot>\n    <lastUpdated>{updated}</lastUpdated>\n'
+            f'    <snapshotVersions>\n{entries}    </snapshotVersions>\n  </versioning>\n'
+            '</metadata>\n').encode()
+
+
+def _ga_metadata(path: Path, gav: Gav, stamp: str) -> bytes:
+    """The GA-level metadata with ``gav.version`` added: ``latest`` is the version just
+    published, ``release`` the last non-SNAPSHOT one (as ``mvn deploy`` writes them)."""
+    old = read_metadata(path)
+    listed = [] if old is None else old.iterfind("versioning/versions/version")
+    versions = [v.text or "" for v in listed]
+    release = None if old is None else old.findtext("versioning/release")
+    if gav.version not in versions:
+        versions.append(gav.version or "")
+    if not gav.snapshot:
+        release = gav.version
+    lines = "".join(f"      <version>{v}</version>\n" for v in versions)
+    release_line = f"    <release>{release}</release>\n" if release else ""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<metadata>\n'
+            f'  <groupId>{gav.group}</groupId>\n  <artifactId>{gav.artifact}</artifactId>\n'
+            f'  <versioning>\n    <latest>{gav.version}</latest>\n{release_line}'
+            f'    <versions>\n{lines}    </versions>\n'
+            f'    <lastUpdated>{stamp}</lastUpdated>\n  </versioning>\n</metadata>\n').encode()

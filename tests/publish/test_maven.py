@@ -1,0 +1,223 @@
+"""``mlqa publish maven`` and ``mlqa verify maven-repo`` against a real run's bundle and real Maven.
+
+One small suite (a real scikit-learn model held to an accuracy floor) runs twice in child
+pytest processes: once approved, once refused by a floor it cannot meet. The approved bundle
+is published as two releases into a folder repository, which Debian's ``mvn`` (OpenJDK 17)
+resolves offline by a version range with no Maven plugin: the model jar is a build extension of
+a ``packaging=pom`` consumer (research note next-stage.md §B). Tampered copies of the folder
+are judged by both ``mvn`` and the validator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mlqa.cli import main
+from mlqa.errors import InputError
+from mlqa.publish.maven import parse_gav
+from mlqa.publish.maven_verify import verify
+
+GA = "com.acme.models:churn"
+GA_DIR = Path("com/acme/models/churn")
+
+SUITE = '''
+import os, pickle
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+import mlqa
+
+@pytest.mark.mlqa
+def test_accuracy_floor():
+    X, y = make_classification(n_samples=600, n_features=6, random_state=0)
+    model = LogisticRegression().fit(X[:400], y[:400])
+    with open(os.environ["MODEL_OUT"], "wb") as fh:
+        pickle.dump(model, fh)
+    mlqa.expect_metric(y[400:], model.predict(X[400:]), "accuracy",
+                       min=float(os.environ["FLOOR"]), ci=None)
+'''
+
+CONSUMER = '''<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.acme</groupId><artifactId>consumer</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <pluginRepositories><pluginRepository><id>models</id><url>{url}</url>
+    <releases><checksumPolicy>fail</checksumPolicy></releases>
+  </pluginRepository></pluginRepositories>
+  <build><extensions><extension>
+    <groupId>com.acme.models</groupId><artifactId>churn</artifactId><version>[1.0,2.0)</version>
+  </extension></extensions></build>
+</project>
+'''
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """(approved results folder, refused results folder, model file) from two real runs."""
+    base = tmp_path_factory.mktemp("runs")
+    (base / "test_model.py").write_text(SUITE)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    procs = {}
+    for name, floor in (("approved", "0.6"), ("refused", "0.999")):
+        args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "-p", "no:faker", "-p", "no:anyio", "-p", "no:hypothesispytest",
+                f"--mlqa-results={base / name}", str(base / "test_model.py")]
+        procs[name] = subprocess.Popen(
+            args, cwd=base, env={**env, "FLOOR": floor, "MODEL_OUT": str(base / f"{name}.pkl")},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for name, proc in procs.items():
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == (0 if name == "approved" else 1), out
+    return base / "approved", base / "refused", base / "approved.pkl"
+
+
+def publish(runs, repo: Path, version: str, *extra: str, bundle: Path | None = None) -> int:
+    approved, _, model = runs
+    return main(["publish", "maven", "--gav", f"{GA}:{version}", "--model", str(model),
+                 "--bundle", str(bundle or approved), "--repo", str(repo), *extra])
+
+
+@pytest.fixture(scope="module")
+def repo(runs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("repo")
+    assert publish(runs, folder, "1.0.0") == 0
+    assert publish(runs, folder, "1.1.0", "--checksums", "sha256,sha512") == 0
+    return folder
+
+
+def test_published_layout_binds_the_verdict_to_the_bundle(runs, repo, capsys):
+    approved = runs[0]
+    v = repo / GA_DIR / "1.1.0"
+    names = sorted(p.name for p in v.iterdir())
+    for artifact in ("churn-1.1.0.jar", "churn-1.1.0.pom", "churn-1.1.0-mlqa-evidence.zip"):
+        data = (v / artifact).read_bytes()
+        for alg in ("md5", "sha1", "sha256", "sha512"):
+            assert (v / f"{artifact}.{alg}").read_text() == hashlib.new(alg, data).hexdigest()
+    assert not any(n.endswith(".sha256") for n in os.listdir(repo / GA_DIR / "1.0.0"))
+    assert len(names) == 15, names
+    bundle_sha = hashlib.sha256((approved / "results.jsonl").read_bytes()).hexdigest()
+    with zipfile.ZipFile(v / "churn-1.1.0-mlqa-evidence.zip") as zf:
+        verdict = json.loads(zf.read("verdict.json"))
+        assert zf.read("results.jsonl") == (approved / "results.jsonl").read_bytes()
+        assert {"session.json", "provenance.json"} <= set(zf.namelist())
+    assert verdict["decision"] == "approve" and verdict["bundle_sha256"] == bundle_sha
+    with zipfile.ZipFile(v / "churn-1.1.0.jar") as zf:
+        props = zf.read("mlqa.properties").decode().splitlines()
+        assert zf.read("approved.pkl") == runs[2].read_bytes()
+    assert f"bundle.sha256={bundle_sha}" in props and "verdict=APPROVE" in props
+    meta = (repo / GA_DIR / "maven-metadata.xml").read_text()
+    assert "<latest>1.1.0</latest>" in meta and "<release>1.1.0</release>" in meta
+    assert meta.index("<version>1.0.0</version>") < meta.index("<version>1.1.0</version>")
+    assert verify(repo) == []
+    assert main(["verify", "maven-repo", str(repo), "--gav", f"{GA}:1.0.0"]) == 0
+    assert "consistent" in capsys.readouterr().out
+
+
+def _mvn(repo: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """Resolve the model by range with real Maven, offline, from a fresh local repository."""
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        pytest.skip("Debian's maven is not installed (apt-get install maven)")
+    local = work / "m2"
+    seed = local / "org/codehaus/plexus/plexus-utils/1.1"  # what validate needs, from mvn's lib
+    seed.mkdir(parents=True)
+    shutil.copy("/usr/share/maven/lib/plexus-utils.jar", seed / "plexus-utils-1.1.jar")
+    (seed / "plexus-utils-1.1.pom").write_text(
+        "<project><modelVersion>4.0.0</modelVersion><groupId>org.codehaus.plexus</groupId>"
+        "<artifactId>plexus-utils</artifactId><version>1.1</version></project>")
+    (work / "pom.xml").write_text(CONSUMER.format(url=repo.as_uri()))
+    return subprocess.run([mvn, "-o", "-B", "-q", "-Daether.offline.protocols=file",
+                           f"-Dmaven.repo.local={local}", "validate"], cwd=work,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _rewrite_metadata(folder: Path, old: str, new: str) -> None:
+    meta = folder / GA_DIR / "maven-metadata.xml"
+    data = meta.read_text().replace(old, new)
+    meta.write_text(data)
+    for alg in ("md5", "sha1"):  # consistent checksums: only the version list lies
+        meta.with_name(f"maven-metadata.xml.{alg}").write_text(
+            hashlib.new(alg, data.encode()).hexdigest())
+
+
+def _wrong_sha1(folder: Path) -> str:
+    (folder / GA_DIR / "1.1.0/churn-1.1.0.jar.sha1").write_text("0" * 40)
+    return "churn-1.1.0.jar.sha1: does not match"
+
+
+def _listed_not_on_disk(folder: Path) -> str:
+    _rewrite_metadata(folder, "<version>1.1.0</version>",
+                      "<version>1.1.0</version><version>1.5.0</version>")
+    _rewrite_metadata(folder, "<latest>1.1.0</latest>", "<latest>1.5.0</latest>")
+    return "lists 1.5.0, which is not on disk"
+
+
+@pytest.mark.parametrize("tamper", [None, _wrong_sha1, _listed_not_on_disk],
+                         ids=["intact", "wrong-sha1", "listed-not-on-disk"])
+def test_mvn_and_the_validator_agree(repo, tmp_path, tamper):
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy)
+    problem = tamper(copy) if tamper else None
+    built = _mvn(copy, tmp_path)
+    found = verify(copy)
+    if problem is None:
+        assert built.returncode == 0, built.stdout + built.stderr
+        assert found == []
+        jar = tmp_path / "m2" / GA_DIR / "1.1.0" / "churn-1.1.0.jar"
+        assert jar.read_bytes() == (repo / GA_DIR / "1.1.0/churn-1.1.0.jar").read_bytes()
+    else:
+        assert built.returncode != 0, built.stdout
+        assert any(problem in p for p in found), found
+        assert main(["verify", "maven-repo", str(copy)]) == 1
+
+
+def test_missing_evidence_is_found_where_mvn_cannot_look(repo, tmp_path, capsys):
+    """A plugin-free Maven build resolves only the jar, so it cannot miss the evidence: the
+    validator is the check that a version still carries what approved it."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy)
+    (copy / GA_DIR / "1.0.0/churn-1.0.0-mlqa-evidence.zip").unlink()
+    assert main(["verify", "maven-repo", str(copy)]) == 1
+    assert "churn-1.0.0-mlqa-evidence.zip: missing" in capsys.readouterr().out
+
+
+def test_a_release_is_never_overwritten(runs, repo, capsys):
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert publish(runs, repo, "1.0.0") == 2
+    err = capsys.readouterr().err
+    assert "already published" in err and str(repo / GA_DIR / "1.0.0") in err
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+
+
+def test_a_refused_bundle_is_not_published(runs, tmp_path, capsys):
+    assert publish(runs, tmp_path, "1.0.0", bundle=runs[1]) == 1
+    assert "REFUSE" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_snapshots_get_timestamped_names(runs, tmp_path):
+    assert publish(runs, tmp_path, "2.0-SNAPSHOT") == 0
+    assert publish(runs, tmp_path, "2.0-SNAPSHOT") == 0
+    folder = tmp_path / GA_DIR / "2.0-SNAPSHOT"
+    jars = sorted(p.name for p in folder.glob("*.jar"))
+    assert [j.rsplit("-", 1)[1] for j in jars] == ["1.jar", "2.jar"], jars
+    meta = (folder / "maven-metadata.xml").read_text()
+    assert "<buildNumber>2</buildNumber>" in meta
+    assert verify(tmp_path) == []
+    assert "<release>" not in (tmp_path / GA_DIR / "maven-metadata.xml").read_text()
+
+
+@pytest.mark.parametrize("gav", ["com.acme:churn", "com.acme:../x:1.0", "a:b:c:d", "com acme:x:1"])
+def test_bad_coordinates_are_named(gav):
+    with pytest.raises(InputError, match="--gav"):
+        parse_gav(gav)
+    assert main(["verify", "maven-repo", "/nonexistent-mlqa-repo"]) == 2
