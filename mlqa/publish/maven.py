@@ -13,15 +13,17 @@ so a consumer can check what was approved (:mod:`mlqa.publish.maven_verify`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
 import os
 import re
+import shutil
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,13 +138,15 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
                 for name in EVIDENCE_FILES}
     waiver_bytes = None if waivers is None else read_regular(waivers, "waivers file")
     verdict = gate(folder, waivers=waivers)
+    # What is zipped must be what was judged: a bundle rewritten while the gate read it is
+    # refused rather than published under a verdict on other bytes.
+    for name, data in evidence.items():
+        if read_regular(folder / name, "results bundle file") != data:
+            raise InputError(f"{folder / name} changed while the gate judged it; nothing was "
+                             f"published")
     bundle_sha = hashlib.sha256(evidence["results.jsonl"]).hexdigest()
     if verdict.decision != APPROVE:
         return Published(coords, verdict.decision, (), bundle_sha)
-
-    when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-    version_dir = root / coords.folder / coords.version
-    base = _claim(version_dir, coords, when)
     if waiver_bytes is not None:
         evidence["waivers.yaml"] = waiver_bytes
     model_sums = {n: hashlib.sha256(b).hexdigest() for n, b in model_files.items()}
@@ -156,19 +160,59 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
     props += [f"model.{n}.sha256={digest}" for n, digest in model_sums.items()]
     jar = {"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\r\nCreated-By: mlqa\r\n\r\n",
            **model_files, PROPERTIES: ("\n".join(props) + "\n").encode()}
-    artifacts = {f"{base}.jar": _zip(jar), f"{base}.pom": _pom(coords).encode(),
-                 f"{base}-{EVIDENCE_CLASSIFIER}.zip": _zip(evidence)}
-    written: list[Path] = []
-    for name, data in artifacts.items():
-        written += _write_with_checksums(version_dir / name, data, checksums)
-    stamp = when.strftime("%Y%m%d%H%M%S")
-    if coords.snapshot:
-        written += _write_with_checksums(version_dir / METADATA,
-                                         _snapshot_metadata(coords, base, when), checksums)
-    ga_meta = _ga_metadata(root / coords.folder / METADATA, coords, stamp)
-    written += _write_with_checksums(root / coords.folder / METADATA, ga_meta, checksums,
-                                     metadata_last=True)
+    artifacts = {".jar": _zip(jar), ".pom": _pom(coords).encode(),
+                 f"-{EVIDENCE_CLASSIFIER}.zip": _zip(evidence)}
+    when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    written = _write_release(root, coords, artifacts, checksums, when)
     return Published(coords, verdict.decision, tuple(written), bundle_sha)
+
+
+def _write_release(root: Path, gav: Gav, artifacts: dict[str, bytes],
+                   checksums: Sequence[str], when: dt.datetime) -> list[Path]:
+    """Write the version's files, then the GA metadata, under a lock on the artifact's
+    folder: two publishers of different versions would otherwise each rewrite the metadata
+    from the same old list, and one version would vanish from it. A failure part-way removes
+    what this call wrote, so a retry is not refused as an existing release."""
+    assert gav.version is not None
+    ga_dir = root / gav.folder
+    ga_dir.mkdir(parents=True, exist_ok=True)
+    version_dir = ga_dir / gav.version
+    written: list[Path] = []
+    with _locked(ga_dir / ".mlqa-publish.lock"):
+        base = _claim(version_dir, gav, when)
+        try:
+            for suffix, data in artifacts.items():
+                written += _write_with_checksums(version_dir / f"{base}{suffix}", data, checksums)
+            if gav.snapshot:
+                written += _write_with_checksums(version_dir / METADATA,
+                                                 _snapshot_metadata(gav, base, when), checksums)
+            ga_meta = _ga_metadata(ga_dir / METADATA, gav, when.strftime("%Y%m%d%H%M%S"))
+            written += _write_with_checksums(ga_dir / METADATA, ga_meta, checksums)
+        except BaseException:
+            for path in written:  # a snapshot's metadata replaced an earlier build's: kept
+                if path.parent == version_dir and not path.name.startswith(METADATA):
+                    path.unlink(missing_ok=True)
+            if not gav.snapshot:
+                shutil.rmtree(version_dir, ignore_errors=True)
+            raise
+    return written
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock (flock) held while the block runs; where the platform has
+    no flock, no lock (the release claim by ``mkdir`` still holds)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _claim(version_dir: Path, gav: Gav, when: dt.datetime) -> str:
@@ -176,7 +220,6 @@ def _claim(version_dir: Path, gav: Gav, when: dt.datetime) -> str:
     sure a release is not there yet. ``mkdir`` without ``exist_ok`` is the claim: two
     publishers of the same release cannot both pass it."""
     assert gav.version is not None
-    version_dir.parent.mkdir(parents=True, exist_ok=True)
     if not gav.snapshot:
         try:
             version_dir.mkdir()
@@ -191,11 +234,10 @@ def _claim(version_dir: Path, gav: Gav, when: dt.datetime) -> str:
     return f"{gav.artifact}-{gav.version.removesuffix(SNAPSHOT)}-{stamp}-{build}"
 
 
-def _write_with_checksums(path: Path, data: bytes, algorithms: Sequence[str], *,
-                          metadata_last: bool = False) -> list[Path]:
-    """The file's checksums first, then the file: a reader that finds the file finds the
-    checksums it is checked against. For the GA metadata (``metadata_last``), the checksums
-    of the new content are written before the content replaces the old one in one rename."""
+def _write_with_checksums(path: Path, data: bytes, algorithms: Sequence[str]) -> list[Path]:
+    """The file's checksums first, then the file: a reader that finds a new file finds the
+    checksums it is checked against. (For the GA metadata, a reader between the two renames
+    sees the old metadata with the new checksums, and retries as on any checksum miss.)"""
     written = [write_atomic(path.with_name(f"{path.name}.{a}"), checksum(data, a))
                for a in algorithms]
     written.append(write_atomic(path, data))

@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from mlqa._files import read_regular
 from mlqa.errors import InputError
 from mlqa.publish.maven import (
     DEFAULT_CHECKSUMS,
@@ -50,7 +51,7 @@ def verify(repo: str | os.PathLike[str], *, gav: str | None = None) -> list[str]
     wanted = None if gav is None else parse_gav(gav, version_required=False)
     if wanted is not None:
         meta = root / wanted.folder / METADATA
-        if not meta.is_file():
+        if not os.path.lexists(meta):
             raise InputError(f"{wanted}: no {meta.relative_to(root)} in {repo}")
         metas = [meta]
     else:
@@ -67,8 +68,8 @@ def verify(repo: str | os.PathLike[str], *, gav: str | None = None) -> list[str]
 def _ga_metadata_files(root: Path) -> Iterator[Path]:
     for path in root.rglob(METADATA):
         try:
-            doc = ET.fromstring(path.read_bytes())
-        except (ET.ParseError, OSError):
+            doc = ET.fromstring(read_regular(path, "Maven metadata"))
+        except (ET.ParseError, InputError):
             yield path  # reported by _check_artifact
             continue
         if doc.find("version") is None:  # version-level (snapshot) metadata names a version
@@ -82,7 +83,7 @@ def _rel(root: Path, path: Path) -> str:
 def _checksums(root: Path, path: Path) -> list[str]:
     """Problems with ``path``'s checksum files: md5 and sha1 must exist, all present match."""
     problems = []
-    data = path.read_bytes()
+    data = read_regular(path, "repository file")
     for algorithm in _SUMS:
         side = path.with_name(f"{path.name}.{algorithm}")
         if not side.is_file():
@@ -90,7 +91,7 @@ def _checksums(root: Path, path: Path) -> list[str]:
                 problems.append(f"{_rel(root, path)}: no .{algorithm} checksum")
             continue
         # Maven tolerates "<hex>  <file name>" in a checksum file: the first word counts.
-        words = side.read_text(encoding="ascii", errors="replace").split()
+        words = read_regular(side, "checksum file").decode("ascii", "replace").split()
         if not words or words[0].lower() != checksum(data, algorithm):
             problems.append(f"{_rel(root, side)}: does not match the file "
                             f"({algorithm} is {checksum(data, algorithm)})")
@@ -100,7 +101,7 @@ def _checksums(root: Path, path: Path) -> list[str]:
 def _check_artifact(root: Path, meta: Path, wanted: Gav | None) -> list[str]:
     ga_dir = meta.parent
     try:
-        doc = ET.fromstring(meta.read_bytes())
+        doc = ET.fromstring(read_regular(meta, "Maven metadata"))
     except ET.ParseError as exc:
         return [f"{_rel(root, meta)}: not valid XML ({exc})"]
     problems = _checksums(root, meta)
@@ -123,11 +124,14 @@ def _check_artifact(root: Path, meta: Path, wanted: Gav | None) -> list[str]:
             problems.append(f"{_rel(root, ga_dir / version)}: on disk but not in "
                             f"{_rel(root, meta)}")
     check = listed if wanted is None or wanted.version is None else [wanted.version]
+    if wanted is not None and wanted.version is not None and wanted.version not in listed:
+        problems.append(f"{_rel(root, meta)} does not list {wanted.version}")
     for version in check:
         folder = ga_dir / version
         if not folder.is_dir():
-            problems.append(f"{_rel(root, meta)} lists {version}, which is not on disk "
-                            f"({_rel(root, folder)} is missing)")
+            if version in listed:  # else said above: a --gav version the metadata lacks
+                problems.append(f"{_rel(root, meta)} lists {version}, which is not on disk "
+                                f"({_rel(root, folder)} is missing)")
             continue
         problems += _check_version(root, folder, Gav(group, artifact, version))
     return problems
@@ -145,8 +149,8 @@ def _check_version(root: Path, folder: Path, gav: Gav) -> list[str]:
     if gav.snapshot:
         meta = folder / METADATA
         try:
-            doc = ET.fromstring(meta.read_bytes())
-        except (OSError, ET.ParseError) as exc:
+            doc = ET.fromstring(read_regular(meta, "Maven metadata"))
+        except (InputError, ET.ParseError) as exc:
             return problems + [f"{_rel(root, meta)}: unreadable snapshot metadata ({exc})"]
         value = doc.findtext("versioning/snapshotVersions/snapshotVersion/value")
         base = f"{gav.artifact}-{value}"
@@ -164,7 +168,7 @@ def _check_evidence(root: Path, zipped: Path, jar: Path, gav: Gav) -> list[str]:
     if not zipped.is_file():
         return [f"{where}: missing: {gav} has no evidence of its approval"]
     try:
-        with zipfile.ZipFile(io.BytesIO(zipped.read_bytes())) as zf:
+        with zipfile.ZipFile(io.BytesIO(read_regular(zipped, "evidence zip"))) as zf:
             files = {n: zf.read(n) for n in zf.namelist()}
         doc = json.loads(files[VERDICT])
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -185,7 +189,7 @@ def _check_evidence(root: Path, zipped: Path, jar: Path, gav: Gav) -> list[str]:
                             f"SHA-256")
     if jar.is_file():
         try:
-            with zipfile.ZipFile(io.BytesIO(jar.read_bytes())) as zf:
+            with zipfile.ZipFile(io.BytesIO(read_regular(jar, "model jar"))) as zf:
                 props = zf.read(PROPERTIES).decode("utf-8", "replace")
         except (zipfile.BadZipFile, KeyError) as exc:
             return problems + [f"{_rel(root, jar)}: no readable {PROPERTIES} ({exc})"]

@@ -221,3 +221,19 @@ def test_bad_coordinates_are_named(gav):
     with pytest.raises(InputError, match="--gav"):
         parse_gav(gav)
     assert main(["verify", "maven-repo", "/nonexistent-mlqa-repo"]) == 2
+
+
+def test_a_failed_publish_leaves_no_half_release(runs, tmp_path, capsys):
+    """Unreadable GA metadata stops the publish after the version's files were written: they
+    are removed again, so fixing the metadata and retrying publishes, not "already there"."""
+    meta = tmp_path / GA_DIR / "maven-metadata.xml"
+    meta.parent.mkdir(parents=True)
+    meta.write_text("<metadata><versioning>")
+    assert publish(runs, tmp_path, "1.0.0") == 2
+    assert "not valid XML" in capsys.readouterr().err
+    assert not (tmp_path / GA_DIR / "1.0.0").exists()
+    meta.unlink()
+    assert publish(runs, tmp_path, "1.0.0") == 0
+    assert verify(tmp_path, gav=f"{GA}:1.0.0") == []
+    assert verify(tmp_path, gav=f"{GA}:9.9") == [
+        f"{GA_DIR / 'maven-metadata.xml'} does not list 9.9"]
