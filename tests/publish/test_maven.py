@@ -127,10 +127,15 @@ def _mvn(repo: Path, work: Path) -> subprocess.CompletedProcess[str]:
     mvn = shutil.which("mvn")
     if mvn is None:
         pytest.skip("Debian's maven is not installed (apt-get install maven)")
+    # The one artifact an offline ``validate`` needs besides the model, seeded from the jar in
+    # Maven's own lib folder (/usr/share/maven/lib on Debian).
+    plexus = sorted((Path(mvn).resolve().parents[1] / "lib").glob("plexus-utils*.jar"))
+    if not plexus:
+        pytest.skip(f"no plexus-utils jar in the lib folder of {mvn}")
     local = work / "m2"
-    seed = local / "org/codehaus/plexus/plexus-utils/1.1"  # what validate needs, from mvn's lib
+    seed = local / "org/codehaus/plexus/plexus-utils/1.1"
     seed.mkdir(parents=True)
-    shutil.copy("/usr/share/maven/lib/plexus-utils.jar", seed / "plexus-utils-1.1.jar")
+    shutil.copy(plexus[0], seed / "plexus-utils-1.1.jar")
     (seed / "plexus-utils-1.1.pom").write_text(
         "<project><modelVersion>4.0.0</modelVersion><groupId>org.codehaus.plexus</groupId>"
         "<artifactId>plexus-utils</artifactId><version>1.1</version></project>")
