@@ -6,8 +6,9 @@ a baseline store). A block that defines ``test_*`` functions has each of them ca
 arguments taken from that namespace by name, as pytest would pass fixtures. A block preceded by
 ``<!-- docs-test: skip REASON -->`` is not run (signatures, a Spark session); latency blocks
 measure on the CPU (the policy ``--mlqa-device=cpu`` sets), each measurement for at most
-``DOCS_MAX_TIME_S`` and ``DOCS_ROUNDS`` interleaved rounds (the docs run checks that the examples run as written, not their figures:
-at the default 10 s, which a shared CI agent reaches, the latency pages took over 4 minutes).
+``DOCS_MAX_TIME_S`` and ``DOCS_ROUNDS`` interleaved rounds (the docs run checks that the
+examples run as written, not their figures: at the default 10 s, which a shared CI agent
+reaches, the latency pages took over 4 minutes).
 """
 
 from __future__ import annotations
@@ -248,8 +249,16 @@ def _shorter_latency(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mlqa.latency, "measure_latency_interleaved", fewer_rounds)
 
 
+# Pages whose examples gate on wall-clock latency measured seconds apart: on a shared agent a
+# burst of load between the baseline's runs and the example's run can FAIL an example that is
+# right (seen twice in about 15 runs of latency.md on a loaded 2-core machine). One rerun is
+# allowed there; the statistics themselves are tested in tests/latency, without reruns.
+TIMED = {"docs/latency.md", "docs/regression.md"}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("page", sorted(PAGES))
+@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.flaky(reruns=1))
+                                  if p in TIMED else p for p in sorted(PAGES)])
 def test_the_examples_run_as_written(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _shorter_latency(monkeypatch)
