@@ -28,8 +28,8 @@ def chromium_runner(tmp_path: Path) -> Callable[..., tuple[str, list[str]]]:
     """What the ``chromium`` fixture gives: ``run(page, *flags)`` (skips without chromium)."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
-            pytest.fail("CI is set but chromium is missing: run .ci/install-browser.sh")
-        pytest.skip("chromium is not installed (.ci/install-browser.sh installs it)")
+            pytest.fail("CI is set but chromium is missing: run .ci/install-packages.sh")
+        pytest.skip("chromium is not installed (.ci/install-packages.sh installs it)")
 
     def run(page: Path, *extra: str) -> tuple[str, list[str]]:
         """Load ``page``; return chromium's stdout and the URLs the page itself requested."""

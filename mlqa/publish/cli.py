@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mlqa.gate import add_gate_options
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
@@ -22,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the run's results folder (--mlqa-results): the gate judges it")
     maven.add_argument("--repo", required=True, metavar="FOLDER",
                        help="the Maven repository folder to write into")
-    maven.add_argument("--waivers", metavar="FILE", default=None,
-                       help="reviewed waivers (YAML) the gate judges with; zipped into the "
-                            "evidence")
+    add_gate_options(maven)  # judged as `mlqa gate` judges; the waivers used are zipped too
     maven.add_argument("--checksums", metavar="ALGS", default=None,
                        help="extra checksum files besides .md5/.sha1: sha256, sha512 "
                             "(comma-separated)")
@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     gav = parse_gav(args.gav)  # bad coordinates are named before the gate runs
     done = publish(args.bundle, gav=gav, models=args.model, repo=args.repo,
-                   waivers=args.waivers, checksums=parse_checksums(args.checksums))
+                   waivers=args.waivers, checksums=parse_checksums(args.checksums),
+                   policy=args.policy, inconclusive=args.inconclusive,
+                   accept_partial=args.accept_partial, as_of=args.as_of)
     if not done.files:
         print(f"mlqa publish: not published: the gate says {done.decision.upper()} for "
               f"{args.bundle} (run `mlqa gate` for why); nothing was written", file=sys.stderr)

@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlqa._atomic import write_atomic
 from mlqa._files import read_regular
@@ -111,8 +112,11 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
             models: Sequence[str | os.PathLike[str]], repo: str | os.PathLike[str],
             waivers: str | os.PathLike[str] | None = None,
             checksums: Sequence[str] = DEFAULT_CHECKSUMS,
-            now: dt.datetime | None = None) -> Published:
+            now: dt.datetime | None = None, **gate_options: Any) -> Published:
     """Ask the gate about ``bundle``; on APPROVE write the release into the folder ``repo``.
+
+    ``gate_options`` are :func:`mlqa.gate.gate`'s (``policy``, ``inconclusive``,
+    ``accept_partial``, ``as_of``): publishing judges exactly as ``mlqa gate`` does.
 
     Anything but APPROVE writes nothing and returns the decision (``files`` empty). A release
     version that already exists raises :class:`AlreadyPublished` naming its folder.
@@ -137,7 +141,7 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
     evidence = {name: read_regular(folder / name, "results bundle file")
                 for name in EVIDENCE_FILES}
     waiver_bytes = None if waivers is None else read_regular(waivers, "waivers file")
-    verdict = gate(folder, waivers=waivers)
+    verdict = gate(folder, waivers=waivers, **gate_options)
     # What is zipped must be what was judged: a bundle rewritten while the gate read it is
     # refused rather than published under a verdict on other bytes.
     for name, data in evidence.items():

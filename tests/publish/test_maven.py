@@ -127,8 +127,8 @@ def _mvn(repo: Path, work: Path) -> subprocess.CompletedProcess[str]:
     mvn = shutil.which("mvn")
     if mvn is None:
         if os.environ.get("CI"):
-            pytest.fail("CI is set but maven is missing: run .ci/install-maven.sh")
-        pytest.skip("Debian's maven is not installed (.ci/install-maven.sh installs it)")
+            pytest.fail("CI is set but maven is missing: run .ci/install-packages.sh")
+        pytest.skip("Debian's maven is not installed (.ci/install-packages.sh installs it)")
     # The one artifact an offline ``validate`` needs besides the model, seeded from the jar in
     # Maven's own lib folder (/usr/share/maven/lib on Debian).
     plexus = sorted((Path(mvn).resolve().parents[1] / "lib").glob("plexus-utils*.jar"))
@@ -209,6 +209,24 @@ def test_a_refused_bundle_is_not_published(runs, tmp_path, capsys):
     assert publish(runs, tmp_path, "1.0.0", bundle=runs[1]) == 1
     assert "REFUSE" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_publish_judges_with_the_gates_own_options(runs, tmp_path, capsys):
+    """The policy file that turns `mlqa gate`'s REFUSE into NEEDS A DECISION (the failing
+    family advisory) does the same to publish; neither publishes without an APPROVE."""
+    from mlqa.gate import gate
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("advisory:\n  families: [metric]\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for extra, code in (((), 1), (("--policy", str(policy)), 3)):
+        assert main(["gate", str(runs[1]), *extra]) == code
+        capsys.readouterr()
+        decision = gate(runs[1], policy=policy if extra else None).decision
+        assert publish(runs, repo, "1.0.0", *extra, bundle=runs[1]) == 1
+        assert f"the gate says {decision.upper()}" in capsys.readouterr().err
+    assert list(repo.iterdir()) == []
 
 
 def test_snapshots_get_timestamped_names(runs, tmp_path):

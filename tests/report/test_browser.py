@@ -6,7 +6,7 @@ right cells of the parsed document is checked against the typed results in the b
 every figure issue 10 asks the report to show. Screenshots are kept under the pytest basetemp
 (``screenshots/``; CI archives them) and in ``$MLQA_KEEP_SCREENSHOT`` when set.
 
-CI installs chromium (.ci/install-browser.sh); elsewhere the test skips when it is missing.
+CI installs chromium (.ci/install-packages.sh); elsewhere the test skips when it is missing.
 """
 
 from __future__ import annotations
