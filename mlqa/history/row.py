@@ -122,8 +122,11 @@ def _float(x: Any) -> float | None:
 # The rows of a run are stored by column: a reader checks each column's types in one pass
 # (set(map(type, ...)) runs in C) instead of field by field, so 1,000 builds x 50 checks read
 # in well under a second (benchmarks/history_read.py).
-_STR, _OPT_STR = {str}, {str, type(None)}
-_OPT_FLOAT, _OPT_INT = {float, int, type(None)}, {int, type(None)}
+_NONE: type = type(None)
+_STR: set[type] = {str}
+_OPT_STR: set[type] = {str, _NONE}
+_OPT_FLOAT: set[type] = {float, int, _NONE}
+_OPT_INT: set[type] = {int, _NONE}
 _COLUMNS: dict[str, set[type]] = {
     "check_id": _STR, "label": _STR, "outcome": _STR, "check": _STR, "metric": _OPT_STR,
     "slice": _OPT_STR, "value": _OPT_FLOAT, "confidence": _OPT_FLOAT, "n": _OPT_INT,

@@ -1,0 +1,149 @@
+"""``mlqa report --history N``: 30 builds of a model that ratchets down and then steps down,
+29 added from real checks and the 30th by a real pytest run, drawn in headless Chromium
+(offline): an interval band and a requirement line per check, approved releases marked, the
+current build ringed, every point naming its build; a changed threshold starts a new series
+that says so; a damaged history file refuses the page, naming the file."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from _browser import Node, parse_dom
+
+from mlqa.baseline import LocalStore
+from mlqa.cli import main
+from mlqa.history import append_run, mark, read_history
+from mlqa.history.store import rows_key
+from mlqa.report.bundle import BundleRecord
+
+BUILDS = 30
+NODE = "test_build.py::test_quality"
+# One build's checks, shared by the builds added here and the 30th run by pytest: accuracy
+# ratchets down 0.2 points a build, then steps down 2 points at build 20; the recall check's
+# threshold is raised at build 25 (a new series).
+CHECKS = textwrap.dedent("""
+    import numpy as np
+    import mlqa
+
+    def checks(build):
+        rng = np.random.default_rng(build)
+        y = rng.integers(0, 2, 3000)
+        accuracy = 0.93 - 0.002 * build - (0.02 if build >= 20 else 0.0)
+        pred = np.where(rng.random(3000) < accuracy, y, 1 - y)
+        return [mlqa.check_metric(y, pred, "accuracy", min=0.8),
+                mlqa.check_metric(y, pred, "recall", min=0.8 if build < 25 else 0.82)]
+""")
+RUN = CHECKS + textwrap.dedent(f"""
+
+    def test_quality():
+        for result in checks({BUILDS}):
+            mlqa.expect(result)
+""")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the report with its history, the run's results folder)."""
+    base = tmp_path_factory.mktemp("trends")
+    space: dict = {}
+    exec(CHECKS, space)  # noqa: S102 - the checks of the builds, the same code pytest runs
+    store = LocalStore(base / "store")
+    for build in range(1, BUILDS):
+        entry = append_run(store, [BundleRecord(NODE, r, index=i)
+                                   for i, r in enumerate(space["checks"](build))],
+                           {"jenkins": {"BUILD_NUMBER": str(build),
+                                        "BUILD_URL": f"https://ci.example/job/m/{build}/"}})
+        if build in (5, 12, 21):
+            mark(store, entry, "approved", by="gatekeeper")
+        if build == 12:
+            mark(store, entry, "released")
+    return base / "store", base
+
+
+def _run_last_build(pytester: pytest.Pytester, store: Path, monkeypatch) -> Path:
+    pytester.makepyfile(test_build=RUN)
+    monkeypatch.setenv("BUILD_NUMBER", str(BUILDS))
+    # one token: a path given as its own argument would move pytest's rootdir (and node ids)
+    result = pytester.runpytest("--mlqa-results", "results", f"--mlqa-baseline={store}",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    return pytester.path / "results"
+
+
+def _points(figure: Node) -> list[Node]:
+    return figure.find_all("g", class_="point")
+
+
+def test_the_trend_page_in_chromium(pytester, page, chromium, monkeypatch, capsys):
+    store, _ = page
+    results = _run_last_build(pytester, store, monkeypatch)
+    out = pytester.path / "report.html"
+    assert main(["report", str(results), "--history", str(BUILDS), "-o", str(out)]) == 0
+    dom_text, requests = chromium(out, "--dump-dom")
+    assert requests == []  # self-contained: nothing reached for
+    dom = parse_dom(dom_text)
+    figures = {f.attrs["data-check"]: f for f in dom.find_all("figure", class_="trend")}
+    assert sorted(figures) == [f"{NODE}::accuracy", f"{NODE}::recall"]
+
+    accuracy = figures[f"{NODE}::accuracy"]
+    points = _points(accuracy)
+    assert [p.attrs["data-build"] for p in points] == [f"#{b}" for b in range(1, BUILDS + 1)]
+    titles = [p.find("title").text for p in points]
+    assert all(t.startswith(f"build #{b};") for b, t in zip(range(1, 31), titles, strict=True))
+    assert all("CI " in t and "n=3000" in t for t in titles)
+    # each point's figures are the check's own: the history holds the typed rows
+    history = read_history(store, last=BUILDS)
+    rows = [p.row for p in history.current(f"{NODE}::accuracy").points]
+    assert [r.value for r in rows][-1] is not None
+    assert all(f"accuracy {_num(r.value)}" in t for r, t in zip(rows, titles, strict=True))
+    # the band (one polygon over 30 intervals), the requirement line, the releases
+    assert len(accuracy.find_all("polygon", class_="band")) == 1
+    (requirement,) = accuracy.find_all("line", class_="requirement")
+    assert requirement.find("title").text == "min 0.8"
+    approved = [p.attrs["data-build"] for p in points if "approved" in p.attrs["class"].split()]
+    assert approved == ["#5", "#12", "#21"]
+    assert [p.attrs["data-build"] for p in points if "released" in p.attrs["class"]] == ["#12"]
+    assert len(accuracy.find_all("line", class_="release-rule")) == 3
+    (current,) = [p for p in points if "current" in p.attrs["class"].split()]
+    assert current.attrs["data-build"] == "#30"
+    assert current.find("title").text.endswith("this build")
+
+    # the recall threshold moved at build 25: its plot is the new series, and says so
+    recall = figures[f"{NODE}::recall"]
+    assert [p.attrs["data-build"] for p in _points(recall)] == [f"#{b}" for b in range(25, 31)]
+    note = recall.find("figcaption", class_="series-note").text
+    assert "build #25" in note and "threshold 0.8 \u2192 0.82" in note
+
+
+def _num(value: float) -> str:
+    from mlqa._text import fmt_num
+
+    return fmt_num(value)
+
+
+def test_a_damaged_or_absent_history_refuses_the_page(pytester, page, monkeypatch, capsys,
+                                                      tmp_path):
+    store, _ = page
+    copy = tmp_path / "store"
+    import shutil
+
+    shutil.copytree(store, copy)
+    results = _run_last_build(pytester, copy, monkeypatch)
+    capsys.readouterr()
+    entries = sorted(p.name for p in (copy / "history" / "runs").iterdir())
+    damaged = copy / rows_key(entries[10])
+    damaged.write_bytes(damaged.read_bytes()[:-40])
+    out = tmp_path / "r.html"
+    assert main(["report", str(results), "--history", "30", "-o", str(out)]) == 2
+    said = capsys.readouterr()
+    assert rows_key(entries[10]) in said.out + said.err
+    assert not out.exists()
+    # the damaged build is older than the last 10: those still draw
+    assert main(["report", str(results), "--history", "10", "-o", str(out)]) == 0
+    # no history at all: refused, naming the store
+    empty = tmp_path / "empty"
+    assert main(["report", str(results), "--history", "10", "--history-store", str(empty),
+                 "-o", str(out)]) == 2
+    assert f"no history in {empty}" in "".join(capsys.readouterr())
