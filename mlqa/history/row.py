@@ -174,18 +174,19 @@ def from_columns(columns: Any, where: str) -> list[HistoryRow]:
     return list(map(HistoryRow._make, zip(*order, strict=True)))
 
 
-def check_id(nodeid: str, result: CheckResult, *, several: bool, occurrence: int = 0) -> str:
+def check_id(nodeid: str, result: CheckResult, *, several: bool,
+             occurrence: int | None = None) -> str:
     """The stable key of a check: its test's node id (a YAML check's id is part of it), plus,
     when the test recorded several results, what the result measures (family, metric, slice)
     rather than its display name, so renaming a check's label keeps its history; results
-    alike in all of that are told apart by their order (``#1``, ``#2``)."""
+    alike in all of that are told apart by their order (``#0``, ``#1``)."""
     if not several:
         return nodeid
     part = result.metric or result.check
     slice_ = result.details.get("slice")
     if slice_ is not None:
         part += f"[{slice_}]"
-    return f"{nodeid}::{part}" + (f"#{occurrence}" if occurrence else "")
+    return f"{nodeid}::{part}" + ("" if occurrence is None else f"#{occurrence}")
 
 
 def check_ids(keyed: Sequence[tuple[str, CheckResult]]) -> list[str]:
@@ -201,7 +202,7 @@ def check_ids(keyed: Sequence[tuple[str, CheckResult]]) -> list[str]:
     out = []
     for (nodeid, result), key in zip(keyed, plain, strict=True):
         if total[key] > 1:
-            seen[key] = seen.get(key, 0) + 1
+            seen[key] = seen.get(key, -1) + 1
             key = check_id(nodeid, result, several=True, occurrence=seen[key])
         out.append(key)
     return out

@@ -130,7 +130,7 @@ def test_same_measure_twice_in_a_test_is_told_apart_by_order():
     pred = _pred(0.9, 1)
     results = [("t.py::test_x", mlqa.check_metric(Y, pred, "accuracy", min=m))
                for m in (0.8, 0.85)]
-    assert check_ids(results) == ["t.py::test_x::accuracy#1", "t.py::test_x::accuracy#2"]
+    assert check_ids(results) == ["t.py::test_x::accuracy#0", "t.py::test_x::accuracy#1"]
 
 
 def test_a_changed_configuration_starts_a_new_series_and_says_so(tmp_path):

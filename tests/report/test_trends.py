@@ -147,3 +147,36 @@ def test_a_damaged_or_absent_history_refuses_the_page(pytester, page, monkeypatc
     assert main(["report", str(results), "--history", "10", "--history-store", str(empty),
                  "-o", str(out)]) == 2
     assert f"no history in {empty}" in "".join(capsys.readouterr())
+
+
+RENAMED = textwrap.dedent("""
+    import os
+    import numpy as np
+    import mlqa
+
+    rng = np.random.default_rng(1)
+    Y = rng.integers(0, 2, 2000)
+    PRED = np.where(rng.random(2000) < 0.1, 1 - Y, Y)
+
+    def test_quality():
+        label = os.environ.get("LABEL")  # the display name a later build gives the check
+        mlqa.expect_metric(Y, PRED, "accuracy", min=0.8, name=label)
+        mlqa.expect_metric(Y, PRED, "recall", min=0.8)
+""")
+
+
+def test_plot_csv_names_survive_a_renamed_display_label(pytester, monkeypatch):
+    """Jenkins' Plot plugin loses a trend when its CSV's name changes: the names follow the
+    check id (what is measured), so renaming a check keeps them."""
+    pytester.makepyfile(test_q=RENAMED)
+    names = []
+    for build, label in (("1", None), ("2", "accuracy on the holdout")):
+        if label:
+            monkeypatch.setenv("LABEL", label)
+        pytester.runpytest("--mlqa-results", f"r{build}", "-p", "no:cacheprovider"
+                           ).assert_outcomes(passed=1)
+        assert main(["report", str(pytester.path / f"r{build}"), "--plot-csv",
+                     str(pytester.path / f"csv{build}")]) == 0
+        names.append(sorted(p.name for p in (pytester.path / f"csv{build}").glob("*.csv")))
+    assert names[0] == names[1]
+    assert "mlqa-test_q.py.test_quality-accuracy.csv" in names[0]
