@@ -5,8 +5,6 @@ the losses add up past the margin; in a YAML suite the two are two checks, two r
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,29 +81,21 @@ def test_against_is_checked_and_a_missing_release_is_an_error(tmp_path):
         session.predictions("holdout", against=APPROVED_RELEASE)
 
 
-SUITE = textwrap.dedent("""
-    suite: ratchet
-    data:
-      holdout: {path: holdout.csv}
-    checks:
-      - id: accuracy_vs_previous_build
-        kind: regression
-        data: holdout
-        target: y
-        prediction: p
-        metric: accuracy
-        baseline: holdout
-        max_drop: 0.005
-      - id: accuracy_vs_approved_release
-        kind: regression
-        data: holdout
-        target: y
-        prediction: p
-        metric: accuracy
-        baseline: holdout
-        max_drop: 0.005
-        against: approved-release
-""")
+# One regression check, twice: against the previous build (the run's --mlqa-baseline-ref) and
+# against the approved release.
+CHECK = """
+  - id: accuracy_vs_{id}
+    kind: regression
+    data: holdout
+    target: y
+    prediction: p
+    metric: accuracy
+    baseline: holdout
+    max_drop: 0.005
+"""
+SUITE = ("suite: ratchet\ndata:\n  holdout: {path: holdout.csv}\nchecks:"
+         + CHECK.format(id="previous_build") + CHECK.format(id="approved_release")
+         + "    against: approved-release\n")
 
 
 def test_a_suite_asks_for_both_and_gets_two_results(pytester, jenkins_check, one_verdict):
