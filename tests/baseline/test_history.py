@@ -148,6 +148,25 @@ def test_a_changed_configuration_starts_a_new_series_and_says_so(tmp_path):
     assert current.note == parts[1].note
     # the other checks kept their configuration: one series each
     assert read_series(store, "t.py::test_two::recall").note is None
+    # the test's one check now measures another metric: a new series, said so
+    f1 = mlqa.check_metric(Y, _pred(0.9, 9), "f1", min=0.8)
+    append_run(store, [BundleRecord("t.py::test_acc", f1)], {"jenkins": {"BUILD_NUMBER": "6"}})
+    latest = read_series(store, "t.py::test_acc")
+    assert [b.number for b in latest.builds] == ["6"]
+    assert latest.note is not None and "metric accuracy \u2192 f1" in latest.note
+
+
+def test_a_history_that_cannot_be_written_fails_the_run_loudly(pytester):
+    """A store was named and the history could not be kept there: pytest exits non-zero and
+    says why, as for a baseline that was not saved."""
+    pytester.makepyfile(test_suite=SUITE.replace("mlqa_baseline.save_predictions"
+                                                 "(\"holdout\", Y, PRED)", "pass"))
+    (pytester.path / "afile").write_text("not a folder")
+    result = pytester.runpytest("--mlqa-results", "r", "--mlqa-baseline=afile",
+                                "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(["*mlqa: history NOT updated: *"])
+    assert not (pytester.path / "r" / "history.json").exists()
 
 
 def test_missing_or_corrupt_history_is_an_error_naming_the_file(tmp_path):
