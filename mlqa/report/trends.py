@@ -136,6 +136,9 @@ def _band(points: Sequence[Point], place: dict[str, int], x, y_of) -> list[str]:
 
 
 def _point(p: Point, px: float, y_of, bottom: float, current: bool) -> str:  # noqa: ANN001
+    """A build's mark, linked to the build's page (Jenkins ``BUILD_URL``) when it has one."""
+    from mlqa.report.html import safe_url
+
     row, build = p.row, p.build
     color = COLORS.get(row.outcome.value, "#24292f")
     said = [f"build {build.label}"]
@@ -156,14 +159,18 @@ def _point(p: Point, px: float, y_of, bottom: float, current: bool) -> str:  # n
     cls = escape(" ".join(classes))
     build_attr = f'data-build="{escape(build.label)}"'
     if row.value is None:  # an ERROR has no value: a cross on the axis, never a made-up point
-        return (f'<g class="{cls}" {build_attr}><path d="M{px - 4:.1f},{bottom - 4:.1f} '
-                f'l8,8 m0,-8 l-8,8" stroke="{color}" stroke-width="2"/>{title}</g>')
-    py = y_of(row.value)
-    shape = (f'<path d="M{px:.1f},{py - 6:.1f} l6,6 l-6,6 l-6,-6 z" fill="{RELEASE}"/>'
-             if marks else f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{color}"/>')
-    ring = (f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="none" stroke="{CURRENT}" '
-            f'stroke-width="2"/>' if current else "")
-    return f'<g class="{cls}" {build_attr}>{shape}{ring}{title}</g>'
+        mark = (f'<path d="M{px - 4:.1f},{bottom - 4:.1f} l8,8 m0,-8 l-8,8" stroke="{color}" '
+                f'stroke-width="2"/>')
+    else:
+        py = y_of(row.value)
+        mark = (f'<path d="M{px:.1f},{py - 6:.1f} l6,6 l-6,6 l-6,-6 z" fill="{RELEASE}"/>'
+                if marks else f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{color}"/>')
+        if current:
+            mark += (f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="none" '
+                     f'stroke="{CURRENT}" stroke-width="2"/>')
+    point = f'<g class="{cls}" {build_attr}>{mark}{title}</g>'
+    url = safe_url(build.url)
+    return point if url is None else f'<a href="{escape(url)}">{point}</a>'
 
 
 def history_section(bundle_folder: Path, last: int, store: str | None = None) -> str:

@@ -1,84 +1,74 @@
 """``mlqa report --history N``: 30 builds of a model that ratchets down and then steps down,
-29 added from real checks and the 30th by a real pytest run, drawn in headless Chromium
-(offline): an interval band and a requirement line per check, approved releases marked, the
-current build ringed, every point naming its build; a changed threshold starts a new series
-that says so; a damaged history file refuses the page, naming the file."""
+each a real pytest run that adds to the store's history, some promoted by ``mlqa baseline
+promote`` and one released, drawn in headless Chromium (offline): an interval band and a
+requirement line per check, approved releases marked, the current build ringed, every point
+naming its build; a changed threshold starts a new series that says so; a damaged history
+file refuses the page, naming the file."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 from _browser import Node, parse_dom
 
-from mlqa.baseline import LocalStore
 from mlqa.cli import main
-from mlqa.history import append_run, mark, read_history
+from mlqa.history import read_history
+from mlqa.history.bundle import mark_run
 from mlqa.history.store import rows_key
-from mlqa.report.bundle import BundleRecord
 
 BUILDS = 30
 NODE = "test_build.py::test_quality"
-# One build's checks, shared by the builds added here and the 30th run by pytest: accuracy
-# ratchets down 0.2 points a build, then steps down 2 points at build 20; the recall check's
-# threshold is raised at build 25 (a new series).
-CHECKS = textwrap.dedent("""
+APPROVED, RELEASED = (5, 12, 21), 12
+# One build's checks (BUILD_NUMBER picks the build): accuracy ratchets down 0.2 points a
+# build, then steps down 2 points at build 20; the recall check's threshold is raised at build
+# 25 (a new series). Each build saves its predictions, so that it can be promoted.
+RUN = textwrap.dedent("""
+    import os
     import numpy as np
     import mlqa
 
-    def checks(build):
-        rng = np.random.default_rng(build)
+    BUILD = int(os.environ["BUILD_NUMBER"])
+
+    def test_quality(mlqa_baseline):
+        rng = np.random.default_rng(BUILD)
         y = rng.integers(0, 2, 3000)
-        accuracy = 0.93 - 0.002 * build - (0.02 if build >= 20 else 0.0)
+        accuracy = 0.93 - 0.002 * BUILD - (0.02 if BUILD >= 20 else 0.0)
         pred = np.where(rng.random(3000) < accuracy, y, 1 - y)
-        return [mlqa.check_metric(y, pred, "accuracy", min=0.8),
-                mlqa.check_metric(y, pred, "recall", min=0.8 if build < 25 else 0.82)]
-""")
-RUN = CHECKS + textwrap.dedent(f"""
-
-    def test_quality():
-        for result in checks({BUILDS}):
-            mlqa.expect(result)
+        mlqa_baseline.save_predictions("holdout", y, pred)
+        mlqa.expect_metric(y, pred, "accuracy", min=0.8)
+        mlqa.expect_metric(y, pred, "recall", min=0.8 if BUILD < 25 else 0.82)
 """)
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(the report with its history, the run's results folder)."""
-    base = tmp_path_factory.mktemp("trends")
-    space: dict = {}
-    exec(CHECKS, space)  # noqa: S102 - the checks of the builds, the same code pytest runs
-    store = LocalStore(base / "store")
-    for build in range(1, BUILDS):
-        entry = append_run(store, [BundleRecord(NODE, r, index=i)
-                                   for i, r in enumerate(space["checks"](build))],
-                           {"jenkins": {"BUILD_NUMBER": str(build),
-                                        "BUILD_URL": f"https://ci.example/job/m/{build}/"}})
-        if build in (5, 12, 21):
-            mark(store, entry, "approved", by="gatekeeper")
-        if build == 12:
-            mark(store, entry, "released")
-    return base / "store", base
-
-
-def _run_last_build(pytester: pytest.Pytester, store: Path, monkeypatch) -> Path:
+def run_builds(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, count: int
+               ) -> tuple[Path, Path]:
+    """Run ``count`` builds; returns (the store, the last build's results folder)."""
     pytester.makepyfile(test_build=RUN)
-    monkeypatch.setenv("BUILD_NUMBER", str(BUILDS))
-    # one token: a path given as its own argument would move pytest's rootdir (and node ids)
-    result = pytester.runpytest("--mlqa-results", "results", f"--mlqa-baseline={store}",
-                                "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
-    return pytester.path / "results"
+    store = pytester.path / "store"
+    for build in range(1, count + 1):
+        monkeypatch.setenv("BUILD_NUMBER", str(build))
+        monkeypatch.setenv("BUILD_URL", f"https://ci.example/job/model/{build}/")
+        # one token: a path given as its own argument would move pytest's rootdir (node ids)
+        pytester.runpytest("--mlqa-results", f"r{build}", f"--mlqa-baseline={store}",
+                           "--mlqa-save-baseline", "-p", "no:cacheprovider"
+                           ).assert_outcomes(passed=1)
+        if build in APPROVED:
+            assert main(["baseline", "promote", str(pytester.path / f"r{build}"),
+                         "--by", "gatekeeper"]) == 0
+        if build == RELEASED:  # what a publisher calls once the release has left
+            assert mark_run(pytester.path / f"r{build}", "released") is not None
+    return store, pytester.path / f"r{count}"
 
 
 def _points(figure: Node) -> list[Node]:
     return figure.find_all("g", class_="point")
 
 
-def test_the_trend_page_in_chromium(pytester, page, chromium, monkeypatch, capsys):
-    store, _ = page
-    results = _run_last_build(pytester, store, monkeypatch)
+def test_the_trend_page_in_chromium(pytester, monkeypatch, chromium):
+    store, results = run_builds(pytester, monkeypatch, BUILDS)
     out = pytester.path / "report.html"
     assert main(["report", str(results), "--history", str(BUILDS), "-o", str(out)]) == 0
     dom_text, requests = chromium(out, "--dump-dom")
@@ -109,6 +99,9 @@ def test_the_trend_page_in_chromium(pytester, page, chromium, monkeypatch, capsy
     (current,) = [p for p in points if "current" in p.attrs["class"].split()]
     assert current.attrs["data-build"] == "#30"
     assert current.find("title").text.endswith("this build")
+    # each point links to its Jenkins build
+    assert [a.attrs["href"] for a in accuracy.find_all("a")] == \
+        [f"https://ci.example/job/model/{b}/" for b in range(1, BUILDS + 1)]
 
     # the recall threshold moved at build 25: its plot is the new series, and says so
     recall = figures[f"{NODE}::recall"]
@@ -123,25 +116,23 @@ def _num(value: float) -> str:
     return fmt_num(value)
 
 
-def test_a_damaged_or_absent_history_refuses_the_page(pytester, page, monkeypatch, capsys,
-                                                      tmp_path):
-    store, _ = page
+def test_a_damaged_or_absent_history_refuses_the_page(pytester, monkeypatch, capsys, tmp_path):
+    store, results = run_builds(pytester, monkeypatch, 12)
     copy = tmp_path / "store"
-    import shutil
-
     shutil.copytree(store, copy)
-    results = _run_last_build(pytester, copy, monkeypatch)
     capsys.readouterr()
     entries = sorted(p.name for p in (copy / "history" / "runs").iterdir())
-    damaged = copy / rows_key(entries[10])
+    damaged = copy / rows_key(entries[3])
     damaged.write_bytes(damaged.read_bytes()[:-40])
     out = tmp_path / "r.html"
-    assert main(["report", str(results), "--history", "30", "-o", str(out)]) == 2
+    assert main(["report", str(results), "--history", "12", "--history-store", str(copy),
+                 "-o", str(out)]) == 2
     said = capsys.readouterr()
-    assert rows_key(entries[10]) in said.out + said.err
+    assert rows_key(entries[3]) in said.out + said.err
     assert not out.exists()
-    # the damaged build is older than the last 10: those still draw
-    assert main(["report", str(results), "--history", "10", "-o", str(out)]) == 0
+    # the damaged build is older than the last 5: those still draw
+    assert main(["report", str(results), "--history", "5", "--history-store", str(copy),
+                 "-o", str(out)]) == 0
     # no history at all: refused, naming the store
     empty = tmp_path / "empty"
     assert main(["report", str(results), "--history", "10", "--history-store", str(empty),
