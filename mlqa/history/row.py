@@ -62,6 +62,7 @@ class Build:
 # What must stay the same for two rows to be points of one series: the fields from ``check``
 # to ``confidence`` (kept together so that a row's configuration is one tuple slice).
 CONFIG = ("check", "metric", "slice", "comparison", "threshold", "low", "high", "confidence")
+CONFIG_FIELDS = slice(2, 2 + len(CONFIG))  # where they sit in a HistoryRow
 
 
 class HistoryRow(NamedTuple):
@@ -104,7 +105,7 @@ class HistoryRow(NamedTuple):
     @property
     def config(self) -> tuple[Any, ...]:
         """The values of :data:`CONFIG`, in that order."""
-        return self[2:10]
+        return self[CONFIG_FIELDS]
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -134,6 +135,7 @@ _COLUMNS: dict[str, set[type]] = {
     "baseline": _OPT_FLOAT, "ci_low": _OPT_FLOAT, "ci_high": _OPT_FLOAT}
 _OUTCOMES = {o.value: o for o in Outcome}
 _CI = ("ci_low", "ci_high")
+_NO_CI = (None, None)
 
 
 def to_columns(rows: Sequence[HistoryRow]) -> dict[str, list[Any]]:
@@ -160,16 +162,19 @@ def from_columns(columns: Any, where: str) -> list[HistoryRow]:
         if length is not None and len(values) != length:
             raise InputError(f"{where}: column {name!r} has {len(values)} rows, not {length}")
         length = len(values)
-        if not set(map(type, values)) <= kinds:
+        types = set(map(type, values))
+        if not types <= kinds:
             raise InputError(f"{where}: column {name!r} holds a value of the wrong type")
-        if int in kinds and float in kinds and int in set(map(type, values)):
+        if int in types and float in kinds:
             values = [None if v is None else float(v) for v in values]
         lists[name] = values
     if not set(lists["outcome"]) <= _OUTCOMES.keys():
         raise InputError(f"{where}: column 'outcome' holds a word that is not an outcome")
-    lists["outcome"] = [_OUTCOMES[o] for o in lists["outcome"]]
-    lists["ci"] = [None if low is None and high is None else (low, high)
-                   for low, high in zip(lists.pop("ci_low"), lists.pop("ci_high"), strict=True)]
+    lists["outcome"] = list(map(_OUTCOMES.__getitem__, lists["outcome"]))
+    low, high = lists.pop("ci_low"), lists.pop("ci_high")
+    lists["ci"] = list(zip(low, high, strict=True))
+    if None in low or None in high:  # no interval: None, not (None, None)
+        lists["ci"] = [None if ci == _NO_CI else ci for ci in lists["ci"]]
     order = [lists[name] for name in HistoryRow._fields]
     return list(map(HistoryRow._make, zip(*order, strict=True)))
 

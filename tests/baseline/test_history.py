@@ -126,6 +126,12 @@ def test_rows_are_the_checks_figures_keyed_by_check_id_not_label(tmp_path):
     assert series.points[1].row.label == "t.py::test_two \u203a accuracy on holdout"
 
 
+def test_the_configuration_is_the_fields_it_names():
+    from mlqa.history.row import CONFIG, CONFIG_FIELDS, HistoryRow
+
+    assert HistoryRow._fields[CONFIG_FIELDS] == CONFIG
+
+
 def test_same_measure_twice_in_a_test_is_told_apart_by_order():
     pred = _pred(0.9, 1)
     results = [("t.py::test_x", mlqa.check_metric(Y, pred, "accuracy", min=m))
