@@ -45,21 +45,29 @@ class Divisions:
 
 
 @functools.lru_cache(maxsize=64)
-def _coefficients(length: int, min_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                        np.ndarray]:
-    """For splits ``tau`` (rows) and ends ``kappa`` (columns) of a segment of ``length``: the
-    weights of ``S(0, kappa)``, ``S(0, tau)`` and ``S(tau, kappa)`` in the q-statistic, and 0 or
-    -inf for the pairs that leave a side shorter than ``min_size``."""
+def _weights(length: int, min_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray, np.ndarray]:
+    """The q-statistic's weights for a segment of ``length``, factored so that every update of
+    the (batch x tau x kappa) buffer is an in-place broadcast of a smaller array.
+
+    With ``n = tau``, ``m = kappa - tau``: ``Q = 2/kappa S(0,kappa) - c_x S(0,tau) -
+    c_y S(tau,kappa)``, ``c_x = 2/kappa + 2m/(kappa(n-1))``, ``c_y = 2/kappa + 2n/(kappa(m-1))``
+    (a one-point side has no within-sum). ``c_x = f(kappa) g(tau)`` with
+    ``f = 2(kappa-1)/kappa`` and ``g = 1/(tau-1)`` (``S(0, tau) = 0`` for ``tau <= 1``, so
+    ``g`` is 0 there), so ``Q = f (S(0,kappa)/(kappa-1) - g S(0,tau) - c_y/f S(tau,kappa))``.
+    Returned: ``c_y/f`` (tau x kappa), ``1/(kappa-1)``, ``g``, ``f``, and 0 or -inf for the
+    pairs that leave a side shorter than ``min_size``.
+    """
     tau = np.arange(length + 1)[:, None]
     kappa = np.arange(length + 1)[None, :]
     n, m = tau, kappa - tau
     valid = (n >= min_size) & (m >= min_size)
-    total = np.where(valid, m + n, 1)
-    between = np.where(valid, 2.0 / total, 0.0)
-    within_x = np.where(valid & (n > 1), 2.0 * m / (total * np.maximum(n - 1, 1)), 0.0)
-    within_y = np.where(valid & (m > 1), 2.0 * n / (total * np.maximum(m - 1, 1)), 0.0)
-    penalty = np.where(valid, 0.0, -np.inf)
-    return between, between + within_x, between + within_y, penalty
+    k = np.maximum(kappa, 2).astype(float)      # kappa >= 2 wherever a pair is valid
+    f = 2.0 * (k - 1.0) / k
+    c_y = 2.0 / k + np.where(m > 1, 2.0 * n / (k * np.maximum(m - 1, 1)), 0.0)
+    g = np.where(tau > 1, 1.0 / np.maximum(tau - 1, 1), 0.0)[:, 0]
+    return (np.where(valid, c_y / f, 0.0), 1.0 / (k[0] - 1.0), g, f[0],
+            np.where(valid, 0.0, -np.inf))
 
 
 def _qhat_best(z: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,25 +78,31 @@ def _qhat_best(z: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray]:
 
         Q = 2/(m+n) sum D(X,Y) - 2m/((m+n)(n-1)) sum_{i<k} D(X) - 2n/((m+n)(m-1)) sum_{j<k} D(Y)
 
-    (Matteson & James' ``mn/(m+n)`` times the energy distance; a one-point side has no
-    within-sum). Every within-segment sum ``S(a, b)`` comes from one table
-    ``C[a, b] = sum_{a <= i < k < b} D[i, k]``, and ``sum D(X, Y) = S(0, kappa) - S(0, tau) -
-    S(tau, kappa)``, so all ``(tau, kappa)`` pairs cost O(L^2) per row.
+    (Matteson & James' ``mn/(m+n)`` times the energy distance). Every within-segment sum
+    ``S(a, b) = sum_{a <= i < k < b} D[i, k]`` comes from one table of cumulative sums, and
+    ``sum D(X, Y) = S(0, kappa) - S(0, tau) - S(tau, kappa)``, so all ``(tau, kappa)`` pairs cost
+    O(L^2) per row, computed in one buffer (the permutation test calls this on hundreds of
+    shuffled copies at once).
     """
     batch, length = z.shape
-    upper = np.abs(z[:, None, :] - z[:, :, None])       # [i, k] = |z_k - z_i|
-    upper *= np.triu(np.ones((length, length)), k=1)     # pairs i < k only
-    np.cumsum(upper, axis=2, out=upper)                  # [i, k]: sum over k' <= k
-    np.cumsum(upper, axis=1, out=upper)                  # and over i' <= i
-    table = np.zeros((batch, length + 1, length + 1))
-    table[:, 0, 1:] = upper[:, -1, :]                    # S(0, b)
-    np.subtract(upper[:, -1:, :], upper, out=table[:, 1:, 1:])   # S(a, b), a >= 1
-    w_between, w_x, w_y, penalty = _coefficients(length, min_size)
-    from_start = table[:, 0, :].copy()                  # S(0, .), before q overwrites it
-    q = table
-    q *= -w_y
-    q += w_between * from_start[:, None, :]
-    q -= w_x * from_start[:, :, None]
+    buf = np.empty((batch, length + 1, length + 1))
+    cum = buf[:, 1:, 1:]                             # [i, k] -> buf[i + 1, k + 1]
+    np.subtract(z[:, None, :], z[:, :, None], out=cum)
+    np.abs(cum, out=cum)
+    cum *= np.triu(np.ones((length, length)), k=1)   # pairs i < k only
+    np.cumsum(cum, axis=2, out=cum)
+    np.cumsum(cum, axis=1, out=cum)                  # [i, k]: sum over i' <= i, k' <= k
+    whole = cum[:, -1, :].copy()                     # S(0, k + 1)
+    np.subtract(whole[:, None, :], cum, out=cum)     # S(i + 1, k + 1)
+    buf[:, 0, 1:] = whole
+    buf[:, :, 0] = 0.0
+    from_start = buf[:, 0, :].copy()                 # S(0, .)
+    c_y, over_k, g, f, penalty = _weights(length, min_size)
+    q = buf
+    q *= -c_y
+    q += (from_start * over_k)[:, None, :]
+    q -= (from_start * g)[:, :, None]
+    q *= f
     q += penalty
     # argmax takes the first maximum in (tau, kappa) order, as Otava's does
     flat = np.argmax(q.reshape(batch, -1), axis=1)
