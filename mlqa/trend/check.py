@@ -17,6 +17,7 @@ from mlqa._text import fmt_num
 from mlqa._validation import (
     as_1d,
     check_finite,
+    check_n_resamples,
     check_number,
     check_probability,
     check_random_state,
@@ -142,13 +143,6 @@ def _numbers(values: Any) -> np.ndarray:
     return z
 
 
-def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) \
-            or value < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _change_points(z: np.ndarray, found: Divisions, labels: Sequence[str], *,
                    greater_is_better: bool, min_magnitude: float) -> tuple[ChangePoint, ...]:
     edges = [0, *(s.index for s in found.splits), len(z)]
@@ -201,12 +195,12 @@ def check_trend(values: Any, *, builds: Any = None, greater_is_better: bool = Tr
     magnitude = check_number("min_magnitude", min_magnitude, low=0.0)
     assert magnitude is not None
     level = check_probability("alpha", alpha)
-    smallest = _count("min_size", min_size, 1)
+    smallest = check_n_resamples(min_size, "min_size", minimum=1)
     # with R permutations the smallest p-value is 1/(R+1): fewer than 1/alpha - 1 can never
     # reject, and the check would pass every history
     needed = int(np.ceil(1.0 / level - 1.0 - 1e-9))
-    permutations = _count("n_permutations", n_permutations, max(needed, 1))
-    history_needed = _count("min_history", min_history, 2 * smallest)
+    permutations = check_n_resamples(n_permutations, "n_permutations", minimum=max(needed, 1))
+    history_needed = check_n_resamples(min_history, "min_history", minimum=2 * smallest)
     check_random_state(random_state)
     if metric is not None and not isinstance(metric, str):
         raise InputError(f"metric must be a name (str) or None, got {metric!r}")
@@ -216,8 +210,7 @@ def check_trend(values: Any, *, builds: Any = None, greater_is_better: bool = Tr
         name=label, check="trend", metric=metric, n=len(z), history=tuple(z.tolist()),
         builds=labels, alpha=level, n_permutations=permutations, min_magnitude=magnitude,
         min_history=history_needed, greater_is_better=gib,
-        details={"min_size": smallest, "min_magnitude": magnitude, "alpha": level,
-                 "greater_is_better": gib})
+        details={"min_size": smallest})
     what = metric or "metric"
     if len(z) < history_needed:
         return TrendResult(
