@@ -1,4 +1,4 @@
-"""Write an approved model release into a Maven repository folder.
+"""Write an approved model release into a Maven repository: a folder, or over HTTP.
 
 Layout (maven.apache.org repository layout): ``group/as/dirs/artifact/version/`` holds
 ``artifact-version.jar`` (the model files as resources plus ``mlqa.properties``), a minimal POM
@@ -100,7 +100,7 @@ def parse_checksums(text: str | None) -> tuple[str, ...]:
 class Published:
     gav: Gav
     decision: str
-    files: tuple[Path, ...]  # every file written, checksums and metadata included
+    files: tuple[Path | str, ...]  # every file (or URL) written, checksums and metadata too
     bundle_sha256: str
 
 
@@ -109,11 +109,13 @@ class AlreadyPublished(InputError):
 
 
 def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
-            models: Sequence[str | os.PathLike[str]], repo: str | os.PathLike[str],
+            models: Sequence[str | os.PathLike[str]], repo: str | os.PathLike[str] | Any,
             waivers: str | os.PathLike[str] | None = None,
             checksums: Sequence[str] = DEFAULT_CHECKSUMS,
             now: dt.datetime | None = None, **gate_options: Any) -> Published:
-    """Ask the gate about ``bundle``; on APPROVE write the release into the folder ``repo``.
+    """Ask the gate about ``bundle``; on APPROVE write the release into ``repo``: a folder,
+    or the http(s) URL of a hosted repository (:mod:`mlqa.publish.maven_http`, credentials
+    from the environment).
 
     ``gate_options`` are :func:`mlqa.gate.gate`'s (``policy``, ``inconclusive``,
     ``accept_partial``, ``as_of``): publishing judges exactly as ``mlqa gate`` does.
@@ -129,9 +131,7 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
     if not models:
         raise InputError("--model: at least one model file is needed")
     folder = Path(bundle) if Path(bundle).is_dir() else Path(bundle).parent
-    root = Path(repo)
-    if not root.is_dir():
-        raise InputError(f"--repo {repo}: not a folder (create it first)")
+    target = _target(repo)  # a bad folder or URL is refused before the gate runs
     model_files = {}
     for m in models:
         name = Path(m).name
@@ -167,8 +167,28 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
     artifacts = {".jar": _zip(jar), ".pom": _pom(coords).encode(),
                  f"-{EVIDENCE_CLASSIFIER}.zip": _zip(evidence)}
     when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-    written = _write_release(root, coords, artifacts, checksums, when)
+    if isinstance(target, Path):
+        written: list[Path | str] = [*_write_release(target, coords, artifacts, checksums,
+                                                     when)]
+    else:
+        from mlqa.publish.maven_http import put_release
+
+        written = [*put_release(target, coords, artifacts, checksums, when)]
     return Published(coords, verdict.decision, tuple(written), bundle_sha)
+
+
+def _target(repo: Any) -> Any:
+    """The folder (a Path) or the HTTP repository (``MavenHttpRepo``) ``--repo`` names."""
+    from mlqa.publish.maven_http import MavenHttpRepo, is_url
+
+    if isinstance(repo, MavenHttpRepo):
+        return repo
+    if is_url(repo):
+        return MavenHttpRepo(repo)
+    root = Path(repo)
+    if not root.is_dir():
+        raise InputError(f"--repo {repo}: not a folder (create it first) or an http(s):// URL")
+    return root
 
 
 def _write_release(root: Path, gav: Gav, artifacts: dict[str, bytes],
@@ -189,8 +209,9 @@ def _write_release(root: Path, gav: Gav, artifacts: dict[str, bytes],
                 written += _write_with_checksums(version_dir / f"{base}{suffix}", data, checksums)
             if gav.snapshot:
                 written += _write_with_checksums(version_dir / METADATA,
-                                                 _snapshot_metadata(gav, base, when), checksums)
-            ga_meta = _ga_metadata(ga_dir / METADATA, gav, when.strftime("%Y%m%d%H%M%S"))
+                                                 snapshot_metadata(gav, base, when), checksums)
+            ga_meta = ga_metadata(read_metadata(ga_dir / METADATA), gav,
+                                  when.strftime("%Y%m%d%H%M%S"))
             written += _write_with_checksums(ga_dir / METADATA, ga_meta, checksums)
         except BaseException:
             for path in written:  # a snapshot's metadata replaced an earlier build's: kept
@@ -233,9 +254,8 @@ def _claim(version_dir: Path, gav: Gav, when: dt.datetime) -> str:
                                    f"version") from None
         return f"{gav.artifact}-{gav.version}"
     version_dir.mkdir(exist_ok=True)
-    build = _snapshot_build(version_dir / METADATA) + 1
-    stamp = when.strftime("%Y%m%d.%H%M%S")
-    return f"{gav.artifact}-{gav.version.removesuffix(SNAPSHOT)}-{stamp}-{build}"
+    meta = version_dir / METADATA
+    return snapshot_base(gav, snapshot_build(read_metadata(meta), str(meta)) + 1, when)
 
 
 def _write_with_checksums(path: Path, data: bytes, algorithms: Sequence[str]) -> list[Path]:
@@ -276,22 +296,37 @@ def read_metadata(path: Path) -> ET.Element | None:
     """A ``maven-metadata.xml`` or None where there is none; InputError if unreadable."""
     if not path.exists():
         return None
+    return parse_metadata(read_regular(path, "Maven metadata"), str(path))
+
+
+def parse_metadata(data: bytes | None, where: str) -> ET.Element | None:
+    """``maven-metadata.xml`` bytes (None: there is none) parsed; InputError naming ``where``
+    if they are not XML."""
+    if data is None:
+        return None
     try:
-        return ET.fromstring(read_regular(path, "Maven metadata"))
+        return ET.fromstring(data)
     except ET.ParseError as exc:
-        raise InputError(f"{path}: not valid XML ({exc})") from None
+        raise InputError(f"{where}: not valid XML ({exc})") from None
 
 
-def _snapshot_build(path: Path) -> int:
-    meta = read_metadata(path)
+def snapshot_build(meta: ET.Element | None, where: str) -> int:
+    """The last build number a SNAPSHOT's version-level metadata names (0: none yet)."""
     number = None if meta is None else meta.findtext("versioning/snapshot/buildNumber")
     try:
         return int(number or 0)
     except ValueError:
-        raise InputError(f"{path}: buildNumber {number!r} is not a number") from None
+        raise InputError(f"{where}: buildNumber {number!r} is not a number") from None
 
 
-def _snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
+def snapshot_base(gav: Gav, build: int, when: dt.datetime) -> str:
+    """Maven's timestamped file name stem of a SNAPSHOT build: ``churn-2.0-20261206.041500-3``."""
+    assert gav.version is not None
+    stamp = when.strftime("%Y%m%d.%H%M%S")
+    return f"{gav.artifact}-{gav.version.removesuffix(SNAPSHOT)}-{stamp}-{build}"
+
+
+def snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
     assert gav.version is not None
     value = base.removeprefix(f"{gav.artifact}-")
     timestamp, build = value.rsplit("-", 2)[-2:]
@@ -311,10 +346,10 @@ def _snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
             '</metadata>\n').encode()
 
 
-def _ga_metadata(path: Path, gav: Gav, stamp: str) -> bytes:
-    """The GA-level metadata with ``gav.version`` added: ``latest`` is the version just
-    published, ``release`` the last non-SNAPSHOT one (as ``mvn deploy`` writes them)."""
-    old = read_metadata(path)
+def ga_metadata(old: ET.Element | None, gav: Gav, stamp: str) -> bytes:
+    """The GA-level metadata ``old`` (None: the first version) with ``gav.version`` added:
+    ``latest`` is the version just published, ``release`` the last non-SNAPSHOT one (as
+    ``mvn deploy`` writes them)."""
     listed = [] if old is None else old.iterfind("versioning/versions/version")
     versions = [v.text or "" for v in listed]
     release = None if old is None else old.findtext("versioning/release")
