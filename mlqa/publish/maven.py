@@ -40,6 +40,8 @@ METADATA = "maven-metadata.xml"
 EVIDENCE_CLASSIFIER = "mlqa-evidence"
 PROPERTIES = "mlqa.properties"
 VERDICT = "verdict.json"
+# Where the run's baseline record goes in the evidence zip (its store layout under it).
+BASELINE_PREFIX = "baseline/"
 # The files of a results folder that go into the evidence zip (the ones the gate read).
 EVIDENCE_FILES = ("results.jsonl", "session.json", "provenance.json")
 SNAPSHOT = "-SNAPSHOT"
@@ -140,12 +142,14 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
         model_files[name] = read_regular(m, "model file")
     evidence = {name: read_regular(folder / name, "results bundle file")
                 for name in EVIDENCE_FILES}
+    evidence.update(_baseline_record(folder))
     waiver_bytes = None if waivers is None else read_regular(waivers, "waivers file")
     verdict = gate(folder, waivers=waivers, **gate_options)
     # What is zipped must be what was judged: a bundle rewritten while the gate read it is
     # refused rather than published under a verdict on other bytes.
     for name, data in evidence.items():
-        if read_regular(folder / name, "results bundle file") != data:
+        if not name.startswith(BASELINE_PREFIX) and \
+                read_regular(folder / name, "results bundle file") != data:
             raise InputError(f"{folder / name} changed while the gate judged it; nothing was "
                              f"published")
     bundle_sha = hashlib.sha256(evidence["results.jsonl"]).hexdigest()
@@ -155,6 +159,7 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
         evidence["waivers.yaml"] = waiver_bytes
     model_sums = {n: hashlib.sha256(b).hexdigest() for n, b in model_files.items()}
     doc = {"gav": str(coords), "decision": verdict.decision, "headline": verdict.headline(),
+           "baseline_record": _record_id(evidence),
            "bundle_sha256": bundle_sha, "judged_as_of": verdict.judged_as_of,
            "models": model_sums,
            "files": {n: hashlib.sha256(b).hexdigest() for n, b in evidence.items()}}
@@ -175,6 +180,33 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
 
         written = [*put_release(target, coords, artifacts, checksums, when)]
     return Published(coords, verdict.decision, tuple(written), bundle_sha)
+
+
+def _baseline_record(folder: Path) -> dict[str, bytes]:
+    """The baseline record the run saved (``--mlqa-save-baseline``; the bundle's
+    ``baseline.json`` names it), as evidence entries under ``baseline/``: the record's store
+    layout (``records/<id>/record.json`` and its side files), read and verified here. A later
+    run names this release as its baseline (``--mlqa-baseline=maven:...``) and compares with
+    exactly these predictions and latency runs. Nothing where the run saved no record."""
+    from mlqa.baseline.records import load_record, record_key
+    from mlqa.baseline.reference import BUNDLE_REFERENCE, read_reference
+
+    reference = read_reference(folder)
+    if reference is None:
+        return {}
+    location, record_id = reference
+    record = load_record(location, record_id)
+    files = {f"{BASELINE_PREFIX}{record_key(record.id)}": record.store.get(record_key(record.id)),
+             BUNDLE_REFERENCE: read_regular(folder / BUNDLE_REFERENCE, "baseline reference")}
+    for rel in record.doc.get("files", {}):
+        files[f"{BASELINE_PREFIX}records/{record.id}/{rel}"] = record.file(rel)
+    return files
+
+
+def _record_id(evidence: dict[str, bytes]) -> str | None:
+    prefix = f"{BASELINE_PREFIX}records/"
+    ids = {n[len(prefix):].split("/", 1)[0] for n in evidence if n.startswith(prefix)}
+    return ids.pop() if ids else None
 
 
 def _target(repo: Any) -> Any:

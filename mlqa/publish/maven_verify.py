@@ -38,7 +38,7 @@ _SUMS = DEFAULT_CHECKSUMS + OPTIONAL_CHECKSUMS
 _TIMESTAMPED = re.compile(r"-\d{8}\.\d{6}-\d+")
 
 
-class _Folder:
+class FolderReader:
     """A repository folder: every file can be read and every folder listed."""
 
     def __init__(self, root: Path):
@@ -70,7 +70,7 @@ class _Folder:
         return sorted(found)
 
 
-class _Http:
+class HttpReader:
     """A repository over HTTP: files are fetched; nothing can be listed, so what is checked is
     what the metadata names (versions on the server but missing from it cannot be seen)."""
 
@@ -87,7 +87,18 @@ class _Http:
         return None
 
 
-_Repo = _Folder | _Http
+Reader = FolderReader | HttpReader
+
+
+def open_reader(location: str | os.PathLike[str]) -> Reader:
+    """The repository at ``location``: an http(s) URL, else a folder (InputError if none)."""
+    from mlqa.publish.maven_http import is_url
+
+    if is_url(location):
+        return HttpReader(str(location))
+    if not Path(location).is_dir():
+        raise InputError(f"{location}: not a folder or an http(s):// URL")
+    return FolderReader(Path(location))
 
 
 def verify(repo: str | os.PathLike[str], *, gav: str | None = None) -> list[str]:
@@ -98,28 +109,20 @@ def verify(repo: str | os.PathLike[str], *, gav: str | None = None) -> list[str]
     ``gav`` (``group:artifact[:version]``) limits the check to one artifact or one version.
     InputError where the repository, or the named artifact, is not there to check.
     """
-    from mlqa.publish.maven_http import is_url
-
     wanted = None if gav is None else parse_gav(gav, version_required=False)
-    reader: _Repo
-    if is_url(repo):
-        reader = _Http(str(repo))
-        if wanted is None:
-            raise InputError(f"{reader.name}: name the artifact with --gav "
-                             f"group:artifact[:version] (a repository server cannot be listed)")
-    else:
-        if not Path(repo).is_dir():
-            raise InputError(f"{repo}: not a folder or an http(s):// URL")
-        reader = _Folder(Path(repo))
+    reader = open_reader(repo)
+    if isinstance(reader, HttpReader) and wanted is None:
+        raise InputError(f"{reader.name}: name the artifact with --gav "
+                         f"group:artifact[:version] (a repository server cannot be listed)")
     if wanted is not None:
         meta = f"{wanted.folder.as_posix()}/{METADATA}"
         data = reader.read(meta)
-        if data is None and not (isinstance(reader, _Folder) and
+        if data is None and not (isinstance(reader, FolderReader) and
                                  os.path.lexists(reader.root / meta)):
             raise InputError(f"{wanted}: no {meta} in {reader.name}")
         metas = [meta]
     else:
-        assert isinstance(reader, _Folder)
+        assert isinstance(reader, FolderReader)
         metas = reader.ga_metadata_files()
         if not metas:
             raise InputError(f"{repo}: no {METADATA} of any artifact (not a Maven repository "
@@ -134,7 +137,7 @@ def _parent(rel: str) -> str:
     return rel.rsplit("/", 1)[0] if "/" in rel else ""
 
 
-def _checksums(repo: _Repo, rel: str, data: bytes | None = None) -> list[str]:
+def _checksums(repo: Reader, rel: str, data: bytes | None = None) -> list[str]:
     """Problems with ``rel``'s checksum files: md5 and sha1 must exist, all present match."""
     problems = []
     if data is None:
@@ -155,7 +158,7 @@ def _checksums(repo: _Repo, rel: str, data: bytes | None = None) -> list[str]:
     return problems
 
 
-def _check_artifact(repo: _Repo, meta: str, wanted: Gav | None) -> list[str]:
+def _check_artifact(repo: Reader, meta: str, wanted: Gav | None) -> list[str]:
     ga_dir = _parent(meta)
     data = repo.read(meta)
     try:
@@ -196,7 +199,7 @@ def _check_artifact(repo: _Repo, meta: str, wanted: Gav | None) -> list[str]:
     return problems
 
 
-def _check_version(repo: _Repo, folder: str, gav: Gav, *, listed: bool) -> list[str]:
+def _check_version(repo: Reader, folder: str, gav: Gav, *, listed: bool) -> list[str]:
     assert gav.version is not None
     problems: list[str] = []
     if gav.snapshot:
