@@ -17,6 +17,7 @@ from mlqa._text import fmt_num, one_line
 from mlqa.baseline.records import APPROVED, LATEST, aliases, listing, load_record, set_alias
 from mlqa.baseline.reference import read_reference
 from mlqa.baseline.stores import open_store
+from mlqa.gate import add_gate_options
 
 STORE_ENV = "MLQA_BASELINE"
 
@@ -43,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     promote.add_argument("--alias", default=APPROVED, help="alias to set (default: approved)")
     promote.add_argument("--by", default=os.environ.get("USER"), help="who approves")
     promote.add_argument("--reason", default=None, help="why (kept in the alias file)")
-    promote.add_argument("--waivers", metavar="FILE", default=None,
-                         help="reviewed waivers the gate applies to the run's bundle")
     promote.add_argument("--bundle", default=None,
-                         help="results bundle of the run: refuse if a check failed or errored")
+                         help="results bundle of the run: refuse unless the gate approves it "
+                              "(NEEDS A DECISION only with --reason)")
+    add_gate_options(promote)  # judged as `mlqa gate` and `mlqa publish maven` judge
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,7 +125,7 @@ def _gate_refuses(args: argparse.Namespace) -> str | None:
     which the alias file keeps."""
     from mlqa import gate
 
-    verdict = gate.gate(args.bundle, waivers=args.waivers)
+    verdict = gate.verdict_from_args(args)
     if verdict.decision == gate.APPROVE:
         return None
     if verdict.decision == gate.DECIDE and args.reason:
