@@ -179,13 +179,18 @@ class MavenBaseline:
 
     def load(self) -> BaselineRecord:
         """The approved baseline record of the version the spec resolves to (verified)."""
+        try:
+            return self._load()
+        except BaselineError:
+            raise
+        except InputError as exc:  # the repository: unreachable, refused, a bad URL
+            raise StoreError(f"baseline {self.spec}: {exc}") from None
+
+    def _load(self) -> BaselineRecord:
         from mlqa.publish.maven import EVIDENCE_CLASSIFIER, METADATA, VERDICT, Gav, checksum
         from mlqa.publish.maven_verify import evidence_problems, open_reader
 
-        try:
-            reader = open_reader(self.repo)
-        except InputError as exc:
-            raise BaselineError(f"baseline {self.spec}: {exc}") from None
+        reader = open_reader(self.repo)
         ga_dir = self.ga.folder.as_posix()
         where = f"{redacted(reader.name).rstrip('/')}/{ga_dir}/{METADATA}"
         data = reader.read(f"{ga_dir}/{METADATA}")

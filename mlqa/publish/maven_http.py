@@ -155,9 +155,15 @@ class MavenHttpRepo:
 
 
 def _shown(parsed: urllib.parse.SplitResult) -> str:
-    """The URL as it may be shown: without user and password."""
-    host = parsed.netloc.rsplit("@", 1)[-1]
-    return urllib.parse.urlunsplit((parsed.scheme, host, parsed.path, "", ""))
+    """The URL as it may be shown: without user, password, query, or a port that is not a
+    number (a password typed where the port goes)."""
+    host = parsed.hostname or ""
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return urllib.parse.urlunsplit((parsed.scheme, netloc, parsed.path, "", ""))
 
 
 def put_release(repo: MavenHttpRepo, gav: Gav, artifacts: dict[str, bytes],
