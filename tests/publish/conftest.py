@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # maven_server.py and _mvn.py, by name
-from maven_server import MavenServer  # noqa: E402
+from maven_server import PASSWORD, USER, MavenServer  # noqa: E402
 
 SUITE = '''
 import os, pickle
@@ -28,9 +28,6 @@ def test_accuracy_floor():
     mlqa.expect_metric(y[400:], model.predict(X[400:]), "accuracy",
                        min=float(os.environ["FLOOR"]), ci=None)
 '''
-
-USER, PASSWORD = "deployer", "s3cret-Maven-pw"
-
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory):

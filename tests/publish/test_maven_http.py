@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from _mvn import run_mvn
 from _silent_server import silent_server
-from conftest import PASSWORD, USER
+from maven_server import PASSWORD, USER
 
 from mlqa.cli import main
 from mlqa.errors import InputError
