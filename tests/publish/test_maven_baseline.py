@@ -58,6 +58,8 @@ SUITE = textwrap.dedent("""
     def test_accuracy(mlqa_baseline):
         mlqa_baseline.save_model(model, name="churn", version=os.environ.get("VERSION", "x"))
         mlqa_baseline.save_predictions("holdout", y_test, model.predict(X_test), data=X_test)
+        mlqa_baseline.save_latency("predict", [1.0, 1.25, 0.9, 1.1], batch_size=1,
+                                   environment={"device": "cpu"})
         mlqa.expect_metric(y_test, predict(X_test), "accuracy", min=0.6, ci=None)
 
     if os.environ.get("COMPARE") == "1":
@@ -112,6 +114,9 @@ def test_the_baseline_is_exactly_what_was_published(published):
     baseline = MavenBaseline(f"maven:{GA}:RELEASE", repo).load().predictions("holdout")
     saved = mlqa.baseline.load_record(store, "latest").predictions("holdout")  # the 1.1.0 run
     assert (baseline.y_pred == saved.y_pred).all() and (baseline.y_true == saved.y_true).all()
+    latency = MavenBaseline(f"maven:{GA}:RELEASE", repo).load().latency("predict")
+    assert list(latency.samples_ms) == [1.0, 1.25, 0.9, 1.1]
+    assert dict(latency.environment) == {"device": "cpu"}
     result = mlqa.check_regression(saved.y_true, saved.y_pred, baseline, max_drop=0.02)
     assert result.outcome == mlqa.Outcome.PASS
     assert result.details["baseline_record"]["alias"] == "maven RELEASE"
