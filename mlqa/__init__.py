@@ -49,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "check_data": "mlqa.quality",
     "expect_data": "mlqa.quality",
     "DataQualityResult": "mlqa.quality",
+    "check_trend": "mlqa.trend",
+    "expect_trend": "mlqa.trend",
+    "TrendResult": "mlqa.trend",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -106,3 +109,4 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     from mlqa.metrics import check_metric, expect_metric
     from mlqa.quality import DataQualityResult, check_data, expect_data
     from mlqa.result import CheckResult, Outcome
+    from mlqa.trend import TrendResult, check_trend, expect_trend

@@ -22,7 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("mlqa.baseline.cli", "list, show and promote baseline records"),
     "init": ("mlqa.suite.init", "write a starter suite (*.mlqa.yaml) from a dataset"),
     "publish": ("mlqa.publish.cli", "publish an approved release (maven: a Maven repository "
-                                    "folder); exit 1 when the gate does not approve"),
+                                    "folder or URL); exit 1 when the gate does not approve"),
     "verify": ("mlqa.publish.verify", "check a published repository (maven-repo): exit 0 "
                                       "consistent, 1 not, 2 bad input"),
 }

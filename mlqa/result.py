@@ -95,6 +95,7 @@ RESULT_TYPES: dict[str, str] = {
     "EndpointLatencyResult": "mlqa.latency.endpoint_checks",
     "QualityResult": "mlqa.quality.result",
     "DataQualityResult": "mlqa.quality.result",
+    "TrendResult": "mlqa.trend.check",
 }
 
 T = TypeVar("T")

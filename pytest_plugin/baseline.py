@@ -20,10 +20,16 @@ _STAGING = "mlqa_baseline_staging"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlqa")
-    group.addoption("--mlqa-baseline", metavar="PATH|URL", default=None,
+    group.addoption("--mlqa-baseline", metavar="PATH|URL|maven:G:A:V", default=None,
                     help="baseline store: a folder (default .mlqa/baselines) or an http(s) "
                          "URL of a raw/generic repository (credentials from MLQA_STORE_USER/"
-                         "MLQA_STORE_PASSWORD or MLQA_STORE_TOKEN)")
+                         "MLQA_STORE_PASSWORD or MLQA_STORE_TOKEN); or a release published "
+                         "with 'mlqa publish maven': maven:GROUP:ARTIFACT:VERSION (RELEASE, "
+                         "LATEST, a version or a range like [1.0,2.0)) in --mlqa-maven-repo")
+    group.addoption("--mlqa-maven-repo", metavar="PATH|URL", default=None,
+                    help="the Maven repository a maven: baseline is resolved in (default "
+                         "$MLQA_MAVEN_REPO; credentials from MLQA_MAVEN_USERNAME/"
+                         "MLQA_MAVEN_PASSWORD or MLQA_MAVEN_TOKEN)")
     group.addoption("--mlqa-baseline-ref", metavar="REF", default=None,
                     help="record the mlqa_baseline fixture compares against: an alias or a "
                          "record id (default: approved)")
@@ -36,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "loaded (pickle, joblib, torch.save); only for files you trust")
     parser.addini("mlqa_baseline", "baseline store (folder or URL), as --mlqa-baseline")
     parser.addini("mlqa_baseline_ref", "record or alias compared against (default: approved)")
+    parser.addini("mlqa_maven_repo", "Maven repository of a maven: baseline, as "
+                                      "--mlqa-maven-repo")
 
 
 def _setting(config: pytest.Config, name: str) -> str | None:
@@ -52,15 +60,33 @@ def _session(config: pytest.Config) -> Any:
         if location is None:
             location = config.getini("mlqa_baseline") or None
             base = config.inipath.parent if config.inipath else config.rootpath
+        source = None
+        if location is not None and location.startswith("maven:"):
+            source = _maven_baseline(config, location)
+            location = None  # this run's record, if saved, goes to the default store
         if location is None:
             location = str(config.invocation_params.dir / ".mlqa" / "baselines")
         elif "://" not in location:
             location = str(base / location)
         session = BaselineSession(location, ref=_setting(config, "mlqa_baseline_ref") or
                                   "approved", trust_model=config.getoption("mlqa_trust_model"),
-                                  save=config.getoption("mlqa_save_baseline"))
+                                  save=config.getoption("mlqa_save_baseline"), source=source)
         config.stash[_session_key] = session
     return session
+
+
+def _maven_baseline(config: pytest.Config, spec: str) -> Any:
+    """``maven:G:A:V`` resolved in ``--mlqa-maven-repo`` (relative to where pytest started),
+    the ini key (relative to the ini file) or ``$MLQA_MAVEN_REPO``, when a test asks."""
+    from mlqa.baseline.maven import MavenBaseline
+
+    repo, base = config.getoption("mlqa_maven_repo"), config.invocation_params.dir
+    if repo is None:
+        repo = config.getini("mlqa_maven_repo") or None
+        base = config.inipath.parent if config.inipath else config.rootpath
+    if repo is not None and "://" not in repo:
+        repo = str(base / repo)
+    return MavenBaseline(spec, repo)
 
 
 def saved_by(config: pytest.Config) -> set[str]:

@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from mlqa._text import fmt_num, one_line
-from mlqa.baseline.errors import BaselineError
 from mlqa.baseline.records import APPROVED, LATEST, aliases, listing, load_record, set_alias
+from mlqa.baseline.reference import read_reference
 from mlqa.baseline.stores import open_store
+from mlqa.gate import add_gate_options
 
 STORE_ENV = "MLQA_BASELINE"
 
@@ -43,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     promote.add_argument("--alias", default=APPROVED, help="alias to set (default: approved)")
     promote.add_argument("--by", default=os.environ.get("USER"), help="who approves")
     promote.add_argument("--reason", default=None, help="why (kept in the alias file)")
-    promote.add_argument("--waivers", metavar="FILE", default=None,
-                         help="reviewed waivers the gate applies to the run's bundle")
     promote.add_argument("--bundle", default=None,
-                         help="results bundle of the run: refuse if a check failed or errored")
+                         help="results bundle of the run: refuse unless the gate approves it "
+                              "(NEEDS A DECISION only with --reason)")
+    add_gate_options(promote)  # judged as `mlqa gate` and `mlqa publish maven` judge
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,17 +125,13 @@ def _gate_refuses(args: argparse.Namespace) -> str | None:
     which the alias file keeps."""
     from mlqa import gate
 
-    verdict = gate.gate(args.bundle, waivers=args.waivers)
+    verdict = gate.verdict_from_args(args)
     if verdict.decision == gate.APPROVE:
         return None
     if verdict.decision == gate.DECIDE and args.reason:
         return None
     hint = " (give --reason to accept it)" if verdict.decision == gate.DECIDE else ""
     return f"the gate says {one_line(verdict.headline(), 300)}{hint}"
-
-
-BUNDLE_REFERENCE = "baseline.json"  # written by the pytest plugin into the results bundle
-REFERENCE_SCHEMA = 1  # its format: {"schema", "store", "record"}
 
 
 def _is_bundle(ref: str) -> bool:
@@ -146,21 +143,13 @@ def _promote_run(args: argparse.Namespace) -> int:
     """Promote the record a run saved, found through its results bundle (the Jenkinsfile's
     'Promote baseline' stage, after the gate and the gatekeeper's approval)."""
     folder = Path(args.ref) if Path(args.ref).is_dir() else Path(args.ref).parent
-    reference = folder / BUNDLE_REFERENCE
-    if not reference.is_file():
+    reference = read_reference(folder)
+    if reference is None:
         print(f"mlqa baseline promote: nothing promoted: the run in {folder} saved no baseline "
               f"record (run pytest with --mlqa-save-baseline and tests that record through "
               f"the mlqa_baseline fixture)")
         return 0
-    try:
-        saved = json.loads(reference.read_text())
-        schema = saved["schema"]
-        store_location, record_id = args.store or saved["store"], saved["record"]
-    except (ValueError, KeyError, TypeError):
-        raise BaselineError(f"{reference} is not a baseline reference") from None
-    if type(schema) is not int or schema > REFERENCE_SCHEMA:
-        raise BaselineError(f"{reference} has schema {schema!r}, newer than this mlqa reads "
-                            f"({REFERENCE_SCHEMA}); upgrade mlqa to promote it")
+    store_location, record_id = args.store or reference[0], reference[1]
     args.bundle = args.bundle or str(folder)
     args.ref = record_id
     return _promote(open_store(store_location), args)

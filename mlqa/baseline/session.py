@@ -36,11 +36,16 @@ AGAINST = (BASELINE, APPROVED_RELEASE)
 
 class BaselineSession:
     """``store``: a path, URL or Store; ``ref``: the record compared against (an id or an
-    alias, default ``approved``); ``trust_model``: allow pickled model files."""
+    alias, default ``approved``); ``trust_model``: allow pickled model files. ``source``, when
+    given, is where the baseline is read from instead (anything with ``load() ->
+    BaselineRecord``, such as :class:`mlqa.baseline.maven.MavenBaseline`); ``store`` then only
+    receives this run's record."""
 
     def __init__(self, store: Store | str | os.PathLike[str] | None = None, *,
-                 ref: str = APPROVED, trust_model: bool = False, save: bool = False):
+                 ref: str = APPROVED, trust_model: bool = False, save: bool = False,
+                 source: Any = None):
         self._location = store
+        self._source = source
         self._store: Store | None = store if isinstance(store, Store) else None
         self.ref = ref
         self.trust_model = trust_model
@@ -61,6 +66,8 @@ class BaselineSession:
     def __repr__(self) -> str:
         # Never the URL as given: it may hold a password (shown by pytest -l, in JUnit).
         where = self._store.location if self._store is not None else self._location
+        if self._source is not None:
+            return f"BaselineSession(store={redacted(where)!r}, source={self._source!r})"
         return f"BaselineSession(store={redacted(where)!r}, ref={self.ref!r})"
 
     # -- the previous model ---------------------------------------------------------------------
@@ -69,7 +76,8 @@ class BaselineSession:
     def record(self) -> BaselineRecord:
         """The baseline record (loaded and verified on first use)."""
         if self._record is None:
-            self._record = load_record(self.store, self.ref)
+            self._record = self._source.load() if self._source is not None else \
+                load_record(self.store, self.ref)
         return self._record
 
     def record_for(self, against: str = BASELINE) -> BaselineRecord:

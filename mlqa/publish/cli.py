@@ -1,4 +1,6 @@
-"""``mlqa publish maven``: write an approved release into a Maven repository folder.
+"""``mlqa publish maven``: write an approved release into a Maven repository (a folder, or a
+hosted repository over HTTP with credentials from MLQA_MAVEN_USERNAME/MLQA_MAVEN_PASSWORD or
+MLQA_MAVEN_TOKEN).
 
 Exit 0 published, 1 the gate did not approve (nothing written), 2 bad input or a release
 version that is already there (nothing overwritten)."""
@@ -13,8 +15,8 @@ from mlqa.gate import add_gate_options
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    maven = sub.add_parser("maven", help="a Maven repository folder (jar, POM, evidence zip, "
-                                         "checksums, maven-metadata.xml)")
+    maven = sub.add_parser("maven", help="a Maven repository, folder or http(s) URL (jar, "
+                                         "POM, evidence zip, checksums, maven-metadata.xml)")
     maven.add_argument("--gav", required=True, metavar="GROUP:ARTIFACT:VERSION",
                        help="coordinates, e.g. com.acme.models:churn:1.4.0 (a -SNAPSHOT "
                             "version gets timestamped names)")
@@ -22,8 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="model file to ship in the jar (repeat for several)")
     maven.add_argument("--bundle", required=True, metavar="RESULTS_DIR",
                        help="the run's results folder (--mlqa-results): the gate judges it")
-    maven.add_argument("--repo", required=True, metavar="FOLDER",
-                       help="the Maven repository folder to write into")
+    maven.add_argument("--repo", required=True, metavar="FOLDER|URL",
+                       help="the Maven repository to write into: a folder, or the http(s) URL "
+                            "of a hosted (release or snapshot) repository, e.g. Nexus' "
+                            "https://nexus.example/repository/models/ (credentials from "
+                            "MLQA_MAVEN_USERNAME/MLQA_MAVEN_PASSWORD or MLQA_MAVEN_TOKEN)")
     add_gate_options(maven)  # judged as `mlqa gate` judges; the waivers used are zipped too
     maven.add_argument("--checksums", metavar="ALGS", default=None,
                        help="extra checksum files besides .md5/.sha1: sha256, sha512 "

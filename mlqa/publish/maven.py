@@ -1,4 +1,4 @@
-"""Write an approved model release into a Maven repository folder.
+"""Write an approved model release into a Maven repository: a folder, or over HTTP.
 
 Layout (maven.apache.org repository layout): ``group/as/dirs/artifact/version/`` holds
 ``artifact-version.jar`` (the model files as resources plus ``mlqa.properties``), a minimal POM
@@ -40,6 +40,8 @@ METADATA = "maven-metadata.xml"
 EVIDENCE_CLASSIFIER = "mlqa-evidence"
 PROPERTIES = "mlqa.properties"
 VERDICT = "verdict.json"
+# Where the run's baseline record goes in the evidence zip (its store layout under it).
+BASELINE_PREFIX = "baseline/"
 # The files of a results folder that go into the evidence zip (the ones the gate read).
 EVIDENCE_FILES = ("results.jsonl", "session.json", "provenance.json")
 SNAPSHOT = "-SNAPSHOT"
@@ -100,7 +102,7 @@ def parse_checksums(text: str | None) -> tuple[str, ...]:
 class Published:
     gav: Gav
     decision: str
-    files: tuple[Path, ...]  # every file written, checksums and metadata included
+    files: tuple[Path | str, ...]  # every file (or URL) written, checksums and metadata too
     bundle_sha256: str
 
 
@@ -109,11 +111,13 @@ class AlreadyPublished(InputError):
 
 
 def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
-            models: Sequence[str | os.PathLike[str]], repo: str | os.PathLike[str],
+            models: Sequence[str | os.PathLike[str]], repo: str | os.PathLike[str] | Any,
             waivers: str | os.PathLike[str] | None = None,
             checksums: Sequence[str] = DEFAULT_CHECKSUMS,
             now: dt.datetime | None = None, **gate_options: Any) -> Published:
-    """Ask the gate about ``bundle``; on APPROVE write the release into the folder ``repo``.
+    """Ask the gate about ``bundle``; on APPROVE write the release into ``repo``: a folder,
+    or the http(s) URL of a hosted repository (:mod:`mlqa.publish.maven_http`, credentials
+    from the environment).
 
     ``gate_options`` are :func:`mlqa.gate.gate`'s (``policy``, ``inconclusive``,
     ``accept_partial``, ``as_of``): publishing judges exactly as ``mlqa gate`` does.
@@ -129,9 +133,7 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
     if not models:
         raise InputError("--model: at least one model file is needed")
     folder = Path(bundle) if Path(bundle).is_dir() else Path(bundle).parent
-    root = Path(repo)
-    if not root.is_dir():
-        raise InputError(f"--repo {repo}: not a folder (create it first)")
+    target = _target(repo)  # a bad folder or URL is refused before the gate runs
     model_files = {}
     for m in models:
         name = Path(m).name
@@ -140,12 +142,14 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
         model_files[name] = read_regular(m, "model file")
     evidence = {name: read_regular(folder / name, "results bundle file")
                 for name in EVIDENCE_FILES}
+    evidence.update(_baseline_record(folder))
     waiver_bytes = None if waivers is None else read_regular(waivers, "waivers file")
     verdict = gate(folder, waivers=waivers, **gate_options)
     # What is zipped must be what was judged: a bundle rewritten while the gate read it is
     # refused rather than published under a verdict on other bytes.
     for name, data in evidence.items():
-        if read_regular(folder / name, "results bundle file") != data:
+        if not name.startswith(BASELINE_PREFIX) and \
+                read_regular(folder / name, "results bundle file") != data:
             raise InputError(f"{folder / name} changed while the gate judged it; nothing was "
                              f"published")
     bundle_sha = hashlib.sha256(evidence["results.jsonl"]).hexdigest()
@@ -155,6 +159,7 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
         evidence["waivers.yaml"] = waiver_bytes
     model_sums = {n: hashlib.sha256(b).hexdigest() for n, b in model_files.items()}
     doc = {"gav": str(coords), "decision": verdict.decision, "headline": verdict.headline(),
+           "baseline_record": _record_id(evidence),
            "bundle_sha256": bundle_sha, "judged_as_of": verdict.judged_as_of,
            "models": model_sums,
            "files": {n: hashlib.sha256(b).hexdigest() for n, b in evidence.items()}}
@@ -167,8 +172,55 @@ def publish(bundle: str | os.PathLike[str], *, gav: str | Gav,
     artifacts = {".jar": _zip(jar), ".pom": _pom(coords).encode(),
                  f"-{EVIDENCE_CLASSIFIER}.zip": _zip(evidence)}
     when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-    written = _write_release(root, coords, artifacts, checksums, when)
+    if isinstance(target, Path):
+        written: list[Path | str] = [*_write_release(target, coords, artifacts, checksums,
+                                                     when)]
+    else:
+        from mlqa.publish.maven_http import put_release
+
+        written = [*put_release(target, coords, artifacts, checksums, when)]
     return Published(coords, verdict.decision, tuple(written), bundle_sha)
+
+
+def _baseline_record(folder: Path) -> dict[str, bytes]:
+    """The baseline record the run saved (``--mlqa-save-baseline``; the bundle's
+    ``baseline.json`` names it), as evidence entries under ``baseline/``: the record's store
+    layout (``records/<id>/record.json`` and its side files), read and verified here. A later
+    run names this release as its baseline (``--mlqa-baseline=maven:...``) and compares with
+    exactly these predictions and latency runs. Nothing where the run saved no record."""
+    from mlqa.baseline.records import load_record, record_key
+    from mlqa.baseline.reference import BUNDLE_REFERENCE, read_reference
+
+    reference = read_reference(folder)
+    if reference is None:
+        return {}
+    location, record_id = reference
+    record = load_record(location, record_id)
+    files = {f"{BASELINE_PREFIX}{record_key(record.id)}": record.store.get(record_key(record.id)),
+             BUNDLE_REFERENCE: read_regular(folder / BUNDLE_REFERENCE, "baseline reference")}
+    for rel in record.doc.get("files", {}):
+        files[f"{BASELINE_PREFIX}records/{record.id}/{rel}"] = record.file(rel)
+    return files
+
+
+def _record_id(evidence: dict[str, bytes]) -> str | None:
+    prefix = f"{BASELINE_PREFIX}records/"
+    ids = {n[len(prefix):].split("/", 1)[0] for n in evidence if n.startswith(prefix)}
+    return ids.pop() if ids else None
+
+
+def _target(repo: Any) -> Any:
+    """The folder (a Path) or the HTTP repository (``MavenHttpRepo``) ``--repo`` names."""
+    from mlqa.publish.maven_http import MavenHttpRepo, is_url
+
+    if isinstance(repo, MavenHttpRepo):
+        return repo
+    if is_url(repo):
+        return MavenHttpRepo(repo)
+    root = Path(repo)
+    if not root.is_dir():
+        raise InputError(f"--repo {repo}: not a folder (create it first) or an http(s):// URL")
+    return root
 
 
 def _write_release(root: Path, gav: Gav, artifacts: dict[str, bytes],
@@ -189,8 +241,9 @@ def _write_release(root: Path, gav: Gav, artifacts: dict[str, bytes],
                 written += _write_with_checksums(version_dir / f"{base}{suffix}", data, checksums)
             if gav.snapshot:
                 written += _write_with_checksums(version_dir / METADATA,
-                                                 _snapshot_metadata(gav, base, when), checksums)
-            ga_meta = _ga_metadata(ga_dir / METADATA, gav, when.strftime("%Y%m%d%H%M%S"))
+                                                 snapshot_metadata(gav, base, when), checksums)
+            ga_meta = ga_metadata(read_metadata(ga_dir / METADATA), gav,
+                                  when.strftime("%Y%m%d%H%M%S"))
             written += _write_with_checksums(ga_dir / METADATA, ga_meta, checksums)
         except BaseException:
             for path in written:  # a snapshot's metadata replaced an earlier build's: kept
@@ -233,9 +286,8 @@ def _claim(version_dir: Path, gav: Gav, when: dt.datetime) -> str:
                                    f"version") from None
         return f"{gav.artifact}-{gav.version}"
     version_dir.mkdir(exist_ok=True)
-    build = _snapshot_build(version_dir / METADATA) + 1
-    stamp = when.strftime("%Y%m%d.%H%M%S")
-    return f"{gav.artifact}-{gav.version.removesuffix(SNAPSHOT)}-{stamp}-{build}"
+    meta = version_dir / METADATA
+    return snapshot_base(gav, snapshot_build(read_metadata(meta), str(meta)) + 1, when)
 
 
 def _write_with_checksums(path: Path, data: bytes, algorithms: Sequence[str]) -> list[Path]:
@@ -276,22 +328,37 @@ def read_metadata(path: Path) -> ET.Element | None:
     """A ``maven-metadata.xml`` or None where there is none; InputError if unreadable."""
     if not path.exists():
         return None
+    return parse_metadata(read_regular(path, "Maven metadata"), str(path))
+
+
+def parse_metadata(data: bytes | None, where: str) -> ET.Element | None:
+    """``maven-metadata.xml`` bytes (None: there is none) parsed; InputError naming ``where``
+    if they are not XML."""
+    if data is None:
+        return None
     try:
-        return ET.fromstring(read_regular(path, "Maven metadata"))
+        return ET.fromstring(data)
     except ET.ParseError as exc:
-        raise InputError(f"{path}: not valid XML ({exc})") from None
+        raise InputError(f"{where}: not valid XML ({exc})") from None
 
 
-def _snapshot_build(path: Path) -> int:
-    meta = read_metadata(path)
+def snapshot_build(meta: ET.Element | None, where: str) -> int:
+    """The last build number a SNAPSHOT's version-level metadata names (0: none yet)."""
     number = None if meta is None else meta.findtext("versioning/snapshot/buildNumber")
     try:
         return int(number or 0)
     except ValueError:
-        raise InputError(f"{path}: buildNumber {number!r} is not a number") from None
+        raise InputError(f"{where}: buildNumber {number!r} is not a number") from None
 
 
-def _snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
+def snapshot_base(gav: Gav, build: int, when: dt.datetime) -> str:
+    """Maven's timestamped file name stem of a SNAPSHOT build: ``churn-2.0-20261206.041500-3``."""
+    assert gav.version is not None
+    stamp = when.strftime("%Y%m%d.%H%M%S")
+    return f"{gav.artifact}-{gav.version.removesuffix(SNAPSHOT)}-{stamp}-{build}"
+
+
+def snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
     assert gav.version is not None
     value = base.removeprefix(f"{gav.artifact}-")
     timestamp, build = value.rsplit("-", 2)[-2:]
@@ -311,10 +378,10 @@ def _snapshot_metadata(gav: Gav, base: str, when: dt.datetime) -> bytes:
             '</metadata>\n').encode()
 
 
-def _ga_metadata(path: Path, gav: Gav, stamp: str) -> bytes:
-    """The GA-level metadata with ``gav.version`` added: ``latest`` is the version just
-    published, ``release`` the last non-SNAPSHOT one (as ``mvn deploy`` writes them)."""
-    old = read_metadata(path)
+def ga_metadata(old: ET.Element | None, gav: Gav, stamp: str) -> bytes:
+    """The GA-level metadata ``old`` (None: the first version) with ``gav.version`` added:
+    ``latest`` is the version just published, ``release`` the last non-SNAPSHOT one (as
+    ``mvn deploy`` writes them)."""
     listed = [] if old is None else old.iterfind("versioning/versions/version")
     versions = [v.text or "" for v in listed]
     release = None if old is None else old.findtext("versioning/release")

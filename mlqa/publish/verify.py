@@ -1,4 +1,4 @@
-"""``mlqa verify maven-repo FOLDER``: is a Maven repository folder consistent?
+"""``mlqa verify maven-repo FOLDER|URL``: is a Maven repository consistent?
 
 Exit 0 consistent, 1 inconsistent (each problem is printed), 2 not a folder to check."""
 
@@ -11,9 +11,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
     repo = sub.add_parser("maven-repo", help="layout, checksums, metadata and the evidence "
                                              "of every version")
-    repo.add_argument("folder", metavar="FOLDER", help="the Maven repository folder")
+    repo.add_argument("folder", metavar="FOLDER|URL",
+                      help="the Maven repository: a folder, or an http(s) URL (credentials "
+                           "from MLQA_MAVEN_USERNAME/MLQA_MAVEN_PASSWORD or MLQA_MAVEN_TOKEN)")
     repo.add_argument("--gav", metavar="GROUP:ARTIFACT[:VERSION]", default=None,
-                      help="check only this artifact or version")
+                      help="check only this artifact or version (needed for a URL: a server "
+                           "cannot be listed)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -139,7 +139,7 @@ def test_sealed_files_entry_without_its_size_or_hash_is_refused_by_name(tmp_path
 
 def test_promoting_a_bundle_reference_of_a_newer_schema_is_refused(tmp_path, capsys):
     """The run's baseline.json (the record to promote) was read whatever its schema."""
-    from mlqa.baseline.cli import REFERENCE_SCHEMA
+    from mlqa.baseline.reference import REFERENCE_SCHEMA
     from mlqa.cli import main
 
     store = tmp_path / "store"

@@ -206,7 +206,7 @@ PAGES: dict[str, Callable[[Path], dict[str, Any]]] = {
     "README.md": _readme, "docs/drift.md": _drift_quality, "docs/quality.md": _drift_quality,
     "docs/latency.md": _latency, "docs/metrics.md": _metrics,
     "docs/regression.md": _regression, "docs/report.md": _report, "docs/scale.md": _scale,
-    "docs/own-model.md": _own_model,
+    "docs/own-model.md": _own_model, "docs/trend.md": lambda tmp: {},  # its data is inline
 }
 
 

@@ -14,12 +14,11 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from _mvn import run_mvn
 
 from mlqa.cli import main
 from mlqa.errors import InputError
@@ -28,57 +27,6 @@ from mlqa.publish.maven_verify import verify
 
 GA = "com.acme.models:churn"
 GA_DIR = Path("com/acme/models/churn")
-
-SUITE = '''
-import os, pickle
-import pytest
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
-import mlqa
-
-@pytest.mark.mlqa
-def test_accuracy_floor():
-    X, y = make_classification(n_samples=600, n_features=6, random_state=0)
-    model = LogisticRegression().fit(X[:400], y[:400])
-    with open(os.environ["MODEL_OUT"], "wb") as fh:
-        pickle.dump(model, fh)
-    mlqa.expect_metric(y[400:], model.predict(X[400:]), "accuracy",
-                       min=float(os.environ["FLOOR"]), ci=None)
-'''
-
-CONSUMER = '''<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>com.acme</groupId><artifactId>consumer</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <pluginRepositories><pluginRepository><id>models</id><url>{url}</url>
-    <releases><checksumPolicy>fail</checksumPolicy></releases>
-  </pluginRepository></pluginRepositories>
-  <build><extensions><extension>
-    <groupId>com.acme.models</groupId><artifactId>churn</artifactId><version>[1.0,2.0)</version>
-  </extension></extensions></build>
-</project>
-'''
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """(approved results folder, refused results folder, model file) from two real runs."""
-    base = tmp_path_factory.mktemp("runs")
-    (base / "test_model.py").write_text(SUITE)
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    procs = {}
-    for name, floor in (("approved", "0.6"), ("refused", "0.999")):
-        args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                "-p", "no:faker", "-p", "no:anyio", "-p", "no:hypothesispytest",
-                f"--mlqa-results={base / name}", str(base / "test_model.py")]
-        procs[name] = subprocess.Popen(
-            args, cwd=base, env={**env, "FLOOR": floor, "MODEL_OUT": str(base / f"{name}.pkl")},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for name, proc in procs.items():
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == (0 if name == "approved" else 1), out
-    return base / "approved", base / "refused", base / "approved.pkl"
-
 
 def publish(runs, repo: Path, version: str, *extra: str, bundle: Path | None = None) -> int:
     approved, _, model = runs
@@ -122,31 +70,6 @@ def test_published_layout_binds_the_verdict_to_the_bundle(runs, repo, capsys):
     assert "consistent" in capsys.readouterr().out
 
 
-def _mvn(repo: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    """Resolve the model by range with real Maven, offline, from a fresh local repository."""
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but maven is missing: run .ci/install-packages.sh")
-        pytest.skip("Debian's maven is not installed (.ci/install-packages.sh installs it)")
-    # The one artifact an offline ``validate`` needs besides the model, seeded from the jar in
-    # Maven's own lib folder (/usr/share/maven/lib on Debian).
-    plexus = sorted((Path(mvn).resolve().parents[1] / "lib").glob("plexus-utils*.jar"))
-    if not plexus:
-        pytest.skip(f"no plexus-utils jar in the lib folder of {mvn}")
-    local = work / "m2"
-    seed = local / "org/codehaus/plexus/plexus-utils/1.1"
-    seed.mkdir(parents=True)
-    shutil.copy(plexus[0], seed / "plexus-utils-1.1.jar")
-    (seed / "plexus-utils-1.1.pom").write_text(
-        "<project><modelVersion>4.0.0</modelVersion><groupId>org.codehaus.plexus</groupId>"
-        "<artifactId>plexus-utils</artifactId><version>1.1</version></project>")
-    (work / "pom.xml").write_text(CONSUMER.format(url=repo.as_uri()))
-    return subprocess.run([mvn, "-o", "-B", "-q", "-Daether.offline.protocols=file",
-                           f"-Dmaven.repo.local={local}", "validate"], cwd=work,
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
 def _rewrite_metadata(folder: Path, old: str, new: str) -> None:
     meta = folder / GA_DIR / "maven-metadata.xml"
     data = meta.read_text().replace(old, new)
@@ -174,7 +97,7 @@ def test_mvn_and_the_validator_agree(repo, tmp_path, tamper):
     copy = tmp_path / "repo"
     shutil.copytree(repo, copy)
     problem = tamper(copy) if tamper else None
-    built = _mvn(copy, tmp_path)
+    built = run_mvn(tmp_path, copy.as_uri(), offline=True)
     found = verify(copy)
     if problem is None:
         assert built.returncode == 0, built.stdout + built.stderr
