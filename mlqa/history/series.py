@@ -52,6 +52,13 @@ class Series:
     def builds(self) -> list[Build]:
         return [p.build for p in self.points]
 
+    def measured(self) -> Series:
+        """The points that have a value (an ERROR build has none): what a statistic over the
+        series, such as ``check_trend(s.values, builds=[b.label for b in s.builds])``, reads.
+        """
+        return dataclasses.replace(self, points=tuple(p for p in self.points
+                                                      if p.row.value is not None))
+
     @property
     def approved(self) -> list[bool]:
         """Per point: the build was approved (promoted) or released."""
@@ -76,17 +83,21 @@ class History:
         if not points:
             raise InputError(f"check {check_id!r} has no history in {self.location} "
                              f"(the last {len(self.builds)} builds)")
-        out: list[list[Point]] = [[points[0]]]
+        out: list[list[Point]] = [[]]
         notes: list[str | None] = [None]
-        configs = [p.row[CONFIG_FIELDS] for p in points]  # .config, without 50k calls
-        for i in range(1, len(points)):
-            p, before = points[i], points[i - 1]
-            if configs[i] != configs[i - 1]:
-                notes.append(_changed(before, p))
-                out.append([])
+        last: Point | None = None  # the last point with a value: what a change is judged from
+        for p in points:
+            # A build whose check erred measured nothing (its interval and confidence are
+            # empty): it stays in the series it fell in and never starts one.
+            if p.row.value is not None:
+                if last is not None and p.row[CONFIG_FIELDS] != last.row[CONFIG_FIELDS]:
+                    notes.append(_changed(last, p))
+                    out.append([])
+                last = p
             out[-1].append(p)
-        return [Series(check_id, group[-1].row.label, group[-1].row.settings, tuple(group), note)
-                for group, note in zip(out, notes, strict=True)]
+        shown = [next((q for q in reversed(g) if q.row.value is not None), g[-1]) for g in out]
+        return [Series(check_id, q.row.label, q.row.settings, tuple(group), note)
+                for group, note, q in zip(out, notes, shown, strict=True)]
 
     def current(self, check_id: str) -> Series:
         """The check's current series (after its last configuration change)."""

@@ -132,6 +132,26 @@ def test_the_configuration_is_the_fields_it_names():
     assert HistoryRow._fields[CONFIG_FIELDS] == CONFIG
 
 
+def test_a_series_feeds_check_trend(tmp_path):
+    """What ``kind: trend`` reads: one check's measured values and build labels, oldest
+    first. A build whose check erred (precision undefined: nothing predicted positive) stays
+    in the series without a value, never made up and never a configuration change."""
+    store = LocalStore(tmp_path)
+    for build in range(1, 13):
+        pred = _pred(0.92 - (0.03 if build > 6 else 0.0), build)
+        if build == 4:
+            pred = np.zeros_like(pred)
+        append_run(store, [BundleRecord("t.py::test_precision", mlqa.check_metric(
+            Y, pred, "precision", min=0.8))], {"jenkins": {"BUILD_NUMBER": str(build)}})
+    series = read_series(store, "t.py::test_precision")
+    assert series.note is None and len(series.points) == 12
+    assert series.points[3].row.outcome is mlqa.Outcome.ERROR and series.values[3] is None
+    measured = series.measured()
+    assert [b.number for b in measured.builds] == [str(b) for b in range(1, 13) if b != 4]
+    result = mlqa.check_trend(measured.values, builds=[b.label for b in measured.builds])
+    assert result.outcome is mlqa.Outcome.FAIL and "#7" in result.message
+
+
 def test_same_measure_twice_in_a_test_is_told_apart_by_order():
     pred = _pred(0.9, 1)
     results = [("t.py::test_x", mlqa.check_metric(Y, pred, "accuracy", min=m))
