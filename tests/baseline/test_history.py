@@ -234,10 +234,10 @@ def test_runs_add_to_the_history_and_promote_marks_the_build(pytester, monkeypat
     from mlqa.cli import main
 
     pytester.makepyfile(test_suite=SUITE)
-    for build in ("1", "2"):
+    for build, workers in (("1", ()), ("2", ("-n", "2"))):  # build 2 under pytest-xdist
         monkeypatch.setenv("BUILD_NUMBER", build)
         result = pytester.runpytest("--mlqa-results", f"r{build}", "--mlqa-baseline", "store",
-                                    "--mlqa-save-baseline", "-p", "no:cacheprovider")
+                                    "--mlqa-save-baseline", "-p", "no:cacheprovider", *workers)
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines(["*mlqa: history entry * added to *store*"])
     assert main(["baseline", "promote", str(pytester.path / "r1"), "--by", "alice"]) == 0
