@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from mlqa.errors import InputError
 from mlqa.result import CheckResult, FieldReader, Outcome
@@ -105,7 +105,7 @@ class HistoryRow(NamedTuple):
     @property
     def config(self) -> tuple[Any, ...]:
         """The values of :data:`CONFIG`, in that order."""
-        return self[CONFIG_FIELDS]
+        return cast(tuple[Any, ...], self[CONFIG_FIELDS])  # a slice of a tuple is a tuple
 
     @property
     def settings(self) -> dict[str, Any]:
