@@ -123,7 +123,7 @@ def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult
     stored = ctx.baseline().predictions(o["baseline"])
     kwargs = _take(o, "max_drop", "min_gain", "max_gain", "relative", "confidence", "test",
                    "max_negative_flip_rate", "n_resamples")
-    result = check_regression(y, candidate, stored, o["metric"], data=X, name=spec.id,
+    result = check_regression(y, candidate, stored, o["metric"], X=X, name=spec.id,
                               **kwargs)
     if ctx.recording() is not None and result.outcome is not Outcome.ERROR:
         # this candidate becomes the next run's baseline, under the name it was compared by
@@ -156,20 +156,12 @@ def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     kwargs = _take(o, "columns", "tests", "correction", "alpha", "min_effect",
                    "max_missing_change", "min_rows")
     reference, current = ctx.table(o["reference"]), ctx.table(o["current"])
-    engine = _engine(reference, current)
+    from mlqa.engines import backend
+
+    engine = backend(reference, current)
     for side in ("reference", "current"):
         ctx.read_by(o[side], engine)
     return check_drift(reference, current, name=spec.id, **kwargs)
-
-
-def _engine(*data: Any) -> str:
-    """What ``check_drift`` will read ``data`` with (a Parquet path beside a DataFrame, or
-    without DuckDB installed, is read into memory)."""
-    from mlqa.engines import kind_of, on_engine
-
-    if not on_engine(*data):
-        return "memory"
-    return "spark" if any(kind_of(d) == "spark" for d in data) else "duckdb"
 
 
 def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckResult]:
