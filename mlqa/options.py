@@ -125,6 +125,7 @@ SHARE = Interval(Real, 0, 1)  # a share of rows
 POSITIVE = Interval(Real, 0, None, closed="neither")  # milliseconds, seconds, a rate
 NUMBER = Interval(Real)  # any finite number
 NON_NEGATIVE = Interval(Real, 0)  # an effect size, a drop allowed, seconds of warm-up
+ROWS = Interval(Integral, 0, None, closed="left")  # a number of rows
 
 
 def at_least(minimum: int) -> Interval:
@@ -209,7 +210,10 @@ class ListOf(Constraint):
     min_items: int = 0
 
     def accepts(self, value: Any) -> bool:
-        return isinstance(value, Sequence) and not isinstance(value, str | bytes) and \
+        # a list, a tuple, a numpy array or a pandas Index: sized and iterable, not text
+        listed = isinstance(value, Sequence) or (hasattr(value, "__len__") and
+                                                 hasattr(value, "__iter__"))
+        return listed and not isinstance(value, str | bytes | Mapping) and \
             len(value) >= self.min_items and all(self.item.accepts(v) for v in value)
 
     def text(self) -> str:
@@ -246,6 +250,20 @@ class MappingOf(Constraint):
     def refused(self) -> Any:
         bad = self.value.refused()
         return {"a": bad} if bad is not None else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Anything(Constraint):
+    """Any value (the items of a list of allowed categories)."""
+
+    def accepts(self, value: Any) -> bool:
+        return True
+
+    def text(self) -> str:
+        return "a value"
+
+    def schema(self) -> JSON:
+        return {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,7 +325,14 @@ class Param:
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 
     def refusal(self, name: str, value: Any) -> InputError:
-        """The InputError for ``name=value``: the option, what is allowed, what was given."""
+        """The InputError for ``name=value``: the option, what is allowed, what was given (for
+        a mapping, the entry that is wrong: ``max_share['a'] must be ...``)."""
+        maps = [c for c in self.constraints if isinstance(c, MappingOf)]
+        if isinstance(value, Mapping) and len(maps) == 1:
+            for key, item in value.items():
+                if not maps[0].value.accepts(item):
+                    return Param((maps[0].value,), hint=self.hint).refusal(
+                        f"{name}[{key!r}]", item)
         choices = [v for c in self.constraints if isinstance(c, Options) for v in c.values]
         near = did_you_mean(value, choices) if isinstance(value, str) and choices else ""
         hint = f"; {self.hint}" if self.hint else ""
@@ -354,7 +379,11 @@ class OptionTable:
             if name in values and not p.accepts(values[name]):
                 raise p.refusal(name, values[name])
 
+    def suite_names(self) -> list[str]:
+        """The options a YAML suite may set, in the table's order."""
+        return [n for n, p in self.params.items() if p.suite]
+
     def suite_options(self, names: Iterable[str] | None = None) -> dict[str, JSON]:
         """The JSON-Schema fragment of each option a suite may set (``names``: those only)."""
-        chosen = [n for n, p in self.params.items() if p.suite] if names is None else names
+        chosen = self.suite_names() if names is None else names
         return {n: self.params[n].schema() for n in chosen}
