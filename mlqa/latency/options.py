@@ -42,7 +42,8 @@ CHECK_LATENCY = _table("check_latency", {
 CHECK_LATENCY_REGRESSION = _table("check_latency_regression", {
     "max_slowdown": param(POSITIVE),
     "quantile": _QUANTILE,
-    "confidence": _CONFIDENCE,
+    # a suite's confidence: is its measurement's (the percentiles'), not this comparison's
+    "confidence": param(Interval(Real, 0.5, 1, closed="left"), suite=False),
     "batch_size": param(at_least(1), None, suite=False),
     "max_contention": param(SHARE, None, suite=False),
     "timing": param(Options("wall", "device"), suite=False),

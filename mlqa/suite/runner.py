@@ -96,9 +96,10 @@ def _predictions(frame: Any, options: Mapping[str, Any], metric: str, X: Any, ct
 
 def _metric(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.metrics import check_metric
+    from mlqa.metrics.check import OPTIONS
 
     frame, y, X = _labels_and_features(ctx, o)
-    kwargs = _take(o, "min", "max", "confidence", "ci", "n_resamples", "min_slice_size")
+    kwargs = _take(o, *OPTIONS.suite_names())  # the options the schema was generated from
     if "slices" in o:
         if o["slices"] not in frame.columns:
             raise InputError(f"slices column {o['slices']!r} is not in data source "
@@ -117,12 +118,12 @@ def _metric(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 
 def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.compare import check_regression
+    from mlqa.compare.check import OPTIONS
 
     frame, y, X = _labels_and_features(ctx, o)
     candidate = _predictions(frame, o, o["metric"], X, ctx)
     stored = ctx.baseline().predictions(o["baseline"])
-    kwargs = _take(o, "max_drop", "min_gain", "max_gain", "relative", "confidence", "test",
-                   "max_negative_flip_rate", "n_resamples")
+    kwargs = _take(o, *OPTIONS.suite_names())
     result = check_regression(y, candidate, stored, o["metric"], X=X, name=spec.id,
                               **kwargs)
     if ctx.recording() is not None and result.outcome is not Outcome.ERROR:
@@ -152,9 +153,9 @@ def _record(ctx: Context, evaluation: str, y: Any, predictions: Any, X: Any,
 
 def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.drift import check_drift
+    from mlqa.drift.check import OPTIONS
 
-    kwargs = _take(o, "columns", "tests", "correction", "alpha", "min_effect",
-                   "max_missing_change", "min_rows")
+    kwargs = _take(o, *OPTIONS.suite_names())
     reference, current = ctx.table(o["reference"]), ctx.table(o["current"])
     from mlqa.engines import backend
 
