@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
+
 from mlqa._text import did_you_mean
 from mlqa.errors import InputError
 
@@ -52,8 +54,7 @@ class Constraint:
 def _is_number(value: Any) -> bool:
     # numpy's scalars register with numbers.Real; a bool is an int to Python but never a
     # threshold a user meant
-    return isinstance(value, Real) and not isinstance(value, bool) and \
-        type(value).__name__ != "bool_"
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,7 +174,7 @@ class Boolean(Constraint):
     """True or False (numpy's bool too)."""
 
     def accepts(self, value: Any) -> bool:
-        return isinstance(value, bool) or type(value).__name__ == "bool_"
+        return isinstance(value, bool | np.bool_)
 
     def text(self) -> str:
         return "True or False"
@@ -286,8 +287,6 @@ class InstanceOf(Constraint):
 
 def seeds() -> list[Any]:
     """The seeds numpy accepts and users pass: an int, None or a numpy Generator."""
-    import numpy as np  # a core dependency; imported here to keep this module light
-
     return [Interval(Integral), None, InstanceOf((np.random.Generator,), "a numpy Generator")]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -50,8 +51,9 @@ def _is_type(value: Any, kind: str) -> bool:
         return isinstance(value, bool)
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "number":  # a JSON number is finite: YAML's .nan and .inf are not numbers here
+        return isinstance(value, int | float) and not isinstance(value, bool) and \
+            math.isfinite(value)
     return value is None
 
 
