@@ -309,11 +309,13 @@ def _constraint(c: Any) -> Constraint:
 @dataclasses.dataclass(frozen=True)
 class Param:
     """One option: the constraints it may satisfy (any one), whether a YAML suite may set it
-    (``suite``) and a ``hint`` added to the refusal (what to use instead)."""
+    (``suite``), a ``hint`` added to the refusal (what to use instead) and a ``doc`` line for
+    the schema."""
 
     constraints: tuple[Constraint, ...]
     suite: bool = True
     hint: str = ""
+    doc: str = ""  # the schema's description (what an editor shows beside the key)
 
     def accepts(self, value: Any) -> bool:
         return any(c.accepts(value) for c in self.constraints)
@@ -344,11 +346,12 @@ class Param:
         enums = [c for c in cs if isinstance(c, Options)]
         nones = [c for c in cs if isinstance(c, _NoneConstraint)]
         if enums and len(enums) + len(nones) == len(cs):
-            values = [v for c in enums for v in c.values]
-            return {"enum": values + [None] * bool(nones)}
-        if len(cs) == 1:
-            return cs[0].schema()
-        return {"anyOf": [c.schema() for c in cs]}
+            out: JSON = {"enum": [v for c in enums for v in c.values] + [None] * bool(nones)}
+        elif len(cs) == 1:
+            out = cs[0].schema()
+        else:
+            out = {"anyOf": [c.schema() for c in cs]}
+        return {**out, "description": self.doc} if self.doc else out
 
     def refused(self) -> Any:
         """A value no constraint accepts (for the tests), or None where none is found."""
@@ -359,9 +362,9 @@ class Param:
         return None
 
 
-def param(*constraints: Any, suite: bool = True, hint: str = "") -> Param:
+def param(*constraints: Any, suite: bool = True, hint: str = "", doc: str = "") -> Param:
     """An option allowed to satisfy any of ``constraints`` (None for the value None)."""
-    return Param(tuple(_constraint(c) for c in constraints), suite=suite, hint=hint)
+    return Param(tuple(_constraint(c) for c in constraints), suite=suite, hint=hint, doc=doc)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -189,9 +189,12 @@ def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckR
 def _measured(o: Mapping[str, Any], ctx: Context) -> Any:
     """The latency report of the model on the data source's rows, measured once per setting
     and process (an SLO check and a regression check share it)."""
-    settings = {"batch_sizes": tuple(o.get("batch_sizes", (1,))),
-                "device": o.get("device", "auto"), "confidence": o.get("confidence", 0.99),
-                **_take(dict(o), "min_iters", "max_time_s", "n_threads")}
+    from mlqa.latency.options import MEASURE_LATENCY
+
+    sizes = o.get("batch_sizes", (1,))
+    settings = {**_take(dict(o), *MEASURE_LATENCY.suite_names()),
+                "batch_sizes": (sizes,) if isinstance(sizes, int) else tuple(sizes),
+                "device": o.get("device", "auto"), "confidence": o.get("confidence", 0.99)}
     key = ("latency", o["data"], tuple(sorted(settings.items())))
 
     def measure() -> Any:

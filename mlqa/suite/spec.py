@@ -26,23 +26,13 @@ COUNT = {"type": "integer", "minimum": 1}
 BOUNDS = {"type": "object", "additionalProperties": False, "minProperties": 1,
           "properties": {"min": NUMBER, "max": NUMBER}}
 DATA_REF = {**NAME, "description": "the name of a source under data:"}
-THREADS = {"anyOf": [COUNT, {"type": "null"}],
-           "description": "threads of torch and every OpenMP/BLAS pool while measuring "
-                          "(default 1; null leaves them as they are)"}
 
 COMMON = {"id": NAME, "kind": TEXT, "description": TEXT, "marks": MARKS}
 # What a YAML check adds to its family's options: where the data comes from (names under
-# data:), which columns hold the target and the prediction, the baseline's names, and the
-# settings of a latency measurement. The family options themselves (thresholds, levels,
-# methods) are generated from each check's option table (mlqa.options), the one source that
-# also validates the Python call and the engine call.
-MEASURE = {"batch_sizes": {"type": "array", "items": COUNT, "minItems": 1},
-           "device": TEXT, "confidence": {**LEVEL, "description": "of the latency percentiles"},
-           "min_iters": COUNT, "max_time_s": POSITIVE, "n_threads": THREADS}
-LOAD = {"rate": POSITIVE, "duration_s": POSITIVE, "warmup_s": {"type": "number", "minimum": 0},
-        "arrival": {"enum": ["poisson", "constant"]},
-        "protocol": {"enum": ["http-json", "kserve-v2"]},
-        "max_in_flight": COUNT, "timeout_s": POSITIVE, "seed": {"type": "integer", "minimum": 0}}
+# data:), which columns hold the target and the prediction, and the baseline's names. The
+# family options themselves (thresholds, levels, methods, a latency measurement's settings)
+# are generated from each check's option table (mlqa.options), the one source that also
+# validates the Python call and the engine call.
 SCORED = {"data": DATA_REF, "target": TEXT, "metric": TEXT, "prediction": TEXT}
 Kind = tuple[dict[str, Any], list[str], str]
 
@@ -58,6 +48,9 @@ def kinds() -> dict[str, Kind]:
     from mlqa.quality import options as quality
 
     endpoint = latency.CHECK_ENDPOINT_LATENCY
+    measure = latency.MEASURE_LATENCY.suite_options()
+    load = latency.MEASURE_ENDPOINT_LATENCY.suite_options()
+    load["seed"] = load.pop("random_state")  # the schedule's seed, by its suite name
     versus = latency.CHECK_ENDPOINT_LATENCY_REGRESSION.suite_options(["max_slowdown"])
     return {
         "metric": ({
@@ -90,21 +83,21 @@ def kinds() -> dict[str, Kind]:
                        ["data"], "duplicate rows (check_duplicates)"),
         "row_count": ({"data": DATA_REF, **quality.ROW_COUNT.suite_options()},
                       ["data"], "the number of rows (check_row_count)"),
-        "latency": ({"data": DATA_REF, "target": TEXT, **MEASURE,
+        "latency": ({"data": DATA_REF, "target": TEXT, **measure,
                      **latency.CHECK_LATENCY.suite_options()},
                     ["data", "max_ms"], "a latency SLO (measure_latency + check_latency)"),
         "latency_regression": ({
             "data": DATA_REF, "target": TEXT,
             "baseline_file": {**TEXT, "description": "a latency record (save_latency), "
                                                      "relative to this file"},
-            **MEASURE, **latency.CHECK_LATENCY_REGRESSION.suite_options(),
+            **measure, **latency.CHECK_LATENCY_REGRESSION.suite_options(),
         }, ["data", "baseline_file"], "no slower than a stored latency record "
                                       "(check_latency_regression)"),
         "endpoint_latency": ({
             "url": {**TEXT, "description": "the candidate endpoint (http:// or https://)"},
             "payloads": {**TEXT, "description": "request bodies: a JSON array or JSON lines "
                                                 "file, relative to this file"},
-            **LOAD, **endpoint.suite_options(),
+            **load, **endpoint.suite_options(),
             "champion": {**TEXT, "description": "the current model's endpoint: the candidate "
                                                 "must be no slower than max_slowdown times it"},
             **versus,
