@@ -17,10 +17,10 @@ def test_record_this_run(mlqa_baseline, model, model_version, data):
     with --mlqa-save-baseline)."""
     _, _, X_eval, y_eval = data
     mlqa_baseline.save_model(model, name="example-classifier", version=model_version)
-    mlqa_baseline.save_predictions("holdout", y_eval, model.predict(X_eval), data=X_eval,
+    mlqa_baseline.save_predictions("holdout", y_eval, model.predict(X_eval), X=X_eval,
                                    metrics=["accuracy", "f1"])
     mlqa_baseline.save_predictions("holdout_scores", y_eval, model.predict_proba(X_eval)[:, 1],
-                                   data=X_eval, metrics=["roc_auc"])
+                                   X=X_eval, metrics=["roc_auc"])
 
 
 @pytest.mark.mlqa

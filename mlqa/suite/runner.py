@@ -148,7 +148,7 @@ def _record(ctx: Context, evaluation: str, y: Any, predictions: Any, X: Any,
             raise InputError(f"two checks record the baseline evaluation {evaluation!r} on "
                              f"different rows: give one of them another id or baseline name")
         metrics |= set(earlier["metrics"])
-    session.save_predictions(evaluation, y, predictions, data=X, metrics=sorted(metrics))
+    session.save_predictions(evaluation, y, predictions, X=X, metrics=sorted(metrics))
 
 
 def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:

@@ -60,3 +60,15 @@ def test_one_function_says_where_data_is_read():
     assert backend(FRAME) == "memory"
     assert backend(duckdb.from_df(FRAME)) == "duckdb"
     assert backend(FRAME, None) == "memory"
+
+
+def test_a_baseline_records_the_model_inputs_as_x():
+    from mlqa.baseline import RecordBuilder
+
+    X = FRAME[["f1"]]
+    with_x = RecordBuilder().add_predictions("holdout", Y, FRAME["base"], X=X)
+    with pytest.warns(DeprecationWarning, match="data= is deprecated.*use X="):
+        old = RecordBuilder().add_predictions("holdout", Y, FRAME["base"], data=X)
+    assert old.fingerprint == with_x.fingerprint and with_x.fingerprint.features_sha256
+    with pytest.raises(mlqa.InputError, match="pass X= only"):
+        RecordBuilder().add_predictions("holdout", Y, FRAME["base"], X=X, data=X)

@@ -211,7 +211,7 @@ def stored(models, tmp_path_factory):
     store = tmp_path_factory.mktemp("store")
     builder = RecordBuilder(model_name="clf", model_version="1")
     X, y = models["X"], models["y"]
-    builder.add_predictions("holdout", y, models["base"].predict(X), data=X,
+    builder.add_predictions("holdout", y, models["base"].predict(X), X=X,
                             metrics=["accuracy", "f1"])
     builder.save(store, aliases=("approved",))
     return load_record(store).predictions("holdout")
