@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -212,10 +212,15 @@ class ListOf(Constraint):
 
     def accepts(self, value: Any) -> bool:
         # a list, a tuple, a numpy array or a pandas Index: sized and iterable, not text
-        listed = isinstance(value, Sequence) or (hasattr(value, "__len__") and
-                                                 hasattr(value, "__iter__"))
-        return listed and not isinstance(value, str | bytes | Mapping) and \
-            len(value) >= self.min_items and all(self.item.accepts(v) for v in value)
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            return False
+        if not hasattr(value, "__len__"):
+            return True  # an iterator: reading it here would leave the check nothing
+        try:  # a 0-d numpy array has __len__ and refuses it
+            items = list(value)
+        except TypeError:
+            return False
+        return len(items) >= self.min_items and all(self.item.accepts(v) for v in items)
 
     def text(self) -> str:
         some = "a non-empty list" if self.min_items else "a list"
