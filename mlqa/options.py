@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any
@@ -201,6 +202,17 @@ class Text(Constraint):
 
     def refused(self) -> Any:
         return 1
+
+
+@dataclasses.dataclass(frozen=True)
+class FilePath(Text):
+    """A path: a string or an ``os.PathLike`` (a suite writes it as a string)."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str | os.PathLike)
+
+    def text(self) -> str:
+        return "a path"
 
 
 @dataclasses.dataclass(frozen=True)

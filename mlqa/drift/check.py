@@ -43,6 +43,7 @@ from mlqa.options import (
     NUMBER,
     SHARE,
     Boolean,
+    FilePath,
     Interval,
     ListOf,
     MappingOf,
@@ -82,7 +83,7 @@ OPTIONS = OptionTable("check_drift", {
     "column_names": param(ListOf(Text()), None, suite=False),
     "n_threads": param(at_least(1), None, suite=False),
     "random_state": param(*seeds(), suite=False),
-    "html": param(Text(), None, suite=False),
+    "html": param(FilePath(), None, suite=False),
     "name": param(Text(), suite=False),
 })
 
