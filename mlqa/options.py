@@ -86,9 +86,9 @@ class Interval(Constraint):
     def accepts(self, value: Any) -> bool:
         if not _is_number(value) or (self.type is Integral and not isinstance(value, Integral)):
             return False
-        x = float(value)
-        if not math.isfinite(x):
-            return False
+        x: float = int(value) if isinstance(value, Integral) else float(value)
+        if not isinstance(value, Integral) and not math.isfinite(x):
+            return False  # (an int of any size is finite; float() would overflow on one)
         if self.left is not None and (x < self.left if self._left_closed else x <= self.left):
             return False
         return self.right is None or (x <= self.right if self._right_closed

@@ -52,8 +52,8 @@ def _is_type(value: Any, kind: str) -> bool:
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "number":  # a JSON number is finite: YAML's .nan and .inf are not numbers here
-        return isinstance(value, int | float) and not isinstance(value, bool) and \
-            math.isfinite(value)
+        return isinstance(value, int) and not isinstance(value, bool) or \
+            isinstance(value, float) and math.isfinite(value)
     return value is None
 
 
