@@ -17,24 +17,24 @@ def test_record_this_run(mlqa_baseline, model, model_version, data):
     with --mlqa-save-baseline)."""
     _, _, X_eval, y_eval = data
     mlqa_baseline.save_model(model, name="example-classifier", version=model_version)
-    mlqa_baseline.save_predictions("holdout", y_eval, model.predict(X_eval), data=X_eval,
+    mlqa_baseline.save_predictions("holdout", y_eval, model.predict(X_eval), X=X_eval,
                                    metrics=["accuracy", "f1"])
     mlqa_baseline.save_predictions("holdout_scores", y_eval, model.predict_proba(X_eval)[:, 1],
-                                   data=X_eval, metrics=["roc_auc"])
+                                   X=X_eval, metrics=["roc_auc"])
 
 
 @pytest.mark.mlqa
 def test_accuracy_does_not_regress(mlqa_baseline, model, data):
     _, _, X_eval, y_eval = data
     mlqa.expect_regression(y_eval, model.predict(X_eval), mlqa_baseline.predictions("holdout"),
-                           "accuracy", max_drop=0.01, max_negative_flip_rate=0.05, data=X_eval)
+                           "accuracy", max_drop=0.01, max_negative_flip_rate=0.05, X=X_eval)
 
 
 @pytest.mark.mlqa
 def test_f1_does_not_regress(mlqa_baseline, model, data):
     _, _, X_eval, y_eval = data
     mlqa.expect_regression(y_eval, model.predict(X_eval), mlqa_baseline.predictions("holdout"),
-                           "f1", max_drop=0.01, data=X_eval)
+                           "f1", max_drop=0.01, X=X_eval)
 
 
 @pytest.mark.mlqa
@@ -42,4 +42,4 @@ def test_roc_auc_does_not_regress(mlqa_baseline, model, data):
     _, _, X_eval, y_eval = data
     mlqa.expect_regression(y_eval, model.predict_proba(X_eval)[:, 1],
                            mlqa_baseline.predictions("holdout_scores"), "roc_auc",
-                           max_drop=0.005, data=X_eval)
+                           max_drop=0.005, X=X_eval)

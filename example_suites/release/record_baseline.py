@@ -25,9 +25,9 @@ if __name__ == "__main__":
     builder = RecordBuilder(model_name="breast-cancer-classifier", model_version="1.0")
     builder.set_model(previous, name="breast-cancer-classifier", version="1.0",
                       store_file=False)
-    builder.add_predictions("holdout", y, previous.predict(X), data=X,
+    builder.add_predictions("holdout", y, previous.predict(X), X=X,
                             metrics=["accuracy", "recall"])
-    builder.add_predictions("holdout_scores", y, previous.predict_proba(X)[:, 1], data=X,
+    builder.add_predictions("holdout_scores", y, previous.predict_proba(X)[:, 1], X=X,
                             metrics=["roc_auc"])
     shutil.rmtree(HERE / "baselines", ignore_errors=True)
     print(builder.save(HERE / "baselines", aliases=(APPROVED, LATEST)))

@@ -29,7 +29,7 @@ import numpy as np
 
 from mlqa import provenance
 from mlqa._plain import to_plain
-from mlqa._validation import as_1d, check_consistent_length
+from mlqa._validation import UNSET, as_1d, check_consistent_length, renamed
 from mlqa.baseline.errors import BaselineError, CorruptRecord, RecordNotFound
 from mlqa.baseline.fingerprint import DataFingerprint, fingerprint
 from mlqa.baseline.identity import BaselineIdentity
@@ -195,11 +195,16 @@ class RecordBuilder:
         self.model.update(sha256=sha256(data), format=fmt, bytes=len(data))
         self._model_file = (f"model/{filename}", data) if store_file else None
 
-    def add_predictions(self, name: str, y_true: Any, y_pred: Any, *, data: Any = None,
-                        metrics: Sequence[Any] = ("accuracy",)) -> PredictionSet:
-        """Per-row predictions on an evaluation set, its fingerprint (labels, and features when
-        ``data`` is given) and the value of each metric with its configuration."""
+    def add_predictions(self, name: str, y_true: Any, y_pred: Any, *, X: Any = None,
+                        metrics: Sequence[Any] = ("accuracy",), data: Any = UNSET
+                        ) -> PredictionSet:
+        """Per-row predictions on an evaluation set, its fingerprint (labels, and the model's
+        input rows when ``X`` is given: ``check_regression(..., X=)`` compares them) and the
+        value of each metric with its configuration. ``data=`` is the old name of ``X=``
+        (``data=`` is a table of named columns in every check)."""
         from mlqa.metrics.registry import resolve_metric
+
+        X = renamed("data", data, "X", X, default=None, where="add_predictions")
 
         _check_name("evaluation", name)
         y_true_arr = _storable(as_1d("y_true", y_true))
@@ -214,7 +219,7 @@ class RecordBuilder:
                 raise InputError(f"evaluation {name!r}: metric {resolved.name!r} could not be "
                                  f"computed on these predictions: {exc}") from None
             recorded[resolved.name] = {"value": value, "config": metric_config(resolved)}
-        fp = fingerprint(y_true_arr, data)
+        fp = fingerprint(y_true_arr, X)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, y_true=y_true_arr, y_pred=y_pred_arr)
         file = f"predictions/{name}.npz"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlqa import recording
+from mlqa._validation import UNSET, renamed
 from mlqa.baseline.records import (
     APPROVED,
     LATEST,
@@ -117,11 +118,11 @@ class BaselineSession:
 
     # -- this run's record ----------------------------------------------------------------------
 
-    def save_predictions(self, evaluation: str, y_true: Any, y_pred: Any, *, data: Any = None,
-                         metrics: Any = ("accuracy",)) -> PredictionSet:
+    def save_predictions(self, evaluation: str, y_true: Any, y_pred: Any, *, X: Any = None,
+                         metrics: Any = ("accuracy",), data: Any = UNSET) -> PredictionSet:
         self._saving_from_test()
-        return self.builder.add_predictions(evaluation, y_true, y_pred, data=data,
-                                            metrics=metrics)
+        X = renamed("data", data, "X", X, default=None, where="save_predictions")
+        return self.builder.add_predictions(evaluation, y_true, y_pred, X=X, metrics=metrics)
 
     def save_model(self, model: Any = None, **kwargs: Any) -> None:
         self._saving_from_test()

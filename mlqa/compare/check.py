@@ -11,13 +11,10 @@ import numpy as np
 
 from mlqa._text import fmt_num
 from mlqa._validation import (
+    MIN_RESAMPLES,
     UNSET,
     as_1d,
     check_consistent_length,
-    check_n_resamples,
-    check_number,
-    check_probability,
-    check_random_state,
     renamed,
 )
 from mlqa.compare import paired
@@ -26,6 +23,19 @@ from mlqa.errors import InputError
 from mlqa.metrics.defined import undefined_reason
 from mlqa.metrics.inputs import array_facts, check_metric_inputs, check_same_index
 from mlqa.metrics.registry import LABELS, REGRESSION, Metric, resolve_metric
+from mlqa.options import (
+    LEVEL,
+    NON_NEGATIVE,
+    NUMBER,
+    SHARE,
+    Boolean,
+    Options,
+    OptionTable,
+    Text,
+    at_least,
+    param,
+    seeds,
+)
 from mlqa.recording import observed
 from mlqa.result import (
     CheckResult,
@@ -37,6 +47,23 @@ from mlqa.result import (
 )
 
 TESTS = ("auto", "mcnemar", "delong", "bootstrap")
+
+# check_regression's keyword options, declared once: the Python call, the engine call
+# (mlqa.compare.on_engine) and the YAML schema (mlqa.suite.spec) all read this table.
+OPTIONS = OptionTable("check_regression", {
+    "max_drop": param(NON_NEGATIVE, None,
+                      hint="use min_gain= to require an improvement"),
+    "min_gain": param(NUMBER, None),
+    "max_gain": param(NUMBER, None),
+    "relative": param(Boolean()),
+    "confidence": param(LEVEL),
+    "test": param(Options(*TESTS)),
+    "max_negative_flip_rate": param(SHARE, None),
+    "n_resamples": param(at_least(MIN_RESAMPLES)),
+    "random_state": param(*seeds(), suite=False),
+    "greater_is_better": param(Boolean(), None, suite=False),
+    "name": param(Text(), None, suite=False),
+})
 
 
 class _RegressionFields(TypedDict):
@@ -107,7 +134,7 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
                      max_gain: float | None = None, relative: bool = False,
                      confidence: float = 0.95, test: str = "auto",
                      max_negative_flip_rate: float | None = None, data: Any = None,
-                     n_resamples: int = 2000, random_state: Any = 0,
+                     X: Any = None, n_resamples: int = 2000, random_state: Any = 0,
                      greater_is_better: bool | None = None,
                      name: str | None = None, seed: Any = UNSET) -> RegressionResult:
     """Compare the candidate with the baseline on the same rows, paired, against margins.
@@ -127,8 +154,9 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     and a paired bootstrap (``n_resamples``, seeded by ``random_state``) for any other metric.
 
     ``baseline_pred`` is an array, or a :class:`mlqa.baseline.PredictionSet` from a stored
-    record: then the comparability guards run first (same rows, labels, label set, features
-    when ``data`` is given, metric configuration) and a mismatch is an ERROR saying which.
+    record: then the comparability guards run first (same rows, labels, label set, the
+    model's input rows when ``X`` is given, metric configuration) and a mismatch is an ERROR
+    saying which.
     ``max_negative_flip_rate`` also bounds the share of rows the candidate newly gets wrong
     (Wilson interval, same decision rule).
 
@@ -137,10 +165,20 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
     ``y_true`` and both predictions must agree (strings vs numbers is an ``InputError``), and
     pandas inputs must share one index (rows are matched by position, as in ``check_metric``).
     ``seed=`` is the deprecated name of ``random_state=``.
+
+    ``data=`` is the table the columns are read from, as in every check (a pandas DataFrame,
+    a pyarrow Table, a DuckDB relation, a Spark DataFrame or a Parquet path/glob/folder):
+    ``y_true``, ``candidate_pred`` and ``baseline_pred`` then name columns of it (a stored
+    ``PredictionSet`` stays as it is). The model's input rows, which the features guard
+    fingerprints, are ``X=``. Every keyword option is declared once in :data:`OPTIONS`.
     """
+    random_state = renamed("seed", seed, "random_state", random_state, default=0,
+                           where="check_regression")
+    OPTIONS.validate(locals())
+    _check_margins(max_drop, min_gain, max_gain, max_negative_flip_rate)
     from mlqa.engines import on_engine
 
-    if on_engine(data):  # y_true/candidate_pred/baseline_pred name columns of an engine table
+    if data is not None and on_engine(data):  # the three name columns of an engine table
         from mlqa.compare.on_engine import check_regression_on_engine
 
         return check_regression_on_engine(
@@ -148,17 +186,15 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
             min_gain=min_gain, max_gain=max_gain, relative=relative, confidence=confidence,
             test=test, max_negative_flip_rate=max_negative_flip_rate, n_resamples=n_resamples,
             random_state=random_state, greater_is_better=greater_is_better, name=name)
+    if data is not None:
+        y_true, candidate_pred, baseline_pred, X = _memory_table(
+            data, y_true, candidate_pred, baseline_pred, X)
     from mlqa.baseline.records import PredictionSet
 
-    random_state = renamed("seed", seed, "random_state", random_state, default=0,
-                           where="check_regression")
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
-    _check_options(max_drop, min_gain, max_gain, max_negative_flip_rate, confidence, test)
-    check_n_resamples(n_resamples)
-    check_random_state(random_state)
     check_same_index(y_true=y_true, candidate_pred=candidate_pred,
                      baseline_pred=None if isinstance(baseline_pred, PredictionSet)
-                     else baseline_pred, data=data)
+                     else baseline_pred, X=X)
     lower, upper = _bounds(resolved.greater_is_better, max_drop, min_gain, max_gain)
     stored = baseline_pred if isinstance(baseline_pred, PredictionSet) else None
     label = name or f"{resolved.name} vs baseline"
@@ -183,7 +219,7 @@ def check_regression(y_true: Any, candidate_pred: Any, baseline_pred: Any,
         y, cand, base = _validated(resolved, y_true, candidate_pred,
                                    stored.y_pred if stored is not None else baseline_pred)
         if stored is not None:
-            problem = incomparable(stored, y, resolved, data)
+            problem = incomparable(stored, y, resolved, X)
     if problem is not None:
         what, why = problem
         return RegressionResult(
@@ -267,28 +303,41 @@ def regression_result(common: _RegressionFields, details: dict[str, Any],
         **common)
 
 
-def _check_options(max_drop: Any, min_gain: Any, max_gain: Any, max_flip: Any,
-                   confidence: Any, test: Any) -> None:
-    for label, bound in (("max_drop", max_drop), ("min_gain", min_gain),
-                         ("max_gain", max_gain), ("max_negative_flip_rate", max_flip)):
-        check_number(label, bound, allow_none=True)
+def _check_margins(max_drop: float | None, min_gain: float | None, max_gain: float | None,
+                   max_flip: float | None) -> None:
+    """The rules between the margins (each one alone is checked by :data:`OPTIONS`)."""
     if max_drop is None and min_gain is None and max_gain is None and max_flip is None:
         raise InputError("check_regression needs a requirement: pass max_drop=, min_gain=, "
                          "max_gain= and/or max_negative_flip_rate=")
     if max_drop is not None and min_gain is not None:
         raise InputError("pass max_drop= (a drop allowed) or min_gain= (a gain required), "
                          "not both")
-    if max_drop is not None and max_drop < 0:
-        raise InputError(f"max_drop must be >= 0 (a drop allowed), got {max_drop!r}; "
-                         f"use min_gain= to require an improvement")
     floor = -max_drop if max_drop is not None else min_gain
     if max_gain is not None and floor is not None and max_gain <= floor:
         raise InputError(f"max_gain ({max_gain}) must be above the lower margin ({floor})")
-    if max_flip is not None and not 0 <= max_flip <= 1:
-        raise InputError(f"max_negative_flip_rate must be in [0, 1], got {max_flip!r}")
-    check_probability("confidence", confidence)
-    if test not in TESTS:
-        raise InputError(f"test must be one of {TESTS}, got {test!r}")
+
+
+def _memory_table(data: Any, y_true: Any, candidate_pred: Any, baseline_pred: Any, X: Any
+                  ) -> tuple[Any, Any, Any, Any]:
+    """``data=`` in memory: the named columns of the table. Before ``X=`` existed, ``data=``
+    beside arrays of predictions was the model's features; it still is, for one release,
+    with a FutureWarning, so no call changes meaning silently."""
+    from mlqa.tables import memory_columns, names_columns
+
+    if names_columns(y_true, candidate_pred, baseline_pred):
+        read = memory_columns(data, {"y_true": y_true, "candidate_pred": candidate_pred,
+                                     "baseline_pred": baseline_pred})
+        return read["y_true"], read["candidate_pred"], read["baseline_pred"], X
+    if X is not None:
+        raise InputError("check_regression: pass the model's features as X= only; data= is "
+                         "the table that y_true/candidate_pred/baseline_pred name columns of")
+    import warnings
+
+    warnings.warn("check_regression: data= beside arrays of predictions is read as the "
+                  "model's features; pass them as X= (data= is the table the columns are "
+                  "read from, in every check, and will only mean that in the next release)",
+                  FutureWarning, stacklevel=4)
+    return y_true, candidate_pred, baseline_pred, data
 
 
 def _bounds(greater_is_better: bool, max_drop: float | None, min_gain: float | None,

@@ -21,12 +21,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mlqa._validation import check_n_resamples, check_random_state
 from mlqa.compare import paired
 from mlqa.compare.check import (
     RegressionResult,
     _bounds,
-    _check_options,
     _RegressionFields,
     choose_test,
     either_undefined,
@@ -63,9 +61,7 @@ def _on_engine(y_true: Any, candidate_pred: Any, baseline_pred: Any, metric: Any
                random_state: Any = 0, greater_is_better: bool | None = None,
                name: str | None = None) -> RegressionResult:
     resolved = engine_metric(metric, greater_is_better)
-    _check_options(max_drop, min_gain, max_gain, max_negative_flip_rate, confidence, test)
-    check_n_resamples(n_resamples)
-    check_random_state(random_state)
+    # the options were validated by check_regression's table before it chose this backend
     lower, upper = _bounds(resolved.greater_is_better, max_drop, min_gain, max_gain)
     engine, table = open_columns(data, resolved, {"y_true": y_true,
                                                   "candidate_pred": candidate_pred,

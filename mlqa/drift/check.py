@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -13,8 +14,6 @@ from mlqa._text import fmt_num
 from mlqa._validation import (
     UNSET,
     check_number,
-    check_probability,
-    check_random_state,
     renamed,
 )
 from mlqa.drift import columns as col
@@ -38,6 +37,24 @@ from mlqa.drift.stattests.numerical import (
 from mlqa.drift.stattests.registry import set_random_state
 from mlqa.drift.tables import check_same_columns, read_table
 from mlqa.errors import InputError
+from mlqa.options import (
+    LEVEL,
+    NON_NEGATIVE,
+    NUMBER,
+    SHARE,
+    Anything,
+    Boolean,
+    FilePath,
+    Interval,
+    ListOf,
+    MappingOf,
+    Options,
+    OptionTable,
+    Text,
+    at_least,
+    param,
+    seeds,
+)
 from mlqa.recording import observed
 from mlqa.result import Outcome
 
@@ -48,6 +65,28 @@ CORRECTIONS = ("holm", "bh", None)
 DEFAULT_MIN_EFFECT = {col.NUMERICAL: 0.1, col.CATEGORICAL: 0.02, col.BINARY: 0.02}
 EVIDENTLY = "evidently"
 AUTO = "auto"
+
+# check_drift's keyword options, declared once: the Python call, the engine call
+# (mlqa.drift.summarised) and the YAML schema (mlqa.suite.spec) all read this table.
+OPTIONS = OptionTable("check_drift", {
+    "columns": param(ListOf(Text()), None),
+    "alpha": param(LEVEL),
+    "correction": param(Options(*(c for c in CORRECTIONS if c is not None)), None),
+    "tests": param(Options(AUTO, EVIDENTLY), MappingOf(Text(), key="column")),
+    "thresholds": param(MappingOf(NUMBER, key="column"), None),
+    "min_effect": param(NON_NEGATIVE, MappingOf(NON_NEGATIVE, key="column or column type"),
+                        None),
+    "drift_share": param(Interval(Real, 0, 1, closed="right")),
+    "min_rows": param(at_least(1)),
+    "max_missing_change": param(SHARE, None),
+    "exact": param(Boolean()),
+    "column_types": param(MappingOf(Text(), key="column"), None, suite=False),
+    "column_names": param(ListOf(Anything()), None, suite=False),
+    "n_threads": param(at_least(1), None, suite=False),
+    "random_state": param(*seeds(), suite=False),
+    "html": param(FilePath(), None, suite=False),
+    "name": param(Text(), suite=False),
+})
 
 
 @observed
@@ -112,6 +151,9 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     summaries leave it (``mlqa.engines``); ``exact=False`` lets numerical tests run on rank
     sketches, marked approximate with their rank error (docs/scale.md).
     """
+    n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None,
+                        where="check_drift")
+    OPTIONS.validate(locals())  # the same table refuses a bad option on every backend
     from mlqa.engines import on_engine  # DuckDB relations, Spark DataFrames, Parquet paths
 
     if on_engine(reference, current):
@@ -122,14 +164,9 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
             thresholds=thresholds, column_types=column_types, min_effect=min_effect,
             drift_share=drift_share, min_rows=min_rows, exact=exact, html=html, name=name,
             max_missing_change=max_missing_change)
-    n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None,
-                        where="check_drift")
-    alpha = check_options(alpha, correction, tests, drift_share, min_rows)
     seed = _seed(random_state)
     from mlqa.quality.missing import missing_in_drift
-    from mlqa.quality.shares import check_share_bound
 
-    check_share_bound("max_missing_change", max_missing_change)
     by_column, mode = tests_by_column(tests)
     column_of, names, n_reference = _reference(reference, columns, column_types,
                                                column_names)
@@ -167,19 +204,6 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
 
 # -- options and inputs ---------------------------------------------------------------------
 
-def check_options(alpha: float, correction: str | None, tests: Any, drift_share: float,
-                   min_rows: int) -> float:
-    alpha = check_probability("alpha", alpha)
-    if correction not in CORRECTIONS:
-        raise InputError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}")
-    if not isinstance(tests, str | Mapping):
-        raise InputError(f'tests must be "auto", "evidently" or a dict, got {tests!r}')
-    check_number("drift_share", drift_share, low=0.0, high=1.0, low_open=True)
-    if isinstance(min_rows, bool) or not (isinstance(min_rows, int) and min_rows >= 1):
-        raise InputError(f"min_rows must be a positive integer, got {min_rows!r}")
-    return alpha
-
-
 def tests_by_column(tests: str | Mapping[str, str]) -> tuple[dict[str, str], str]:
     """``tests=`` as the test named for each column and the mode of the others."""
     by_column = dict(tests) if isinstance(tests, Mapping) else {}
@@ -199,7 +223,6 @@ def check_named_columns(names: Sequence[str], by_column: Mapping[str, str],
 
 
 def _seed(random_state: Any) -> int | None:
-    random_state = check_random_state(random_state)
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2 ** 63))
     return None if random_state is None else int(random_state)

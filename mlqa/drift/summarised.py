@@ -39,7 +39,6 @@ from mlqa.drift.check import (
     EVIDENTLY,
     ColumnRun,
     check_named_columns,
-    check_options,
     choose_test,
     dataset_result,
     decide,
@@ -109,15 +108,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     is decided by the in-memory path's own function (Newcombe's interval, Bonferroni over
     the columns) from the exact counts pass 1 returns (``n_rows - n``)."""
     from mlqa.quality.missing import missing_in_drift
-    from mlqa.quality.shares import check_share_bound
-
-    check_options(alpha, correction, tests, drift_share, min_rows)
-    check_share_bound("max_missing_change", max_missing_change)
+    # the options were validated by check_drift's table before it chose this backend
     if html is not None:
         raise InputError("html= needs the rows in memory (evidently's report); it is not "
                          "available for Spark DataFrames, DuckDB relations or Parquet paths")
-    if not isinstance(exact, bool):
-        raise InputError(f"exact must be True or False, got {exact!r}")
     by_column, mode = tests_by_column(tests)
     engine = engine_for(reference, current, label="check_drift")
     refuse_without_engine_form(by_column.values(), engine.name)

@@ -61,6 +61,15 @@ def on_engine(*data: Any) -> bool:
     return any(k is not None for k in kinds)
 
 
+def backend(*data: Any) -> str:
+    """Where a check reads ``data``: ``"memory"``, ``"duckdb"`` or ``"spark"``. The one
+    engine detection every family uses (a Parquet file beside in-memory data, or without
+    DuckDB installed, is read into memory)."""
+    if not on_engine(*data):
+        return "memory"
+    return "spark" if any(kind_of(d) == "spark" for d in data) else "duckdb"
+
+
 def _single_file(path: str) -> bool:
     from mlqa.engines.paths import is_glob
 

@@ -16,16 +16,10 @@ from typing import Any
 import numpy as np
 
 from mlqa._text import fmt_num
-from mlqa._validation import (
-    UNSET,
-    check_n_resamples,
-    check_number,
-    check_random_state,
-    renamed,
-)
+from mlqa._validation import UNSET, check_number, renamed
 from mlqa.display import Display
 from mlqa.errors import InputError
-from mlqa.latency import environment
+from mlqa.latency import environment, options
 from mlqa.latency.display import (
     LatencyHistogram,
     LatencyPercentile,
@@ -33,7 +27,6 @@ from mlqa.latency.display import (
     percentiles_of,
 )
 from mlqa.latency.quantiles import (
-    check_quantile,
     paired_ratio_interval,
     ratio_interval,
     runs_ratio_interval,
@@ -48,7 +41,7 @@ from mlqa.latency.report import (
 from mlqa.recording import observed
 from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe
 
-POLICIES = ("no_false_alarm", "certify")
+POLICIES = options.POLICIES
 # Stored-run comparisons judge a run only when at most this share of its queries was
 # preempted, at every quantile. Tails move by whole time slices; and on this project's shared
 # machine, with 20-70% of queries preempted, an identical model's p50 ratio between processes
@@ -124,9 +117,8 @@ def check_latency(report: LatencyReport, *args: Any, quantile: float = 0.99,
     quantile, max_ms = _positional("check_latency", args, ("quantile", "max_ms"),
                                    {"quantile": quantile, "max_ms": max_ms},
                                    {"quantile": 0.99, "max_ms": None})
-    q = check_quantile("quantile", quantile)
-    if policy not in POLICIES:
-        raise InputError(f"policy must be one of {POLICIES}, got {policy!r}")
+    options.CHECK_LATENCY.validate(locals())
+    q = float(quantile)
     report = _report("report", report)
     sizes = _batch_sizes(report, batch_size)
     limits = _limits(max_ms, sizes)
@@ -193,17 +185,9 @@ def check_latency_regression(report: LatencyReport | LatencyRuns | Sequence[Late
     max_slowdown, quantile, confidence = positional
     n_resamples = renamed("draws", draws, "n_resamples", n_resamples, default=2000, where=where)
     random_state = renamed("seed", seed, "random_state", random_state, default=0, where=where)
-    q = check_quantile("quantile", quantile)
-    level = check_number("confidence", confidence, low=0.5, high=1.0, high_open=True)
-    slowdown = check_number("max_slowdown", max_slowdown, low=0.0, low_open=True)
-    assert level is not None and slowdown is not None
-    confidence = level
-    contention = check_number("max_contention", max_contention, low=0.0, high=1.0,
-                              allow_none=True)
-    n_resamples = check_n_resamples(n_resamples)
-    random_state = check_random_state(random_state)
-    if timing not in ("wall", "device"):
-        raise InputError(f"timing must be 'wall' or 'device', got {timing!r}")
+    options.CHECK_LATENCY_REGRESSION.validate(locals())
+    q, confidence, slowdown = float(quantile), float(confidence), float(max_slowdown)
+    contention = None if max_contention is None else float(max_contention)
     current_runs = _runs("report", report)
     if isinstance(baseline, str | os.PathLike):
         baseline = load_latency(baseline)

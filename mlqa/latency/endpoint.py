@@ -39,11 +39,9 @@ from typing import Any
 import numpy as np
 
 from mlqa._plain import to_plain
-from mlqa._validation import check_number
 from mlqa.errors import InputError
+from mlqa.latency.options import MEASURE_ENDPOINT_LATENCY
 
-ARRIVALS = ("poisson", "constant")
-PROTOCOLS = ("http-json", "kserve-v2")
 ARMS = ("candidate", "champion")
 # Negative status codes: what went wrong on the client's side of a request.
 TIMEOUT, CONNECTION, EXCEPTION, INVALID = -1, -2, -3, -4
@@ -251,22 +249,9 @@ def measure_endpoint_latency(target: str | AsyncTarget, payloads: Any, *, rate: 
     ``champion``: a second endpoint that receives the same arrivals, the first of each pair
     alternating (judge with ``check_endpoint_latency_regression``).
     """
-    rate_ = check_number("rate", rate, low=0.0, low_open=True)
-    duration = check_number("duration_s", duration_s, low=0.0, low_open=True)
-    warmup = check_number("warmup_s", warmup_s, low=0.0)
-    timeout = check_number("timeout_s", timeout_s, low=0.0, low_open=True)
-    assert rate_ is not None and duration is not None and warmup is not None
-    assert timeout is not None
-    if arrival not in ARRIVALS:
-        raise InputError(f"arrival must be one of {ARRIVALS}, got {arrival!r}")
-    if protocol not in PROTOCOLS:
-        raise InputError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or \
-            max_in_flight < 1:
-        raise InputError(f"max_in_flight must be a whole number >= 1, got {max_in_flight!r}")
-    if isinstance(random_state, bool) or not isinstance(random_state, int):
-        raise InputError(f"random_state must be an int (the schedule's seed), "
-                         f"got {random_state!r}")
+    MEASURE_ENDPOINT_LATENCY.validate(locals())
+    rate_, duration, warmup, timeout = (float(rate), float(duration_s), float(warmup_s),
+                                        float(timeout_s))
     if rate_ * (warmup + duration) > MAX_REQUESTS:
         raise InputError(f"rate x (warmup_s + duration_s) = {rate_ * (warmup + duration):.0f} "
                          f"requests; one run is limited to {MAX_REQUESTS}")

@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 
 from mlqa._text import fmt_num
-from mlqa._validation import check_number
 from mlqa.display import Display
 from mlqa.errors import InputError
+from mlqa.latency import options
 from mlqa.latency.checks import LatencyCheckResult, check_latency, check_latency_regression
 from mlqa.latency.display import EndpointTimeline, endpoint_display, timeline_of
 from mlqa.latency.endpoint import EndpointRun
-from mlqa.latency.quantiles import check_quantile, order_stat_upper_rank
+from mlqa.latency.quantiles import order_stat_upper_rank
 from mlqa.latency.report import quantile_label
 from mlqa.result import FieldReader, Outcome
 
@@ -83,14 +83,11 @@ def check_endpoint_latency(run: EndpointRun, *, quantile: float = 0.99, max_ms: 
     bound, the message gives MLPerf's early-stopping count (how many requests, at the
     over-limit share seen, a run needs). See the module's notes for errors and client lag.
     """
+    options.CHECK_ENDPOINT_LATENCY.validate(locals())
     run = _run(run)
-    q = check_quantile("quantile", quantile)
-    limit = check_number("max_ms", max_ms, low=0.0, low_open=True)
-    max_err = check_number("max_error_rate", max_error_rate, low=0.0, high=1.0)
-    level = check_number("confidence", confidence, low=0.5, high=1.0, high_open=True)
-    lag_limit = check_number("max_schedule_lag_ms", max_schedule_lag_ms, low=0.0,
-                             allow_none=True)
-    assert limit is not None and max_err is not None and level is not None
+    q, limit, max_err, level = (float(quantile), float(max_ms), float(max_error_rate),
+                                float(confidence))
+    lag_limit = max_schedule_lag_ms
     pct = quantile_label(q)
     check_name = name or f"endpoint_latency_{pct}"
     latency = check_latency(run.latency_report(confidence=level), quantile=q, max_ms=limit,
@@ -136,16 +133,13 @@ def check_endpoint_latency_regression(run: EndpointRun, *, max_slowdown: float =
     :func:`~mlqa.latency.check_latency_regression`'s interleaved design (the ratio of
     quantiles with blocks of arrivals resampled jointly for both arms). Either endpoint
     unreachable is ERROR; the candidate's error rate above ``max_error_rate`` is FAIL."""
+    options.CHECK_ENDPOINT_LATENCY_REGRESSION.validate(locals())
     run = _run(run)
     if run.champion is None:
         raise InputError("check_endpoint_latency_regression needs a run with a champion: "
                          "measure_endpoint_latency(candidate_url, ..., champion=champion_url)")
-    q = check_quantile("quantile", quantile)
-    max_err = check_number("max_error_rate", max_error_rate, low=0.0, high=1.0)
-    level = check_number("confidence", confidence, low=0.5, high=1.0, high_open=True)
-    lag_limit = check_number("max_schedule_lag_ms", max_schedule_lag_ms, low=0.0,
-                             allow_none=True)
-    assert max_err is not None and level is not None
+    q, max_err, level = float(quantile), float(max_error_rate), float(confidence)
+    lag_limit = max_schedule_lag_ms
     check_name = name or f"endpoint_latency_regression_{quantile_label(q)}"
     result = check_latency_regression(
         run.latency_report("candidate", confidence=level),

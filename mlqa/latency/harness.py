@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 
 from mlqa import policy as _policy
-from mlqa._validation import check_number
 from mlqa.devices import cuda_unavailable_reason
 from mlqa.errors import DeviceUnavailable, InputError
 from mlqa.latency import environment
-from mlqa.latency.quantiles import check_quantile, estimate
+from mlqa.latency.quantiles import estimate
 
 try:  # the preemption probe needs a per-thread rusage (Linux); elsewhere it is off
     import resource
@@ -44,7 +43,6 @@ except ImportError:  # pragma: no cover - Windows
     _RUSAGE = None
 _WHO: int = _RUSAGE if _RUSAGE is not None else 0  # used only where _RUSAGE is not None
 
-MODES = ("eager", "cuda_graph")
 # Single-threaded CPU query counted as preempted when wall - thread CPU exceeds this.
 _PREEMPT_MIN_NS = 20_000
 _PREEMPT_FRACTION = 0.05
@@ -102,42 +100,19 @@ class Settings:
     overhead_iters: int
 
     def __post_init__(self) -> None:
+        from mlqa.latency.options import MEASURE_LATENCY
+
+        MEASURE_LATENCY.validate({f.name: getattr(self, f.name)
+                                  for f in dataclasses.fields(self)})
         sizes = self.batch_sizes
-        if isinstance(sizes, int) and not isinstance(sizes, bool):
-            sizes = (sizes,)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            raise InputError(f"batch_sizes must be a sequence of positive ints, "
-                             f"got {self.batch_sizes!r}") from None
-        if not sizes or any(isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 1
-                            for b in sizes) or len(set(sizes)) != len(sizes):
+        sizes = (sizes,) if isinstance(sizes, int | np.integer) else tuple(sizes)
+        if len(set(sizes)) != len(sizes):
             raise InputError(f"batch_sizes must be distinct positive ints, got {sizes!r}")
         object.__setattr__(self, "batch_sizes", tuple(int(b) for b in sizes))
-        if not self.quantiles:
-            raise InputError("quantiles must name at least one quantile")
-        object.__setattr__(self, "quantiles",
-                           tuple(sorted({check_quantile("quantiles", q) for q in self.quantiles})))
-        object.__setattr__(self, "confidence", check_number(
-            "confidence", self.confidence, low=0.5, high=1.0, high_open=True))
-        for name in ("warmup_iters", "min_iters", "max_iters", "overhead_iters"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InputError(f"{name} must be a non-negative int, got {value!r}")
-        if self.max_iters < 1:
-            raise InputError(f"max_iters must be at least 1, got {self.max_iters}")
-        for name in ("warmup_time_s", "min_time_s", "max_time_s", "throughput_time_s",
-                     "target_rel_ci"):
-            object.__setattr__(self, name, check_number(name, getattr(self, name), low=0.0))
-        if self.max_time_s <= 0:
-            raise InputError(f"max_time_s must be > 0, got {self.max_time_s!r}")
-        if self.n_threads is not None and (isinstance(self.n_threads, bool) or not
-                                           isinstance(self.n_threads, int)
-                                           or self.n_threads < 1):
-            raise InputError(f"n_threads must be a positive int or None, "
-                             f"got {self.n_threads!r}")
-        if self.mode not in MODES:
-            raise InputError(f"mode must be one of {MODES}, got {self.mode!r}")
+        object.__setattr__(self, "quantiles", tuple(sorted({float(q) for q in self.quantiles})))
+        for name in ("confidence", "warmup_time_s", "min_time_s", "max_time_s",
+                     "throughput_time_s", "target_rel_ci"):
+            object.__setattr__(self, name, float(getattr(self, name)))
 
 
 class Session:

@@ -11,14 +11,12 @@ from typing import Any
 import numpy as np
 
 from mlqa._validation import (
+    MIN_RESAMPLES,
     UNSET,
     as_1d,
     check_bound_in_range,
     check_consistent_length,
     check_finite,
-    check_n_resamples,
-    check_probability,
-    check_random_state,
     renamed,
 )
 from mlqa.display import Display
@@ -31,6 +29,17 @@ from mlqa.metrics.intervals import ANALYTIC, METHODS, Evaluation, choose, interv
 from mlqa.metrics.registry import LABELS, PROBA, SCORES, Metric, metric_range, resolve_metric
 from mlqa.metrics.scoring import model_predictions, with_labels
 from mlqa.metrics.slices import Slice, make_slices
+from mlqa.options import (
+    LEVEL,
+    NUMBER,
+    Boolean,
+    Options,
+    OptionTable,
+    Text,
+    at_least,
+    param,
+    seeds,
+)
 from mlqa.recording import observed
 from mlqa.result import (
     CheckResult,
@@ -44,6 +53,21 @@ from mlqa.result import (
 )
 
 DEFAULT_MIN_SLICE_SIZE = 30
+
+# check_metric's keyword options, declared once: the Python call, the engine call
+# (mlqa.metrics.on_engine) and the YAML schema (mlqa.suite.spec) all read this table.
+OPTIONS = OptionTable("check_metric", {
+    "min": param(NUMBER, None),
+    "max": param(NUMBER, None),
+    "confidence": param(LEVEL),
+    "ci": param(Options("auto", *METHODS), None),
+    "n_resamples": param(at_least(MIN_RESAMPLES)),
+    "min_slice_size": param(at_least(1)),
+    "max_tail_share": param(LEVEL, None),
+    "random_state": param(*seeds(), suite=False),
+    "greater_is_better": param(Boolean(), None, suite=False),
+    "name": param(Text(), None, suite=False),
+})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,14 +150,21 @@ def check_metric(y_true: Any, y_pred: Any = None,
     :class:`~mlqa.metrics.Slice`) adds one result per slice to ``result.slices``; slices with
     fewer than ``min_slice_size`` rows are INCONCLUSIVE with the reason, never dropped.
 
-    ``data=`` (a DuckDB relation, Spark DataFrame or Parquet path/glob/folder) makes
-    ``y_true``/``y_pred`` column names of it; the metric is computed in that engine
-    (``mlqa.metrics.on_engine`` decides from the summaries ``mlqa.engines.metrics``
-    computes there).
+    ``data=`` is the table the columns are read from (a pandas DataFrame, a pyarrow Table, a
+    DuckDB relation, a Spark DataFrame or a Parquet path/glob/folder): ``y_true``/``y_pred``
+    (and ``sample_weight``, ``slices``) then name columns of it. An engine table is
+    summarised where it lives (``mlqa.metrics.on_engine`` decides from the summaries
+    ``mlqa.engines.metrics`` computes there); an in-memory one is read here.
+
+    Every keyword option is declared once in :data:`OPTIONS` (the YAML schema is generated
+    from it); a value it refuses is an InputError before any data is read, on every backend.
     """
     random_state = renamed("seed", seed, "random_state", random_state, default=0,
                            where="check_metric")
-    if data is not None:
+    OPTIONS.validate(locals())
+    from mlqa.engines import on_engine
+
+    if data is not None and on_engine(data):
         from mlqa.metrics.on_engine import check_metric_on_engine
 
         return check_metric_on_engine(
@@ -141,9 +172,16 @@ def check_metric(y_true: Any, y_pred: Any = None,
             n_resamples=n_resamples, random_state=random_state,
             greater_is_better=greater_is_better, name=name, max_tail_share=max_tail_share,
             sample_weight=sample_weight, slices=slices, model=model, X=X)
+    if data is not None:  # an in-memory table: the named columns become the arrays
+        from mlqa.tables import memory_columns
+
+        named = {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight,
+                 **({"slices": slices} if X is None else {})}
+        read = memory_columns(data, named)
+        y_true, y_pred, sample_weight = read["y_true"], read["y_pred"], read["sample_weight"]
+        slices = read.get("slices", slices)
     resolved = resolve_metric(metric, greater_is_better=greater_is_better)
     _check_bounds(resolved, min, max)
-    _check_options(confidence, ci, n_resamples, min_slice_size, random_state, max_tail_share)
     check_same_index(y_true=y_true, y_pred=y_pred, sample_weight=sample_weight,
                      slices=None if isinstance(slices, str | dict) else slices, X=X)
     classes = None
@@ -332,20 +370,6 @@ def _check_bounds(metric: Metric, min: Any, max: Any) -> None:  # noqa: A002
         check_bound_in_range(label, bound, low=low, high=high, what=what)
     if min is not None and max is not None and min > max:
         raise InputError(f"min ({min}) is greater than max ({max})")
-
-
-def _check_options(confidence: Any, ci: Any, n_resamples: Any, min_slice_size: Any,
-                   random_state: Any, max_tail_share: Any) -> None:
-    check_probability("confidence", confidence)
-    if ci is not None and ci != "auto" and ci not in METHODS:
-        raise InputError(f"ci must be 'auto', None or one of {', '.join(METHODS)}; got {ci!r}")
-    check_n_resamples(n_resamples)
-    check_random_state(random_state)
-    if max_tail_share is not None:
-        check_probability("max_tail_share", max_tail_share)
-    if isinstance(min_slice_size, bool) or not isinstance(min_slice_size, int | np.integer) \
-            or min_slice_size < 1:
-        raise InputError(f"min_slice_size must be a positive integer, got {min_slice_size!r}")
 
 
 def _validated(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any

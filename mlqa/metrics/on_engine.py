@@ -35,7 +35,6 @@ from mlqa.metrics import confusion
 from mlqa.metrics.check import (
     MetricResult,
     _check_bounds,
-    _check_options,
     interval_result,
     point_result,
     undefined_result,
@@ -152,8 +151,7 @@ def _on_engine(y_true: Any, y_pred: Any, metric: Any, *, data: Any,
         raise InputError(f"{', '.join(given)} need the rows in memory; not available with "
                          f"data= on an engine")
     resolved = engine_metric(metric, greater_is_better)
-    _check_bounds(resolved, min, max)
-    _check_options(confidence, ci, n_resamples, 30, random_state, max_tail_share)
+    _check_bounds(resolved, min, max)  # the options were validated by check_metric's table
     engine, table = open_columns(data, resolved, {"y_true": y_true, "y_pred": y_pred})
     options = {"ci": ci, "confidence": confidence, "n_resamples": n_resamples,
                "random_state": random_state, "max_tail_share": max_tail_share}

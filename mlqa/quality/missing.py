@@ -16,11 +16,10 @@ import pandas as pd
 
 from mlqa._text import fmt_num
 from mlqa.errors import InputError
+from mlqa.quality import options
 from mlqa.quality.frames import as_frame, select
 from mlqa.quality.result import FAMILY, ColumnQuality, QualityResult, worst
 from mlqa.quality.shares import (
-    check_confidence,
-    check_share_bound,
     decide_change,
     decide_share,
     pct,
@@ -76,10 +75,10 @@ def check_missing(reference: Any = None, current: Any = None, columns: Any = Non
     A compared column that ``current`` lacks is an ERROR entry. ``value`` is the largest change
     (or share) seen, with its interval.
     """
+    options.MISSING.validate(locals())
     cur = as_frame("current", current)
-    confidence = check_confidence(confidence)
-    max_change = check_share_bound("max_change", max_change)
-    shares = _share_bounds(max_share)
+    shares = None if max_share is None else \
+        {str(c): v for c, v in max_share.items()} if isinstance(max_share, Mapping) else max_share
     ref = None if reference is None else as_frame("reference", reference)
     if ref is None and shares is None:
         raise InputError("check_missing needs reference= (for max_change) or max_share=")
@@ -113,15 +112,6 @@ def check_missing(reference: Any = None, current: Any = None, columns: Any = Non
             ColumnQuality(c, Outcome.PASS, detail=f"{pct(k_cur[c] / len(cur))} missing")
     return _result(name, "missing", entries, len(cur), confidence,
                    {"max_change": max_change, "max_share": shares})
-
-
-def _share_bounds(max_share: Any) -> float | dict[str, float] | None:
-    if max_share is None:
-        return None
-    if isinstance(max_share, Mapping):
-        return {str(c): check_share_bound(f"max_share[{c!r}]", v) or 0.0
-                for c, v in max_share.items()}
-    return check_share_bound("max_share", max_share)
 
 
 def _share_verdicts(k_cur: Mapping[str, int], n: int, shares: float | dict[str, float],

@@ -13,12 +13,11 @@ import pandas as pd
 from mlqa._text import fmt_num
 from mlqa._validation import check_number
 from mlqa.errors import InputError
+from mlqa.quality import options
 from mlqa.quality.frames import KINDS, as_frame, kind_of, select
 from mlqa.quality.missing import _result
 from mlqa.quality.result import FAMILY, ColumnQuality, QualityResult
 from mlqa.quality.shares import (
-    check_confidence,
-    check_share_bound,
     decide_share,
     pct,
     per_column_confidence,
@@ -35,8 +34,7 @@ def check_schema(reference: Any, current: Any, *, extra_columns: str = "fail",
     of the reference that ``current`` lacks, or whose kind changed, FAILs; a column ``current``
     adds FAILs unless ``extra_columns="allow"``.
     """
-    if extra_columns not in ("fail", "allow"):
-        raise InputError(f'extra_columns must be "fail" or "allow", got {extra_columns!r}')
+    options.SCHEMA.validate(locals())
     expected = _expected_kinds(reference)
     cur = as_frame("current", current)
     entries: dict[str, ColumnQuality] = {}
@@ -75,11 +73,10 @@ def check_ranges(current: Any, ranges: Mapping[str, Any], *, max_share: float = 
     """Numeric values within ``ranges``: ``{column: (min, max)}`` or ``{column: {"min": ...,
     "max": ...}}`` (either end may be None). ``max_share`` bounds the share of non-missing
     values outside (0: none at all); missing values are the missing rule's business."""
+    options.RANGES.validate(locals())
     cur = as_frame("current", current)
     bounds = _bounds(ranges)
     select("current", cur, list(bounds))
-    max_share = _share(max_share)
-    confidence = check_confidence(confidence)
     counts: dict[str, tuple[int, int, str]] = {}
     for c, (lo, hi) in bounds.items():
         try:
@@ -122,13 +119,6 @@ def _bounds(ranges: Any) -> dict[str, tuple[float | None, float | None]]:
     return out
 
 
-def _share(value: Any) -> float:
-    bound = check_share_bound("max_share", value)
-    if bound is None:
-        raise InputError("max_share is required, got None")
-    return bound
-
-
 def _share_entries(counts: Mapping[str, tuple[int, int, str]], max_share: float,
                    confidence: float, what: str) -> dict[str, ColumnQuality]:
     """Per column (k bad values, n values, what was seen) -> its verdict on ``k/n <= max_share``."""
@@ -161,11 +151,8 @@ def check_categories(current: Any, *, reference: Any = None,
     is established: Newcombe's interval of (reference share - current share) lies above 0;
     ``vanished="fail"`` fails it, ``"report"`` only names it.
     """
-    if vanished not in ("fail", "report"):
-        raise InputError(f'vanished must be "fail" or "report", got {vanished!r}')
+    options.CATEGORIES.validate(locals())
     cur = as_frame("current", current)
-    max_new_share = check_share_bound("max_new_share", max_new_share) or 0.0
-    confidence = check_confidence(confidence)
     ref = None if reference is None else as_frame("reference", reference)
     sets, ref_counts = _allowed_sets(ref, allowed, columns)
     select("current", cur, list(sets))
@@ -235,10 +222,9 @@ def check_duplicates(current: Any, *, columns: Sequence[str] | None = None,
                      name: str = "duplicates") -> QualityResult:
     """Rows that repeat an earlier row (on ``columns``, default all): their share is held to
     ``max_share`` (0: none at all)."""
+    options.DUPLICATES.validate(locals())
     cur = as_frame("current", current)
     names = select("current", cur, columns)
-    max_share = _share(max_share)
-    confidence = check_confidence(confidence)
     if len(cur) == 0:
         raise InputError("current has no rows")
     k = int(cur.duplicated(subset=names).sum())
@@ -251,9 +237,9 @@ def check_duplicates(current: Any, *, columns: Sequence[str] | None = None,
 def check_row_count(current: Any, *, min: int | None = None, max: int | None = None,  # noqa: A002
                     name: str = "row_count") -> QualityResult:
     """The batch holds between ``min`` and ``max`` rows (a count, decided as it is)."""
+    options.ROW_COUNT.validate(locals())
     cur = as_frame("current", current)
-    lo = check_number("min", min, low=0, allow_none=True)
-    hi = check_number("max", max, low=0, allow_none=True)
+    lo, hi = min, max
     if lo is None and hi is None:
         raise InputError("check_row_count needs min= or max=")
     if lo is not None and hi is not None and lo > hi:

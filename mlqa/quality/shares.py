@@ -17,11 +17,9 @@ Several columns are decided together at a Bonferroni-adjusted level, ``1 - (1 - 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from mlqa._validation import check_number, check_probability
 from mlqa.result import Outcome
 from mlqa.stats.two_proportions import newcombe_difference, wilson_interval
 
@@ -29,15 +27,6 @@ from mlqa.stats.two_proportions import newcombe_difference, wilson_interval
 def per_column_confidence(confidence: float, m: int) -> float:
     """Bonferroni: the level each of ``m`` intervals is computed at."""
     return 1 - (1 - confidence) / max(m, 1)
-
-
-def check_share_bound(name: str, value: Any) -> float | None:
-    """A share bound: None or a number in [0, 1]."""
-    return check_number(name, value, low=0.0, high=1.0, allow_none=True)
-
-
-def check_confidence(value: Any) -> float:
-    return check_probability("confidence", value)
 
 
 def decide_share(k: np.ndarray, n: np.ndarray, max_share: float, confidence: float

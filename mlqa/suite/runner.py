@@ -96,9 +96,10 @@ def _predictions(frame: Any, options: Mapping[str, Any], metric: str, X: Any, ct
 
 def _metric(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.metrics import check_metric
+    from mlqa.metrics.check import OPTIONS
 
     frame, y, X = _labels_and_features(ctx, o)
-    kwargs = _take(o, "min", "max", "confidence", "ci", "n_resamples", "min_slice_size")
+    kwargs = _take(o, *OPTIONS.suite_names())  # the options the schema was generated from
     if "slices" in o:
         if o["slices"] not in frame.columns:
             raise InputError(f"slices column {o['slices']!r} is not in data source "
@@ -117,13 +118,13 @@ def _metric(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 
 def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.compare import check_regression
+    from mlqa.compare.check import OPTIONS
 
     frame, y, X = _labels_and_features(ctx, o)
     candidate = _predictions(frame, o, o["metric"], X, ctx)
     stored = ctx.baseline().predictions(o["baseline"], against=o.get("against", "baseline"))
-    kwargs = _take(o, "max_drop", "min_gain", "max_gain", "relative", "confidence", "test",
-                   "max_negative_flip_rate", "n_resamples")
-    result = check_regression(y, candidate, stored, o["metric"], data=X, name=spec.id,
+    kwargs = _take(o, *OPTIONS.suite_names())
+    result = check_regression(y, candidate, stored, o["metric"], X=X, name=spec.id,
                               **kwargs)
     if ctx.recording() is not None and result.outcome is not Outcome.ERROR:
         # this candidate becomes the next run's baseline, under the name it was compared by
@@ -147,29 +148,21 @@ def _record(ctx: Context, evaluation: str, y: Any, predictions: Any, X: Any,
             raise InputError(f"two checks record the baseline evaluation {evaluation!r} on "
                              f"different rows: give one of them another id or baseline name")
         metrics |= set(earlier["metrics"])
-    session.save_predictions(evaluation, y, predictions, data=X, metrics=sorted(metrics))
+    session.save_predictions(evaluation, y, predictions, X=X, metrics=sorted(metrics))
 
 
 def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.drift import check_drift
+    from mlqa.drift.check import OPTIONS
 
-    kwargs = _take(o, "columns", "tests", "correction", "alpha", "min_effect",
-                   "max_missing_change", "min_rows")
+    kwargs = _take(o, *OPTIONS.suite_names())
     reference, current = ctx.table(o["reference"]), ctx.table(o["current"])
-    engine = _engine(reference, current)
+    from mlqa.engines import backend
+
+    engine = backend(reference, current)
     for side in ("reference", "current"):
         ctx.read_by(o[side], engine)
     return check_drift(reference, current, name=spec.id, **kwargs)
-
-
-def _engine(*data: Any) -> str:
-    """What ``check_drift`` will read ``data`` with (a Parquet path beside a DataFrame, or
-    without DuckDB installed, is read into memory)."""
-    from mlqa.engines import kind_of, on_engine
-
-    if not on_engine(*data):
-        return "memory"
-    return "spark" if any(kind_of(d) == "spark" for d in data) else "duckdb"
 
 
 def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckResult]:
@@ -196,9 +189,12 @@ def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckR
 def _measured(o: Mapping[str, Any], ctx: Context) -> Any:
     """The latency report of the model on the data source's rows, measured once per setting
     and process (an SLO check and a regression check share it)."""
-    settings = {"batch_sizes": tuple(o.get("batch_sizes", (1,))),
-                "device": o.get("device", "auto"), "confidence": o.get("confidence", 0.99),
-                **_take(dict(o), "min_iters", "max_time_s", "n_threads")}
+    from mlqa.latency.options import MEASURE_LATENCY
+
+    sizes = o.get("batch_sizes", (1,))
+    settings = {**_take(dict(o), *MEASURE_LATENCY.suite_names()),
+                "batch_sizes": (sizes,) if isinstance(sizes, int) else tuple(sizes),
+                "device": o.get("device", "auto"), "confidence": o.get("confidence", 0.99)}
     key = ("latency", o["data"], tuple(sorted(settings.items())))
 
     def measure() -> Any:

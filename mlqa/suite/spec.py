@@ -26,110 +26,108 @@ COUNT = {"type": "integer", "minimum": 1}
 BOUNDS = {"type": "object", "additionalProperties": False, "minProperties": 1,
           "properties": {"min": NUMBER, "max": NUMBER}}
 DATA_REF = {**NAME, "description": "the name of a source under data:"}
-THREADS = {"anyOf": [COUNT, {"type": "null"}],
-           "description": "threads of torch and every OpenMP/BLAS pool while measuring "
-                          "(default 1; null leaves them as they are)"}
 
 COMMON = {"id": NAME, "kind": TEXT, "description": TEXT, "marks": MARKS}
-KINDS: dict[str, tuple[dict[str, Any], list[str], str]] = {
-    "metric": ({
-        "data": DATA_REF, "target": TEXT, "metric": TEXT, "prediction": TEXT,
-        "min": NUMBER, "max": NUMBER, "confidence": LEVEL,
-        "ci": {"enum": ["auto", "wilson", "exact", "delong", "multinomial", "bootstrap", None]},
-        "n_resamples": {"type": "integer", "minimum": 100},
-        "slices": {**TEXT, "description": "a column of the data: one result per value"},
-        "min_slice_size": COUNT,
-    }, ["data", "target", "metric"], "a metric threshold (check_metric)"),
-    "regression": ({
-        "data": DATA_REF, "target": TEXT, "metric": TEXT, "prediction": TEXT,
-        "baseline": {**TEXT, "description": "evaluation name in the baseline record"},
-        "max_drop": {"type": "number", "minimum": 0}, "min_gain": NUMBER,
-        "max_gain": NUMBER, "relative": {"type": "boolean"}, "confidence": LEVEL,
-        "test": {"enum": ["auto", "mcnemar", "delong", "bootstrap"]},
-        "max_negative_flip_rate": SHARE, "n_resamples": {"type": "integer", "minimum": 100},
-        "against": {"enum": ["baseline", "approved-release"],
-                    "description": "baseline (default): the suite's baseline record (the "
-                                   "previous build with ref: latest); approved-release: the "
-                                   "last release promoted to 'approved' (an anchor that "
-                                   "catches a slow ratchet); two checks ask for both"},
-    }, ["data", "target", "metric", "baseline"],
-        "a change threshold against the baseline (check_regression)"),
-    "drift": ({
-        "reference": DATA_REF, "current": DATA_REF, "columns": TEXTS,
-        "tests": {"enum": ["auto", "evidently"]},
-        "correction": {"enum": ["holm", "bh", None]}, "alpha": LEVEL,
-        "min_effect": {"type": "number", "minimum": 0}, "max_missing_change": SHARE,
-        "min_rows": COUNT,
-    }, ["reference", "current"], "data drift (check_drift)"),
-    "schema": ({"reference": DATA_REF, "data": DATA_REF,
-                "extra_columns": {"enum": ["fail", "allow"]}},
-               ["reference", "data"], "same columns, same kinds (check_schema)"),
-    "missing": ({"reference": DATA_REF, "data": DATA_REF, "columns": TEXTS,
-                 "max_change": SHARE,
-                 "max_share": {"anyOf": [SHARE, {"type": "object",
-                                                 "additionalProperties": SHARE}]},
-                 "confidence": LEVEL},
-                ["data"], "missing values per column and their change (check_missing)"),
-    "ranges": ({"data": DATA_REF, "ranges": {"type": "object", "minProperties": 1,
-                                             "additionalProperties": BOUNDS},
-                "max_share": SHARE, "confidence": LEVEL},
-               ["data", "ranges"], "numeric values within bounds (check_ranges)"),
-    "categories": ({"data": DATA_REF, "reference": DATA_REF, "columns": TEXTS,
-                    "allowed": {"type": "object", "additionalProperties": {"type": "array"}},
-                    "max_new_share": SHARE, "vanished": {"enum": ["fail", "report"]},
-                    "confidence": LEVEL},
-                   ["data"], "new, vanished or unknown categories (check_categories)"),
-    "duplicates": ({"data": DATA_REF, "columns": TEXTS, "max_share": SHARE,
-                    "confidence": LEVEL}, ["data"], "duplicate rows (check_duplicates)"),
-    "row_count": ({"data": DATA_REF, "min": {"type": "integer", "minimum": 0},
-                   "max": {"type": "integer", "minimum": 0}},
-                  ["data"], "the number of rows (check_row_count)"),
-    "latency": ({
-        "data": DATA_REF, "target": TEXT, "quantile": LEVEL,
-        "max_ms": {"anyOf": [POSITIVE, {"type": "object", "additionalProperties": POSITIVE}]},
-        "batch_sizes": {"type": "array", "items": COUNT, "minItems": 1},
-        "device": TEXT, "policy": {"enum": ["no_false_alarm", "certify"]},
-        "confidence": LEVEL, "min_iters": COUNT, "max_time_s": POSITIVE, "n_threads": THREADS,
-    }, ["data", "max_ms"], "a latency SLO (measure_latency + check_latency)"),
-    "latency_regression": ({
-        "data": DATA_REF, "target": TEXT, "quantile": LEVEL,
-        "baseline_file": {**TEXT, "description": "a latency record (save_latency), relative "
-                                                 "to this file"},
-        "max_slowdown": POSITIVE, "batch_sizes": {"type": "array", "items": COUNT,
-                                                  "minItems": 1},
-        "device": TEXT, "confidence": LEVEL, "min_iters": COUNT, "max_time_s": POSITIVE,
-        "n_threads": THREADS,
-    }, ["data", "baseline_file"], "no slower than a stored latency record "
-                                  "(check_latency_regression)"),
-    "endpoint_latency": ({
-        "url": {**TEXT, "description": "the candidate endpoint (http:// or https://)"},
-        "payloads": {**TEXT, "description": "request bodies: a JSON array or JSON lines file, "
-                                            "relative to this file"},
-        "rate": POSITIVE, "duration_s": POSITIVE, "warmup_s": {"type": "number", "minimum": 0},
-        "arrival": {"enum": ["poisson", "constant"]},
-        "protocol": {"enum": ["http-json", "kserve-v2"]},
-        "max_in_flight": COUNT, "timeout_s": POSITIVE, "quantile": LEVEL, "max_ms": POSITIVE,
-        "max_error_rate": SHARE, "policy": {"enum": ["no_false_alarm", "certify"]},
-        "confidence": LEVEL, "seed": {"type": "integer", "minimum": 0},
-        "champion": {**TEXT, "description": "the current model's endpoint: the candidate "
-                                            "must be no slower than max_slowdown times it"},
-        "max_slowdown": POSITIVE, "slowdown_quantile": LEVEL,
-    }, ["url", "payloads", "rate", "max_ms"],
-        "a served endpoint under open-loop load (measure_endpoint_latency + "
-        "check_endpoint_latency; with champion:, also check_endpoint_latency_regression)"),
-}
+# What a YAML check adds to its family's options: where the data comes from (names under
+# data:), which columns hold the target and the prediction, and the baseline's names. The
+# family options themselves (thresholds, levels, methods, a latency measurement's settings)
+# are generated from each check's option table (mlqa.options), the one source that also
+# validates the Python call and the engine call.
+SCORED = {"data": DATA_REF, "target": TEXT, "metric": TEXT, "prediction": TEXT}
+Kind = tuple[dict[str, Any], list[str], str]
+
+
+def kinds() -> dict[str, Kind]:
+    """Each YAML kind: (its options' schemas, the required ones, what it checks). Built on
+    demand: the family modules are imported only to generate the schema, never by the loader
+    (which reads the shipped file)."""
+    from mlqa.compare.check import OPTIONS as REGRESSION
+    from mlqa.drift.check import OPTIONS as DRIFT
+    from mlqa.latency import options as latency
+    from mlqa.metrics.check import OPTIONS as METRIC
+    from mlqa.quality import options as quality
+
+    endpoint = latency.CHECK_ENDPOINT_LATENCY
+    measure = latency.MEASURE_LATENCY.suite_options()
+    load = latency.MEASURE_ENDPOINT_LATENCY.suite_options()
+    load["seed"] = load.pop("random_state")  # the schedule's seed, by its suite name
+    versus = latency.CHECK_ENDPOINT_LATENCY_REGRESSION.suite_options(["max_slowdown"])
+    return {
+        "metric": ({
+            **SCORED, **METRIC.suite_options(),
+            "slices": {**TEXT, "description": "a column of the data: one result per value"},
+        }, ["data", "target", "metric"], "a metric threshold (check_metric)"),
+        "regression": ({
+            **SCORED,
+            "baseline": {**TEXT, "description": "evaluation name in the baseline record"},
+            "against": {"enum": ["baseline", "approved-release"],
+                        "description": "baseline (default): the suite's baseline record (the "
+                                       "previous build with ref: latest); approved-release: the "
+                                       "last release promoted to 'approved' (an anchor that "
+                                       "catches a slow ratchet); two checks ask for both"},
+            **REGRESSION.suite_options(),
+        }, ["data", "target", "metric", "baseline"],
+            "a change threshold against the baseline (check_regression)"),
+        "drift": ({"reference": DATA_REF, "current": DATA_REF, **DRIFT.suite_options()},
+                  ["reference", "current"], "data drift (check_drift)"),
+        "schema": ({"reference": DATA_REF, "data": DATA_REF, **quality.SCHEMA.suite_options()},
+                   ["reference", "data"], "same columns, same kinds (check_schema)"),
+        "missing": ({"reference": DATA_REF, "data": DATA_REF,
+                     **quality.MISSING.suite_options()},
+                    ["data"], "missing values per column and their change (check_missing)"),
+        # ranges: a mapping column -> {min:, max:} (Python also takes (min, max) pairs, which
+        # check_ranges reads itself)
+        "ranges": ({"data": DATA_REF, "ranges": {"type": "object", "minProperties": 1,
+                                                 "additionalProperties": BOUNDS},
+                    **quality.RANGES.suite_options()},
+                   ["data", "ranges"], "numeric values within bounds (check_ranges)"),
+        "categories": ({"data": DATA_REF, "reference": DATA_REF,
+                        **quality.CATEGORIES.suite_options()},
+                       ["data"], "new, vanished or unknown categories (check_categories)"),
+        "duplicates": ({"data": DATA_REF, **quality.DUPLICATES.suite_options()},
+                       ["data"], "duplicate rows (check_duplicates)"),
+        "row_count": ({"data": DATA_REF, **quality.ROW_COUNT.suite_options()},
+                      ["data"], "the number of rows (check_row_count)"),
+        "latency": ({"data": DATA_REF, "target": TEXT, **measure,
+                     **latency.CHECK_LATENCY.suite_options()},
+                    ["data", "max_ms"], "a latency SLO (measure_latency + check_latency)"),
+        "latency_regression": ({
+            "data": DATA_REF, "target": TEXT,
+            "baseline_file": {**TEXT, "description": "a latency record (save_latency), "
+                                                     "relative to this file"},
+            **measure, **latency.CHECK_LATENCY_REGRESSION.suite_options(),
+        }, ["data", "baseline_file"], "no slower than a stored latency record "
+                                      "(check_latency_regression)"),
+        "endpoint_latency": ({
+            "url": {**TEXT, "description": "the candidate endpoint (http:// or https://)"},
+            "payloads": {**TEXT, "description": "request bodies: a JSON array or JSON lines "
+                                                "file, relative to this file"},
+            **load, **endpoint.suite_options(),
+            "champion": {**TEXT, "description": "the current model's endpoint: the candidate "
+                                                "must be no slower than max_slowdown times it"},
+            **versus,
+            # check_endpoint_latency_regression's quantile, named apart from the SLO's
+            "slowdown_quantile": latency.CHECK_ENDPOINT_LATENCY_REGRESSION.params[
+                "quantile"].schema(),
+        }, ["url", "payloads", "rate", "max_ms"],
+            "a served endpoint under open-loop load (measure_endpoint_latency + "
+            "check_endpoint_latency; with champion:, also check_endpoint_latency_regression)"),
+    }
+
+
 # Options that name a data source: the loader checks the name exists.
 DATA_KEYS = ("data", "reference", "current")
 
 
-def _kind(kind: str) -> dict[str, Any]:
-    props, required, description = KINDS[kind]
+def _kind(kind: str, spec: Kind) -> dict[str, Any]:
+    props, required, description = spec
     return {"type": "object", "description": description, "additionalProperties": False,
             "required": ["id", "kind", *required],
             "properties": {**COMMON, "kind": {"const": kind}, **props}}
 
 
 def schema() -> dict[str, Any]:
+    every = kinds()
     source = {"anyOf": [
         {"type": "object", "title": "a file", "additionalProperties": False,
          "required": ["path"],
@@ -146,9 +144,9 @@ def schema() -> dict[str, Any]:
                                      "allow formats that run code when loaded (pickle)"}}},
     ]}
     check = {"type": "object", "required": ["id", "kind"],
-             "properties": {"id": NAME, "kind": {"enum": list(KINDS)}},
+             "properties": {"id": NAME, "kind": {"enum": list(every)}},
              "allOf": [{"if": {"required": ["kind"], "properties": {"kind": {"const": k}}},
-                        "then": {"$ref": f"#/$defs/{k}"}} for k in KINDS]}
+                        "then": {"$ref": f"#/$defs/{k}"}} for k in every]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -173,7 +171,7 @@ def schema() -> dict[str, Any]:
                                           "(default 4)"}}},
             "checks": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/check"}},
         },
-        "$defs": {"check": check, **{k: _kind(k) for k in KINDS}},
+        "$defs": {"check": check, **{k: _kind(k, v) for k, v in every.items()}},
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -50,8 +51,9 @@ def _is_type(value: Any, kind: str) -> bool:
         return isinstance(value, bool)
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "number":  # a JSON number is finite: YAML's .nan and .inf are not numbers here
+        return isinstance(value, int) and not isinstance(value, bool) or \
+            isinstance(value, float) and math.isfinite(value)
     return value is None
 
 
@@ -170,6 +172,23 @@ def _object(doc: Document, value: dict, path: Path, schema: Mapping[str, Any],
             _check(doc, item, (*path, key), extra, root, out)
 
 
+def _fits(branch: Mapping[str, Any], value: Any) -> bool:
+    """Whether ``value`` is of the JSON type ``branch`` describes (an enum: a scalar)."""
+    if "type" in branch:
+        return _is_type(value, branch["type"])
+    if "enum" in branch:
+        return not isinstance(value, dict | list)
+    return True
+
+
+def _title(branch: Mapping[str, Any]) -> str:
+    if "title" in branch:
+        return str(branch["title"])
+    if "enum" in branch:
+        return "one of: " + ", ".join("null" if v is None else str(v) for v in branch["enum"])
+    return _TYPES.get(branch.get("type", ""), "?")
+
+
 def _any_of(doc: Document, value: Any, path: Path, branches: list[Any],
             root: Mapping[str, Any], out: list[Problem]) -> None:
     tried = []
@@ -185,7 +204,13 @@ def _any_of(doc: Document, value: Any, path: Path, branches: list[Any],
             if branch.get("required") and all(k in value for k in branch["required"]):
                 out.extend(trial)
                 return
-    titles = " or ".join(b.get("title") or _TYPES.get(b.get("type", ""), "?") for b, _ in tried)
+    # So does the only branch of the value's own type: "must be <= 1, got 1.5" says more
+    # than "must be a number or empty" (an option's schema is generated as anyOf with null).
+    fitting = [trial for branch, trial in tried if _fits(branch, value)]
+    if len(fitting) == 1:
+        out.extend(fitting[0])
+        return
+    titles = " or ".join(_title(b) for b, _ in tried)
     keys = [k for b, _ in tried for k in b.get("required", ())]
     hint = f" (with the key {' or '.join(map(repr, keys))})" if keys and \
         isinstance(value, dict) else ""

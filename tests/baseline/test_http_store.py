@@ -30,7 +30,7 @@ def _builder(seed: int = 0) -> tuple[RecordBuilder, np.ndarray, np.ndarray]:
     model = LogisticRegression().fit(X, y)
     builder = RecordBuilder(model_name="churn", model_version=f"1.{seed}")
     builder.set_model(model)
-    builder.add_predictions("holdout", y, model.predict(X), data=X, metrics=["accuracy", "f1"])
+    builder.add_predictions("holdout", y, model.predict(X), X=X, metrics=["accuracy", "f1"])
     builder.add_predictions("holdout_scores", y, model.predict_proba(X)[:, 1],
                             metrics=["roc_auc"])
     builder.add_latency("cpu_b1", rng.gamma(4, 0.5, 700), environment={"device": "cpu"})

@@ -42,7 +42,7 @@ SUITE = textwrap.dedent("""
 
     def test_record_this_run(mlqa_baseline):
         mlqa_baseline.save_model(model, name="clf", version=os.environ.get("VERSION", "1"))
-        mlqa_baseline.save_predictions("holdout", y_test, model.predict(X_test), data=X_test)
+        mlqa_baseline.save_predictions("holdout", y_test, model.predict(X_test), X=X_test)
 
     @pytest.mark.skipif(os.environ.get("COMPARE") != "1", reason="first run")
     def test_no_regression(mlqa_baseline):

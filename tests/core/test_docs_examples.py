@@ -112,7 +112,7 @@ def _baseline(folder: Path, names: dict[str, Any], *, latency: bool) -> Any:
     builder = RecordBuilder(model_name="churn", model_version="1")
     if "y_eval" in names:
         builder.add_predictions("holdout", names["y_eval"],
-                                names["clf"].predict(names["X_eval"]), data=names["X_eval"])
+                                names["clf"].predict(names["X_eval"]), X=names["X_eval"])
         builder.add_drift_reference("features", mlqa.drift.profile(names["X_train"]))
     if latency:
         with mlqa.policy.using(device="cpu"):

@@ -158,9 +158,9 @@ def test_string_labels_and_multiclass_bootstrap_metric():
 @pytest.mark.parametrize("kwargs, match", [
     ({}, "needs a requirement"),
     ({"max_drop": 0.01, "min_gain": 0.0}, "not both"),
-    ({"max_drop": -0.01}, "max_drop must be >= 0"),
+    ({"max_drop": -0.01}, r"max_drop must be a number >= 0 or None, got -0.01; use min_gain="),
     ({"max_drop": 0.01, "max_gain": -0.02}, "max_gain"),
-    ({"max_drop": float("nan")}, "finite"),
+    ({"max_drop": float("nan")}, "max_drop must be a number >= 0 or None, got nan"),
     ({"max_drop": 0.01, "test": "delong"}, "test='delong'"),
     ({"max_drop": 0.01, "test": "anova"}, "test must be one of"),
     ({"max_drop": 0.01, "confidence": 1.5}, "confidence"),
@@ -211,7 +211,7 @@ def stored(models, tmp_path_factory):
     store = tmp_path_factory.mktemp("store")
     builder = RecordBuilder(model_name="clf", model_version="1")
     X, y = models["X"], models["y"]
-    builder.add_predictions("holdout", y, models["base"].predict(X), data=X,
+    builder.add_predictions("holdout", y, models["base"].predict(X), X=X,
                             metrics=["accuracy", "f1"])
     builder.save(store, aliases=("approved",))
     return load_record(store).predictions("holdout")
@@ -219,7 +219,7 @@ def stored(models, tmp_path_factory):
 
 def test_stored_baseline_compares_when_everything_matches(models, stored):
     X, y = models["X"], models["y"]
-    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, data=X)
+    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, X=X)
     assert r.outcome is not Outcome.ERROR
     assert r.baseline == pytest.approx(stored.metrics["accuracy"]["value"])
     assert r.baseline_record == stored.source and r.baseline_record.record == stored.record_id
@@ -237,7 +237,7 @@ def test_stored_baseline_of_another_size_is_the_rows_error_not_a_raise(models, s
     """The record as stored (3000 predictions) against a 2000-row evaluation: the documented
     ERROR of the rows guard, where a length check raised InputError before the guard ran."""
     X, y = models["X"][:2000], models["y"][:2000]
-    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, data=X)
+    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, X=X)
     assert r.outcome is Outcome.ERROR and r.details["incomparable"] == "rows"
     assert r.message == (f"accuracy vs baseline: not comparable with the baseline: baseline "
                          f"'holdout' (record {stored.record_id}) was scored on 3000 rows, this "
@@ -272,7 +272,7 @@ def test_guard_features(models, stored):
     X, y = models["X"], models["y"]
     X2 = X.copy()
     X2[5, 3] += 1.0
-    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, data=X2)
+    r = mlqa.check_regression(y, models["cand"].predict(X), stored, max_drop=0.05, X=X2)
     assert r.outcome is Outcome.ERROR and r.details["incomparable"] == "features"
 
 

@@ -43,10 +43,10 @@ def test_the_good_suite_loads(tmp_path):
     ("    min: 0.9", "    mni: 0.9",
      "s.mlqa.yaml:12:5: unknown key 'mni' in check 'auc' (did you mean 'min'?); allowed: id, "
      "kind, description, marks, data, target, metric, prediction, min, max, confidence, ci, "
-     "n_resamples, slices, min_slice_size"),
+     "n_resamples, min_slice_size, max_tail_share, slices"),
     # wrong type
     ("    min: 0.9", "    min: high",
-     "s.mlqa.yaml:12:10: check 'auc': 'min' must be a number, got 'high'"),
+     "s.mlqa.yaml:12:10: check 'auc': 'min' must be a number or empty, got 'high'"),
     # bad value of a closed set
     ("    kind: metric", "    kind: metrik",
      "s.mlqa.yaml:8:11: check 'auc': 'kind' must be one of: metric, regression, drift, schema, "
