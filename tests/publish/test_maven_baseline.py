@@ -57,7 +57,7 @@ SUITE = textwrap.dedent("""
     @pytest.mark.mlqa
     def test_accuracy(mlqa_baseline):
         mlqa_baseline.save_model(model, name="churn", version=os.environ.get("VERSION", "x"))
-        mlqa_baseline.save_predictions("holdout", y_test, model.predict(X_test), data=X_test)
+        mlqa_baseline.save_predictions("holdout", y_test, model.predict(X_test), X=X_test)
         mlqa_baseline.save_latency("predict", [1.0, 1.25, 0.9, 1.1], batch_size=1,
                                    environment={"device": "cpu"})
         mlqa.expect_metric(y_test, predict(X_test), "accuracy", min=0.6, ci=None)

@@ -106,7 +106,7 @@ def test_a_suite_asks_for_both_and_gets_two_results(pytester, jenkins_check, one
     x = np.arange(N) % 97
     store = LocalStore(pytester.path / "store")
     builder = RecordBuilder(model_name="clf", model_version="0")
-    builder.add_predictions("holdout", y, preds[0], data=pd.DataFrame({"x": x}))
+    builder.add_predictions("holdout", y, preds[0], X=pd.DataFrame({"x": x}))
     set_alias(store, "approved", builder.save(store), by="gatekeeper")
     pytester.makefile(".mlqa.yaml", ratchet=SUITE)
     outcomes = []
