@@ -104,9 +104,13 @@ def tracking_uri(given: str | None, env: Mapping[str, str] | None = None) -> str
         if not path or path == ":memory:" or not Path(path).is_file():
             raise InputError(f"MLflow tracking URI {uri}: no such database file (write "
                              f"sqlite:///absolute/path.db of an existing tracking store)")
-    elif not re.match(r"^(https?|databricks|databricks-uc|file)(:|://)", uri):
+    elif not re.match(r"^(https?|databricks|databricks-uc)(:|://)", uri):
         raise InputError(f"MLflow tracking URI {redacted(uri)} is not http(s)://, sqlite:/// "
                          f"or databricks")
+    elif "@" in uri.split("//", 1)[-1].split("/", 1)[0]:
+        raise InputError(f"MLflow tracking URI {redacted(uri)}: credentials in the URL would "
+                         f"be shown in build logs; set MLFLOW_TRACKING_USERNAME/"
+                         f"MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)")
     return uri
 
 
@@ -152,11 +156,12 @@ def _client(uri: str, what: str) -> Iterator[Any]:
         except exceptions.MlflowException as exc:
             code = getattr(exc, "error_code", "")
             kind = RecordNotFound if code == "RESOURCE_DOES_NOT_EXIST" else StoreError
-            raise kind(f"{what} in MLflow at {redacted(uri)}: {_short(exc)}") from None
+            unanswered = "API request to" in str(exc) and "failed with exception" in str(exc)
+            raise kind(f"{what} in MLflow at {redacted(uri)}: "
+                       f"{_unanswered(timeout) if unanswered else ''}{_short(exc)}") from None
         except (OSError, ValueError) as exc:  # requests' errors are OSErrors
-            raise StoreError(f"{what} in MLflow at {redacted(uri)}: server down or "
-                             f"unreachable within {deadline(timeout):.0f} s "
-                             f"({type(exc).__name__}: {_short(exc)})") from None
+            raise StoreError(f"{what} in MLflow at {redacted(uri)}: {_unanswered(timeout)}"
+                             f"{type(exc).__name__}: {_short(exc)}") from None
     finally:
         for k, v in saved.items():
             if v is None:
@@ -171,8 +176,15 @@ def _import(module: str) -> Any:
     return require(module, "mlflow", "the MLflow registry")
 
 
+def _unanswered(timeout: int) -> str:
+    return (f"server down, unreachable or not answering (gave up after {RETRIES + 1} attempts "
+            f"of {timeout} s each, within {deadline(timeout):.0f} s; {TIMEOUT_ENV} sets the "
+            f"timeout): ")
+
+
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """The library's message on one line, without any user:password@ a URL in it carried."""
+    text = re.sub(r"//[^/@\s]*@", "//", " ".join(str(exc).split()))
     return text if len(text) <= 400 else text[:400] + " ..."
 
 
@@ -211,11 +223,13 @@ class MlflowBaseline:
         that bound it and the version's tags."""
         try:
             uri = tracking_uri(self._uri, self._env)
-        except InputError as exc:
+            with _client(uri, f"baseline {self.spec}") as client:
+                version = _version(client, self.ref)
+                files = self._artifacts(client, version)
+        except BaselineError:
+            raise
+        except InputError as exc:  # no URI, a bad one, MLflow not installed
             raise StoreError(f"baseline {self.spec}: {exc}") from None
-        with _client(uri, f"baseline {self.spec}") as client:
-            version = _version(client, self.ref)
-            files = self._artifacts(client, version)
         return self._record(version, files, uri)
 
     def _artifacts(self, client: Any, version: Any) -> dict[str, bytes]:
@@ -318,9 +332,9 @@ def gate_into_registry(bundle: str | os.PathLike[str], model: str, *,
     """Judge ``bundle`` as :func:`mlqa.gate.gate` does; on APPROVE log its evidence on the run
     of the model version ``model`` names, tag the version and set the alias ``challenger``.
     Anything but APPROVE writes nothing. Returns ``(verdict, written)``."""
+    from mlqa._files import read_regular
     from mlqa.gate import APPROVE, gate
     from mlqa.publish.maven import EVIDENCE_FILES, _baseline_record
-    from mlqa._files import read_regular
 
     ref = parse_model_uri(model)
     where = tracking_uri(uri)  # a bad URI is refused before the gate runs
