@@ -161,6 +161,19 @@ def test_an_approved_run_that_saved_no_record_is_no_baseline(runs, mlflow_store)
         MlflowBaseline("mlflow:models:/churn@challenger", mlflow_store.uri).load()
 
 
+def test_promote_with_a_bundle_judges_it_and_wants_the_bundle_the_version_was_approved_for(
+        first_run, runs, mlflow_store, capsys):
+    base, _ = first_run
+    assert main(["gate", str(base / "run1"), "--registry", "models:/churn/1"]) == 0
+    promote = ["baseline", "promote", "--registry", "models:/churn@challenger", "--by", "bob"]
+    assert main([*promote, "--bundle", str(runs[1])]) == 1  # the gate refuses that bundle
+    assert main([*promote, "--bundle", str(runs[0])]) == 2  # approved, but not version 1's
+    assert "was approved for bundle sha256" in capsys.readouterr().err
+    assert "champion" not in mlflow_store.aliases("churn")
+    assert main([*promote, str(base / "run1")]) == 0  # the bundle as REF
+    assert mlflow_store.aliases("churn")["champion"] == "1"
+
+
 def test_evidence_altered_on_the_run_is_refused(first_run, mlflow_store, tmp_path):
     base, run_id = first_run
     assert main(["gate", str(base / "run1"), "--registry", "models:/churn/1"]) == 0
