@@ -13,49 +13,16 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 from _silent_server import silent_server
+from test_maven_baseline import SUITE  # saves model, predictions, latency; COMPARE=1 compares
 
 from mlqa.baseline import CorruptRecord, RecordNotFound, StoreError, load_record
 from mlqa.cli import main
 from mlqa.registry.mlflow import MlflowBaseline, deadline
-
-SUITE = textwrap.dedent("""
-    import os
-    import pytest
-    from sklearn.datasets import make_classification
-    from sklearn.linear_model import LogisticRegression
-    import mlqa
-
-    X, y = make_classification(n_samples=2000, n_features=8, random_state=0)
-    model = LogisticRegression(max_iter=300).fit(X[:1000], y[:1000])
-    X_test, y_test = X[1000:], y[1000:]
-
-    def predict(X):
-        pred = model.predict(X)
-        if os.environ.get("DEGRADE") == "1":  # a broken candidate: every 12th answer flipped
-            pred = pred.copy()
-            pred[::12] = 1 - pred[::12]
-        return pred
-
-    @pytest.mark.mlqa
-    def test_accuracy(mlqa_baseline):
-        mlqa_baseline.save_model(model, name="churn", version="1")
-        mlqa_baseline.save_predictions("holdout", y_test, model.predict(X_test), data=X_test)
-        mlqa_baseline.save_latency("predict", [1.0, 1.25, 0.9, 1.1], batch_size=1,
-                                   environment={"device": "cpu"})
-        mlqa.expect_metric(y_test, predict(X_test), "accuracy", min=0.6, ci=None)
-
-    if os.environ.get("COMPARE") == "1":
-        @pytest.mark.mlqa
-        def test_no_regression(mlqa_baseline):
-            mlqa.expect_regression(y_test, predict(X_test), mlqa_baseline.predictions("holdout"),
-                                   max_drop=0.02, data=X_test)
-""")
 
 
 def _pytest(base: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -117,7 +84,7 @@ def test_round_trip_gate_promote_and_champion_as_baseline(first_run, mlflow_stor
     assert _outcomes(base / "run2") == {"test_accuracy": "pass", "test_no_regression": "pass"}
     junit = (base / "run2.xml").read_text()
     assert 'name="mlqa.baseline_alias" value="mlflow champion"' in junit
-    assert 'name="mlqa.baseline_model" value="churn 1"' in junit
+    assert 'name="mlqa.baseline_model" value="churn 1"' in junit  # the registry's version
     assert 'name="mlqa.baseline_promoted_by" value="alice"' in junit
     bad = _pytest(base, spec, f"--mlqa-results={base / 'run3'}", COMPARE="1", DEGRADE="1",
                   MLFLOW_TRACKING_URI=mlflow_store.uri)
