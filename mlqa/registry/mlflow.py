@@ -104,7 +104,7 @@ def tracking_uri(given: str | None, env: Mapping[str, str] | None = None) -> str
         if not path or path == ":memory:" or not Path(path).is_file():
             raise InputError(f"MLflow tracking URI {uri}: no such database file (write "
                              f"sqlite:///absolute/path.db of an existing tracking store)")
-    elif not re.match(r"^(https?|databricks|databricks-uc)(:|://)", uri):
+    elif not re.match(r"^(https?://|databricks(-uc)?($|:))", uri):
         raise InputError(f"MLflow tracking URI {redacted(uri)} is not http(s)://, sqlite:/// "
                          f"or databricks")
     elif "@" in uri.split("//", 1)[-1].split("/", 1)[0]:
@@ -281,8 +281,6 @@ class MlflowBaseline:
                 problems.append(f"{name} is missing")
             elif _sha(files[name]) != digest:
                 problems.append(f"{name} differs from the verdict's SHA-256")
-        problems += [f"{n} is not bound by the verdict" for n in sorted(files)
-                     if n != VERDICT and n not in bound]
         if problems:
             raise CorruptRecord(f"{where} is not an approved release to compare with: "
                                 f"{'; '.join(problems)}")
@@ -291,7 +289,8 @@ class MlflowBaseline:
             raise RecordNotFound(f"{where}: its evidence holds no baseline record (the gated "
                                  f"run was not saved with --mlqa-save-baseline): log the "
                                  f"predictions by gating a run that saved them")
-        store = EvidenceStore({n[len("baseline/"):]: b for n, b in files.items()
+        # only what the verdict binds: a file an earlier gate of this run left is not read
+        store = EvidenceStore({n[len("baseline/"):]: files[n] for n in bound
                                if n.startswith("baseline/")},
                               f"{self.spec} artifacts in {redacted(uri)}")
         record = load_record(store, record_id)
