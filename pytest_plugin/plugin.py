@@ -8,6 +8,7 @@ from pytest_mlqa.recorder import Recorder
 # One module per concept, loaded with this one (and blocked with it by -p no:mlqa):
 pytest_plugins = [
     "pytest_mlqa.baseline",  # --mlqa-baseline, the mlqa_baseline fixture
+    "pytest_mlqa.history",  # each run's rows added to the baseline store's history
     "pytest_mlqa.latency",  # the mlqa_device fixture
     "pytest_mlqa.progress",  # long checks show progress in the terminal
     "pytest_mlqa.slices",  # the mlqa_slices marker: one test case per slice

@@ -176,7 +176,20 @@ def _promote(store, args: argparse.Namespace) -> int:
             return 1
     record_id = set_alias(store, args.alias, args.ref, by=args.by, reason=args.reason)
     print(f"{args.alias} -> {record_id} in {store.location}")
+    _mark_history(args)
     return 0
+
+
+def _mark_history(args: argparse.Namespace) -> None:
+    """The promoted run's build is marked approved in the history it added to (the trend
+    page marks it; a gate against the approved release reads the alias just set)."""
+    if not args.bundle or args.alias != APPROVED:
+        return
+    from mlqa.history.bundle import mark_run
+
+    marked = mark_run(args.bundle, "approved", by=args.by, reason=args.reason)
+    if marked is not None:
+        print(f"history: build {marked[1]} marked approved in {marked[0]}")
 
 
 def _promote_registry(args: argparse.Namespace) -> int:

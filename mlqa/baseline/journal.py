@@ -65,8 +65,18 @@ _MAX_ATTEMPTS = 32
 _MAX_UNREADABLE = 3
 
 
-def slot_key(n: int) -> str:
-    return f"index/{n:08d}.json"
+# A journal lives under a prefix: ``<prefix>/<n>.json`` slots, ``<prefix>/claims/<n>.json``
+# markers and the ``<prefix>.json`` cache. The record list is ``index``; the run history
+# (:mod:`mlqa.history.store`) keeps its own journals under ``history/``.
+INDEX = "index"
+
+
+def slot_key(n: int, prefix: str = INDEX) -> str:
+    return f"{prefix}/{n:08d}.json"
+
+
+def cache_key(prefix: str = INDEX) -> str:
+    return f"{prefix}.json"
 
 
 def settle_of(store: Store) -> float:
@@ -75,7 +85,7 @@ def settle_of(store: Store) -> float:
                         source=f"{type(store).__name__} settle")
 
 
-def append(store: Store, record_id: str, *, _repairs: int = 2) -> int:
+def append(store: Store, record_id: str, *, prefix: str = INDEX, _repairs: int = 2) -> int:
     """Claim a slot for ``record_id`` (see the module docstring); returns its number.
 
     This writer's HEAD-to-PUT time is measured on ``store.clock`` where a store has one
@@ -85,15 +95,15 @@ def append(store: Store, record_id: str, *, _repairs: int = 2) -> int:
     settle = settle_of(store)
     clock: Callable[[], float] = getattr(store, "clock", time.monotonic)
     token = secrets.token_hex(8)
-    if store.exists(f"index/absent-{token}.json"):  # a server that says 200 to any path
+    if store.exists(f"{prefix}/absent-{token}.json"):  # a server that says 200 to any path
         raise StoreError(f"{store.location} reports a file that was never written "
-                         f"(index/absent-{token}.json) as present: the record index, which "
+                         f"({prefix}/absent-{token}.json) as present: the journal, which "
                          f"finds free slots with HEAD, cannot be kept there")
-    cache = _cache(store)
+    cache = _cache(store, prefix)
     n = int(cache.get("slots", 0)) if cache else 0
     slow_heads = attempts = unreadable = 0
     while n < _MAX_SLOTS:
-        key = slot_key(n)
+        key = slot_key(n, prefix)
         started = clock()
         if store.exists(key):
             n += 1
@@ -108,7 +118,7 @@ def append(store: Store, record_id: str, *, _repairs: int = 2) -> int:
         store.put(key, records._sealed(entry))
         took = clock() - started
         time.sleep(settle)
-        found = _read_back(store, n)
+        found = _read_back(store, n, prefix)
         if found is None:  # our acknowledged PUT is not there: the server did not keep it (yet)
             unreadable += 1
             if unreadable == _MAX_UNREADABLE:
@@ -120,44 +130,44 @@ def append(store: Store, record_id: str, *, _repairs: int = 2) -> int:
         # that confirms a slot leaves a marker, then reads the slot again. A writer whose PUT
         # lands on a slot someone had confirmed reads that writer's marker after its own wait:
         # it overlapped, whatever its clock said.
-        other = _confirmed_by_other(store, n, token)
-        store.put(claim_key(n), records._sealed(entry))
-        again = _read_back(store, n)
+        other = _confirmed_by_other(store, n, token, prefix)
+        store.put(claim_key(n, prefix), records._sealed(entry))
+        again = _read_back(store, n, prefix)
         if again is None or again.get("token") != token:
             n += 1  # overwritten after our read-back: whoever did it finds our marker
             continue
         if took > settle or other is not None:
-            _flag(store, n, entry, took, settle, other)
-        _extend_cache(store, n + 1)
+            _flag(store, n, entry, took, settle, other, prefix)
+        _extend_cache(store, n + 1, prefix)
         if other not in (None, "?", record_id) and _repairs:
             # List the overlapped record again (a duplicate is harmless: the list is a set).
-            append(store, other, _repairs=_repairs - 1)
+            append(store, other, prefix=prefix, _repairs=_repairs - 1)
         return n
     raise BaselineError(f"baseline index of {store.location} is full ({_MAX_SLOTS} slots)")
 
 
-def claim_key(n: int) -> str:
+def claim_key(n: int, prefix: str = INDEX) -> str:
     """Where the writer that confirmed slot ``n`` leaves its marker (a copy of its entry)."""
-    return f"index/claims/{n:08d}.json"
+    return f"{prefix}/claims/{n:08d}.json"
 
 
-def _read_back(store: Store, n: int) -> dict[str, Any] | None:
+def _read_back(store: Store, n: int, prefix: str) -> dict[str, Any] | None:
     """Slot ``n`` as read back now: None when it is missing, {} when torn or damaged (a
     concurrent write: the slot is not ours)."""
     try:
-        return _slot(store, n)
+        return _slot(store, n, prefix)
     except RecordNotFound:
         return None
     except CorruptRecord:
         return {}
 
 
-def _confirmed_by_other(store: Store, n: int, token: str) -> str | None:
+def _confirmed_by_other(store: Store, n: int, token: str, prefix: str) -> str | None:
     """The record of another writer's marker on slot ``n`` (it confirmed the slot before our
     PUT landed, or raced us to it), else None."""
     from mlqa.baseline import records
 
-    key = claim_key(n)
+    key = claim_key(n, prefix)
     try:
         marker = records._read_shared(store, key, f"index claim {key} of {store.location}")
     except RecordNotFound:
@@ -171,7 +181,7 @@ def _confirmed_by_other(store: Store, n: int, token: str) -> str | None:
 
 
 def _flag(store: Store, n: int, entry: dict[str, Any], took: float, settle: float,
-          other: str | None) -> None:
+          other: str | None, prefix: str) -> None:
     """Mark slot ``n`` (ours alone now) so that every ``mlqa baseline list`` warns, and warn.
 
     A warning, not an error: the save itself succeeded (the record is whole under records/),
@@ -183,7 +193,7 @@ def _flag(store: Store, n: int, entry: dict[str, Any], took: float, settle: floa
     mark: dict[str, Any] = {"late": round(took, 3)}
     if other is not None:
         mark["overlap"] = other
-    store.put(slot_key(n), records._sealed({**entry, **mark}))
+    store.put(slot_key(n, prefix), records._sealed({**entry, **mark}))
     if other is None:
         why = (f"took {took:.3g} s to claim, longer than settle={settle:g} s: a record saved "
                f"at the same moment may be missing from 'mlqa baseline list'")
@@ -218,12 +228,12 @@ class BaselineIndexWarning(UserWarning):
     """An index slot was claimed more slowly than the store's settle time allows."""
 
 
-def read(store: Store) -> tuple[list[str], list[int]]:
+def read(store: Store, *, prefix: str = INDEX) -> tuple[list[str], list[int]]:
     """(record ids, late slots): the cache, then every slot after it up to the first free."""
-    ids, late, n = _cached(_cache(store))
+    ids, late, n = _cached(_cache(store, prefix))
     while n < _MAX_SLOTS:
         try:
-            _add_slot(store, n, ids, late)
+            _add_slot(store, n, ids, late, prefix)
         except RecordNotFound:
             break
         n += 1
@@ -237,37 +247,37 @@ def _cached(cache: dict[str, Any] | None) -> tuple[set[str], set[int], int]:
     return set(cache.get("records", [])), set(cache.get("late", [])), int(cache.get("slots", 0))
 
 
-def _add_slot(store: Store, n: int, ids: set[str], late: set[int]) -> None:
-    entry = _slot(store, n)
+def _add_slot(store: Store, n: int, ids: set[str], late: set[int], prefix: str) -> None:
+    entry = _slot(store, n, prefix)
     ids.add(entry["record"])
     if entry.get("late") or entry.get("overlap"):
         late.add(n)
 
 
-def _slot(store: Store, n: int) -> dict[str, Any]:
+def _slot(store: Store, n: int, prefix: str) -> dict[str, Any]:
     from mlqa.baseline import records
 
-    key = slot_key(n)
+    key = slot_key(n, prefix)
     entry = records._read_shared(store, key, f"index slot {key} of {store.location}")
     if not isinstance(entry.get("record"), str) or not records._ID.match(entry["record"]):
         raise CorruptRecord(f"index slot {key} of {store.location} names no record id")
     return entry
 
 
-def _cache(store: Store) -> dict[str, Any] | None:
+def _cache(store: Store, prefix: str) -> dict[str, Any] | None:
     from mlqa.baseline import records
 
     try:
-        doc = records._read_shared(store, records.INDEX_FILE, f"index of {store.location}")
+        doc = records._read_shared(store, cache_key(prefix), f"{prefix} of {store.location}")
     except RecordNotFound:
         return None
     if not isinstance(doc.get("records", []), list) or \
             not isinstance(doc.get("slots", 0), int) or not isinstance(doc.get("late", []), list):
-        raise CorruptRecord(f"index of {store.location} is malformed")
+        raise CorruptRecord(f"{prefix} of {store.location} is malformed")
     return doc
 
 
-def _extend_cache(store: Store, upto: int) -> None:
+def _extend_cache(store: Store, upto: int, prefix: str) -> None:
     """Add slots ``[cached, upto)`` to the cache, and slot ``upto - 1`` (the one just claimed)
     again: a cache built while another writer held it before an overlap names that writer's
     record, not ours. Called after the claim's wait, when those slots can no longer change.
@@ -276,16 +286,16 @@ def _extend_cache(store: Store, upto: int) -> None:
     from mlqa.baseline import records
 
     try:
-        current = _cache(store)
+        current = _cache(store, prefix)
     except CorruptRecord:
         return  # leave it for a reader to report; the slots hold the truth
     ids, late, start = _cached(current)
     held = (set(ids), set(late))
     for m in range(min(start, upto - 1), upto):
-        _add_slot(store, m, ids, late)
+        _add_slot(store, m, ids, late, prefix)
     if start >= upto and (ids, late) == held:
         return
-    store.put(records.INDEX_FILE, records._sealed({"schema": records.SCHEMA,
-                                                    "records": sorted(ids),
-                                                    "slots": max(start, upto),
-                                                    "late": sorted(late)}))
+    store.put(cache_key(prefix), records._sealed({"schema": records.SCHEMA,
+                                                  "records": sorted(ids),
+                                                  "slots": max(start, upto),
+                                                  "late": sorted(late)}))

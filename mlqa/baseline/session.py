@@ -22,6 +22,16 @@ from mlqa.baseline.records import (
     load_record,
 )
 from mlqa.baseline.stores import Store, open_store, redacted
+from mlqa.errors import InputError
+
+# What a comparison is judged against: ``"baseline"``, the run's baseline (``ref``: the
+# previous build's record when the run compares against ``latest``), or ``"approved-release"``,
+# the record the ``approved`` alias points at (the last release ``mlqa baseline promote``
+# approved). The anchor moves only when a person approves a release, so a model that loses a
+# little on every build, each time within the build-to-build margin, fails against it once the
+# losses add up beyond the margin (mozilla/bugbug#852).
+BASELINE, APPROVED_RELEASE = "baseline", "approved-release"
+AGAINST = (BASELINE, APPROVED_RELEASE)
 
 
 class BaselineSession:
@@ -42,6 +52,7 @@ class BaselineSession:
         self.saving = save
         self.builder = RecordBuilder()
         self._record: BaselineRecord | None = None
+        self._release: BaselineRecord | None = None
         # pytest node ids of the tests that saved into this run's record: such a test collects
         # evidence for a later run rather than judging, so it owes no check of its own
         self.saved_by: set[str] = set()
@@ -69,16 +80,34 @@ class BaselineSession:
                 load_record(self.store, self.ref)
         return self._record
 
-    def predictions(self, evaluation: str) -> PredictionSet:
+    def record_for(self, against: str = BASELINE) -> BaselineRecord:
+        """The record a comparison ``against`` reads (see :data:`AGAINST`)."""
+        if against == BASELINE:
+            return self.record
+        if against != APPROVED_RELEASE:
+            raise InputError(f"against= must be one of {', '.join(map(repr, AGAINST))} (the "
+                             f"run's baseline {self.ref!r}, or the last approved release), got "
+                             f"{against!r}")
+        if self.ref == APPROVED:
+            return self.record
+        if self._release is None:
+            self._release = load_record(self.store, APPROVED)
+        return self._release
+
+    def predictions(self, evaluation: str, *, against: str = BASELINE) -> PredictionSet:
         """The baseline's per-row predictions on ``evaluation``: pass them to
-        ``check_regression`` as ``baseline_pred`` and the comparability guards run."""
-        return self.record.predictions(evaluation)
+        ``check_regression`` as ``baseline_pred`` and the comparability guards run.
+        ``against="approved-release"``: those of the last approved release instead (the
+        anchor), compared with the same paired statistics."""
+        return self.record_for(against).predictions(evaluation)
 
-    def metric(self, evaluation: str, metric: str) -> float:
-        return self.record.metric(evaluation, metric)
+    def metric(self, evaluation: str, metric: str, *, against: str = BASELINE) -> float:
+        return self.record_for(against).metric(evaluation, metric)
 
-    def latency(self, name: str) -> LatencySamples:
-        return self.record.latency(name)
+    def latency(self, name: str, *, against: str = BASELINE) -> LatencySamples:
+        """Stored latency runs for ``check_latency_regression`` (``against`` as for
+        :meth:`predictions`)."""
+        return self.record_for(against).latency(name)
 
     def drift_reference(self, name: str) -> Any:
         return self.record.drift_reference(name)

@@ -13,15 +13,14 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from mlqa import gate
 from mlqa._files import make_folder, write_output
 from mlqa.errors import InputError
 from mlqa.gate import CheckVerdict, Verdict
-from mlqa.report.rows import name_counts, shown_all
+from mlqa.report.rows import shown_all
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -41,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", metavar="DIR", default=None,
                         help="the Jenkins workspace the attachments must lie in "
                              "(default: $WORKSPACE, else the current folder)")
+    parser.add_argument("--history", metavar="N", type=int, default=None,
+                        help="draw each check over the last N builds of the history (value, "
+                             "interval band, requirement, approved releases, this build)")
+    parser.add_argument("--history-store", metavar="PATH|URL", default=None,
+                        help="the store holding the history (default: the one the run added "
+                             "to, from the bundle's history.json, else $MLQA_BASELINE)")
     gate.add_gate_options(parser)
 
 
@@ -59,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plot_csv:
         make_folder(Path(args.plot_csv), "--plot-csv")
     checks = shown_all(verdict)  # every line read back into its type once
-    write_output(output, html.render(verdict, prov, checks=checks), "-o")
+    sections = []
+    if args.history is not None:  # read before anything is written: a bad history refuses
+        from mlqa.report import trends
+
+        sections.append(trends.history_section(folder, args.history, args.history_store))
+    write_output(output, html.render(verdict, prov, checks=checks, sections=sections), "-o")
     written = [output]
     if args.md:
         write_output(Path(args.md), markdown.render(verdict, prov, checks=checks), "--md")
@@ -85,32 +95,36 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 _MAX_PLAIN = 120
 
 
-def file_stem(c: CheckVerdict, names: Mapping[str, int], *, repeated: bool = False) -> str:
+def file_stem(nodeid: str, part: str | None) -> str:
     """The file name of one check's plots and CSV, safe on every file system.
 
-    Fixed by the check alone (its node id, plus its result's name when the test has several),
-    so the same check gets the same name in every build: Jenkins' Plot plugin keys a trend on
+    Fixed by the check's id alone (:func:`mlqa.history.check_id`: its node id, plus what the
+    result measures when the test has several), never by its display name, so the same check
+    gets the same name in every build, renamed or not: Jenkins' Plot plugin keys a trend on
     it. Different checks get different names: a name that had to be sanitised keeps a short
-    hash of the exact node id and result name. ``repeated``: the test recorded two results of
-    this name, told apart by their place in the test."""
-    name = c.record.result.name if names.get(c.nodeid, 0) > 1 else None
-    if repeated:
-        name = f"{name}#{c.record.index}"
-    text = c.nodeid if name is None else f"{c.nodeid}-{name}"
+    hash of the exact node id and part."""
+    text = nodeid if part is None else f"{nodeid}-{part}"
     readable = _UNSAFE.sub("_", text.replace("::", ".")).strip("._") or "check"
-    if (_PLAIN_NODEID.fullmatch(c.nodeid) and (name is None or _PLAIN_NAME.fullmatch(name))
+    if (_PLAIN_NODEID.fullmatch(nodeid) and (part is None or _PLAIN_NAME.fullmatch(part))
             and readable == text.replace("::", ".") and len(readable) <= _MAX_PLAIN):
         return readable
-    exact = json.dumps([c.nodeid, name])  # not text: "a-b" + "c" and "a" + "b-c" differ
+    exact = json.dumps([nodeid, part])  # not text: "a-b" + "c" and "a" + "b-c" differ
     return f"{readable[:100]}-{hashlib.sha256(exact.encode()).hexdigest()[:12]}"
 
 
 def file_stems(checks: Sequence[CheckVerdict]) -> dict[int, str]:
-    """:func:`file_stem` of each check, by ``id``: one name per check, never shared."""
-    names = name_counts(checks)
-    same = Counter((c.nodeid, c.record.result.name) for c in checks)
-    return {id(c): file_stem(c, names, repeated=same[(c.nodeid, c.record.result.name)] > 1)
-            for c in checks}
+    """:func:`file_stem` of each check, by ``id``: one name per check, never shared. A test
+    skipped before its check ran (no result, nothing plotted) is named by its place."""
+    from mlqa.history import check_ids
+
+    measured = [c for c in checks if c.result is not None]
+    ids = check_ids([(c.nodeid, c.result) for c in measured if c.result is not None])
+    stems = {id(c): file_stem(c.nodeid, key[len(c.nodeid) + 2:] or None)
+             for c, key in zip(measured, ids, strict=True)}
+    for c in checks:
+        if c.result is None:
+            stems[id(c)] = file_stem(c.nodeid, f"skipped#{c.record.index}")
+    return stems
 
 
 def write_plot_csv(verdict: Verdict, directory: Path) -> list[Path]:

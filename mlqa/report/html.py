@@ -78,13 +78,14 @@ _VERDICT_CLASS = {APPROVE: "v-approve", REFUSE: "v-refuse"}
 
 
 def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
-           title: str = "Model release report", *, checks: Sequence[Shown] | None = None
-           ) -> str:
+           title: str = "Model release report", *, checks: Sequence[Shown] | None = None,
+           sections: Sequence[str] = ()) -> str:
     """The whole page for ``verdict`` (from ``mlqa.gate.evaluate``) and the run's provenance.
 
     Each record's result is read back into its type (``checks``: already read, by
     ``rows.shown_all``); one that does not read raises :class:`~mlqa.errors.InputError`
-    naming the test and the field.
+    naming the test and the field. ``sections``: more of the page (HTML), after the checks
+    (the history of ``mlqa report --history``).
     """
     provenance = provenance or {}
     checks = shown_all(verdict) if checks is None else checks
@@ -108,6 +109,7 @@ def render(verdict: Verdict, provenance: Mapping[str, Any] | None = None,
     out.append('<h2 id="checks">Checks by family</h2>')
     for name, group in by_family(checks):
         out.append(_family_section(name, group, names, anchors, described))
+    out.extend(sections)
     out.append(_baselines_section(checks, names))
     out.append(_waivers_section(verdict))
     out.append(_provenance_section(provenance))

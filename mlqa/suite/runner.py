@@ -120,7 +120,7 @@ def _regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult
 
     frame, y, X = _labels_and_features(ctx, o)
     candidate = _predictions(frame, o, o["metric"], X, ctx)
-    stored = ctx.baseline().predictions(o["baseline"])
+    stored = ctx.baseline().predictions(o["baseline"], against=o.get("against", "baseline"))
     kwargs = _take(o, "max_drop", "min_gain", "max_gain", "relative", "confidence", "test",
                    "max_negative_flip_rate", "n_resamples")
     result = check_regression(y, candidate, stored, o["metric"], data=X, name=spec.id,

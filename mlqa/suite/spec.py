@@ -47,6 +47,11 @@ KINDS: dict[str, tuple[dict[str, Any], list[str], str]] = {
         "max_gain": NUMBER, "relative": {"type": "boolean"}, "confidence": LEVEL,
         "test": {"enum": ["auto", "mcnemar", "delong", "bootstrap"]},
         "max_negative_flip_rate": SHARE, "n_resamples": {"type": "integer", "minimum": 100},
+        "against": {"enum": ["baseline", "approved-release"],
+                    "description": "baseline (default): the suite's baseline record (the "
+                                   "previous build with ref: latest); approved-release: the "
+                                   "last release promoted to 'approved' (an anchor that "
+                                   "catches a slow ratchet); two checks ask for both"},
     }, ["data", "target", "metric", "baseline"],
         "a change threshold against the baseline (check_regression)"),
     "drift": ({
