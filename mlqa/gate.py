@@ -308,6 +308,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junitxml", metavar="FILE", default=None,
                         help="also write the verdict as a JUnit report: one testcase per "
                              "blocking, waived and undecided check, and one for the verdict")
+    parser.add_argument("--registry", metavar="models:/NAME/VERSION", default=None,
+                        help="on APPROVE, write the verdict, bundle sha256 and build URL as tags "
+                             "of this MLflow model version, its evidence as artifacts of its "
+                             "run, and set its alias 'challenger' (needs mlqa[mlflow])")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow tracking URI for --registry (default $MLFLOW_TRACKING_URI)")
 
 
 def add_gate_options(parser: argparse.ArgumentParser) -> None:
@@ -341,13 +347,24 @@ def _iso_date(text: str) -> dt.date:
 
 
 def run(args: argparse.Namespace) -> int:
-    verdict = verdict_from_args(args)
+    written = None
+    if args.registry:
+        from mlqa.registry.mlflow import gate_into_registry, parse_model_uri
+
+        verdict, written = gate_into_registry(
+            args.bundle, args.registry, uri=args.tracking_uri, waivers=args.waivers,
+            policy=args.policy, as_of=args.as_of, inconclusive=args.inconclusive,
+            accept_partial=args.accept_partial)
+    else:
+        verdict = verdict_from_args(args)
     if args.junitxml:
         from mlqa.report.gate_junit import write_verdict
 
         write_verdict(verdict, Path(args.junitxml))
     try:
         _print(verdict, sys.stdout)
+        if written is not None:
+            print(f"mlqa gate: {written.line(parse_model_uri(args.registry))}")
     except BrokenPipeError:  # ``mlqa gate | head``: the verdict stands, the rest is unread
         from mlqa.cli import quiet_stdout
 

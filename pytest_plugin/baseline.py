@@ -20,12 +20,16 @@ _STAGING = "mlqa_baseline_staging"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlqa")
-    group.addoption("--mlqa-baseline", metavar="PATH|URL|maven:G:A:V", default=None,
+    group.addoption("--mlqa-baseline", metavar="PATH|URL|maven:G:A:V|mlflow:models:/M@A",
+                    default=None,
                     help="baseline store: a folder (default .mlqa/baselines) or an http(s) "
                          "URL of a raw/generic repository (credentials from MLQA_STORE_USER/"
                          "MLQA_STORE_PASSWORD or MLQA_STORE_TOKEN); or a release published "
                          "with 'mlqa publish maven': maven:GROUP:ARTIFACT:VERSION (RELEASE, "
-                         "LATEST, a version or a range like [1.0,2.0)) in --mlqa-maven-repo")
+                         "LATEST, a version or a range like [1.0,2.0)) in --mlqa-maven-repo; or a "
+                         "registered MLflow model version gated with 'mlqa gate --registry': "
+                         "mlflow:models:/NAME@ALIAS or mlflow:models:/NAME/VERSION (tracking "
+                         "URI from $MLFLOW_TRACKING_URI; needs mlqa[mlflow])")
     group.addoption("--mlqa-maven-repo", metavar="PATH|URL", default=None,
                     help="the Maven repository a maven: baseline is resolved in (default "
                          "$MLQA_MAVEN_REPO; credentials from MLQA_MAVEN_USERNAME/"
@@ -64,6 +68,10 @@ def _session(config: pytest.Config) -> Any:
         if location is not None and location.startswith("maven:"):
             source = _maven_baseline(config, location)
             location = None  # this run's record, if saved, goes to the default store
+        elif location is not None and location.startswith("mlflow:"):
+            from mlqa.registry.mlflow import MlflowBaseline
+
+            source, location = MlflowBaseline(location), None
         if location is None:
             location = str(config.invocation_params.dir / ".mlqa" / "baselines")
         elif "://" not in location:

@@ -116,3 +116,21 @@ def one_verdict():
     """:func:`assert_one_verdict`, for tests that run a suite with --junitxml and
     --mlqa-results."""
     return assert_one_verdict
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory):
+    """A migrated sqlite MLflow tracking database, made once per session (tests/_mlflow_store)."""
+    from _mlflow_store import migrated_template
+
+    return migrated_template(tmp_path_factory.mktemp("mlflow-template"))
+
+
+@pytest.fixture
+def mlflow_store(mlflow_template, tmp_path, monkeypatch):
+    """A fresh tracking store (a copy of the template) as ``$MLFLOW_TRACKING_URI``."""
+    from _mlflow_store import TrackingStore
+
+    store = TrackingStore(mlflow_template, tmp_path / "mlflow")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)
+    return store

@@ -41,16 +41,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="record id or alias to promote (default: latest), or the results "
                               "bundle of a run saved with --mlqa-save-baseline: its record, in "
                               "the store it was saved to")
-    promote.add_argument("--alias", default=APPROVED, help="alias to set (default: approved)")
+    promote.add_argument("--alias", default=None,
+                         help="alias to set (default: approved; champion with --registry)")
     promote.add_argument("--by", default=os.environ.get("USER"), help="who approves")
     promote.add_argument("--reason", default=None, help="why (kept in the alias file)")
     promote.add_argument("--bundle", default=None,
                          help="results bundle of the run: refuse unless the gate approves it "
                               "(NEEDS A DECISION only with --reason)")
     add_gate_options(promote)  # judged as `mlqa gate` and `mlqa publish maven` judge
+    promote.add_argument("--registry", metavar="models:/NAME@ALIAS|models:/NAME/VERSION",
+                         default=None,
+                         help="promote in the MLflow registry instead: move the alias (default "
+                              "champion) to this version, which 'mlqa gate --registry' "
+                              "approved; --by and --reason become tags (needs mlqa[mlflow])")
+    promote.add_argument("--tracking-uri", default=None,
+                         help="MLflow tracking URI for --registry (default "
+                              "$MLFLOW_TRACKING_URI)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "promote" and args.registry:
+        return _promote_registry(args)
+    if args.action == "promote":
+        args.alias = args.alias or APPROVED
     if args.action == "promote" and _is_bundle(args.ref):
         return _promote_run(args)
     store = open_store(args.store)
@@ -177,3 +190,29 @@ def _mark_history(args: argparse.Namespace) -> None:
     marked = mark_run(args.bundle, "approved", by=args.by, reason=args.reason)
     if marked is not None:
         print(f"history: build {marked[1]} marked approved in {marked[0]}")
+
+
+def _promote_registry(args: argparse.Namespace) -> int:
+    """Move the MLflow alias (``champion``): the version must carry the gate's APPROVE; with a
+    bundle (``--bundle``, or one given as REF) the gate judges it again and it must be the
+    bundle the version was approved for."""
+    import hashlib
+
+    from mlqa.registry.mlflow import CHAMPION, parse_model_uri, promote
+
+    bundle = args.bundle or (args.ref if _is_bundle(args.ref) else None)
+    bundle_sha = None
+    if bundle:
+        args.bundle = bundle
+        refusal = _gate_refuses(args)
+        if refusal is not None:
+            print(f"mlqa baseline promote: refused: {refusal}")
+            return 1
+        folder = Path(bundle) if Path(bundle).is_dir() else Path(bundle).parent
+        bundle_sha = hashlib.sha256((folder / "results.jsonl").read_bytes()).hexdigest()
+    alias = args.alias or CHAMPION
+    version = promote(args.registry, uri=args.tracking_uri, alias=alias, by=args.by,
+                      reason=args.reason, bundle_sha256=bundle_sha)
+    print(f"{alias} -> models:/{parse_model_uri(args.registry).name}/{version} in the MLflow "
+          f"registry")
+    return 0

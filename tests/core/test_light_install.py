@@ -80,6 +80,26 @@ def test_evidently_is_an_extra_that_dev_keeps():
     assert "evidently" in EXTRAS["evidently"] and "evidently" in EXTRAS["dev"]
 
 
+def test_mlflow_is_an_extra_that_dev_keeps():
+    """skinny alone has no registry on a sqlite store: the extra brings sqlalchemy and alembic."""
+    assert not {"mlflow", "mlflow-skinny", "sqlalchemy", "alembic"} & CORE
+    assert {"mlflow-skinny", "sqlalchemy", "alembic"} <= EXTRAS["mlflow"] <= EXTRAS["dev"]
+
+
+def test_a_registry_without_mlflow_names_the_extra(monkeypatch, tmp_path):
+    from mlqa.baseline import StoreError
+    from mlqa.registry.mlflow import MlflowBaseline
+
+    for name in [m for m in sys.modules if m == "mlflow" or m.startswith("mlflow.")] + \
+            ["mlflow", "mlflow.tracking"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    (tmp_path / "mlflow.db").write_bytes(b"")
+    baseline = MlflowBaseline("mlflow:models:/churn@champion", f"sqlite:///{tmp_path}/mlflow.db")
+    with pytest.raises(StoreError, match=r"MLflow registry needs the mlflow package.*"
+                                         r"pip install 'mlqa\[mlflow\]'"):
+        baseline.load()
+
+
 def test_junit_xml_is_not_imported():
     assert not [m for m in imported_modules() if m.split(".")[0] == "junit_xml"]
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 HEAVY = ("numpy", "pandas", "scipy", "sklearn", "evidently", "torch", "matplotlib", "plotly",
-         "duckdb", "pyspark")
+         "duckdb", "pyspark", "mlflow")
 
 
 def test_loading_the_plugin_imports_nothing_heavy():
