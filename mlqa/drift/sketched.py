@@ -362,13 +362,15 @@ def settle(bounded: dict[str, Bounded], runs: dict[str, Any], ctx: Context,
         if not flips:
             return {n: calm[n] if calm[n].drifted else _shown(hot[n], n in bounded)
                     for n in runs}
-        for n in [f for f in flips if f in bounded] or list(bounded):
-            why = _why(n, bounded.pop(n), runs[n])
-            if exact_run is None:
+        for n in [f for f in flips if f in bounded] or \
+                [b for b in bounded if not runs[b].reason]:
+            why = _why(n, bounded[n], runs[n])
+            if exact_run is None:  # its bounds stay in the details, beside why
                 runs[n].reason = f"approximate: {why}; INCONCLUSIVE - use exact=True"
                 runs[n].statistics, runs[n].p_value = {}, None
                 inconclusive.append(n)
             else:
+                del bounded[n]
                 fallback[n] = why
                 runs[n] = exact_run(n)
 
