@@ -247,7 +247,7 @@ class _Shape:
 class _Sides:
     def __init__(self, engine: Engine, ref: Table, cur: Table,
                  ref_m: Mapping[str, sql.Moments], cur_m: Mapping[str, sql.Moments],
-                 exact: bool) -> None:
+                 exact: bool | str) -> None:
         self.engine, self.ref, self.cur = engine, ref, cur
         self.ref_m, self.cur_m, self.exact = ref_m, cur_m, exact
         self.bounded: dict[str, Bounded] = {}  # columns decided from cells (sketched.py)
