@@ -108,6 +108,45 @@ def _pq_range(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(fa, fb), top
 
 
+def _spread(w: np.ndarray, h_lo: np.ndarray, h_hi: np.ndarray) -> Interval:
+    """Bounds of ``sum w (h - mean h)^2`` for any ``h`` in ``[h_lo, h_hi]`` cell by cell: it is
+    ``min over x of sum w (h - x)^2``, so at most ``min_x sum w max((h_lo - x)^2, (h_hi - x)^2)``
+    (any x found is an upper bound) and at least ``min_x sum w dist(x, [h_lo, h_hi])^2`` (both
+    convex in x); the lower end less the most that can fall across the search's last bracket
+    (slope at most 2 sum(w) times the span)."""
+    span = (float(h_lo.min()), float(h_hi.max()))
+
+    def most(x: float) -> float:
+        return float(np.sum(w * np.maximum((h_lo - x) ** 2, (h_hi - x) ** 2)))
+
+    def least(x: float) -> float:
+        return float(np.sum(w * (np.maximum(h_lo - x, 0.0) + np.maximum(x - h_hi, 0.0)) ** 2))
+
+    slack = 2.0 * float(w.sum()) * (span[1] - span[0]) ** 2 * ((math.sqrt(5) - 1) / 2) ** 80
+    return max(_least(least, span) - slack, 0.0), _least(most, span)
+
+
+def _least(f: Callable[[float], float], span: Interval, steps: int = 80) -> float:
+    """The minimum of a convex ``f`` over ``span`` (golden-section search; the smallest value
+    seen, so never below the true minimum by more than the search's own rounding)."""
+    a, b = span
+    ratio = (math.sqrt(5) - 1) / 2
+    x1, x2 = b - ratio * (b - a), a + ratio * (b - a)
+    f1, f2 = f(x1), f(x2)
+    best = min(f(a), f(b), f1, f2)
+    for _ in range(steps):
+        if f1 <= f2:
+            b, x2, f2 = x2, x1, f1
+            x1 = b - ratio * (b - a)
+            f1 = f(x1)
+        else:
+            a, x1, f1 = x1, x2, f2
+            x2 = a + ratio * (b - a)
+            f2 = f(x2)
+        best = min(best, f1, f2)
+    return best
+
+
 def _suffix(x: np.ndarray) -> np.ndarray:
     return np.cumsum(x[::-1])[::-1]
 
@@ -167,13 +206,13 @@ def cell_bounds(g: Any, norm: float, z: float) -> tuple[Cells, Interval, dict[st
     i_lo, i_hi = np.where(pos, length, -length), np.where(neg, -length, length)
     h_lo = _suffix(j_lo) + _suffix(i_lo) - i_lo + np.where(pos, 0.0, -length)
     h_hi = _suffix(j_hi) + _suffix(i_hi) - i_hi + np.where(neg, 0.0, length)
-    se2 = 0.0
+    se2_lo = se2_hi = 0.0
     for w, size in ((r, n), (c, m)):
-        square = float(np.sum(w * np.maximum(h_lo * h_lo, h_hi * h_hi))) / size
-        mean_lo, mean_hi = float(np.sum(w * h_lo)) / size, float(np.sum(w * h_hi)) / size
-        mean_sq = 0.0 if mean_lo <= 0.0 <= mean_hi else min(mean_lo ** 2, mean_hi ** 2)
-        se2 += max(square - mean_sq, 0.0) / size
-    effect_low = _widen(est_lo / norm - z * math.sqrt(se2) / norm, est_hi / norm)
+        low, high = _spread(w, h_lo, h_hi)
+        se2_lo += low / size / size
+        se2_hi += high / size / size
+    effect_low = _widen(est_lo / norm - z * math.sqrt(se2_hi) / norm,
+                        est_hi / norm - z * math.sqrt(se2_lo) / norm)
     weights = {"ks": np.where(wide & (absmax > ks_lo), absmax, 0.0),
                "wasserstein": length * (absmax - absmin),
                "effect": length * (absmax - absmin + np.where(pos | neg, 0.0, 1.0 / norm)),
