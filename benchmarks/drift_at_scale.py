@@ -247,7 +247,10 @@ def child(task: str, args: dict) -> dict:
 
     out: dict = {}
     try:
-        if task == "duckdb":
+        if task == "generate":
+            out["ref"] = generate(args["folder"], "ref", args["rows"], 0.0)
+            out["cur"] = generate(args["folder"], "cur", args["rows"], 0.05)
+        elif task == "duckdb":
             phases = _time_queries()
             exact = args.get("exact", True)
             r = mlqa.check_drift(args["ref"], args["cur"], tests=args["tests"], exact=exact)
@@ -413,8 +416,12 @@ def main() -> None:
     issue: dict = {}
     try:
         t0 = time.perf_counter()
-        ref = generate(folder, "ref", a.rows, 0.0)
-        cur = generate(folder, "cur", a.rows, 0.05)
+        # in a child: the children of this process inherit its peak RSS (Linux keeps the
+        # high-water mark across fork and exec), so this process must stay small
+        made = run_child("generate", {"folder": folder, "rows": a.rows}, a.timeout)
+        if not made.get("ok"):
+            raise SystemExit(f"data generation failed: {made}")
+        ref, cur = made["ref"], made["cur"]
         print(f"data: {a.rows:,} rows per side x 22 columns, generated/found in "
               f"{time.perf_counter() - t0:.0f} s (load {loadavg()})", flush=True)
         d: dict = {}
