@@ -377,6 +377,8 @@ def print_issue_table(issue: dict, rows: int, tests: str) -> None:
         print(f"| {label} | {fig(r, key)} | "
               f"{(r or {}).get('peak_rss_mb', float('nan')):.0f} | {fig(base)} | "
               f"{ratio(r, base, key)} | {note} | {(r or {}).get('load', '')} |", flush=True)
+    print("Spark local[2] rows: --spark-rows N (mlqa on Spark vs evidently's Spark engine, in "
+          "the table above); partition scaling: benchmarks/spark_partitions.py", flush=True)
 
 
 def main() -> None:
