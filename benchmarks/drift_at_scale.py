@@ -175,7 +175,10 @@ def _time_queries() -> dict:
     def rows(self, sql):
         t = time.perf_counter()
         out = real(self, sql)
-        kind = ("pooled order, one sort of the rows" if "s1 AS" in sql else
+        kind = ("cell counts (scans, exact='decision'/False)"
+                if sql.startswith("SELECT k, COUNT(*)") else
+                "range cuts of the pooled order (scans)" if "SUM(r), SUM(c) FROM" in sql else
+                "pooled order, one sort of the rows" if "s1 AS" in sql else
                 "pooled order, GROUP BY value" if "WITH w AS" in sql else
                 "bin counts" if "CASE WHEN" in sql and "GROUP BY b" in sql else
                 "moments (+HyperLogLog)" if "VAR_POP" in sql else
@@ -244,10 +247,18 @@ def child(task: str, args: dict) -> dict:
 
     out: dict = {}
     try:
-        if task == "duckdb":
+        if task == "generate":
+            out["ref"] = generate(args["folder"], "ref", args["rows"], 0.0)
+            out["cur"] = generate(args["folder"], "cur", args["rows"], 0.05)
+        elif task == "duckdb":
             phases = _time_queries()
-            r = mlqa.check_drift(args["ref"], args["cur"], tests=args["tests"])
+            exact = args.get("exact", True)
+            r = mlqa.check_drift(args["ref"], args["cur"], tests=args["tests"], exact=exact)
             out["drifted"] = r.drifted_columns
+            out["outcome"] = r.outcome.value
+            out["verdicts"] = {c: v.drifted for c, v in r.columns.items()}
+            out["fallback"] = r.details.get("fallback", {})
+            out["bounded"] = sorted(r.details.get("bounds", {}))
             out["scores"] = {c: v.score for c, v in r.columns.items()}
             out["phases"] = phases
         elif task == "floor":
@@ -263,7 +274,10 @@ def child(task: str, args: dict) -> dict:
                   f"{ref.memory_usage(deep=False).sum() / 2**20:.0f} MB)")
             cur = pd.read_parquet(args["cur"])
             _step("check_drift in memory")
+            t = time.perf_counter()
             r = mlqa.check_drift(ref, cur, tests=args["tests"])
+            out["check_s"] = time.perf_counter() - t
+            out["verdicts"] = {c: v.drifted for c, v in r.columns.items()}
             out["scores"] = {c: v.score for c, v in r.columns.items()}
         elif task == "duckdb_sketch":
             r = mlqa.check_drift(args["ref"], args["cur"], tests="auto", exact=False)
@@ -333,6 +347,40 @@ def _load_note(start: str, samples: list[float]) -> str:
             f"{sum(samples) / len(samples):.1f}, max {max(samples):.1f}")
 
 
+def print_issue_table(issue: dict, rows: int, tests: str) -> None:
+    """Issue 18's figures from this run: each path against its own floor, with peak RSS and
+    the load it ran under (Spark's rows come from --spark-rows, printed above)."""
+    def fig(r: dict | None, key: str = "wall") -> str:
+        return f"{r[key]:.1f}" if r and r.get("ok") and key in r else "-"
+
+    def ratio(a: dict | None, b: dict | None, key: str = "wall") -> str:
+        ok = a and b and a.get("ok") and b.get("ok") and b.get("wall")
+        return f"{a[key] / b['wall']:.2f}" if ok and key in a else "-"  # type: ignore[index]
+
+    fast, exact = issue.get("decision"), issue.get("exact")
+    floor, numpy_, memory = issue.get("floor"), issue.get("numpy"), issue.get("memory")
+    same = "-"
+    if fast and exact and fast.get("ok") and exact.get("ok"):
+        same = "yes" if fast["verdicts"] == exact["verdicts"] else "NO"
+    fallback = ", ".join(sorted((fast or {}).get("fallback", {}))) or "none"
+    print(f"\nissue 18, {rows:,} rows per side x 22 columns, tests={tests}:")
+    print("| path | wall s | peak RSS MB | floor s | ratio to floor | note | load |")
+    print("|---|---|---|---|---|---|---|")
+    for label, r, base, key, note in (
+            ("DuckDB exact='decision'", fast, floor, "wall",
+             f"verdicts equal exact: {same}; exact path for: {fallback}"),
+            ("DuckDB exact=True", exact, floor, "wall", "target: <= 1.2x floor"),
+            ("DuckDB ORDER BY floor (20 numerical columns)", floor, None, "wall", ""),
+            ("in-memory check_drift (read apart)", memory, numpy_, "check_s",
+             "target: <= 1.5x numpy floor"),
+            ("numpy sort floor (20 numerical columns)", numpy_, None, "wall", "")):
+        print(f"| {label} | {fig(r, key)} | "
+              f"{(r or {}).get('peak_rss_mb', float('nan')):.0f} | {fig(base)} | "
+              f"{ratio(r, base, key)} | {note} | {(r or {}).get('load', '')} |", flush=True)
+    print("Spark local[2] rows: --spark-rows N (mlqa on Spark vs evidently's Spark engine, in "
+          "the table above); partition scaling: benchmarks/spark_partitions.py", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=5_000_000, help="rows per side")
@@ -347,6 +395,10 @@ def main() -> None:
     ap.add_argument("--numpy-floor", type=int, default=1,
                     help="how many continuous columns also get numpy's sort (in a capped child)")
     ap.add_argument("--sketch", action="store_true", help="also exact=False (tests=auto)")
+    ap.add_argument("--decision", action="store_true",
+                    help="issue 18's table: DuckDB exact='decision' vs exact vs DuckDB's ORDER "
+                         "BY floor, in-memory vs numpy's sort of every numerical column "
+                         "(use with --tests auto; Spark rows: --spark-rows)")
     ap.add_argument("--spark-columns", default="",
                     help="comma-separated columns for the Spark comparison (default all)")
     ap.add_argument("--spark-rows", type=int, default=0,
@@ -363,10 +415,15 @@ def main() -> None:
     spill = {"MLQA_DUCKDB_TEMP_DIRECTORY": os.path.join(a.folder, "spill")}
     print(f"cores {os.cpu_count()}, load {loadavg()}", flush=True)
     rows = []
+    issue: dict = {}
     try:
         t0 = time.perf_counter()
-        ref = generate(folder, "ref", a.rows, 0.0)
-        cur = generate(folder, "cur", a.rows, 0.05)
+        # in a child: the children of this process inherit its peak RSS (Linux keeps the
+        # high-water mark across fork and exec), so this process must stay small
+        made = run_child("generate", {"folder": folder, "rows": a.rows}, a.timeout)
+        if not made.get("ok"):
+            raise SystemExit(f"data generation failed: {made}")
+        ref, cur = made["ref"], made["cur"]
         print(f"data: {a.rows:,} rows per side x 22 columns, generated/found in "
               f"{time.perf_counter() - t0:.0f} s (load {loadavg()})", flush=True)
         d: dict = {}
@@ -394,7 +451,30 @@ def main() -> None:
                               f"{mine[c] / f['columns'][c]:.2f} |")
                     print(f"| all {len(chosen)} | {sum(mine.values()):.1f} | {f['total']:.1f} | "
                           f"{sum(mine.values()) / f['total']:.2f} |\n", flush=True)
-        if a.numpy_floor:
+        if a.decision:
+            fast = run_child("duckdb", {"ref": ref, "cur": cur, "tests": a.tests,
+                                        "exact": "decision"}, a.timeout, env=spill)
+            rows.append(("mlqa check_drift on DuckDB, exact='decision', memory_limit 1GB", fast))
+            print(rows[-1], flush=True)
+            issue["decision"], issue["exact"] = fast, d
+            for kind, sec in sorted(fast.get("phases", {}).get("seconds", {}).items(),
+                                    key=lambda kv: -kv[1]):
+                print(f"  exact='decision', {kind}: {sec:.1f} s in "
+                      f"{fast['phases']['count'][kind]} queries", flush=True)
+            numerical = [f"cont{j}" for j in range(10)] + [f"disc{j}" for j in range(10)]
+            if a.floor_columns:
+                every = run_child("floor", {"ref": ref, "cur": cur, "columns": numerical},
+                                  a.timeout, env=spill)
+                issue["floor"] = {**every, "wall": every.get("total", 0.0)}
+                rows.append(("sort floor: DuckDB ORDER BY of every numerical column's union "
+                             "(20)", issue["floor"]))
+            if a.numpy_floor:
+                every = run_child("numpy_floor", {"ref": ref, "cur": cur, "columns": numerical,
+                                                  "cap_gb": a.cap_gb}, a.timeout)
+                issue["numpy"] = {**every, "wall": every.get("total", 0.0)}
+                rows.append(("sort floor: numpy sort of every numerical column's union (20, "
+                             "read time apart)", issue["numpy"]))
+        elif a.numpy_floor:
             cont = [f"cont{j}" for j in range(min(a.numpy_floor, 10))]
             nf = run_child("numpy_floor", {"ref": ref, "cur": cur, "columns": cont,
                                            "cap_gb": a.cap_gb}, a.timeout)
@@ -409,6 +489,7 @@ def main() -> None:
             m = run_child("memory", {"ref": ref, "cur": cur, "tests": a.tests,
                                      "cap_gb": a.cap_gb}, a.timeout)
             rows.append((f"in-memory (pandas) under RLIMIT_AS {a.cap_gb:g} GB", m))
+            issue["memory"] = m
             print(rows[-1], flush=True)
             if m.get("ok") and d.get("ok"):
                 diff = max(abs(d["scores"][c] - m["scores"][c]) for c in m["scores"])
@@ -455,6 +536,8 @@ def main() -> None:
             print(f"| {label} | {r.get('wall', r.get('seconds', 0)):.1f} | "
                   f"{r.get('peak_rss_mb', float('nan')):.0f} | {r.get('load', '')} | {note} |",
                   flush=True)
+        if issue:
+            print_issue_table(issue, a.rows, a.tests)
         if a.clean:
             shutil.rmtree(a.folder, ignore_errors=True)
             print(f"deleted {a.folder}")

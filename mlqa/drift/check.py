@@ -79,7 +79,7 @@ OPTIONS = OptionTable("check_drift", {
     "drift_share": param(Interval(Real, 0, 1, closed="right")),
     "min_rows": param(at_least(1)),
     "max_missing_change": param(SHARE, None),
-    "exact": param(Boolean()),
+    "exact": param(Boolean(), Options("decision")),
     "column_types": param(MappingOf(Text(), key="column"), None, suite=False),
     "column_names": param(ListOf(Anything()), None, suite=False),
     "n_threads": param(at_least(1), None, suite=False),
@@ -100,7 +100,7 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 column_names: Sequence[str] | None = None, n_threads: int | None = None,
                 random_state: int | np.random.Generator | None = 0,
                 html: str | None = None, name: str = "drift",
-                max_missing_change: float | None = None, exact: bool = True,
+                max_missing_change: float | None = None, exact: bool | str = True,
                 n_jobs: Any = UNSET) -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
@@ -148,8 +148,11 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     DataDriftPreset report there (imports evidently; needs the reference data, not a profile).
 
     On an engine (a DuckDB relation, a Spark DataFrame, a Parquet path, glob or folder) only
-    summaries leave it (``mlqa.engines``); ``exact=False`` lets numerical tests run on rank
-    sketches, marked approximate with their rank error (docs/scale.md).
+    summaries leave it (``mlqa.engines``). ``exact=True`` (default) computes every statistic
+    exactly; ``exact="decision"`` gives the same verdicts from certified bounds on histogram
+    cells refined by scans, taking the exact path only for a column they cannot settle;
+    ``exact=False`` uses the cells only (INCONCLUSIVE where they cannot settle). In memory
+    every mode is exact (docs/scale.md, ``mlqa.drift.sketched``).
     """
     n_threads = renamed("n_jobs", n_jobs, "n_threads", n_threads, default=None,
                         where="check_drift")

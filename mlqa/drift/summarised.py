@@ -21,8 +21,9 @@ engine reads exactly like one in memory:
   by each test's ``from_summary`` (:mod:`mlqa.drift.stattests.from_sums` for the catalogue).
   evidently's binned tests count bins in a second pass over the Sturges edges that pass 1
   fixed, exactly as numpy bins them;
-* ``exact=False``: KS from a one-pass grid sketch with its rank error recorded
-  (:mod:`mlqa.drift.sketched`); the decision is widened by it.
+* ``exact="decision"`` / ``exact=False``: large numerical columns decided from certified
+  bounds on histogram cells, refined by scans (:mod:`mlqa.drift.sketched`); a column they
+  cannot settle takes the exact path above (``"decision"``) or is INCONCLUSIVE (``False``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from mlqa.drift.check import (
 )
 from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
+from mlqa.drift.sketched import DECISION, Bounded, Context, bounded_run, settle
 from mlqa.drift.stattests import ColumnTestError, get
 from mlqa.drift.stattests import from_sums as finish
 from mlqa.drift.stattests.binned import (
@@ -100,7 +102,7 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
                           column_types: Mapping[str, str] | None = None,
                           min_effect: float | Mapping[str, float] | None = None,
                           drift_share: float = 0.5, min_rows: int = 20,
-                          exact: bool = True, html: str | None = None,
+                          exact: bool | str = True, html: str | None = None,
                           name: str = "drift", max_missing_change: float | None = None,
                           **ignored: Any) -> DriftResult:
     """``check_drift`` on data in an engine; same arguments and result (``html=`` is refused:
@@ -136,10 +138,13 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     numerical = [n for n in names if types[n] == col.NUMERICAL]
     other = [n for n in names if types[n] in (col.CATEGORICAL, col.BINARY)]
     with stage("check_drift pass 1 (counts and moments of every column)"):
-        ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact)
-        cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact)
+        ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact is not False)
+        cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact is not False)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
+    side.context = Context(mode, alpha, correction, dict(thresholds or {}),
+                           lambda n, t: effect_floors(min_effect, {n: ColumnRun(t)})[n],
+                           max(1, 2 * len(numerical) + len(other)))
     runs: dict[str, ColumnRun] = {}
     excluded: dict[str, str] = {}
     for n in names:
@@ -148,14 +153,21 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
             continue
         with stage(f"check_drift column {n!r}"):
             runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
-    floors = effect_floors(min_effect, runs)
-    results = decide(runs, mode, alpha, correction, dict(thresholds or {}), floors) \
-        if runs else {}  # none to test: dataset_result makes that an ERROR naming each
+    def decide_runs(rs: dict[str, ColumnRun]) -> dict[str, Any]:
+        return decide(rs, mode, alpha, correction, dict(thresholds or {}),
+                      effect_floors(min_effect, rs))
+
+    results = {} if not runs else decide_runs(runs) if not side.bounded else settle(
+        side.bounded, runs, side.context, decide_runs,
+        None if exact is False else lambda n: side.exact_run(n, types[n], by_column.get(n),
+                                                             mode, min_rows),
+        side.inconclusive, side.fallback)  # no runs: dataset_result makes that an ERROR
     result = dataset_result(name, results, excluded, mode, correction, alpha, drift_share,
                              ref_m_rows(ref_m, engine, ref_t), ref_m_rows(cur_m, engine, cur_t))
     details = dict(result.details, engine=engine.name, exact=exact)
-    if side.approximate:
-        details["approximate"] = side.approximate
+    bounds = {n: b.detail for n, b in side.bounded.items()}
+    if bounds or side.fallback:
+        details.update(bounds=bounds, fallback=dict(side.fallback))
     changes: dict[str, Any] = {"details": details}
     errors = [c for c, r in results.items() if r.drifted is None]
     if side.inconclusive and result.outcome is Outcome.ERROR and \
@@ -229,12 +241,23 @@ class _Shape:
 class _Sides:
     def __init__(self, engine: Engine, ref: Table, cur: Table,
                  ref_m: Mapping[str, sql.Moments], cur_m: Mapping[str, sql.Moments],
-                 exact: bool) -> None:
+                 exact: bool | str) -> None:
         self.engine, self.ref, self.cur = engine, ref, cur
         self.ref_m, self.cur_m, self.exact = ref_m, cur_m, exact
-        self.approximate: dict[str, dict[str, float]] = {}
+        self.bounded: dict[str, Bounded] = {}  # columns decided from cells (sketched.py)
+        self.fallback: dict[str, str] = {}  # columns the cells did not settle: why
         self.inconclusive: list[str] = []
         self.alpha = 0.05
+        self.context: Context | None = None
+
+    def exact_run(self, name: str, type_: str, test_name: str | None, mode: str,
+                  min_rows: int) -> ColumnRun:
+        """The column by the exact path (a decision the cells did not settle)."""
+        keep, self.exact = self.exact, True
+        try:
+            return self.run(name, type_, test_name, mode, min_rows)
+        finally:
+            self.exact = keep
 
     def run(self, name: str, type_: str, test_name: str | None, mode: str, min_rows: int
             ) -> ColumnRun:
@@ -303,10 +326,9 @@ class _Sides:
         rm, cm = self.ref_m[name], self.cur_m[name]
         integer = (self.ref.types[name] == INTEGER and rm.n == rm.n_rows and
                    self.cur.types[name] == INTEGER and cm.n == cm.n_rows)
-        if not self.exact:
-            from mlqa.drift.sketched import sketched_run
-
-            sketched_run(self, run, name, test_name, mode, integer)
+        if self.exact is not True and self.context is not None and bounded_run(
+                self, run, name, test_name, mode, self.context, SMALL_ROWS,
+                MAX_DISTINCT_AS_CATEGORIES):
             return
         assert rm.low is not None and cm.low is not None  # both sides have values here
         assert rm.high is not None and cm.high is not None

@@ -120,67 +120,87 @@ def _merge(r: Counts, c: Counts) -> tuple[np.ndarray, ...]:
     return (*out, lo, hi)
 
 
+def first_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float) -> Grid:
+    """Pass 1: both sides on ``CELLS`` equal-width cells over the pooled ``[low, high]``."""
+    whole = [(low, high, CELLS)]
+    _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, whole, True),
+                             _split_counts(engine, cur, column, whole, True))
+    return Grid(r, c, lo, hi, 1)
+
+
+def runs_of(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) cell of each run of consecutive indices in the sorted ``cells``: a run's
+    rows are exactly those in [first min, last max] (no cell lies between them), so each run
+    is split as one range - few ranges per scan however many cells are chosen."""
+    starts = np.flatnonzero(np.diff(cells, prepend=-2) != 1)
+    stops = np.append(starts[1:], cells.size)
+    return cells[starts], cells[stops - 1]
+
+
+def split_runs(engine: Any, ref: Any, cur: Any, column: str, g: Grid, first: np.ndarray,
+               last: np.ndarray, parts: np.ndarray) -> Grid | None:
+    """``g`` with each run ``first[j]..last[j]`` of cells replaced by ``parts[j]`` equal-width
+    sub-cells over its pooled ``[min, max]``: one scan per side, counting only the rows
+    inside the runs. None when no run has a usable float width (too wide or too narrow)."""
+    r, c, lo, hi = g.ref, g.cur, g.low, g.high
+    with np.errstate(over="ignore"):
+        w = (hi[last] - lo[first]) / parts
+    ok = np.isfinite(w) & (w > 0)
+    if not ok.any():
+        return None
+    first, last, parts = first[ok], last[ok], parts[ok]
+    ranges = [(float(lo[i]), float(hi[j]), int(k))
+              for i, j, k in zip(first, last, parts, strict=True)]
+    keys, sr, sc, slo, shi = _merge(_split_counts(engine, ref, column, ranges, False),
+                                    _split_counts(engine, cur, column, ranges, False))
+    parent = keys // MAX_PARTS
+    covered = np.zeros(r.size, dtype=bool)
+    owner = np.zeros(r.size, dtype=np.int64)
+    for j, (i0, i1) in enumerate(zip(first, last, strict=True)):
+        covered[i0:i1 + 1] = True
+        owner[i0:i1 + 1] = j
+    # the sub-cells must hold exactly their run's rows: a lost row would be a lie
+    if not (np.array_equal(np.bincount(parent, sr, len(ranges)),
+                           np.bincount(owner[covered], r[covered], len(ranges)))
+            and np.array_equal(np.bincount(parent, sc, len(ranges)),
+                               np.bincount(owner[covered], c[covered], len(ranges)))):
+        raise LostRows(f"{column}: the refined sketch lost rows of a split cell")
+    keep = ~covered
+    # order: each kept cell sorts by its own index, a run's sub-cells at its first index
+    order_key = np.concatenate([np.flatnonzero(keep) * 2.0,
+                                first[parent] * 2.0
+                                + (keys % MAX_PARTS + 1) / (MAX_PARTS + 2)])
+    order = np.argsort(order_key, kind="stable")
+    return Grid(np.concatenate([r[keep], sr])[order], np.concatenate([c[keep], sc])[order],
+                np.concatenate([lo[keep], slo])[order], np.concatenate([hi[keep], shi])[order],
+                g.passes + 1)
+
+
 def refined_grid(engine: Any, ref: Any, cur: Any, column: str, low: float, high: float,
                  target: float) -> Grid:
     """The first grid over ``[low, high]`` refined inside heavy cells (module docstring) until
     no cell holding more than one value has a share above ``target`` on either side (the
     caller's: at most ``EPS_TARGET``, less where its decision needs a finer grid)."""
-    whole = [(low, high, CELLS)]
-    _, r, c, lo, hi = _merge(_split_counts(engine, ref, column, whole, True),
-                             _split_counts(engine, cur, column, whole, True))
-    n, m = int(r.sum()), int(c.sum())
-    passes = 1
-    while passes < MAX_PASSES:
+    g = first_grid(engine, ref, cur, column, low, high)
+    n, m = int(g.ref.sum()), int(g.cur.sum())
+    while g.passes < MAX_PASSES:
+        r, c, lo, hi = g.ref, g.cur, g.low, g.high
         share = np.maximum(r / n, c / m)
         heavy = np.flatnonzero((share > target) & (lo < hi)
                                & np.isfinite((hi - lo) / CELLS) & ((hi - lo) / CELLS > 0))
         if heavy.size == 0:
             break
-        # runs of consecutive heavy cells: their rows are exactly those in [first min, last max]
-        # (no cell lies between them), so each run is split as one range - few ranges per scan
-        # however many cells are heavy where the density is high
-        starts = np.flatnonzero(np.diff(heavy, prepend=-2) != 1)
-        stops = np.append(starts[1:], heavy.size)
-        run_share = np.maximum(np.add.reduceat(r[heavy], starts) / n,
-                               np.add.reduceat(c[heavy], starts) / m)
+        first, last = runs_of(heavy)
+        at = np.searchsorted(heavy, first)
+        run_share = np.maximum(np.add.reduceat(r[heavy], at) / n,
+                               np.add.reduceat(c[heavy], at) / m)
         pick = np.sort(np.argsort(-run_share, kind="stable")[:MAX_SPLIT])
-        starts, stops, run_share = starts[pick], stops[pick], run_share[pick]
         # as many parts as the share asks for (SPLIT_ROOM parts per target's worth), a power of
         # two from SPLIT_ROOM up to MAX_PARTS: few groups where a run is only just heavy
-        need = np.ceil(np.log2(SPLIT_ROOM * run_share / target))
+        need = np.ceil(np.log2(SPLIT_ROOM * run_share[pick] / target))
         parts = np.clip(2 ** need, SPLIT_ROOM, MAX_PARTS).astype(np.int64)
-        first, last = heavy[starts], heavy[stops - 1]
-        with np.errstate(over="ignore"):
-            w = (hi[last] - lo[first]) / parts
-        ok = np.isfinite(w) & (w > 0)  # a run too wide or too narrow for a float width stays
-        if not ok.any():
+        split = split_runs(engine, ref, cur, column, g, first[pick], last[pick], parts)
+        if split is None:
             break
-        first, last, parts = first[ok], last[ok], parts[ok]
-        ranges = [(float(lo[i]), float(hi[j]), int(k))
-                  for i, j, k in zip(first, last, parts, strict=True)]
-        keys, sr, sc, slo, shi = _merge(_split_counts(engine, ref, column, ranges, False),
-                                        _split_counts(engine, cur, column, ranges, False))
-        passes += 1
-        parent = keys // MAX_PARTS
-        covered = np.zeros(r.size, dtype=bool)
-        owner = np.zeros(r.size, dtype=np.int64)
-        for j, (i0, i1) in enumerate(zip(first, last, strict=True)):
-            covered[i0:i1 + 1] = True
-            owner[i0:i1 + 1] = j
-        # the sub-cells must hold exactly their run's rows: a lost row would be a lie
-        if not (np.array_equal(np.bincount(parent, sr, len(ranges)),
-                               np.bincount(owner[covered], r[covered], len(ranges)))
-                and np.array_equal(np.bincount(parent, sc, len(ranges)),
-                                   np.bincount(owner[covered], c[covered], len(ranges)))):
-            raise LostRows(f"{column}: the refined sketch lost rows of a heavy cell")
-        keep = ~covered
-        # order: each kept cell sorts by its own index, a run's sub-cells at its first index
-        order_key = np.concatenate([np.flatnonzero(keep) * 2.0,
-                                    first[parent] * 2.0
-                                    + (keys % MAX_PARTS + 1) / (MAX_PARTS + 2)])
-        order = np.argsort(order_key, kind="stable")
-        r = np.concatenate([r[keep], sr])[order]
-        c = np.concatenate([c[keep], sc])[order]
-        lo = np.concatenate([lo[keep], slo])[order]
-        hi = np.concatenate([hi[keep], shi])[order]
-    return Grid(r, c, lo, hi, passes)
+        g = split
+    return g

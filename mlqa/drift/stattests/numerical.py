@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mlqa.drift.columns import NUMERICAL, Sample
-from mlqa.drift.stattests import from_sums, pooled, registry
+from mlqa.drift.stattests import from_cells, from_sums, pooled, registry
 from mlqa.drift.stattests.registry import MOMENTS, POOLED_SUMS, ColumnTestError, register
 
 # The pooled order of the column pair a thread is testing: a column job asks for it from
@@ -102,14 +102,15 @@ def _distinct_pair(ref: Sample, cur: Sample) -> pooled.SortedPair | None:
 
 
 @register("wasserstein", "Wasserstein distance (normed)", (NUMERICAL,), p_value=False,
-          threshold=0.1, summary=POOLED_SUMS, from_summary=from_sums.wasserstein)
+          threshold=0.1, summary=POOLED_SUMS, from_summary=from_sums.wasserstein,
+          from_cells=from_cells.wasserstein)
 def wasserstein(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Normed first Wasserstein distance (see ``normed_wasserstein``)."""
     return normed_wasserstein(ref, cur), None
 
 
 @register("ks", "K-S p_value", (NUMERICAL,), p_value=True, threshold=0.05, drift_if="<=",
-          summary=POOLED_SUMS, from_summary=from_sums.ks)
+          summary=POOLED_SUMS, from_summary=from_sums.ks, from_cells=from_cells.ks)
 def ks(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided two-sample Kolmogorov-Smirnov: D = sup|F_ref - F_cur|, scipy's p-value
     (exact up to 10000 rows per side, asymptotic above), from the pooled order (without a
@@ -164,7 +165,7 @@ def cramer_von_mises(ref: Sample, cur: Sample) -> tuple[float, float]:
 
 
 @register("ed", "Energy-distance", (NUMERICAL,), p_value=False, threshold=0.1, drift_if=">",
-          summary=POOLED_SUMS, from_summary=from_sums.energy)
+          summary=POOLED_SUMS, from_summary=from_sums.energy, from_cells=from_cells.energy)
 def energy(ref: Sample, cur: Sample) -> tuple[float, None]:
     """Energy distance sqrt(2 E|X-Y| - E|X-X'| - E|Y-Y'|), not scale-normalised (evidently's)."""
     return pooled.energy(pooled_order(ref, cur)), None
@@ -197,7 +198,8 @@ def t_test(ref: Sample, cur: Sample) -> tuple[float, float]:
 
 
 @register("mannw", "Mann-Whitney U-rank test", (NUMERICAL,), p_value=True, threshold=0.05,
-          summary=POOLED_SUMS, from_summary=from_sums.mann_whitney)
+          summary=POOLED_SUMS, from_summary=from_sums.mann_whitney,
+          from_cells=from_cells.mann_whitney)
 def mann_whitney(ref: Sample, cur: Sample) -> tuple[float, float]:
     """Two-sided Mann-Whitney U test (U of the reference sample).
 

@@ -18,6 +18,9 @@ StatFunc = Callable[[Sample, Sample], tuple[float, float | None]]
 # The same from an engine's summaries of a numerical column (``from_sums.Summaries``: the
 # pooled-order sums and each side's moments).
 SummaryFunc = Callable[[Any], tuple[float, float | None]]
+# Certified bounds from histogram cells (``from_cells.Cells``): ((statistic low, high),
+# (p low, p high) or None) - ``mlqa.drift.stattests.from_cells``.
+CellFunc = Callable[[Any], tuple[tuple[float, float], tuple[float, float] | None]]
 
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, ">": operator.gt}
 
@@ -56,6 +59,11 @@ class StatTest:
     data's size. A ``POOLED_SUMS`` or ``MOMENTS`` test carries ``from_summary``, its formula
     on those summaries (``mlqa.drift.stattests.from_sums.Summaries``); a ``COUNTS``, ``BINS``
     or ``HISTOGRAM`` test runs ``func`` itself on samples built from the engine's counts.
+
+    ``from_cells`` gives certified bounds of the statistic (and p-value) from histogram cells
+    (``mlqa.drift.stattests.from_cells``), what ``check_drift(exact="decision")`` and
+    ``exact=False`` decide numerical columns with on an engine; None (the default) says the
+    test has no cell form, so a column whose decision rests on it takes the exact path.
     """
 
     name: str
@@ -67,6 +75,7 @@ class StatTest:
     func: StatFunc
     summary: str = ROWS
     from_summary: SummaryFunc | None = None
+    from_cells: CellFunc | None = None
 
     @property
     def needs_rows(self) -> bool:
@@ -86,7 +95,8 @@ REGISTRY: dict[str, StatTest] = {}
 
 def register(name: str, display_name: str, kinds: tuple[str, ...], *, p_value: bool,
              threshold: float, drift_if: str | None = None, summary: str | None = None,
-             from_summary: SummaryFunc | None = None) -> Callable[[StatFunc], StatFunc]:
+             from_summary: SummaryFunc | None = None, from_cells: CellFunc | None = None
+             ) -> Callable[[StatFunc], StatFunc]:
     """Add ``func`` to the catalogue as test ``name`` (a decorator).
 
     ``summary`` says what DuckDB and Spark compute it from (see ``StatTest``). By default a
@@ -94,7 +104,8 @@ def register(name: str, display_name: str, kinds: tuple[str, ...], *, p_value: b
     exact category counts, so the function itself runs on them) and any other test ``ROWS``
     (in memory only, refused up front on an engine). ``summary="pooled_sums"`` or
     ``"moments"`` needs ``from_summary``: the test's formula on the engine's summaries
-    (``mlqa.drift.stattests.from_sums.Summaries``), returning what ``func`` returns."""
+    (``mlqa.drift.stattests.from_sums.Summaries``), returning what ``func`` returns;
+    ``from_cells`` its certified bounds from histogram cells (see ``StatTest``)."""
     kinds_set = frozenset(kinds)
     chosen = summary or (COUNTS if kinds_set == {CATEGORICAL} else ROWS)
     _check_summary(name, kinds_set, chosen, from_summary)
@@ -102,7 +113,7 @@ def register(name: str, display_name: str, kinds: tuple[str, ...], *, p_value: b
     def add(func: StatFunc) -> StatFunc:
         REGISTRY[name] = StatTest(name, display_name, kinds_set, p_value, threshold,
                                   drift_if or ("<" if p_value else ">="), func, chosen,
-                                  from_summary)
+                                  from_summary, from_cells)
         return func
 
     return add
