@@ -46,6 +46,7 @@ def kinds() -> dict[str, Kind]:
     from mlqa.latency import options as latency
     from mlqa.metrics.check import OPTIONS as METRIC
     from mlqa.quality import options as quality
+    from mlqa.trend.history import OPTIONS as TREND
 
     endpoint = latency.CHECK_ENDPOINT_LATENCY
     measure = latency.MEASURE_LATENCY.suite_options()
@@ -98,6 +99,15 @@ def kinds() -> dict[str, Kind]:
             **measure, **latency.CHECK_LATENCY_REGRESSION.suite_options(),
         }, ["data", "baseline_file"], "no slower than a stored latency record "
                                       "(check_latency_regression)"),
+        "trend": ({
+            "check": {**TEXT, "description": "the check whose history is judged, by its test id "
+                                             "(release.mlqa.yaml::release::auc; a Python "
+                                             "test's node id)"},
+            "history": {**TEXT, "description": "the baseline store holding the history: a "
+                                               "folder (relative to this file) or an http(s) "
+                                               "URL (default: the run's --mlqa-baseline store)"},
+            **TREND.suite_options(),
+        }, ["check"], "a shift in a check's history across builds (check_history_trend)"),
         "endpoint_latency": ({
             "url": {**TEXT, "description": "the candidate endpoint (http:// or https://)"},
             "payloads": {**TEXT, "description": "request bodies: a JSON array or JSON lines "
