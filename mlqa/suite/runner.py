@@ -238,9 +238,12 @@ def _latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 def _latency_regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.latency import check_latency_regression
 
-    return check_latency_regression(
-        _measured(o, ctx), ctx.path(o["baseline_file"]), name=spec.id,
-        **_take(o, "max_slowdown", "quantile"))
+    # the baseline record's runs (the previous build's, or the approved release's), else a
+    # save_latency file
+    stored = ctx.baseline().latency(o["baseline"], against=o.get("against", "baseline")) \
+        if "baseline" in o else ctx.path(o["baseline_file"])
+    return check_latency_regression(_measured(o, ctx), stored, name=spec.id,
+                                    **_take(o, "max_slowdown", "quantile"))
 
 
 def _endpoint_latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:

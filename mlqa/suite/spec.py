@@ -34,6 +34,12 @@ COMMON = {"id": NAME, "kind": TEXT, "description": TEXT, "marks": MARKS}
 # are generated from each check's option table (mlqa.options), the one source that also
 # validates the Python call and the engine call.
 SCORED = {"data": DATA_REF, "target": TEXT, "metric": TEXT, "prediction": TEXT}
+# Which baseline record a comparison reads (mlqa.baseline.session.AGAINST).
+AGAINST = {"enum": ["baseline", "approved-release"],
+           "description": "baseline (default): the suite's baseline record (the previous build "
+                          "with ref: latest); approved-release: the last release promoted to "
+                          "'approved' (an anchor that catches a slow ratchet); two checks ask "
+                          "for both"}
 Kind = tuple[dict[str, Any], list[str], str]
 
 
@@ -61,11 +67,7 @@ def kinds() -> dict[str, Kind]:
         "regression": ({
             **SCORED,
             "baseline": {**TEXT, "description": "evaluation name in the baseline record"},
-            "against": {"enum": ["baseline", "approved-release"],
-                        "description": "baseline (default): the suite's baseline record (the "
-                                       "previous build with ref: latest); approved-release: the "
-                                       "last release promoted to 'approved' (an anchor that "
-                                       "catches a slow ratchet); two checks ask for both"},
+            "against": AGAINST,
             **REGRESSION.suite_options(),
         }, ["data", "target", "metric", "baseline"],
             "a change threshold against the baseline (check_regression)"),
@@ -95,10 +97,13 @@ def kinds() -> dict[str, Kind]:
         "latency_regression": ({
             "data": DATA_REF, "target": TEXT,
             "baseline_file": {**TEXT, "description": "a latency record (save_latency), "
-                                                     "relative to this file"},
+                                                     "relative to this file; or baseline:"},
+            "baseline": {**TEXT, "description": "latency name in the baseline record "
+                                                "(mlqa_baseline.save_latency); or baseline_file:"},
+            "against": AGAINST,
             **measure, **latency.CHECK_LATENCY_REGRESSION.suite_options(),
-        }, ["data", "baseline_file"], "no slower than a stored latency record "
-                                      "(check_latency_regression)"),
+        }, ["data"], "no slower than a stored latency record: a file or the baseline "
+                     "record's (check_latency_regression)"),
         "trend": ({
             "check": {**TEXT, "description": "the check whose history is judged, by its test id "
                                              "(release.mlqa.yaml::release::auc; a Python "
