@@ -178,3 +178,11 @@ def test_publish_to_nexus_says_it_is_skipped_where_no_repository_is_configured(t
     assert proc.returncode == 0, proc.stderr
     assert "Publish to Nexus skipped: MLQA_MAVEN_REPO" in proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_release_page_shows_the_stage_the_jenkinsfile_runs():
+    """docs/release.md's 'Publish to Nexus' is the Jenkinsfile's, script for script."""
+    page = (ROOT / "docs" / "release.md").read_text()
+    snippet = re.search(r"```groovy\n(stage\('Publish to Nexus'\).*?)```", page, re.S).group(1)
+    ours = [sc for stage, sc in shell_steps(JENKINSFILE.read_text()) if stage == "Publish to Nexus"]
+    assert [sc for _, sc in shell_steps(snippet)] == ours != []
