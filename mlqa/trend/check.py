@@ -40,7 +40,6 @@ from mlqa.recording import observed
 from mlqa.result import CheckResult, FieldReader, Outcome
 from mlqa.trend.edivisive import Divisions, e_divisive
 
-
 # The keyword options of check_trend, declared once (mlqa.options). Rules between options
 # (enough permutations for alpha to reject, min_history >= 2 * min_size) stay in the check.
 OPTIONS = OptionTable("check_trend", {
