@@ -120,7 +120,7 @@ def check_history_trend(store: Any, check_id: str, *, last: int | None = None,
     series = parts[-1]
     measured = series.measured()
     erred = len(series.points) - len(measured.points)
-    row = series.points[-1].row
+    row = (measured.points or series.points)[-1].row  # the series' configuration
     gib = _direction(row, check_id) if greater_is_better is None else bool(greater_is_better)
     result = check_trend(measured.values, builds=_labels(measured.builds),
                          greater_is_better=gib, min_magnitude=min_magnitude, alpha=alpha,
