@@ -10,6 +10,7 @@ starts a new series and the result says so, the direction comes from the require
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 
 import numpy as np
@@ -169,3 +170,30 @@ def test_the_direction_comes_from_the_requirement(tmp_path):
         mlqa.check_history_trend(both, "t.py::test_acc")
     assert mlqa.check_history_trend(both, "t.py::test_acc",
                                     greater_is_better=True).outcome is Outcome.FAIL
+
+
+@pytest.mark.parametrize("server", ["dead", "silent"])
+def test_a_store_that_does_not_answer_is_an_error_within_its_deadline(server):
+    """An http(s) history that cannot be reached is an ERROR naming it (never "no history
+    yet"), within the store's timeout and retries."""
+    import socket
+    import time
+
+    from _silent_server import silent_server
+
+    from mlqa.baseline import HttpStore
+
+    with contextlib.ExitStack() as stack:
+        if server == "dead":
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                url = f"http://127.0.0.1:{s.getsockname()[1]}/store/"
+        else:
+            url = stack.enter_context(silent_server("/store/"))
+        started = time.monotonic()
+        result = mlqa.check_history_trend(
+            HttpStore(url, env={}, timeout=0.5, retries=1, backoff=0.01), "t.py::test_acc")
+        took = time.monotonic() - started
+    assert result.outcome is Outcome.ERROR, result.message
+    assert "the history cannot be read" in result.message and url in result.message
+    assert took < 10
