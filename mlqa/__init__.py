@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "check_trend": "mlqa.trend",
     "expect_trend": "mlqa.trend",
     "TrendResult": "mlqa.trend",
+    "check_history_trend": "mlqa.trend",
+    "expect_history_trend": "mlqa.trend",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -109,4 +111,10 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     from mlqa.metrics import check_metric, expect_metric
     from mlqa.quality import DataQualityResult, check_data, expect_data
     from mlqa.result import CheckResult, Outcome
-    from mlqa.trend import TrendResult, check_trend, expect_trend
+    from mlqa.trend import (
+        TrendResult,
+        check_history_trend,
+        check_trend,
+        expect_history_trend,
+        expect_trend,
+    )

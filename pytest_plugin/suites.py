@@ -157,7 +157,7 @@ class SuiteCheck(pytest.Function):
 
 # The result family of each kind (the data-quality kinds are all "quality").
 _FAMILY = {"metric": "metric", "regression": "regression", "drift": "drift",
-           "latency": "latency", "latency_regression": "latency"}
+           "latency": "latency", "latency_regression": "latency", "trend": "trend"}
 
 
 class _Context:
@@ -226,6 +226,10 @@ class _Context:
                 "sha256"):
             session.save_model(path=str(model.path), name=Path(model.path).name.split(".")[0])
         return session
+
+    def history(self) -> Any:
+        """The run's baseline store (--mlqa-baseline), which the run's history is added to."""
+        return self.request.getfixturevalue("mlqa_baseline").store
 
     def frame(self, name: str) -> Any:
         source = self.suite.data[name]

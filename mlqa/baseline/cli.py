@@ -176,20 +176,20 @@ def _promote(store, args: argparse.Namespace) -> int:
             return 1
     record_id = set_alias(store, args.alias, args.ref, by=args.by, reason=args.reason)
     print(f"{args.alias} -> {record_id} in {store.location}")
-    _mark_history(args)
+    _mark_history(args, APPROVED)
     return 0
 
 
-def _mark_history(args: argparse.Namespace) -> None:
+def _mark_history(args: argparse.Namespace, approving_alias: str) -> None:
     """The promoted run's build is marked approved in the history it added to (the trend
-    page marks it; a gate against the approved release reads the alias just set)."""
-    if not args.bundle or args.alias != APPROVED:
+    page marks it; a gate against the approved release reads the alias just set). The same
+    for a store's ``approved`` and the registry's ``champion``: moving another alias (a
+    ``staging``, say) approves nothing."""
+    if not args.bundle or args.alias != approving_alias:
         return
-    from mlqa.history.bundle import mark_run
+    from mlqa.history.bundle import mark_after
 
-    marked = mark_run(args.bundle, "approved", by=args.by, reason=args.reason)
-    if marked is not None:
-        print(f"history: build {marked[1]} marked approved in {marked[0]}")
+    mark_after("mlqa baseline promote", args.bundle, "approved", by=args.by, reason=args.reason)
 
 
 def _promote_registry(args: argparse.Namespace) -> int:
@@ -210,9 +210,10 @@ def _promote_registry(args: argparse.Namespace) -> int:
             return 1
         folder = Path(bundle) if Path(bundle).is_dir() else Path(bundle).parent
         bundle_sha = hashlib.sha256((folder / "results.jsonl").read_bytes()).hexdigest()
-    alias = args.alias or CHAMPION
-    version = promote(args.registry, uri=args.tracking_uri, alias=alias, by=args.by,
+    args.alias = args.alias or CHAMPION
+    version = promote(args.registry, uri=args.tracking_uri, alias=args.alias, by=args.by,
                       reason=args.reason, bundle_sha256=bundle_sha)
-    print(f"{alias} -> models:/{parse_model_uri(args.registry).name}/{version} in the MLflow "
-          f"registry")
+    print(f"{args.alias} -> models:/{parse_model_uri(args.registry).name}/{version} in the "
+          f"MLflow registry")
+    _mark_history(args, CHAMPION)
     return 0

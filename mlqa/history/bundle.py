@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from mlqa._atomic import write_atomic
+from mlqa.baseline.errors import BaselineError
 from mlqa.baseline.stores import Store, open_store, redacted
 from mlqa.errors import InputError
 from mlqa.history.store import append_run
@@ -69,3 +71,20 @@ def mark_run(results_dir: str | os.PathLike[str], flag: str, *, by: str | None =
     store, entry = found
     mark(store, entry, flag, by=by, reason=reason)
     return found
+
+
+def mark_after(command: str, results_dir: str | os.PathLike[str], flag: str, *,
+               by: str | None = None, reason: str | None = None) -> tuple[str, str] | None:
+    """:func:`mark_run` as ``command`` (``mlqa baseline promote``, ``mlqa publish maven``) does
+    it once its act is done: the line it prints, or a warning on stderr naming why the build
+    could not be marked. The act (an alias moved, a release written) stands either way, so the
+    command does not fail over the mark; the warning says the trend page lacks it."""
+    try:
+        marked = mark_run(results_dir, flag, by=by, reason=reason)
+    except (InputError, BaselineError, OSError) as exc:
+        print(f"{command}: warning: the build of {results_dir} was not marked {flag} in its "
+              f"history (the trend page will not show it {flag}): {exc}", file=sys.stderr)
+        return None
+    if marked is not None:
+        print(f"history: build {marked[1]} marked {flag} in {marked[0]}")
+    return marked

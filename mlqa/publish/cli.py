@@ -2,6 +2,9 @@
 hosted repository over HTTP with credentials from MLQA_MAVEN_USERNAME/MLQA_MAVEN_PASSWORD or
 MLQA_MAVEN_TOKEN).
 
+After publishing, the run's build is marked ``released`` in the history it added to (see
+:mod:`mlqa.history`).
+
 Exit 0 published, 1 the gate did not approve (nothing written), 2 bad input or a release
 version that is already there (nothing overwritten)."""
 
@@ -49,4 +52,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"mlqa publish: {gav} published to {args.repo} ({len(done.files)} files; "
           f"bundle sha256 {done.bundle_sha256})")
+    # the run's build, in the history it added to: released (the trend page marks it)
+    from mlqa.history.bundle import mark_after
+
+    mark_after("mlqa publish", args.bundle, "released", reason=f"published as {gav}")
     return 0

@@ -109,6 +109,8 @@ def _semantics(doc: Document) -> list[Problem]:
             out.append((*doc.where(("checks", i)),
                         f"{validate.describe(doc, ('checks', i))} needs a model: add 'model:' "
                         f"to the suite{alternative}"))
+        if check["kind"] == "latency_regression":
+            out += _latency_baseline(doc, i)
     if metric_checks:
         out += _metric_names(doc, metric_checks)
     baseline = value.get("baseline") or {}
@@ -119,6 +121,20 @@ def _semantics(doc: Document) -> list[Problem]:
                         f"baseline {key!r} applies to an http(s):// store; give 'store:' a "
                         f"URL or leave {key!r} out"))
     return out
+
+
+def _latency_baseline(doc: Document, i: int) -> list[Problem]:
+    """A latency comparison reads one stored baseline: a file, or the baseline record's."""
+    check = doc.value["checks"][i]
+    who = validate.describe(doc, ("checks", i))
+    if ("baseline" in check) == ("baseline_file" in check):
+        return [(*doc.where(("checks", i)), f"{who} needs one of 'baseline' (a latency name "
+                                            f"in the baseline record) or 'baseline_file'"
+                                            f"{'' if 'baseline' not in check else ', not both'}")]
+    if "against" in check and "baseline" not in check:
+        return [(*doc.where(("checks", i, "against"), key=True),
+                 f"{who}: 'against' chooses a baseline record; a baseline_file is one file")]
+    return []
 
 
 def _confined(doc: Document, base: Path, roots: Iterable[str | os.PathLike[str]]

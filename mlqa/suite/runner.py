@@ -43,6 +43,10 @@ class Context(Protocol):
         """The baseline session this run saves its record into (``--mlqa-save-baseline``),
         or None when the run saves none."""
 
+    def history(self) -> Any:
+        """The store this run's history is kept in (the run's baseline store): where a trend
+        check reads the builds before this one unless its suite names another."""
+
 
 def run_check(spec: CheckSpec, ctx: Context) -> CheckResult:
     """The result of ``spec``; bad input raises ``InputError`` (the caller records an ERROR)."""
@@ -234,9 +238,12 @@ def _latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 def _latency_regression(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     from mlqa.latency import check_latency_regression
 
-    return check_latency_regression(
-        _measured(o, ctx), ctx.path(o["baseline_file"]), name=spec.id,
-        **_take(o, "max_slowdown", "quantile"))
+    # the baseline record's runs (the previous build's, or the approved release's), else a
+    # save_latency file
+    stored = ctx.baseline().latency(o["baseline"], against=o.get("against", "baseline")) \
+        if "baseline" in o else ctx.path(o["baseline_file"])
+    return check_latency_regression(_measured(o, ctx), stored, name=spec.id,
+                                    **_take(o, "max_slowdown", "quantile"))
 
 
 def _endpoint_latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
@@ -267,10 +274,20 @@ def _endpoint_latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> Check
     return slo if slo.outcome is chosen else versus
 
 
+def _trend(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.trend.history import OPTIONS, check_history_trend
+
+    written = o.get("history")
+    store = ctx.history() if written is None else \
+        written if "://" in written else ctx.path(written)
+    return check_history_trend(store, o["check"], name=spec.id,
+                               **_take(o, *OPTIONS.suite_names()))
+
+
 _KINDS: dict[str, Callable[[CheckSpec, dict[str, Any], Context], CheckResult]] = {
     "metric": _metric, "regression": _regression, "drift": _drift,
     "latency": _latency, "latency_regression": _latency_regression,
-    "endpoint_latency": _endpoint_latency,
+    "endpoint_latency": _endpoint_latency, "trend": _trend,
     **{rule: _quality(rule) for rule in ("schema", "missing", "ranges", "categories",
                                          "duplicates", "row_count")},
 }

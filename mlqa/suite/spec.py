@@ -34,6 +34,12 @@ COMMON = {"id": NAME, "kind": TEXT, "description": TEXT, "marks": MARKS}
 # are generated from each check's option table (mlqa.options), the one source that also
 # validates the Python call and the engine call.
 SCORED = {"data": DATA_REF, "target": TEXT, "metric": TEXT, "prediction": TEXT}
+# Which baseline record a comparison reads (mlqa.baseline.session.AGAINST).
+AGAINST = {"enum": ["baseline", "approved-release"],
+           "description": "baseline (default): the suite's baseline record (the previous build "
+                          "with ref: latest); approved-release: the last release promoted to "
+                          "'approved' (an anchor that catches a slow ratchet); two checks ask "
+                          "for both"}
 Kind = tuple[dict[str, Any], list[str], str]
 
 
@@ -46,6 +52,7 @@ def kinds() -> dict[str, Kind]:
     from mlqa.latency import options as latency
     from mlqa.metrics.check import OPTIONS as METRIC
     from mlqa.quality import options as quality
+    from mlqa.trend.history import OPTIONS as TREND
 
     endpoint = latency.CHECK_ENDPOINT_LATENCY
     measure = latency.MEASURE_LATENCY.suite_options()
@@ -60,11 +67,7 @@ def kinds() -> dict[str, Kind]:
         "regression": ({
             **SCORED,
             "baseline": {**TEXT, "description": "evaluation name in the baseline record"},
-            "against": {"enum": ["baseline", "approved-release"],
-                        "description": "baseline (default): the suite's baseline record (the "
-                                       "previous build with ref: latest); approved-release: the "
-                                       "last release promoted to 'approved' (an anchor that "
-                                       "catches a slow ratchet); two checks ask for both"},
+            "against": AGAINST,
             **REGRESSION.suite_options(),
         }, ["data", "target", "metric", "baseline"],
             "a change threshold against the baseline (check_regression)"),
@@ -94,10 +97,22 @@ def kinds() -> dict[str, Kind]:
         "latency_regression": ({
             "data": DATA_REF, "target": TEXT,
             "baseline_file": {**TEXT, "description": "a latency record (save_latency), "
-                                                     "relative to this file"},
+                                                     "relative to this file; or baseline:"},
+            "baseline": {**TEXT, "description": "latency name in the baseline record "
+                                                "(mlqa_baseline.save_latency); or baseline_file:"},
+            "against": AGAINST,
             **measure, **latency.CHECK_LATENCY_REGRESSION.suite_options(),
-        }, ["data", "baseline_file"], "no slower than a stored latency record "
-                                      "(check_latency_regression)"),
+        }, ["data"], "no slower than a stored latency record: a file or the baseline "
+                     "record's (check_latency_regression)"),
+        "trend": ({
+            "check": {**TEXT, "description": "the check whose history is judged, by its test id "
+                                             "(release.mlqa.yaml::release::auc; a Python "
+                                             "test's node id)"},
+            "history": {**TEXT, "description": "the baseline store holding the history: a "
+                                               "folder (relative to this file) or an http(s) "
+                                               "URL (default: the run's --mlqa-baseline store)"},
+            **TREND.suite_options(),
+        }, ["check"], "a shift in a check's history across builds (check_history_trend)"),
         "endpoint_latency": ({
             "url": {**TEXT, "description": "the candidate endpoint (http:// or https://)"},
             "payloads": {**TEXT, "description": "request bodies: a JSON array or JSON lines "

@@ -26,9 +26,34 @@ from mlqa._validation import (
 )
 from mlqa.display import Display
 from mlqa.errors import InputError
+from mlqa.options import (
+    LEVEL,
+    NON_NEGATIVE,
+    Boolean,
+    OptionTable,
+    Text,
+    at_least,
+    param,
+    seeds,
+)
 from mlqa.recording import observed
 from mlqa.result import CheckResult, FieldReader, Outcome
 from mlqa.trend.edivisive import Divisions, e_divisive
+
+# The keyword options of check_trend, declared once (mlqa.options). Rules between options
+# (enough permutations for alpha to reject, min_history >= 2 * min_size) stay in the check.
+OPTIONS = OptionTable("check_trend", {
+    "greater_is_better": param(Boolean(), doc="False for a loss, a latency, an error rate"),
+    "min_magnitude": param(NON_NEGATIVE, doc="smallest worse shift that fails, in the "
+                                             "metric's units"),
+    "alpha": param(LEVEL, doc="significance level of each split"),
+    "n_permutations": param(at_least(1), doc="shuffles per split (at least 1/alpha - 1)"),
+    "min_history": param(at_least(2), doc="fewer builds are INCONCLUSIVE"),
+    "min_size": param(at_least(1), doc="fewest builds on either side of a split"),
+    "random_state": param(*seeds(), suite=False),
+    "metric": param(Text(), None, suite=False),
+    "name": param(Text(), None, suite=False),
+})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,8 +211,10 @@ def check_trend(values: Any, *, builds: Any = None, greater_is_better: bool = Tr
     permutation test is exact, and half of its false alarms point the better way).
 
     Bad input raises :class:`~mlqa.errors.InputError`: non-finite or missing values, no
-    values, ``builds`` of another length or with a label twice, options out of range.
+    values, ``builds`` of another length or with a label twice, options out of range (each
+    option is declared once in :data:`OPTIONS`).
     """
+    OPTIONS.validate(locals())
     z = _numbers(values)
     labels = _builds(builds, len(z))
     if not isinstance(greater_is_better, bool | np.bool_):

@@ -94,6 +94,21 @@ def published(tmp_path_factory):
     return repo, model, base / "store"
 
 
+def test_publishing_marks_the_runs_build_released_in_its_history(published):
+    """Each run added its build to the store's history; ``mlqa publish maven`` marked it
+    released (not approved: promoting is the gatekeeper's act), so the trend page shows it."""
+    from mlqa.history import read_history
+
+    store = published[2]
+    history = read_history(store)
+    entries = [json.loads((store.parent / v / "history.json").read_text())["entry"]
+               for v in ("1.0.0", "1.1.0")]
+    assert [b.entry for b in history.builds] == entries
+    assert [(b.released, b.approved) for b in history.builds] == [(True, False), (True, False)]
+    mark = json.loads((store / "history/marks" / entries[1] / "released.json").read_text())
+    assert (mark["flag"], mark["reason"]) == ("released", f"published as {GA}:1.1.0")
+
+
 @pytest.mark.parametrize(("selector", "version"), [
     ("RELEASE", "1.1.0"), ("LATEST", "1.1.0"), ("1.0.0", "1.0.0"), ("[1.0,1.1)", "1.0.0"),
     ("[1.0,2.0)", "1.1.0"), ("(,1.1.0]", "1.1.0"), ("[1.0.0]", "1.0.0")])

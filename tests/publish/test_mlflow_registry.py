@@ -22,6 +22,7 @@ from test_maven_baseline import SUITE  # saves model, predictions, latency; COMP
 
 from mlqa.baseline import CorruptRecord, RecordNotFound, StoreError, load_record
 from mlqa.cli import main
+from mlqa.history import read_history
 from mlqa.registry.mlflow import MlflowBaseline, deadline
 
 
@@ -139,6 +140,10 @@ def test_promote_with_a_bundle_judges_it_and_wants_the_bundle_the_version_was_ap
     assert "champion" not in mlflow_store.aliases("churn")
     assert main([*promote, str(base / "run1")]) == 0  # the bundle as REF
     assert mlflow_store.aliases("churn")["champion"] == "1"
+    # the run's build is approved in its history, as a plain promote marks it
+    assert "marked approved" in capsys.readouterr().out
+    (build,) = read_history(base / "store").builds
+    assert (build.approved, build.released) == (True, False)
 
 
 def test_evidence_altered_on_the_run_is_refused(first_run, mlflow_store, tmp_path):

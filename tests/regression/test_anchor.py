@@ -5,6 +5,8 @@ the losses add up past the margin; in a YAML suite the two are two checks, two r
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,3 +130,104 @@ def test_a_suite_asks_for_both_and_gets_two_results(pytester, jenkins_check, one
     assert by_id["accuracy_vs_previous_build"].outcome is Outcome.PASS
     assert by_id["accuracy_vs_approved_release"].outcome is Outcome.FAIL
     assert by_id["accuracy_vs_approved_release"].baseline_record.alias == "approved"
+
+
+LATENCY_CONFTEST = '''
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+
+def fitted():
+    X, y = make_classification(n_samples=600, n_features=4, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["y"] = y
+    return frame, LogisticRegression().fit(frame[["a", "b", "c", "d"]], y)
+
+
+@pytest.fixture(scope="session")
+def holdout():
+    return fitted()[0]
+
+
+@pytest.fixture(scope="session")
+def model():
+    return fitted()[1]
+'''
+# Two latency comparisons of one measurement: against the run's baseline (the previous build,
+# --mlqa-baseline-ref latest) and against the approved release.
+LATENCY_SUITE = """
+suite: speed
+data:
+  holdout: {fixture: holdout}
+model: {fixture: model}
+checks:
+  - {id: vs_previous_build, kind: latency_regression, data: holdout, target: y, device: cpu,
+     baseline: predict, max_slowdown: 3.0, min_iters: 100, max_time_s: 0.3}
+  - {id: vs_approved_release, kind: latency_regression, data: holdout, target: y, device: cpu,
+     baseline: predict, against: approved-release, max_slowdown: 3.0, min_iters: 100,
+     max_time_s: 0.3}
+"""
+
+
+def test_a_yaml_latency_comparison_reads_the_approved_release_when_asked(pytester):
+    """The approved release was measured 3 ms slower per call than the last build: the
+    comparison against it reads its record (named in the result) and sees the candidate far
+    faster, the one against the previous build reads that record and sees it alike."""
+    import time
+
+    from mlqa.latency import measure_latency_runs
+
+    pytester.makeconftest(LATENCY_CONFTEST)
+    namespace: dict = {}
+    exec(LATENCY_CONFTEST, namespace)  # the very model and rows the suite's fixtures give
+    frame, model = namespace["fitted"]()
+    X = frame[["a", "b", "c", "d"]]
+
+    def slow(rows):
+        time.sleep(0.003)
+        return model.predict(rows)
+
+    store = LocalStore(pytester.path / "store")
+    ids = {}
+    for alias, call in (("approved", slow), ("latest", model.predict)):
+        builder = RecordBuilder(model_name="clf", model_version=alias)
+        builder.add_latency("predict", measure_latency_runs(
+            call, lambda bs: X.iloc[:bs], runs=3, isolate=False, device="cpu", min_iters=100,
+            max_time_s=0.3))
+        ids[alias] = builder.save(store)
+    set_alias(store, "approved", ids["approved"], by="gatekeeper")
+    pytester.makefile(".mlqa.yaml", speed=LATENCY_SUITE)
+    pytester.runpytest("--mlqa-baseline", "store", "--mlqa-baseline-ref", "latest",
+                       "--mlqa-results", "r", "-p", "no:cacheprovider")
+    by_id = {r.nodeid.rsplit("::", 1)[1]: r.check_result
+             for r in mlqa.report.bundle.read(pytester.path / "r")}
+    previous, release = by_id["vs_previous_build"], by_id["vs_approved_release"]
+    assert (previous.baseline_record.record, previous.baseline_record.alias) == \
+        (ids["latest"], "latest")
+    assert (release.baseline_record.record, release.baseline_record.alias) == \
+        (ids["approved"], "approved")
+    assert previous.outcome is not Outcome.ERROR and release.outcome is not Outcome.ERROR, \
+        (previous.message, release.message)
+    if release.value is not None and previous.value is not None:  # judged (not contended)
+        assert release.value < 0.5 < previous.value
+        assert release.outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize(("keys", "said"), [
+    ("baseline: predict\n    baseline_file: l.json", "needs one of 'baseline' (a latency name in "
+                                                     "the baseline record) or 'baseline_file', "
+                                                     "not both"),
+    ("max_slowdown: 2.0", "needs one of 'baseline'"),
+    ("baseline_file: l.json\n    against: approved-release", "'against' chooses a baseline "
+                                                             "record"),
+])
+def test_a_latency_comparison_names_one_stored_baseline(tmp_path, keys, said):
+    from mlqa.suite import SuiteError, load_suites
+
+    (tmp_path / "s.mlqa.yaml").write_text(
+        "data:\n  d: {path: d.csv}\nmodel: {path: m.skops}\nchecks:\n  - id: speed\n"
+        f"    kind: latency_regression\n    data: d\n    {keys}\n")
+    with pytest.raises(SuiteError, match=re.escape(said)):
+        load_suites(tmp_path / "s.mlqa.yaml")

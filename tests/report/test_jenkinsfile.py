@@ -18,7 +18,7 @@ JENKINSFILE = ROOT / "example_suites" / "Jenkinsfile"
 STEPS = {"pipeline", "agent", "options", "buildDiscarder", "logRotator", "timestamps",
          "parameters", "booleanParam", "environment", "stages", "stage", "steps", "sh", "junit",
          "archiveArtifacts", "publishHTML", "script", "plot", "error", "timeout", "input", "echo",
-         "attachments"}
+         "attachments", "withCredentials"}
 
 
 def groovy_problems(text: str) -> list[str]:
@@ -119,8 +119,14 @@ def test_replaying_the_shell_steps_feeds_every_publisher(tmp_path: Path, jenkins
     text = JENKINSFILE.read_text()
     env_block = re.search(r"environment \{(.*?)\n    \}", text, re.S).group(1)
     env = {**os.environ, **dict(re.findall(r"(\w+) = '([^']*)'", env_block)),
-           "SUITES": "suites", "ATTACH_PLOTS": "true", "WORKSPACE": str(ws)}
+           "SUITES": "suites", "ATTACH_PLOTS": "true", "WORKSPACE": str(ws),
+           # 'Publish to Nexus' into a folder repository (no credentials to bind)
+           "MLQA_MAVEN_REPO": str(ws / "maven"), "BUILD_NUMBER": "7"}
     env.pop("PYTEST_ADDOPTS", None)
+    env.pop("MODEL_VERSION", None)
+    (ws / "maven").mkdir()
+    (ws / "models").mkdir()
+    (ws / "models" / "churn.onnx").write_bytes(b"the model a Java service loads")
     ran = []
     for stage, script in shell_steps(text):
         if stage == "Install" or ("baseline promote" in script and "baseline" not in SUBCOMMANDS):
@@ -131,6 +137,16 @@ def test_replaying_the_shell_steps_feeds_every_publisher(tmp_path: Path, jenkins
         assert proc.returncode == 0, f"{stage}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
     assert [s for s, _ in ran][:3] == ["Model checks", "Report", "Publish"]
     assert "Gate" in [s for s, _ in ran]
+    assert [s for s, _ in ran][-2:] == ["Promote baseline", "Publish to Nexus"]
+    # the approved build went out as com.acme.models:churn:1.0.7, verified, marked released in
+    # the history the Report stage drew
+    from mlqa.history import read_history
+    from mlqa.publish.maven_verify import verify
+
+    released = ws / "maven" / "com/acme/models/churn/1.0.7"
+    assert (released / "churn-1.0.7.jar").is_file() and verify(ws / "maven") == []
+    (build,) = read_history(ws / ".mlqa" / "baselines").builds
+    assert (build.number, build.released) == ("7", True)
 
     reports = ws / "reports"
     verdict = jenkins_check(reports / "mlqa-junit.xml", "--workspace", str(ws))  # junit step
@@ -139,6 +155,7 @@ def test_replaying_the_shell_steps_feeds_every_publisher(tmp_path: Path, jenkins
     attached = re.findall(r"\[\[ATTACHMENT\|([^\]]+)\]\]", xml)
     assert attached and all(Path(p).is_file() and Path(p).is_relative_to(ws) for p in attached)
     assert (reports / "report.html").is_file()  # publishHTML
+    assert '<h2 id="history">History: last 1 build' in (reports / "report.html").read_text()
     csvs = sorted(p.name for p in (reports / "plots").glob("*.csv"))  # plot loop
     # "/" had to be sanitised: the name keeps a hash of the exact node id (never two checks
     # on one file), the same in every build (the Plot plugin's trend)
@@ -149,3 +166,23 @@ def test_replaying_the_shell_steps_feeds_every_publisher(tmp_path: Path, jenkins
                if r.nodeid.endswith("test_auc"))
     assert header == "value,threshold,ci_low,ci_high"
     assert row == ",".join(repr(v) for v in (auc.value, 0.8, *auc.ci))
+
+
+def test_publish_to_nexus_says_it_is_skipped_where_no_repository_is_configured(tmp_path):
+    """Without MLQA_MAVEN_REPO the stage passes on and says why, publishing nothing."""
+    (script,) = [sc for stage, sc in shell_steps(JENKINSFILE.read_text())
+                 if stage == "Publish to Nexus"]
+    env = {k: v for k, v in os.environ.items() if k != "MLQA_MAVEN_REPO"}
+    proc = subprocess.run(["bash", "-ec", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Publish to Nexus skipped: MLQA_MAVEN_REPO" in proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_release_page_shows_the_stage_the_jenkinsfile_runs():
+    """docs/release.md's 'Publish to Nexus' is the Jenkinsfile's, script for script."""
+    page = (ROOT / "docs" / "release.md").read_text()
+    snippet = re.search(r"```groovy\n(stage\('Publish to Nexus'\).*?)```", page, re.S).group(1)
+    ours = [sc for stage, sc in shell_steps(JENKINSFILE.read_text()) if stage == "Publish to Nexus"]
+    assert [sc for _, sc in shell_steps(snippet)] == ours != []

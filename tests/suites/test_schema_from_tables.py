@@ -19,6 +19,7 @@ from mlqa.metrics.check import OPTIONS as METRIC
 from mlqa.metrics.intervals import METHODS
 from mlqa.quality import options as quality
 from mlqa.suite import SuiteError, load_suites, shipped_schema
+from mlqa.trend.history import OPTIONS as TREND
 
 TABLES = {
     "metric": [METRIC], "regression": [REGRESSION], "drift": [DRIFT],
@@ -29,6 +30,7 @@ TABLES = {
     "latency": [latency.CHECK_LATENCY, latency.MEASURE_LATENCY],
     "latency_regression": [latency.CHECK_LATENCY_REGRESSION, latency.MEASURE_LATENCY],
     "endpoint_latency": [latency.CHECK_ENDPOINT_LATENCY, latency.MEASURE_ENDPOINT_LATENCY],
+    "trend": [TREND],
 }
 # a suite's name for a table's option
 SUITE_NAME = {("measure_endpoint_latency", "random_state"): "seed"}
@@ -54,6 +56,7 @@ REQUIRED = {
     "latency_regression": {"data": "d", "baseline_file": "b.json"},
     "endpoint_latency": {"url": "http://127.0.0.1:1/", "payloads": "p.json", "rate": 5,
                          "max_ms": 5},
+    "trend": {"check": "s.mlqa.yaml::s::auc"},
 }
 
 
