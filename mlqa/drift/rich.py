@@ -42,17 +42,12 @@ NEEDS_ROWS = {t: f"{t} column: its tests need the reference rows" for t in JUDGE
 def run_rows(kind: str, name: str, ref: Any, cur: Any, min_rows: int, alpha: float,
              seed: int | None) -> ColumnRun:
     """The container run of one text, embedding or datetime column: ``parts`` and ``view``."""
-    from mlqa.drift.check import ColumnRun
-
     rng = np.random.default_rng(seed)
     if kind == TEXT:
         return _text(name, ref, cur, min_rows, alpha, rng)
     if kind == DATETIME:
         return _datetime(name, ref, cur, min_rows, alpha)
-    try:
-        x, y = embeddings.vectors(name, ref), embeddings.vectors(name, cur)
-    except Exception as exc:  # an InputError: the column's own entry says what was wrong
-        return ColumnRun(EMBEDDING, reason=str(exc))
+    x, y = embeddings.vectors(name, ref), embeddings.vectors(name, cur)
     return run_embedding(name, x, y, min_rows, alpha, rng, n_rows=(len(ref), len(cur)))
 
 

@@ -96,4 +96,5 @@ def top_words(ref: np.ndarray, cur: np.ndarray, rng: np.random.Generator,
     cur_share = np.asarray(counts[len(ref):].mean(axis=0)).ravel()
     order = np.argsort(-np.abs(cur_share - ref_share), kind="stable")[:k]
     names = counter.get_feature_names_out()
-    return [[str(names[i]), float(ref_share[i]), float(cur_share[i])] for i in order]
+    return [[str(names[i]), round(float(ref_share[i]), 6), round(float(cur_share[i]), 6)]
+            for i in order]
