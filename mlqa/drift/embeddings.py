@@ -29,6 +29,7 @@ PERMUTATIONS = 200
 CLASSIFIER_ROWS = 10_000  # rows per side the classifier sees (half fits, half is scored)
 COMPONENT_ROWS = 20_000  # rows per side of the per-component (secondary) view
 SCATTER_POINTS = 200  # points per side in the report's PCA scatter
+BLOCK = 16_384  # rows per block of the finiteness pass (a bounded temporary)
 
 
 def vectors(name: str, values: Any) -> np.ndarray:
@@ -46,14 +47,18 @@ def vectors(name: str, values: Any) -> np.ndarray:
             raise InputError(f"embedding column {name!r} holds vectors of different lengths "
                              f"{sorted(lengths)[:5]}")
     try:
-        array = np.asarray(values, dtype=float)
+        # a float32 (or memory-mapped) array stays as it is: the tests copy only the rows
+        # they subsample, as float64
+        array = values if isinstance(values, np.ndarray) and values.dtype.kind == "f" \
+            else np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise InputError(f"embeddings {name!r} must be numbers (a 2-D array or a column of "
                          f"equal-length vectors)") from None
     if array.ndim != 2:
         raise InputError(f"embeddings {name!r} must be 2-D (rows x dimensions), got shape "
                          f"{array.shape}")
-    finite = np.isfinite(array).all(axis=1)
+    finite = np.concatenate([np.isfinite(array[s:s + BLOCK]).all(axis=1)
+                             for s in range(0, len(array), BLOCK)] or [np.ones(0, bool)])
     return array if finite.all() else array[finite]
 
 
