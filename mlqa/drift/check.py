@@ -119,9 +119,10 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     classifier, embeddings by MMD and the classifier, datetimes by epoch, weekday and hour.
     ``embeddings=`` adds embeddings given as arrays: ``(reference 2-D array, current 2-D
     array)`` or ``{name: (reference, current)}``. In evidently's mode, from a
-    ``ReferenceProfile`` or on an engine they are left out, with the reason. NaN and +-inf are dropped per column and the change in
-    their share is reported. A column that is empty, constant or has fewer than ``min_rows``
-    values on a side is an ERROR entry; the others still run.
+    ``ReferenceProfile`` or on an engine they are left out, with the reason. NaN and +-inf are
+    dropped per column and the change in their share is reported. A column that is empty,
+    constant or has fewer than ``min_rows`` values on a side is an ERROR entry; the others
+    still run.
 
     ``tests``:
 

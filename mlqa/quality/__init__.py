@@ -17,5 +17,5 @@ from mlqa.quality.rules import (
 )
 
 __all__ = ["check_data", "expect_data", "check_missing", "check_schema", "check_ranges",
-           "check_categories", "check_duplicates", "check_row_count", "check_dates", "QualityResult",
-           "DataQualityResult", "ColumnQuality"]
+           "check_categories", "check_duplicates", "check_row_count", "check_dates",
+           "QualityResult", "DataQualityResult", "ColumnQuality"]

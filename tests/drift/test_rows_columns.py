@@ -12,7 +12,7 @@ from mlqa.drift.profile import profile
 from mlqa.gate import evaluate
 from mlqa.report import bundle, html
 from mlqa.result import Outcome
-from tests.drift.rows_data import WORDS, TOPIC_WORDS, mixture, sentences
+from tests.drift.rows_data import TOPIC_WORDS, WORDS, mixture, sentences
 
 TEXT_PARTS = ("length", "words", "oov_share", "non_letter_share", "empty", "classifier")
 
