@@ -184,8 +184,9 @@ def _datetime(name: str, ref: pd.Series, cur: pd.Series, min_rows: int, alpha: f
         r, c = r.dt.tz_convert("UTC"), c.dt.tz_convert("UTC")
 
     def epoch(s: pd.Series) -> pd.Series:
-        return (s.astype("int64").where(s.notna()) / 1e9).astype(float) if len(s) else \
-            pd.Series([], dtype=float)
+        # a difference of timestamps is in seconds whatever the unit (ns, us, s) of each side
+        origin = pd.Timestamp(0, tz="UTC") if s.dt.tz is not None else pd.Timestamp(0)
+        return (s - origin).dt.total_seconds()
 
     runs = {"epoch": _numeric_part(f"{name}.epoch", epoch(r), epoch(c), min_rows, alpha),
             "weekday": _numeric_part(f"{name}.weekday", r.dt.weekday.astype("Int64"),

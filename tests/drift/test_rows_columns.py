@@ -3,6 +3,8 @@ parts in the one family, shown in the report, refused where the rows are not at 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +44,9 @@ def test_topic_shift_moves_descriptors_and_words_and_the_report_shows_them():
     new_words = set(WORDS[4 * TOPIC_WORDS:5 * TOPIC_WORDS].tolist())
     top = r.details["rows_tested"]["review"]["top_words"]
     assert top[0][0] in new_words and top[0][1] == 0.0 and top[0][2] > 0.02
+    again = mlqa.CheckResult.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert again.details["rows_tested"] == r.details["rows_tested"]
+    assert again.columns["review.classifier"] == clf
     page = html.render(evaluate([bundle.BundleRecord("t.py::text", r)]))
     assert "text column review: drifted" in page and "descriptors that moved" in page
     assert "words whose document share moved most" in page and top[0][0] in page
@@ -97,6 +102,7 @@ def test_datetime_columns_drift_by_hour_weekday_and_epoch():
     night = rng.integers(0, 6 * 3600, 2000) + 86400 * rng.integers(0, 28, 2000)
     cur = pd.DataFrame({"ts": start + pd.to_timedelta(night, "s"),
                         "day": start + pd.to_timedelta(rng.integers(0, 28, 2000), "D")})
+    cur["day"] = cur["day"].astype("datetime64[s]")  # another unit: the same epoch seconds
     r = mlqa.check_drift(ref, cur)
     assert r.details["rows_tested"]["ts"]["parts"] == ["ts.epoch", "ts.weekday", "ts.hour"]
     # a date-only column has no hour part
