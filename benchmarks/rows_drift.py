@@ -1,8 +1,10 @@
 """Text and embedding drift (issue 25): mlqa's tests against evidently 0.7.23's methods on the
 same seeded data, and mlqa's memory at 1M x 768.
 
-    python benchmarks/rows_drift.py null  [--seeds 60]
-    python benchmarks/rows_drift.py power [--seeds 20]
+    python benchmarks/rows_drift.py null  [--seeds 60] [--text-sizes 500 2000]
+                                          [--embedding-sizes 500 2000]
+    python benchmarks/rows_drift.py power [--seeds 20] [--text-sizes 500 2000]
+                                          [--embedding-sizes 2000 20000]
     python benchmarks/rows_drift.py memory [--rows 1000000] [--dims 768]
 
 Data (tests/drift/rows_data.py): documents of 5-20 pseudo-words from 4 topics (Zipf weights),
@@ -109,20 +111,20 @@ def _rates(rows: list[dict], keys: list[str]) -> dict:
             for k in keys}
 
 
-def null(seeds: int) -> None:
-    for n in (500, 2000):
+def null(seeds: int, text_sizes: list[int], embedding_sizes: list[int]) -> None:
+    for n in text_sizes:
         rows = [text_row(n, s, 0.0) for s in range(seeds)]
         print(json.dumps({"study": "null", "kind": "text", "n": n, "seeds": seeds,
                           **_rates(rows, ["mlqa", "evidently_text"])}), flush=True)
     ev = ["evidently_model", "evidently_distance", "evidently_ratio", "evidently_mmd"]
-    for n in (500, 2000):
-        rows = [embedding_row(n, 768, s, 0, 0.0) for s in range(seeds // 2)]
+    for n in embedding_sizes:
+        rows = [embedding_row(n, 768, s, 0, 0.0) for s in range(seeds)]
         print(json.dumps({"study": "null", "kind": "embedding", "n": n, "dims": 768,
-                          "seeds": seeds // 2, **_rates(rows, ["mlqa", *ev])}), flush=True)
+                          "seeds": seeds, **_rates(rows, ["mlqa", *ev])}), flush=True)
 
 
-def power(seeds: int) -> None:
-    for n in (1000, 2000):
+def power(seeds: int, text_sizes: list[int], embedding_sizes: list[int]) -> None:
+    for n in text_sizes:
         rows = [text_row(n, 1000 + s, 0.1) for s in range(seeds)]
         parts: dict[str, int] = {}
         for r in rows:
@@ -134,7 +136,8 @@ def power(seeds: int) -> None:
                           "mean_auc": float(np.mean([r["mlqa_auc"] for r in rows]))}),
               flush=True)
     ev = ["evidently_model", "evidently_distance", "evidently_ratio", "evidently_mmd"]
-    for n, k in ((2000, seeds // 2), (20_000, 3), (100_000, 2)):
+    for n in embedding_sizes:
+        k = seeds if n <= 5000 else max(1, seeds // 4)
         rows = [embedding_row(n, 768, 2000 + s, 5, 0.1) for s in range(k)]
         print(json.dumps({"study": "power", "kind": "embedding", "shift": "0.1 sd in 5 of 768",
                           "n": n, "seeds": k, **_rates(rows, ["mlqa", *ev]),
@@ -210,11 +213,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dims", type=int, default=768)
+    parser.add_argument("--text-sizes", type=int, nargs="*", default=[500, 2000])
+    parser.add_argument("--embedding-sizes", type=int, nargs="*", default=None)
     a = parser.parse_args()
     if a.study == "null":
-        null(a.seeds or 60)
+        null(a.seeds or 60, a.text_sizes,
+             [500, 2000] if a.embedding_sizes is None else a.embedding_sizes)
     elif a.study == "power":
-        power(a.seeds or 20)
+        power(a.seeds or 20, a.text_sizes,
+              [2000, 20_000] if a.embedding_sizes is None else a.embedding_sizes)
     else:
         memory(a.rows, a.dims)
 
