@@ -128,21 +128,21 @@ def test_rows_tests_need_rows_profile_engine_and_evidently_mode_leave_them_out(t
 
 @pytest.mark.statistical
 def test_no_drift_family_wise_false_alarm_within_alpha():
-    """16 seeded A/A pairs of each: text (300 documents a side, 6 parts + a numerical
-    column) and embeddings (300 x 32, 2 parts); each check is one Holm family at 0.05. At a
-    true rate of 0.05, 4 or more alarms in 16 has probability 0.7% (the 60-seed study is in
-    benchmarks/rows_drift.py)."""
-    text_alarms = sum(not mlqa.check_drift(_texts(300, 100 + s), _texts(300, 200 + s),
-                                           random_state=s).passed for s in range(16))
+    """10 seeded A/A pairs of each: text (250 documents a side, 6 parts + a numerical
+    column) and embeddings (250 x 32, 2 parts); each check is one Holm family at 0.05. At a
+    true rate of 0.05, 3 or more alarms in 10 has probability 1.2% (the larger study is
+    benchmarks/rows_drift.py null)."""
+    text_alarms = sum(not mlqa.check_drift(_texts(250, 100 + s), _texts(250, 200 + s),
+                                           random_state=s).passed for s in range(10))
     emb_alarms = 0
-    for s in range(16):
+    for s in range(10):
         rng = np.random.default_rng(300 + s)
-        r = mlqa.check_drift(pd.DataFrame({"a": rng.normal(size=300)}),
-                             pd.DataFrame({"a": rng.normal(size=300)}),
-                             embeddings=(mixture(300, 32, rng), mixture(300, 32, rng)),
+        r = mlqa.check_drift(pd.DataFrame({"a": rng.normal(size=250)}),
+                             pd.DataFrame({"a": rng.normal(size=250)}),
+                             embeddings=(mixture(250, 32, rng), mixture(250, 32, rng)),
                              random_state=s)
         emb_alarms += not r.passed
-    assert text_alarms <= 3 and emb_alarms <= 3
+    assert text_alarms <= 2 and emb_alarms <= 2
 
 
 @pytest.mark.statistical
