@@ -25,7 +25,7 @@ import numpy as np
 from mlqa.errors import InputError
 
 MMD_ROWS = 1000  # rows per side in the kernel matrix
-PERMUTATIONS = 200
+PERMUTATIONS = 1000  # the smallest p-value is 1/1001: one test of a large Holm family can reject
 CLASSIFIER_ROWS = 10_000  # rows per side the classifier sees (half fits, half is scored)
 COMPONENT_ROWS = 20_000  # rows per side of the per-component (secondary) view
 SCATTER_POINTS = 200  # points per side in the report's PCA scatter
