@@ -5,6 +5,7 @@ same seeded data, and mlqa's memory at 1M x 768.
                                           [--embedding-sizes 500 2000]
     python benchmarks/rows_drift.py power [--seeds 20] [--text-sizes 500 2000]
                                           [--embedding-sizes 2000 20000]
+    python benchmarks/rows_drift.py size [--seeds 2] [--embedding-sizes 10000 40000]
     python benchmarks/rows_drift.py memory [--rows 1000000] [--dims 768]
 
 Data (tests/drift/rows_data.py): documents of 5-20 pseudo-words from 4 topics (Zipf weights),
@@ -18,6 +19,8 @@ Gaussian mixture, a shift moves 5 of 768 dimensions by 0.1 sd.
   (``model`` AUC > 0.55 (bootstrap below 1000 rows), ``distance`` > 0.2, ``ratio`` > 0.2,
   ``mmd`` > 0.015).
 * ``power``: the same shares under the shifts.
+* ``size``: the classifier with its cap raised to n, and the per-dimension view, against
+  0.1 sd in 5 of 768 dimensions: the size at which the shift would be found.
 * ``memory``: both sides as float32 memory-mapped files (the input, 2 x rows x dims x 4
   bytes, on disk); the peak anonymous memory (RssAnon, sampled every 5 ms) of
   ``check_drift(embeddings=...)`` above what the process held before, and its time.
@@ -149,6 +152,28 @@ def power(seeds: int, text_sizes: list[int], embedding_sizes: list[int]) -> None
                           "mlqa_s": [r["mlqa_s"] for r in rows]}), flush=True)
 
 
+def size(seeds: int, sizes: list[int]) -> None:
+    """At what size would 0.1 sd in 5 of 768 dimensions be found? The held-out classifier
+    with its row cap raised to n (check_drift caps it at 10 000 per side), and the
+    per-dimension KS view (BH) on n rows per side."""
+    from mlqa.drift import domain, embeddings
+
+    for n in sizes:
+        out = []
+        for s in range(seeds):
+            rng = np.random.default_rng(3000 + s)
+            x, y = mixture(n, 768, rng), mixture(n, 768, rng, shift_dims=5, shift=0.1)
+            t = time.perf_counter()
+            held = domain.held_out_test(x, y, embeddings.classifier, alpha=0.05, rng=rng,
+                                        max_rows=n)
+            comp = embeddings.components(x, y, alpha=0.05, rng=rng, max_rows=n)
+            out.append({"auc": round(held.auc, 4), "p": held.p_value,
+                        "components_bh": comp["significant_bh"],
+                        "shifted_in_top5": sum(j < 5 for j, p in comp["top"] if p < 0.05),
+                        "s": round(time.perf_counter() - t, 1)})
+        print(json.dumps({"study": "size", "n": n, "seeds": seeds, "runs": out}), flush=True)
+
+
 def _status_kb(field: str) -> int:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -209,7 +234,7 @@ def memory(rows: int, dims: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=("null", "power", "memory"))
+    parser.add_argument("study", choices=("null", "power", "size", "memory"))
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dims", type=int, default=768)
@@ -222,6 +247,8 @@ def main() -> None:
     elif a.study == "power":
         power(a.seeds or 20, a.text_sizes,
               [2000, 20_000] if a.embedding_sizes is None else a.embedding_sizes)
+    elif a.study == "size":
+        size(a.seeds or 2, a.embedding_sizes or [10_000, 40_000])
     else:
         memory(a.rows, a.dims)
 
