@@ -118,6 +118,10 @@ def test_rows_tests_need_rows_profile_engine_and_evidently_mode_leave_them_out(t
                                                       "reference rows")
     ref.to_parquet(tmp_path / "ref.parquet")
     cur.to_parquet(tmp_path / "cur.parquet")
+    on_engine = mlqa.check_drift(tmp_path / "ref.parquet", tmp_path / "cur.parquet")
+    assert on_engine.excluded["review"].startswith("text column: its tests need the reference "
+                                                   "rows, which only summaries leave an engine")
+    assert list(on_engine.columns) == ["x"]
     for name in ("domain_classifier", "mmd"):
         with pytest.raises(mlqa.InputError, match=f"drift test '{name}' cannot run on the"):
             mlqa.check_drift(tmp_path / "ref.parquet", tmp_path / "cur.parquet",
