@@ -28,6 +28,7 @@ import pandas as pd
 
 from mlqa.drift import columns as col
 from mlqa.drift import domain, embeddings, text
+from mlqa.drift.selection import distinct_union
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlqa.drift.check import ColumnRun
@@ -51,16 +52,14 @@ def run_rows(kind: str, name: str, ref: Any, cur: Any, min_rows: int, alpha: flo
     return run_embedding(name, x, y, min_rows, alpha, rng, n_rows=(len(ref), len(cur)))
 
 
-def _numeric_part(name: str, ref: pd.Series, cur: pd.Series, min_rows: int,
+def _derived_part(name: str, ref: pd.Series, cur: pd.Series, min_rows: int,
                   alpha: float, kind: str = col.NUMERICAL) -> ColumnRun:
     """One derived column tested as ``check_drift`` tests a column of that kind."""
     from mlqa.drift.check import AUTO, ColumnRun, tested
 
     r = col.prepare(name, ref, kind)
     c = col.prepare(name, cur, kind)
-    binary = col.BINARY if kind == col.CATEGORICAL and \
-        len(set(r.category_counts()[0].tolist()) | set(c.category_counts()[0].tolist())) <= 2 \
-        else kind
+    binary = col.BINARY if kind == col.CATEGORICAL and distinct_union(r, c, 2) <= 2 else kind
     run = ColumnRun(binary, r.n_rows, r.missing / max(r.n_rows, 1), binary, c.n_rows,
                     c.missing / max(c.n_rows, 1))
     return tested(run, r, c, None, AUTO, min_rows, alpha)
@@ -122,7 +121,7 @@ def _text(name: str, ref: pd.Series, cur: pd.Series, min_rows: int, alpha: float
     for part in ref_d:
         r = oov_ref if part == "oov_share" else ref_d[part]
         kind = col.CATEGORICAL if part == "empty" else col.NUMERICAL
-        runs[part] = _numeric_part(f"{name}.{part}", r, cur_d[part], min_rows, alpha, kind)
+        runs[part] = _derived_part(f"{name}.{part}", r, cur_d[part], min_rows, alpha, kind)
     runs["classifier"], held = _classifier_part(TEXT, ref_docs, cur_docs, text.classifier,
                                                 min_rows, alpha, rng, domain.MAX_ROWS)
     view = {"type": TEXT, "rows_used": [len(used_ref), len(used_cur)],
@@ -188,13 +187,13 @@ def _datetime(name: str, ref: pd.Series, cur: pd.Series, min_rows: int, alpha: f
         origin = pd.Timestamp(0, tz="UTC") if s.dt.tz is not None else pd.Timestamp(0)
         return (s - origin).dt.total_seconds()
 
-    runs = {"epoch": _numeric_part(f"{name}.epoch", epoch(r), epoch(c), min_rows, alpha),
-            "weekday": _numeric_part(f"{name}.weekday", r.dt.weekday.astype("Int64"),
+    runs = {"epoch": _derived_part(f"{name}.epoch", epoch(r), epoch(c), min_rows, alpha),
+            "weekday": _derived_part(f"{name}.weekday", r.dt.weekday.astype("Int64"),
                                      c.dt.weekday.astype("Int64"), min_rows, alpha,
                                      col.CATEGORICAL)}
     valid = r.dropna()
     if len(valid) and (valid != valid.dt.normalize()).any():
-        runs["hour"] = _numeric_part(f"{name}.hour", r.dt.hour.astype("Int64"),
+        runs["hour"] = _derived_part(f"{name}.hour", r.dt.hour.astype("Int64"),
                                      c.dt.hour.astype("Int64"), min_rows, alpha,
                                      col.CATEGORICAL)
     missing = _missing(ref, cur, int(r.notna().sum()), int(c.notna().sum()))
