@@ -155,3 +155,21 @@ def test_power_against_a_ten_percent_topic_shift():
     flagged = [not mlqa.check_drift(_texts(1000, 400 + s), _texts(1000, 500 + s, shift=0.1),
                                     random_state=s).passed for s in range(5)]
     assert all(flagged)
+
+
+def test_registry_entries_need_rows_and_run_on_samples_that_carry_them():
+    from mlqa.drift.columns import Sample
+    from mlqa.drift.stattests import get
+
+    rng = np.random.default_rng(12)
+    x, y = mixture(400, 8, rng), mixture(400, 8, rng, shift_dims=2, shift=0.5)
+    ref, cur = Sample("embedding", 400, rows=x), Sample("embedding", 400, rows=y)
+    for name in ("domain_classifier", "mmd"):
+        test = get(name, "embedding")
+        assert test.needs_rows and test.returns_p_value
+        statistic, p = test.func(ref, cur)
+        assert p < 0.01 and statistic > 0
+    a, b = (np.array(sentences(300, rng), dtype=object) for _ in range(2))
+    auc, p = get("domain_classifier", "text").func(Sample("text", 300, rows=a),
+                                                   Sample("text", 300, rows=b))
+    assert 0.4 < auc < 0.6 and p > 0.05
