@@ -85,7 +85,18 @@ class HistogramPlot:
     name: str = "histogram"
 
 
-Block = Table | IntervalPlot | DistributionPlot | HistogramPlot
+@dataclasses.dataclass(frozen=True)
+class ScatterPlot:
+    """Reference (grey) and current (blue) points in two dimensions (a projection)."""
+
+    title: str
+    reference: tuple[tuple[float, float], ...]
+    current: tuple[tuple[float, float], ...]
+    axes: tuple[str, str] = ("x", "y")
+    name: str = "scatter"
+
+
+Block = Table | IntervalPlot | DistributionPlot | HistogramPlot | ScatterPlot
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Data drift: evidently's catalogue of two-sample tests, its default choice of test, and
-mlqa's corrected, materiality-aware mode; reference profiles; multivariate drift."""
+mlqa's corrected, materiality-aware mode; text, embedding and datetime columns tested from
+their rows (``mlqa.drift.rich``); reference profiles; multivariate drift."""
 
 from mlqa.drift.check import adjust, check_drift
 from mlqa.drift.multivariate import check_multivariate_drift

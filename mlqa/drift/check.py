@@ -62,7 +62,10 @@ CORRECTIONS = ("holm", "bh", None)
 # Materiality floors of the effect size in mlqa's own mode: a tenth of a reference standard
 # deviation of normed Wasserstein distance (evidently's own distance threshold) and two
 # percentage points of total variation.
-DEFAULT_MIN_EFFECT = {col.NUMERICAL: 0.1, col.CATEGORICAL: 0.02, col.BINARY: 0.02}
+# Text and embedding classifiers: two points of Somers' D (2 AUC - 1, AUC 0.51); MMD: none
+# (its kernel sample is capped, so significance alone already means a visible change).
+DEFAULT_MIN_EFFECT = {col.NUMERICAL: 0.1, col.CATEGORICAL: 0.02, col.BINARY: 0.02,
+                      "text": 0.02, "embedding": 0.02, "mmd": 0.0}
 EVIDENTLY = "evidently"
 AUTO = "auto"
 
@@ -84,6 +87,7 @@ OPTIONS = OptionTable("check_drift", {
     "column_names": param(ListOf(Anything()), None, suite=False),
     "n_threads": param(at_least(1), None, suite=False),
     "random_state": param(*seeds(), suite=False),
+    "embeddings": param(Anything(), None, suite=False),
     "html": param(FilePath(), None, suite=False),
     "name": param(Text(), suite=False),
 })
@@ -101,17 +105,24 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                 random_state: int | np.random.Generator | None = 0,
                 html: str | None = None, name: str = "drift",
                 max_missing_change: float | None = None, exact: bool | str = True,
-                n_jobs: Any = UNSET) -> DriftResult:
+                embeddings: Any = None, n_jobs: Any = UNSET) -> DriftResult:
     """Test every column of ``current`` against ``reference`` for a change of distribution.
 
     ``reference``/``current``: pandas DataFrames, 2-D numpy arrays (``column_names`` names
     their columns, else ``"0"``, ``"1"``...), pyarrow Tables or Parquet paths; ``reference``
     may be a ``ReferenceProfile`` (``mlqa.drift.profile``). ``columns`` selects columns; without
     it both sides must have the same ones. Column types are inferred from the reference (or
-    given in ``column_types``); text, identifier and datetime columns are left out, with the
-    reason, in ``result.excluded``. NaN and +-inf are dropped per column and the change in
-    their share is reported. A column that is empty, constant or has fewer than ``min_rows``
-    values on a side is an ERROR entry; the others still run.
+    given in ``column_types``); identifier columns are left out, with the reason, in
+    ``result.excluded``. Text, embedding (a column of equal-length vectors) and datetime
+    columns are tested from their rows as parts ``column.part`` in the same family
+    (``mlqa.drift.rich``; docs/drift.md): text by descriptors and a held-out domain
+    classifier, embeddings by MMD and the classifier, datetimes by epoch, weekday and hour.
+    ``embeddings=`` adds embeddings given as arrays: ``(reference 2-D array, current 2-D
+    array)`` or ``{name: (reference, current)}``. In evidently's mode, from a
+    ``ReferenceProfile`` or on an engine they are left out, with the reason. NaN and +-inf are
+    dropped per column and the change in their share is reported. A column that is empty,
+    constant or has fewer than ``min_rows`` values on a side is an ERROR entry; the others
+    still run.
 
     ``tests``:
 
@@ -162,6 +173,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     if on_engine(reference, current):
         from mlqa.drift.summarised import check_drift_on_engine
 
+        if embeddings is not None:
+            raise InputError("embeddings= needs the rows in memory: pass pandas/numpy data")
         return check_drift_on_engine(
             reference, current, columns, alpha=alpha, correction=correction, tests=tests,
             thresholds=thresholds, column_types=column_types, min_effect=min_effect,
@@ -171,8 +184,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     from mlqa.quality.missing import missing_in_drift
 
     by_column, mode = tests_by_column(tests)
-    column_of, names, n_reference = _reference(reference, columns, column_types,
-                                               column_names)
+    column_of, names, n_reference, raw_reference = _reference(reference, columns,
+                                                              column_types, column_names)
     cur = read_table("current", current, columns=columns, column_names=column_names)
     if columns is None:
         check_same_columns(names, list(cur))
@@ -181,12 +194,15 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
     # Each column is prepared, tested and let go in one job: only one reference and one
     # current column per thread are ever sorted in memory at a time.
     runs = dict(zip(names, col.map_columns(
-        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows, alpha, seed),
+        lambda n: _run(column_of(n), cur[n], by_column.get(n), mode, min_rows, alpha, seed,
+                       raw_reference(n)),
         names,
         n_threads), strict=True))
     clashes = [r.reason for r in runs.values() if r.clash]
     if clashes:
         raise InputError("incompatible column dtypes: " + ", ".join(clashes))
+    runs.update(embedding_runs(embeddings, set(names), mode, min_rows, alpha, seed))
+    runs, views = expand_parts(runs)
     excluded = {n: r.reason for n, r in runs.items() if r.excluded}
     runs = {n: r for n, r in runs.items() if not r.excluded}
     if not runs:
@@ -198,6 +214,8 @@ def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = No
                              n_reference, len(next(iter(cur.values()))))
     result = missing_in_drift(result, max_missing_change, alpha=alpha,
                               enforce=mode != EVIDENTLY or max_missing_change is not None)
+    if views:
+        result = dataclasses.replace(result, details={**result.details, "rows_tested": views})
     if html is not None:
         from mlqa.drift.html import write_evidently_report
 
@@ -233,8 +251,10 @@ def _seed(random_state: Any) -> int | None:
 
 def _reference(reference: Any, columns: Sequence[str] | None,
                column_types: Mapping[str, str] | None, column_names: Sequence[str] | None
-               ) -> tuple[Callable[[str], ColumnProfile], list[str], int]:
-    """(column name -> its prepared reference column, the names, the reference's rows).
+               ) -> tuple[Callable[[str], ColumnProfile], list[str], int,
+                          Callable[[str], Any]]:
+    """(column name -> its prepared reference column, the names, the reference's rows,
+    column name -> its raw reference rows or None from a profile, which keeps none).
 
     Nothing is prepared here: each column's reference side is profiled inside its own column
     job (on ``n_threads`` threads, in ``check_drift``)."""
@@ -242,7 +262,7 @@ def _reference(reference: Any, columns: Sequence[str] | None,
         table = read_table("reference", reference, columns=columns, column_names=column_names)
         types = validated_types(column_types, table)
         return (lambda n: profile_column(n, table[n], types.get(n)), list(table),
-                len(next(iter(table.values()))))
+                len(next(iter(table.values()))), table.__getitem__)
     if columns is not None:
         missing = [c for c in columns if c not in reference.columns]
         if missing:
@@ -253,7 +273,50 @@ def _reference(reference: Any, columns: Sequence[str] | None,
             raise InputError(f"column_types[{c!r}] = {t!r}, but the reference profile was "
                              f"made with {reference.columns[c].type!r}; profile again")
     names = list(reference.columns) if columns is None else list(columns)
-    return reference.columns.__getitem__, names, reference.n_rows
+    return reference.columns.__getitem__, names, reference.n_rows, lambda n: None
+
+
+def embedding_runs(embeddings: Any, names: set[str], mode: str, min_rows: int, alpha: float,
+                   seed: int | None) -> dict[str, ColumnRun]:
+    """``embeddings=`` (a (reference, current) pair of 2-D arrays, or a dict of them by name)
+    as runs of embedding columns."""
+    from mlqa.drift import rich
+    from mlqa.drift.embeddings import vectors
+
+    if embeddings is None:
+        return {}
+    given = embeddings if isinstance(embeddings, Mapping) else {"embeddings": embeddings}
+    out = {}
+    for key, pair in given.items():
+        key = str(key)
+        if key in names:
+            raise InputError(f"embeddings= names {key!r}, which is also a column")
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise InputError(f"embeddings[{key!r}] must be a (reference, current) pair of "
+                             f"2-D arrays")
+        if mode == EVIDENTLY:
+            out[key] = ColumnRun(rich.EMBEDDING, excluded=True,
+                                 reason=col.EXCLUDED[rich.EMBEDDING])
+            continue
+        x, y = vectors(key, pair[0]), vectors(key, pair[1])
+        out[key] = rich.run_embedding(key, x, y, min_rows, alpha, np.random.default_rng(seed),
+                                      n_rows=(len(pair[0]), len(pair[1])))
+    return out
+
+
+def expand_parts(runs: dict[str, ColumnRun]) -> tuple[dict[str, ColumnRun], dict[str, Any]]:
+    """Each text, embedding or datetime column's parts as entries ``column.part``, and what
+    the report shows of each such column (``details["rows_tested"]``)."""
+    out: dict[str, ColumnRun] = {}
+    views: dict[str, Any] = {}
+    for n, r in runs.items():
+        if r.parts is None:
+            out[n] = r
+            continue
+        for part, run in r.parts.items():
+            out[f"{n}.{part}"] = run
+        views[n] = {**(r.view or {}), "parts": [f"{n}.{p}" for p in r.parts]}
+    return out, views
 
 
 def effect_floors(min_effect: float | Mapping[str, float] | None, runs: Mapping[str, ColumnRun]
@@ -297,12 +360,18 @@ class ColumnRun:
     clash: bool = False
     excluded: bool = False
     distribution: ColumnDistribution | None = None  # what the report plots
+    # a text, embedding or datetime column: its parts (entries "column.part") and what the
+    # report shows of it (mlqa.drift.rich)
+    parts: dict[str, ColumnRun] | None = None
+    view: dict[str, Any] | None = None
 
 
 def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, min_rows: int,
-         alpha: float, seed: int | None = 0) -> ColumnRun:
+         alpha: float, seed: int | None = 0, raw_reference: Any = None) -> ColumnRun:
     set_random_state(seed)
     try:
+        if column.type in ("text", "datetime", "embedding") and mode == AUTO:
+            return _run_rows(column, raw_reference, series, test_name, min_rows, alpha, seed)
         return _run_column(column, series, test_name, mode, min_rows, alpha)
     finally:
         release_pooled_order()
@@ -314,6 +383,25 @@ def _run(column: ColumnProfile, series: Any, test_name: str | None, mode: str, m
 # the median) misses: at n = 1000, variance x1.5, 14 tests under Holm, KS flags 23% (normal)
 # and 11% (t3) of columns, Cramér-von Mises 29% and 9%, Anderson-Darling 81% and 37%.
 AUTO_COMPANIONS = {"ks": ("anderson_asymptotic",)}
+
+
+def _run_rows(column: ColumnProfile, reference: Any, series: Any, test_name: str | None,
+              min_rows: int, alpha: float, seed: int | None) -> ColumnRun:
+    """A text, datetime or embedding column in auto mode: its parts (``mlqa.drift.rich``)."""
+    from mlqa.drift import rich
+
+    if test_name is not None:
+        raise InputError(f"tests= names a test for {column.type} column {column.name!r}: its "
+                         f"parts' tests are fixed (docs/drift.md); leave it out of tests=")
+    if reference is None:
+        return ColumnRun(column.type, excluded=True, reason=rich.NEEDS_ROWS[column.type] +
+                         " (a reference profile keeps none): not tested")
+    family = col.dtype_family(series)
+    if family != column.family and "empty" not in (family, column.family):
+        return ColumnRun(column.type, clash=True, reason=(
+            f"{column.name!r} ({column.family} in reference, {family} ({series.dtype}) "
+            f"in current)"))
+    return rich.run_rows(column.type, column.name, reference, series, min_rows, alpha, seed)
 
 
 def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode: str,
@@ -335,6 +423,12 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
     cur = counted or col.prepare(column.name, series, ref.kind)
     run = ColumnRun(column.type, ref.n_rows, ref.missing / ref.n_rows,
                reported_type(column, ref, cur), cur.n_rows, cur.missing / cur.n_rows)
+    return tested(run, ref, cur, test_name, mode, min_rows, alpha)
+
+
+def tested(run: ColumnRun, ref: col.Sample, cur: col.Sample, test_name: str | None,
+                 mode: str, min_rows: int, alpha: float) -> ColumnRun:
+    """``run`` with the tests of one prepared column (or text descriptor, or calendar part)."""
     run.distribution = column_distribution(ref, cur)
     run.reason = untestable(ref, cur, min_rows)
     if run.reason:

@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ EXCLUDED = {
     "text": "text column (more than half of the values are distinct): not tested",
     "id": "identifier column (every value distinct): not tested",
     "datetime": "datetime column: not tested",
+    "embedding": "embedding column (vectors): not tested",
     "unsupported": "unsupported dtype: not tested",
 }
 TYPES = (NUMERICAL, CATEGORICAL, BINARY, *EXCLUDED)
@@ -105,10 +106,36 @@ def infer_type(series: pd.Series, family: str, counted: Sample | None = None) ->
         return "datetime"
     if family == "string":
         counted = counted or categorical_sample(str(series.name), series)
-        return string_type(len(counted.category_counts()[0]), counted.n)
+        kind = string_type(len(counted.category_counts()[0]), counted.n)
+        return "text" if kind == "id" and is_prose(series) else kind
     if family == "number":
         return NUMERICAL
+    if family == "object" and is_vector_column(series):
+        return "embedding"
     return "unsupported"
+
+
+def is_vector_column(series: pd.Series) -> bool:
+    """An object column whose first value is a list or 1-D array of numbers: embeddings."""
+    first = series.dropna().head(1)
+    if first.empty:
+        return False
+    value = first.iloc[0]
+    if not isinstance(value, list | tuple | np.ndarray):
+        return False
+    array = np.asarray(value)
+    return array.ndim == 1 and len(array) > 0 and np.issubdtype(array.dtype, np.number)
+
+
+# Strings of which at least this share (of the first 1000 values) hold whitespace are prose:
+# a column of distinct sentences is text, not an identifier.
+PROSE_SHARE = 0.5
+
+
+def is_prose(series: pd.Series) -> bool:
+    """Whether most values (of the first 1000) contain whitespace between other characters."""
+    head = series.dropna().head(1000).astype(str)
+    return len(head) > 0 and float(head.str.strip().str.contains(r"\s").mean()) >= PROSE_SHARE
 
 
 def string_type(distinct: int, n: int) -> str:
@@ -135,10 +162,15 @@ class Sample:
     counts: np.ndarray | None = None
     integer: bool = False
     std: float | None = None
+    # text and embedding columns (``mlqa.drift.rich``): the rows themselves, a 1-D object
+    # array of strings or a 2-D float array of vectors, for the tests that need rows
+    rows: Any = None
 
     @property
     def n(self) -> int:
         """Rows with a value."""
+        if self.rows is not None:
+            return len(self.rows)
         if self.values is not None:
             return len(self.values)
         return int(self.category_counts()[1].sum())

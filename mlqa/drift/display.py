@@ -140,6 +140,9 @@ def drift_display(r: DriftResult, max_plots: int = 24, max_other_plots: int = 12
     if others:
         sections.append(d.Section(f"other columns ({len(others)}): reference vs current",
                                   tuple(others), folded=True))
+    from mlqa.drift.rows_display import rows_sections
+
+    sections += rows_sections(r)
     changed = [c for c in cols if abs(c.missing_change) >= MISSING_CHANGE]
     if changed:
         summary += "; missing share changed: " + ", ".join(

@@ -232,7 +232,8 @@ def validated_types(column_types: Mapping[str, str] | None, names: Iterable[str]
 def profile_column(name: str, series: pd.Series, given_type: str | None) -> ColumnProfile:
     """One reference column prepared: its type (given or inferred), family and sample."""
     # One hash pass over a text-like column serves its family, its type and its counts.
-    counted = col.categorical_sample(name, series) if col.is_text_like(series) else None
+    counted = col.categorical_sample(name, series) \
+        if col.is_text_like(series) and not col.is_vector_column(series) else None
     family = col.dtype_family(series, None if counted is None else counted.categories)
     type_ = given_type or col.infer_type(series, family, counted)
     sample = None

@@ -50,6 +50,7 @@ from mlqa.drift.check import (
 )
 from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
+from mlqa.drift.rich import NEEDS_ROWS
 from mlqa.drift.sketched import Bounded, Context, bounded_run, settle
 from mlqa.drift.stattests import ColumnTestError, get
 from mlqa.drift.stattests import from_sums as finish
@@ -149,7 +150,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     excluded: dict[str, str] = {}
     for n in names:
         if types[n] in col.EXCLUDED:
-            excluded[n] = col.EXCLUDED[types[n]]
+            excluded[n] = col.EXCLUDED[types[n]] if types[n] not in NEEDS_ROWS or \
+                mode != AUTO else \
+                f"{NEEDS_ROWS[types[n]]}, which only summaries leave an engine: not tested " \
+                f"(run it in memory)"
             continue
         with stage(f"check_drift column {n!r}"):
             runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)

@@ -45,3 +45,10 @@ CATEGORIES = _table("check_categories", {
 DUPLICATES = _table("check_duplicates", {
     "columns": _COLUMNS, "max_share": param(SHARE), "confidence": _CONFIDENCE})
 ROW_COUNT = _table("check_row_count", {"min": param(ROWS, None), "max": param(ROWS, None)})
+DATES = _table("check_dates", {
+    "columns": _COLUMNS,
+    "max_age": param(Anything(), None),
+    "max_future_share": param(SHARE),
+    "now": param(Anything(), None, suite=False),
+    "confidence": _CONFIDENCE,
+})

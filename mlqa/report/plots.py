@@ -13,7 +13,14 @@ from collections.abc import Callable
 from html import escape
 
 from mlqa._text import fmt_num
-from mlqa.display import Block, DistributionPlot, HistogramPlot, IntervalPlot, Table
+from mlqa.display import (
+    Block,
+    DistributionPlot,
+    HistogramPlot,
+    IntervalPlot,
+    ScatterPlot,
+    Table,
+)
 
 COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#8250df", "inconclusive": "#bf8700",
           "waived": "#57606a", "skipped": "#8c959f"}
@@ -29,6 +36,8 @@ def render(block: Block, max_rows: int = 60) -> str:
         return distribution_plot(block)
     if isinstance(block, HistogramPlot):
         return histogram(block)
+    if isinstance(block, ScatterPlot):
+        return scatter_plot(block)
     assert isinstance(block, Table)
     return ""
 
@@ -138,6 +147,25 @@ def distribution_plot(plot: DistributionPlot, width: int = 420, height: int = 16
     elif len(plot.edges) >= 2:
         body.append(_text(left, bottom + 13, fmt_num(plot.edges[0])))
         body.append(_text(width - 8, bottom + 13, fmt_num(plot.edges[-1]), "end"))
+    return _svg(width, height, body, plot.title)
+
+
+def scatter_plot(plot: ScatterPlot, width: int = 420, height: int = 300) -> str:
+    """Reference (grey) then current (blue) points on shared axes, labelled with their names."""
+    points = [p for p in (*plot.reference, *plot.current) if _finite(p[0]) and _finite(p[1])]
+    xs, ys = [p[0] for p in points] or [0.0], [p[1] for p in points] or [0.0]
+    left, bottom, top = 10.0, height - 24.0, 30.0
+    sx, _ = _scale(min(xs), max(xs), left, width - 10)
+    sy, _ = _scale(min(ys), max(ys), bottom, top)
+    body = [_text(4, 13, _clip(plot.title, 70)),
+            _text(4, 25, "reference", fill=REFERENCE), _text(64, 25, "current", fill=CURRENT),
+            f'<rect x="{left}" y="{top}" width="{width - 10 - left:.1f}" '
+            f'height="{bottom - top:.1f}" fill="none" stroke="#d0d7de"/>']
+    for pts, color in ((plot.reference, REFERENCE), (plot.current, CURRENT)):
+        body += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2" fill="{color}" '
+                 f'fill-opacity="0.6"/>' for x, y in pts]
+    body.append(_text(width / 2, height - 8, plot.axes[0], "middle"))
+    body.append(_text(width - 12, top + 12, plot.axes[1], "end"))
     return _svg(width, height, body, plot.title)
 
 

@@ -185,6 +185,8 @@ def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckR
             return quality.check_categories(data, reference=reference, name=spec.id, **o)
         if rule == "duplicates":
             return quality.check_duplicates(data, name=spec.id, **o)
+        if rule == "dates":
+            return quality.check_dates(data, name=spec.id, **o)
         return quality.check_row_count(data, name=spec.id, **o)
 
     return run
@@ -289,5 +291,5 @@ _KINDS: dict[str, Callable[[CheckSpec, dict[str, Any], Context], CheckResult]] =
     "latency": _latency, "latency_regression": _latency_regression,
     "endpoint_latency": _endpoint_latency, "trend": _trend,
     **{rule: _quality(rule) for rule in ("schema", "missing", "ranges", "categories",
-                                         "duplicates", "row_count")},
+                                         "duplicates", "row_count", "dates")},
 }

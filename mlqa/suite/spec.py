@@ -91,6 +91,8 @@ def kinds() -> dict[str, Kind]:
                        ["data"], "duplicate rows (check_duplicates)"),
         "row_count": ({"data": DATA_REF, **quality.ROW_COUNT.suite_options()},
                       ["data"], "the number of rows (check_row_count)"),
+        "dates": ({"data": DATA_REF, **quality.DATES.suite_options()},
+                  ["data"], "no future dates, newest within max_age (check_dates)"),
         "latency": ({"data": DATA_REF, "target": TEXT, **measure,
                      **latency.CHECK_LATENCY.suite_options()},
                     ["data", "max_ms"], "a latency SLO (measure_latency + check_latency)"),

@@ -145,7 +145,10 @@ def test_missing_values_dropped_and_reported(data):
     assert same.columns["num"].statistic == c.statistic
 
 
-def test_text_and_ids_excluded_with_reason():
+def test_ids_excluded_with_reason_text_and_datetimes_tested_in_parts():
+    """Issue 25: text and datetime columns were skipped; in auto mode they are now tested as
+    parts (descriptors + classifier; epoch + weekday) and identifiers stay excluded. In
+    evidently's mode they stay excluded, with the reason."""
     rng = np.random.default_rng(1)
     n = 500
     words = np.array([f"w{i}" for i in range(400)])
@@ -156,10 +159,21 @@ def test_text_and_ids_excluded_with_reason():
                              "row": np.arange(n), "when": pd.date_range("2026", periods=n)})
 
     r = mlqa.check_drift(side(), side())
-    assert list(r.columns) == ["x"]
-    assert r.excluded["note"].startswith("text column")
+    # one-word notes ("w17": words are letters only): word count and OOV share are constant
+    parts = r.details["rows_tested"]["note"]["parts"]
+    assert parts == [f"note.{p}" for p in ("length", "words", "oov_share", "non_letter_share",
+                                           "empty", "classifier")]
+    assert [p for p in parts if p in r.columns] == ["note.length", "note.non_letter_share",
+                                                    "note.classifier"]
+    assert all(r.excluded[p].startswith("constant on both sides") for p in parts
+               if p not in r.columns)
+    assert {"x", "when.epoch", "when.weekday"} <= set(r.columns)
+    assert r.outcome is Outcome.PASS
     assert r.excluded["uid"].startswith("identifier") and r.excluded["row"].startswith("identi")
-    assert r.excluded["when"].startswith("datetime")
+    assert r.details["rows_tested"]["note"]["type"] == "text"
+    legacy = mlqa.check_drift(side(), side(), tests="evidently")
+    assert legacy.excluded["note"].startswith("text column")
+    assert legacy.excluded["when"].startswith("datetime")
     forced = mlqa.check_drift(side(), side(), column_types={"note": "categorical"})
     assert forced.columns["note"].test == "chi2_homogeneity"
 

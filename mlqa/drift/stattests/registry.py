@@ -167,7 +167,7 @@ def get(name: str, kind: str | None = None) -> StatTest:
 
 def _load() -> None:
     # The test modules register themselves on import.
-    from mlqa.drift.stattests import binned, categorical, numerical  # noqa: F401
+    from mlqa.drift.stattests import binned, categorical, numerical, rows  # noqa: F401
 
 
 BOTH = (NUMERICAL, CATEGORICAL)
