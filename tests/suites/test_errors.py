@@ -50,7 +50,7 @@ def test_the_good_suite_loads(tmp_path):
     # bad value of a closed set
     ("    kind: metric", "    kind: metrik",
      "s.mlqa.yaml:8:11: check 'auc': 'kind' must be one of: metric, regression, drift, schema, "
-     "missing, ranges, categories, duplicates, row_count, latency, latency_regression, "
+     "missing, ranges, categories, duplicates, row_count, dates, latency, latency_regression, "
      "trend, endpoint_latency; got "
      "'metrik' (did you mean 'metric'?)"),
     # out of range

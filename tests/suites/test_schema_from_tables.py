@@ -25,7 +25,7 @@ TABLES = {
     "metric": [METRIC], "regression": [REGRESSION], "drift": [DRIFT],
     "schema": [quality.SCHEMA], "missing": [quality.MISSING], "ranges": [quality.RANGES],
     "categories": [quality.CATEGORIES], "duplicates": [quality.DUPLICATES],
-    "row_count": [quality.ROW_COUNT],
+    "row_count": [quality.ROW_COUNT], "dates": [quality.DATES],
     # a latency kind measures, then checks: both tables' suite options are its options
     "latency": [latency.CHECK_LATENCY, latency.MEASURE_LATENCY],
     "latency_regression": [latency.CHECK_LATENCY_REGRESSION, latency.MEASURE_LATENCY],
@@ -52,6 +52,7 @@ REQUIRED = {
     "schema": {"reference": "d", "data": "d"},
     "missing": {"data": "d"}, "ranges": {"data": "d", "ranges": {"x": {"min": 0}}},
     "categories": {"data": "d"}, "duplicates": {"data": "d"}, "row_count": {"data": "d"},
+    "dates": {"data": "d"},
     "latency": {"data": "d", "max_ms": 5},
     "latency_regression": {"data": "d", "baseline_file": "b.json"},
     "endpoint_latency": {"url": "http://127.0.0.1:1/", "payloads": "p.json", "rate": 5,
