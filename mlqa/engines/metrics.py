@@ -233,3 +233,28 @@ def paired_loss_moments(engine: Engine, table: Table, candidate: str, baseline: 
 
 def row_count(engine: Engine, table: Table) -> int:
     return int(engine.one(f"SELECT COUNT(*) FROM {table.source}")[0])
+
+
+def grouped_confusion_cells(engine: Engine, table: Table, group: str, columns: list[str]
+                            ) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """(group values sorted with NULL last, labels, counts (G, K, K)): the confusion cells of
+    ``columns`` (true, predicted) in each group of ``group``, from one ``GROUP BY``."""
+    g = engine.quote(group)
+    q = [engine.quote(c) for c in columns]
+    got = engine.rows(f"SELECT {g}, {', '.join(q)}, COUNT(*) FROM {table.source} "
+                      f"GROUP BY {g}, {', '.join(q)}")
+    present = {r[0] for r in got}
+    try:
+        values = sorted(v for v in present if v is not None)
+        labels = np.unique(np.array([v for r in got for v in r[1:-1]]))
+    except TypeError:
+        raise InputError("the group or label columns mix value types that cannot be "
+                         "compared") from None
+    if None in present:
+        values.append(None)
+    index = {v: i for i, v in enumerate(values)}
+    cells = np.zeros((len(values), *(len(labels),) * len(columns)), dtype=np.int64)
+    for r in got:
+        at = tuple(int(np.searchsorted(labels, v)) for v in r[1:-1])
+        cells[(index[r[0]], *at)] += int(r[-1])
+    return values, labels, cells

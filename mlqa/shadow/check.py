@@ -1,0 +1,260 @@
+"""``check_shadow``: a candidate against the champion on the same unlabelled rows.
+
+Until labels arrive, the only evidence about a candidate on current traffic is how it differs
+from the champion on the same rows, and whether its outputs moved away from the evaluation
+set's. Two figures, each on an interval:
+
+* **labels**: the disagreement rate ``k / n`` (rows where the two predict differently), with
+  Clopper-Pearson's exact interval (:func:`mlqa.stats.proportion.proportion_interval`,
+  ``method="exact"``: never below nominal coverage, and at ``k = 0`` its upper bound is
+  ``1 - (alpha/2)^(1/n)``, about ``3.7 / n`` at 95%);
+* **scores**: the mean absolute shift ``mean |s_cand - s_champ|`` with the influence interval
+  of a mean from its moments (:func:`mlqa.metrics.intervals.moments_interval`: it is the mean
+  absolute error between the two score columns).
+
+Held to ``max_disagreement`` / ``max_score_shift`` as ``check_metric`` holds a ``max=``: PASS
+when the whole interval is at or below it, FAIL when wholly above, else INCONCLUSIVE. A batch
+below ``min_rows`` is INCONCLUSIVE whatever it shows: a small batch never passes.
+
+With ``evaluation_pred`` (the candidate's outputs on the evaluation set), the candidate's
+outputs on the traffic are also tested against them by ``check_drift`` (its tests, its
+correction over the output columns), nested in ``result.components``; the outcome is the
+worse of the two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from mlqa import display as d
+from mlqa._validation import as_1d, check_consistent_length, check_finite
+from mlqa.errors import InputError
+from mlqa.options import LEVEL, POSITIVE, Options, OptionTable, Text, at_least, param
+from mlqa.recording import observed
+from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, worst
+
+LABELS, SCORES = "labels", "scores"
+DEFAULT_MIN_ROWS = 30
+PREDICTION = "prediction"
+
+OPTIONS = OptionTable("check_shadow", {
+    "max_disagreement": param(LEVEL, None, doc="the largest share of rows the two may disagree on"),
+    "max_score_shift": param(POSITIVE, None, doc="the largest mean absolute score shift"),
+    "confidence": param(LEVEL),
+    "alpha": param(LEVEL, doc="prediction drift's significance level"),
+    "correction": param(Options("holm", "bh"), None),
+    "min_rows": param(at_least(1)),
+    "name": param(Text(), None, suite=False),
+})
+
+
+@dataclasses.dataclass(frozen=True)
+class ShadowResult(CheckResult):
+    """A shadow comparison: ``value`` is the disagreement rate (``mode="labels"``) or the
+    mean absolute score shift (``"scores"``), ``ci`` its interval; ``components`` holds the
+    prediction-drift result when the evaluation set's outputs were given."""
+
+    mode: str = LABELS
+    disagreements: int | None = None
+    components: Mapping[str, CheckResult] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "components", MappingProxyType(dict(self.components)))
+
+    @classmethod
+    def from_fields(cls, fields: FieldReader) -> ShadowResult:
+        return cls(**cls.base_fields(fields), mode=fields.str_("mode", LABELS),
+                   disagreements=fields.opt_int("disagreements"),
+                   components=fields.results("components"))
+
+    def family_properties(self) -> dict[str, Any]:
+        props: dict[str, Any] = {"mode": self.mode}
+        if self.disagreements is not None:
+            props["disagreements"] = self.disagreements
+        drift = self.components.get("prediction_drift")
+        if drift is not None:
+            props["prediction_drift"] = drift.outcome.value
+        return props
+
+    def display(self, *, details: bool = True) -> d.Display:
+        base = CheckResult.display(self)
+        sections: list[d.Section] = []
+        if details:
+            shown = [("disagreement" if self.mode == LABELS else "score shift", self)]
+            shown += list(self.components.items())
+            rows = tuple((label, r.outcome.value, d.num(r.value),
+                          d.interval_text(r.ci, r.confidence), d.num(r.n), r.message)
+                         for label, r in shown)
+            blocks: list[d.Block] = [d.Table(
+                headers=("figure", "outcome", "value", "interval", "n", "message"),
+                fields=("figure", "outcome", "value", "interval", "n", "message"), rows=rows,
+                highlight=tuple(r.outcome is not Outcome.PASS for _, r in shown))]
+            drift = self.components.get("prediction_drift")
+            if drift is not None:
+                blocks += [b for s in drift.display().sections for b in s.blocks]
+            sections.append(d.Section("shadow", tuple(blocks)))
+        return dataclasses.replace(base, sections=tuple(sections),
+                                   summary=f"shadow {self.mode}: {base.cells.value}",
+                                   plot_group=f"shadow: {self.metric}")
+
+
+@observed
+def check_shadow(candidate_pred: Any = None, champion_pred: Any = None, *,
+                 max_disagreement: float | None = None, max_score_shift: float | None = None,
+                 evaluation_pred: Any = None, model: Any = None, champion_model: Any = None,
+                 X: Any = None, evaluation_X: Any = None, confidence: float = 0.95,
+                 alpha: float = 0.05, correction: str | None = "holm",
+                 min_rows: int = DEFAULT_MIN_ROWS, name: str | None = None) -> ShadowResult:
+    """Compare ``candidate_pred`` with ``champion_pred`` on the same unlabelled rows.
+
+    ``max_disagreement``: the largest share of rows on which the two predicted labels may
+    differ (exact binomial interval). ``max_score_shift``: the largest mean absolute
+    difference of their scores (one per row). Instead of predictions, ``model=`` and
+    ``champion_model=`` score ``X=`` (``predict`` for labels; the positive class's
+    ``predict_proba`` for scores). ``evaluation_pred`` (or ``model=`` with ``evaluation_X=``)
+    adds prediction drift of the candidate's outputs against the evaluation set, by
+    ``check_drift`` at ``alpha`` with its ``correction``.
+
+    PASS when the interval lies at or below the limit (and no prediction drift), FAIL when
+    it lies above it (or the outputs drifted), INCONCLUSIVE otherwise; a batch of fewer than
+    ``min_rows`` rows is INCONCLUSIVE, never PASS.
+    """
+    OPTIONS.validate(locals())
+    if (max_disagreement is None) == (max_score_shift is None):
+        raise InputError("check_shadow needs one requirement: max_disagreement= (labels) or "
+                         "max_score_shift= (scores)")
+    mode = LABELS if max_disagreement is not None else SCORES
+    candidate = _outputs("candidate_pred", candidate_pred, model, X, mode, "model")
+    champion = _outputs("champion_pred", champion_pred, champion_model, X, mode,
+                        "champion_model")
+    check_consistent_length(candidate_pred=candidate, champion_pred=champion)
+    label = name or "shadow"
+    if mode == LABELS:
+        result = _disagreement(candidate, champion, max_disagreement, confidence, min_rows,
+                               label)
+    else:
+        result = _shift(candidate, champion, max_score_shift, confidence, min_rows, label)
+    if evaluation_pred is not None or evaluation_X is not None:
+        evaluation = _outputs("evaluation_pred", evaluation_pred, model, evaluation_X, mode,
+                              "model")
+        drift = _prediction_drift(evaluation, candidate, alpha, correction, label)
+        outcome = worst([result.outcome, drift.outcome])
+        message = f"{result.message}; prediction drift: {drift.message}"
+        result = result.replace(outcome=outcome, message=message,
+                                components={"prediction_drift": drift})
+    else:
+        result = result.replace(details={**result.details, "prediction_drift":
+                                         "not checked: no evaluation_pred"})
+    return result
+
+
+def _outputs(arg: str, given: Any, model: Any, X: Any, mode: str, model_arg: str
+             ) -> np.ndarray:
+    if given is not None:
+        if model is not None and arg != "evaluation_pred":
+            raise InputError(f"pass either {arg} or {model_arg}= and X=, not both")
+        out = as_1d(arg, given)
+    else:
+        if model is None or X is None:
+            raise InputError(f"{arg} is required (or pass {model_arg}= and "
+                             f"{'evaluation_X' if arg == 'evaluation_pred' else 'X'}=)")
+        from mlqa.metrics.registry import resolve_metric
+        from mlqa.metrics.scoring import model_predictions
+
+        metric = resolve_metric("accuracy" if mode == LABELS else "roc_auc")
+        out = as_1d(arg, model_predictions(metric, model, X)[0])
+    if len(out) == 0:
+        raise InputError(f"{arg} is empty")
+    if mode == SCORES:
+        if out.dtype.kind not in "biuf":
+            raise InputError(f"{arg} must be numeric scores for max_score_shift, got dtype "
+                             f"{out.dtype}")
+        out = out.astype(float)
+        check_finite(arg, out)
+    return out
+
+
+def _disagreement(candidate: np.ndarray, champion: np.ndarray, limit: float | None,
+                  confidence: float, min_rows: int, label: str) -> ShadowResult:
+    from mlqa.stats.proportion import proportion_interval
+
+    assert limit is not None
+    try:
+        differ = candidate != champion
+    except TypeError:
+        raise InputError("candidate_pred and champion_pred hold labels that cannot be "
+                         "compared") from None
+    n, k = len(candidate), int(np.sum(differ))
+    value = k / n
+    ci = proportion_interval(k, n, confidence, method="exact")
+    return _decided(label, "disagreement_rate", value, ci, limit, confidence, n, min_rows,
+                    {"method": "exact", "disagreements": k}, LABELS, k)
+
+
+def _shift(candidate: np.ndarray, champion: np.ndarray, limit: float | None,
+           confidence: float, min_rows: int, label: str) -> ShadowResult:
+    from mlqa.metrics.intervals import moments_interval
+
+    assert limit is not None
+    shift = np.abs(candidate - champion)
+    n = len(shift)
+    mean = float(shift.mean())
+    variance = float(shift.var(ddof=1)) if n > 1 else 0.0
+    iv = moments_interval("mean_absolute_error", n, mean, variance, confidence)
+    ci = (max(iv.low, 0.0), iv.high) if iv.defined else None
+    return _decided(label, "mean_absolute_score_shift", mean, ci, limit, confidence, n,
+                    min_rows, {"method": "influence",
+                               "mean_signed_shift": float(np.mean(candidate - champion))},
+                    SCORES, None)
+
+
+def _decided(label: str, metric: str, value: float, ci: tuple[float, float] | None,
+             limit: float, confidence: float, n: int, min_rows: int, details: dict[str, Any],
+             mode: str, disagreements: int | None) -> ShadowResult:
+    details = {**details, "max": limit, "min_rows": min_rows}
+    common = {"name": label, "check": "shadow", "metric": metric, "value": value,
+              "threshold": limit, "comparison": "<=", "n": n, "confidence": confidence,
+              "mode": mode, "disagreements": disagreements, "details": details}
+    if n < min_rows:
+        return ShadowResult(outcome=Outcome.INCONCLUSIVE, ci=ci, **common, message=(
+            f"{describe(metric, value, max=limit, n=n)}: the batch has {n} rows < "
+            f"min_rows {min_rows}, not decided"))
+    if ci is None or not all(math.isfinite(c) for c in ci):
+        return ShadowResult(outcome=Outcome.INCONCLUSIVE, ci=None, **common, message=(
+            f"{describe(metric, value, max=limit, n=n)}: no interval, not decided"))
+    outcome = decide(value, max=limit, ci=ci)
+    text = describe(metric, value, max=limit, ci=ci, confidence=confidence, n=n,
+                    outcome=outcome)
+    if outcome is Outcome.INCONCLUSIVE and mode == LABELS and value < limit:
+        text += f" (at this rate about {_rows_to_pass(value, limit, confidence)} rows pass)"
+    return ShadowResult(outcome=outcome, ci=ci, **common, message=text)
+
+
+def _rows_to_pass(rate: float, limit: float, confidence: float) -> int:
+    """The batch size at which the observed rate's exact upper bound falls below the limit."""
+    from mlqa.stats.proportion import proportion_interval
+
+    n = 16
+    while n < 10**8:
+        n = int(n * 1.25) + 1
+        if proportion_interval(round(rate * n), n, confidence, method="exact")[1] <= limit:
+            return n
+    return n
+
+
+def _prediction_drift(evaluation: np.ndarray, candidate: np.ndarray, alpha: float,
+                      correction: str | None, label: str) -> CheckResult:
+    import pandas as pd
+
+    from mlqa.drift import check_drift
+
+    return check_drift(pd.DataFrame({PREDICTION: evaluation}),
+                       pd.DataFrame({PREDICTION: candidate}), alpha=alpha,
+                       correction=correction, name=f"{label}[prediction_drift]")
