@@ -1,0 +1,194 @@
+"""check_disparity: decisions per pair, the exact group-vs-overall identity, references,
+requirements, undefined rates, small groups, pair=, the bundle round trip and the report."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlqa
+from mlqa.fairness.rates import against_overall, difference
+from mlqa.result import CheckResult, Outcome
+
+
+def scored(sizes, tpr, *, prev=0.4, fpr=0.1, seed=0, names=None):
+    """Binary labels and predictions per group with a given true positive rate per group."""
+    rng = np.random.default_rng(seed)
+    names = names or [chr(ord("A") + i) for i in range(len(sizes))]
+    g = np.repeat(names, sizes)
+    y = rng.random(len(g)) < prev
+    t = np.repeat(tpr, sizes)
+    p = np.where(y, rng.random(len(g)) < t, rng.random(len(g)) < fpr)
+    return y.astype(int), p.astype(int), g
+
+
+def test_a_large_fair_model_passes_and_a_large_gap_fails():
+    fair = mlqa.check_disparity(*scored([6000, 6000], [0.8, 0.8]), metric="recall",
+                                max_difference=0.1, reference="A")
+    assert fair.outcome is Outcome.PASS and list(fair.pairs) == ["B vs A"]
+    unfair = mlqa.check_disparity(*scored([6000, 6000], [0.8, 0.55]), metric="recall",
+                                  max_difference=0.1, reference="A")
+    pair = unfair.pairs["B vs A"]
+    assert unfair.outcome is Outcome.FAIL and pair.outcome is Outcome.FAIL
+    assert pair.ci[1] < -0.1 and pair.value == pytest.approx(-0.25, abs=0.03)
+    assert "B vs A" in unfair.message and "simultaneous CI" in pair.message
+
+
+def test_against_overall_is_the_exact_share_of_the_gap_to_the_rest():
+    # p_g - p_all = (1 - w)(p_g - p_rest), w the group's share of the rate's denominator
+    g = against_overall("difference", 30, 50, 100, 250, 0.95)
+    rest = difference(30, 50, 70, 200, 0.95)
+    assert g.value == pytest.approx(30 / 50 - 100 / 250)
+    assert (g.low, g.high) == pytest.approx((rest.low * 0.8, rest.high * 0.8))
+    r = against_overall("ratio", 30, 50, 100, 250, 0.95)
+    assert r.value == pytest.approx((30 / 50) / (100 / 250)) and r.low < r.value < r.high
+
+
+def test_bonferroni_widens_each_interval_with_the_number_of_pairs():
+    y, p, g = scored([800, 800, 800, 800], [0.8] * 4, seed=3)
+    four = mlqa.check_disparity(y, p, g, max_difference=0.1, reference="A")
+    two = mlqa.check_disparity(y[g < "C"], p[g < "C"], g[g < "C"], max_difference=0.1,
+                               reference="A")
+    wide, narrow = four.pairs["B vs A"], two.pairs["B vs A"]
+    assert wide.value == narrow.value
+    assert wide.ci[0] < narrow.ci[0] and wide.ci[1] > narrow.ci[1]
+    assert four.details["family_size"] == 3 and four.details["pair_level"] == \
+        pytest.approx(1 - 0.05 / 3)
+
+
+def test_best_reference_compares_each_group_with_the_true_best_and_names_pairs_stably():
+    y, p, g = scored([3000, 3000, 3000], [0.9, 0.8, 0.6], seed=4)
+    r = mlqa.check_disparity(y, p, g, max_difference=0.05, reference="best")
+    assert list(r.pairs) == ["A vs best", "B vs best", "C vs best"]
+    assert r.pairs["A vs best"].value == 0 and r.pairs["A vs best"].ci[0] == 0
+    assert r.pairs["C vs best"].outcome is Outcome.FAIL
+    assert r.pairs["C vs best"].value == pytest.approx(0.3, abs=0.04)
+    assert r.details["family_size"] == 3  # every unordered pair
+
+
+def test_equalized_odds_takes_the_worse_of_tpr_and_fpr_each_with_its_interval():
+    rng = np.random.default_rng(5)
+    g = np.repeat(["A", "B"], 5000)
+    y = rng.random(10000) < 0.5
+    fpr = np.where(g == "A", 0.05, 0.25)  # same TPR, very different FPR
+    p = np.where(y, rng.random(10000) < 0.8, rng.random(10000) < fpr).astype(int)
+    r = mlqa.check_disparity(y.astype(int), p, g, metric="equalized_odds", max_difference=0.1,
+                             reference="A")
+    pair = r.pairs["B vs A"]
+    parts = pair.details["parts"]
+    assert parts["true_positive_rate"]["outcome"] == "pass"
+    assert parts["false_positive_rate"]["outcome"] == "fail"
+    assert pair.outcome is Outcome.FAIL and pair.metric == "false_positive_rate"
+    assert r.details["family_size"] == 2
+    assert {gr.rate for gr in r.groups} == {"true_positive_rate", "false_positive_rate"}
+
+
+def test_ratio_requirement_is_the_p_percent_rule_both_ways():
+    y, p, g = scored([5000, 5000], [0.8, 0.8], fpr=0.1, seed=6)
+    fair = mlqa.check_disparity(y, p, g, metric="selection_rate", min_ratio=0.8,
+                                reference="A")
+    assert fair.outcome is Outcome.PASS
+    assert fair.pairs["B vs A"].bounds() == (0.8, pytest.approx(1.25))
+    rng = np.random.default_rng(6)
+    p2 = np.where(g == "B", rng.random(10000) < 0.1, rng.random(10000) < 0.3).astype(int)
+    low = mlqa.check_disparity(y, p2, g, metric="demographic_parity", min_ratio=0.8,
+                               reference="A")
+    assert low.outcome is Outcome.FAIL and low.pairs["B vs A"].ci[1] < 0.8
+
+
+def test_a_small_group_is_inconclusive_never_fail_and_names_its_size():
+    y, p, g = scored([2000, 12], [0.9, 0.1], seed=7)
+    r = mlqa.check_disparity(y, p, g, max_difference=0.05, reference="A", min_group_size=30)
+    pair = r.pairs["B vs A"]
+    assert pair.outcome is Outcome.INCONCLUSIVE
+    assert "group B has 12 rows < min_group_size 30" in pair.message
+
+
+def test_inconclusive_names_the_sizes_that_would_decide():
+    y, p, g = scored([300, 300], [0.8, 0.78], seed=8)
+    r = mlqa.check_disparity(y, p, g, max_difference=0.1, reference="A")
+    pair = r.pairs["B vs A"]
+    assert pair.outcome is Outcome.INCONCLUSIVE
+    assert "would decide at the observed rates" in pair.message
+    assert "in A" in pair.message and "in B" in pair.message
+
+
+def test_an_undefined_rate_in_a_group_is_an_error_whatever_its_size():
+    y = np.array([1, 0, 1, 1] * 50 + [0] * 40)
+    p = np.array([1, 0, 0, 1] * 50 + [1] * 40)
+    g = np.array(["A"] * 200 + ["B"] * 40)
+    r = mlqa.check_disparity(y, p, g, metric="recall", max_difference=0.1, reference="A")
+    assert r.outcome is Outcome.ERROR
+    assert "group B: true_positive_rate needs rows of the positive class" in r.message
+    ratio = mlqa.check_disparity(y, np.zeros_like(p), g, metric="selection_rate",
+                                 min_ratio=0.8, reference="A")
+    assert ratio.outcome is Outcome.ERROR and "ratio is undefined" in ratio.message
+
+
+def test_pair_decides_that_pair_alone_within_the_whole_family():
+    y, p, g = scored([3000, 3000, 3000], [0.8, 0.8, 0.5], seed=9)
+    every = mlqa.check_disparity(y, p, g, max_difference=0.1, reference="A")
+    one = mlqa.check_disparity(y, p, g, max_difference=0.1, reference="A", pair="B vs A")
+    assert every.outcome is Outcome.FAIL and one.outcome is Outcome.PASS
+    assert one.pairs["B vs A"] == every.pairs["B vs A"]
+    assert one.details["family_size"] == 2
+    with pytest.raises(mlqa.InputError, match="pairs: \\['B vs A', 'C vs A'\\]"):
+        mlqa.check_disparity(y, p, g, max_difference=0.1, reference="A", pair="A vs B")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({}, "needs one requirement"),
+    ({"max_difference": 0.1, "min_ratio": 0.8}, "needs one requirement"),
+    ({"max_difference": 1.5}, "max_difference must be"),
+    ({"max_difference": 0.1, "metric": "recal"}, "metric must be one of"),
+    ({"max_difference": 0.1, "reference": "Z"}, "reference='Z' is not a group"),
+    ({"max_difference": 0.1, "min_group_size": 0}, "min_group_size must be"),
+])
+def test_bad_options_are_input_errors(kwargs, match):
+    y, p, g = scored([50, 50], [0.8, 0.8])
+    with pytest.raises(mlqa.InputError, match=match):
+        mlqa.check_disparity(y, p, g, **kwargs)
+
+
+def test_bad_data_is_an_input_error():
+    y, p, g = scored([50, 50], [0.8, 0.8])
+    with pytest.raises(mlqa.InputError, match="at least two groups"):
+        mlqa.check_disparity(y, p, np.full(100, "A"), max_difference=0.1)
+    with pytest.raises(mlqa.InputError, match="inconsistent|length|rows"):
+        mlqa.check_disparity(y, p, g[:-1], max_difference=0.1)
+    with pytest.raises(mlqa.InputError, match="binary labels"):
+        mlqa.check_disparity(y * 2 + p, p, g, max_difference=0.1)
+
+
+def test_columns_of_a_frame_model_and_missing_groups():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(10)
+    X = pd.DataFrame({"x": rng.normal(size=600), "region": rng.choice(["n", "s", None], 600)})
+    y = (X["x"] + rng.normal(0, 0.5, 600) > 0).astype(int)
+    model = LogisticRegression().fit(X[["x"]], y)
+    by_model = mlqa.check_disparity(y, groups=X["region"], model=model, X=X[["x"]],
+                                    max_difference=0.2)
+    frame = X.assign(y=y, p=model.predict(X[["x"]]))
+    by_name = mlqa.check_disparity("y", "p", "region", data=frame, max_difference=0.2)
+    assert [gr.group for gr in by_name.groups] == ["n", "s", "<missing>"]
+    assert by_model.to_dict()["pairs"] == by_name.to_dict()["pairs"]
+
+
+def test_result_round_trips_through_the_bundle_and_shows_pairs_and_groups():
+    r = mlqa.check_disparity(*scored([800, 600, 90], [0.8, 0.75, 0.7]),
+                             metric="equalized_odds", max_difference=0.1)
+    again = CheckResult.from_dict(r.to_dict())
+    assert again == r and type(again).__name__ == "DisparityResult"
+    shown = r.display()
+    titles = [s.title for s in shown.sections]
+    assert titles == ["groups", "pairs"]
+    pairs_table, plot = shown.sections[1].blocks
+    assert [row[0] for row in pairs_table.rows] == list(r.pairs)
+    assert all(pt.low == -0.1 and pt.high == 0.1 for pt in plot.points)  # the margin drawn
+    props = r.family_properties()
+    assert props["pairs"] == 3 and props["reference"] == "overall"
+    assert all(math.isfinite(gr.value) for gr in r.groups)
