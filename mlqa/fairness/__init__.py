@@ -1,9 +1,10 @@
 """Fairness: a rate's gaps between groups, decided on simultaneous intervals."""
 
+from mlqa.fairness.cells import pair_names
 from mlqa.fairness.check import check_disparity
 from mlqa.fairness.result import DisparityResult, GroupRate
 
-__all__ = ["check_disparity", "DisparityResult", "GroupRate"]
+__all__ = ["check_disparity", "DisparityResult", "GroupRate", "pair_names"]
 
 from mlqa.expectations import expecting  # noqa: E402
 

@@ -77,3 +77,24 @@ def memory_cells(y_true: Any, y_pred: Any, groups: Any) -> GroupedCells:
     flat = (codes * k + np.searchsorted(labels, yt)) * k + np.searchsorted(labels, yp)
     cells = np.bincount(flat, minlength=len(values) * k * k).reshape(len(values), k, k)
     return grouped(values, labels, cells)
+
+
+def group_names(groups: Any) -> tuple[str, ...]:
+    """The names the check gives the groups of ``groups`` (sorted values as text, missing
+    last), without any labels: what a test is parametrized by before it runs."""
+    import pandas as pd
+
+    try:
+        codes, uniques = pd.factorize(pd.Series(as_1d("groups", groups)), sort=True)
+    except TypeError:
+        raise InputError("groups mixes value types that cannot be sorted") from None
+    return tuple([str(v) for v in uniques] + [MISSING] * bool((codes < 0).any()))
+
+
+def pair_names(groups: Any, reference: str = "overall") -> list[str]:
+    """The pairs ``check_disparity(..., groups=groups, reference=reference)`` compares, by
+    name (``"B vs overall"``): one test case each with ``pair=``."""
+    names = group_names(groups)
+    if reference not in ("overall", "best") and reference not in names:
+        raise InputError(f"reference={reference!r} is not a group; groups: {list(names)}")
+    return [f"{g} vs {reference}" for g in names if g != reference]

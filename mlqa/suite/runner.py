@@ -165,6 +165,55 @@ def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     return check_drift(reference, current, name=spec.id, **kwargs)
 
 
+def _disparity(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.fairness import check_disparity
+    from mlqa.fairness.check import OPTIONS
+
+    frame = ctx.frame(o["data"])
+    groups = o["groups"]
+    for role, column in (("target", o["target"]), ("groups", groups),
+                         ("prediction", o.get("prediction"))):
+        if column is not None and column not in frame.columns:
+            raise InputError(f"{role} column {column!r} is not in data source {o['data']!r}")
+    kwargs = _take(o, *(n for n in OPTIONS.suite_names() if n != "reference"))
+    if "reference_group" in o:
+        kwargs["reference"] = str(o["reference_group"])
+    if "prediction" in o:
+        return check_disparity(frame[o["target"]], frame[o["prediction"]], frame[groups],
+                               name=spec.id, **kwargs)
+    model = ctx.model()
+    inputs = getattr(model, "feature_names_in_", None)
+    # the group column is a model input only where the model says so
+    rows = frame if inputs is not None and groups in inputs else frame.drop(columns=[groups])
+    return check_disparity(frame[o["target"]], groups=frame[groups], model=model,
+                           X=features(rows, o, model), name=spec.id, **kwargs)
+
+
+def _shadow(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.shadow import check_shadow
+    from mlqa.shadow.check import OPTIONS
+
+    frame = ctx.frame(o["data"])
+    evaluation = ctx.frame(o["evaluation"]) if "evaluation" in o else None
+    column = o.get("prediction")
+    for source, table, needed in ((o["data"], frame, (o["champion"], column)),
+                                  (o.get("evaluation"), evaluation, (column,))):
+        for c in needed:
+            if table is not None and c is not None and c not in table.columns:
+                raise InputError(f"column {c!r} is not in data source {source!r}")
+    kwargs = _take(o, *OPTIONS.suite_names())
+    champion = frame[o["champion"]]
+    if column is not None:
+        return check_shadow(frame[column], champion, name=spec.id,
+                            evaluation_pred=None if evaluation is None else evaluation[column],
+                            **kwargs)
+    model = ctx.model()
+    X = features(frame.drop(columns=[o["champion"]]), o, model)
+    return check_shadow(champion_pred=champion, model=model, X=X, name=spec.id,
+                        evaluation_X=None if evaluation is None else
+                        features(evaluation, o, model), **kwargs)
+
+
 def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckResult]:
     def run(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
         from mlqa import quality
@@ -270,7 +319,7 @@ def _endpoint_latency(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> Check
 _KINDS: dict[str, Callable[[CheckSpec, dict[str, Any], Context], CheckResult]] = {
     "metric": _metric, "regression": _regression, "drift": _drift,
     "latency": _latency, "latency_regression": _latency_regression,
-    "endpoint_latency": _endpoint_latency,
+    "endpoint_latency": _endpoint_latency, "disparity": _disparity, "shadow": _shadow,
     **{rule: _quality(rule) for rule in ("schema", "missing", "ranges", "categories",
                                          "duplicates", "row_count")},
 }

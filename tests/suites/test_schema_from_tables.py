@@ -14,24 +14,27 @@ import pytest
 import mlqa
 from mlqa.compare.check import OPTIONS as REGRESSION
 from mlqa.drift.check import OPTIONS as DRIFT
+from mlqa.fairness.check import OPTIONS as DISPARITY
 from mlqa.latency import options as latency
 from mlqa.metrics.check import OPTIONS as METRIC
 from mlqa.metrics.intervals import METHODS
 from mlqa.quality import options as quality
+from mlqa.shadow.check import OPTIONS as SHADOW
 from mlqa.suite import SuiteError, load_suites, shipped_schema
 
 TABLES = {
     "metric": [METRIC], "regression": [REGRESSION], "drift": [DRIFT],
     "schema": [quality.SCHEMA], "missing": [quality.MISSING], "ranges": [quality.RANGES],
     "categories": [quality.CATEGORIES], "duplicates": [quality.DUPLICATES],
-    "row_count": [quality.ROW_COUNT],
+    "row_count": [quality.ROW_COUNT], "disparity": [DISPARITY], "shadow": [SHADOW],
     # a latency kind measures, then checks: both tables' suite options are its options
     "latency": [latency.CHECK_LATENCY, latency.MEASURE_LATENCY],
     "latency_regression": [latency.CHECK_LATENCY_REGRESSION, latency.MEASURE_LATENCY],
     "endpoint_latency": [latency.CHECK_ENDPOINT_LATENCY, latency.MEASURE_ENDPOINT_LATENCY],
 }
 # a suite's name for a table's option
-SUITE_NAME = {("measure_endpoint_latency", "random_state"): "seed"}
+SUITE_NAME = {("measure_endpoint_latency", "random_state"): "seed",
+              ("check_disparity", "reference"): "reference_group"}
 
 
 def _options(kind: str):
@@ -51,6 +54,9 @@ REQUIRED = {
     "missing": {"data": "d"}, "ranges": {"data": "d", "ranges": {"x": {"min": 0}}},
     "categories": {"data": "d"}, "duplicates": {"data": "d"}, "row_count": {"data": "d"},
     "latency": {"data": "d", "max_ms": 5},
+    "disparity": {"data": "d", "target": "y", "groups": "g", "prediction": "p",
+                  "max_difference": 0.1},
+    "shadow": {"data": "d", "champion": "c", "prediction": "p", "max_disagreement": 0.1},
     "latency_regression": {"data": "d", "baseline_file": "b.json"},
     "endpoint_latency": {"url": "http://127.0.0.1:1/", "payloads": "p.json", "rate": 5,
                          "max_ms": 5},

@@ -1,0 +1,131 @@
+"""Disparity and shadow in a pytest run: one JUnit testcase per compared pair (the
+mlqa_pairs marker in Python, ``pair:`` in YAML), YAML kinds ``disparity`` and ``shadow``, their
+properties and bundle lines, and a JUnit file Jenkins reads cleanly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONFTEST = """
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+
+@pytest.fixture(scope="session")
+def holdout():
+    rng = np.random.default_rng(0)
+    n = 4000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["region"] = rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2])
+    frame["y"] = (frame["a"] + rng.normal(0, 0.7, n) > 0).astype(int)
+    # the east's positives are missed far more often: a true recall gap
+    frame["p"] = np.where((frame["region"] == "east") & (rng.random(n) < 0.5), 0,
+                          (frame["a"] > 0).astype(int))
+    return frame
+
+
+@pytest.fixture(scope="session")
+def traffic(holdout):
+    frame = holdout.drop(columns=["y"]).sample(2000, random_state=1).reset_index(drop=True)
+    frame["champion"] = (frame["a"] > 0).astype(int)
+    return frame
+
+
+@pytest.fixture(scope="session")
+def model(holdout):
+    return LogisticRegression().fit(holdout[["a", "b"]], holdout["y"])
+"""
+
+SUITE = """
+suite: fair
+data:
+  holdout: {fixture: holdout}
+  traffic: {fixture: traffic}
+model: {fixture: model}
+checks:
+  - id: recall_gap
+    kind: disparity
+    data: holdout
+    target: y
+    prediction: p
+    groups: region
+    metric: recall
+    max_difference: 0.05
+    reference_group: north
+  - id: recall_gap_south
+    kind: disparity
+    data: holdout
+    target: y
+    prediction: p
+    groups: region
+    metric: recall
+    max_difference: 0.05
+    reference_group: north
+    pair: south vs north
+  - id: shadow
+    kind: shadow
+    data: traffic
+    champion: champion
+    max_disagreement: 0.05
+    evaluation: holdout
+    target: y
+"""
+
+TESTS = """
+import mlqa
+import pytest
+
+GROUPS = ["north", "south", "east"]
+
+
+@pytest.mark.mlqa
+@pytest.mark.mlqa_pairs(GROUPS, reference="north")
+def test_recall(holdout, mlqa_pair):
+    mlqa.expect_disparity(holdout["y"], holdout["p"], holdout["region"], metric="recall",
+                          max_difference=0.05, reference="north", pair=mlqa_pair)
+"""
+
+
+@pytest.fixture
+def project(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makeini("[pytest]\njunit_family = xunit1\n")
+    pytester.path.joinpath("fair.mlqa.yaml").write_text(SUITE)
+    pytester.makepyfile(test_fair=TESTS)
+    return pytester
+
+
+def test_one_testcase_per_pair_and_yaml_kinds(project, request):
+    result = project.runpytest("--junitxml=j.xml", "--mlqa-results=b", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=2)
+    import xml.etree.ElementTree as ET
+
+    cases = {c.get("name"): c for c in ET.parse(project.path / "j.xml").getroot()
+             .iter("testcase")}
+    assert set(cases) == {"recall_gap", "recall_gap_south", "shadow",
+                          "test_recall[east vs north]", "test_recall[south vs north]"}
+
+    def props(name):
+        return {p.get("name"): p.get("value") for p in cases[name].iter("property")}
+
+    east, south = props("test_recall[east vs north]"), props("test_recall[south vs north]")
+    assert east["mlqa.outcome"] == "fail" and cases["test_recall[east vs north]"].find(
+        "failure") is not None
+    assert south["mlqa.outcome"] == "pass" and south["mlqa.check"] == "disparity"
+    assert south["mlqa.pairs"] == "1" and float(south["mlqa.ci_low"]) >= -0.05
+    whole = props("recall_gap")
+    assert whole["mlqa.outcome"] == "fail" and whole["mlqa.pairs_fail"] == "east vs north"
+    assert props("recall_gap_south")["mlqa.outcome"] == "pass"
+    shadow = props("shadow")
+    assert shadow["mlqa.check"] == "shadow" and shadow["mlqa.outcome"] == "pass"
+    assert shadow["mlqa.prediction_drift"] == "pass"
+    lines = [json.loads(x) for x in (project.path / "b" / "results.jsonl").read_text()
+             .splitlines()]
+    kinds = {r["result"]["type"] for r in lines}
+    assert kinds == {"DisparityResult", "ShadowResult"}
+    verdict = request.getfixturevalue("jenkins_check")(project.path / "j.xml")
+    assert verdict["counts"]["total"] == 5 and verdict["predicted_build_result"] == "UNSTABLE"
