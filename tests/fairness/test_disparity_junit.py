@@ -129,3 +129,20 @@ def test_one_testcase_per_pair_and_yaml_kinds(project, request):
     assert kinds == {"DisparityResult", "ShadowResult"}
     verdict = request.getfixturevalue("jenkins_check")(project.path / "j.xml")
     assert verdict["counts"]["total"] == 5 and verdict["predicted_build_result"] == "UNSTABLE"
+
+
+def test_report_shows_pairs_groups_margin_and_shadow_figures(project, monkeypatch):
+    from mlqa.cli import main
+
+    project.runpytest("--mlqa-results=b", "-p", "no:cacheprovider")
+    monkeypatch.chdir(project.path)
+    assert main(["report", "b", "-o", "r.html", "--md", "s.md"]) == 0
+    page = (project.path / "r.html").read_text()
+    md = (project.path / "s.md").read_text()
+    assert md.startswith("## Model release: REFUSE\n")
+    assert "recall_gap" in md and "east vs north" in md
+    for field in ("pair", "gap", "margin", "group", "rate", "figure"):
+        assert f'data-field="{field}"' in page, field
+    assert page.count("<svg") >= 2  # the gaps against the margin, per disparity check
+    assert "disagreement" in page and "prediction_drift" in page
+    assert "true_positive_rate gap east vs north" in page
