@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from mlqa.errors import InputError
+from mlqa.fairness import auc
 from mlqa.fairness import rates as R
+from mlqa.fairness.auc import GroupedAuc, engine_auc, memory_auc
 from mlqa.fairness.cells import GroupedCells, memory_cells
 from mlqa.fairness.result import DisparityResult, GroupRate
 from mlqa.metrics.defined import positive_index
@@ -83,22 +85,29 @@ def check_disparity(y_true: Any, y_pred: Any = None, groups: Any = None, *,
         raise InputError("check_disparity needs one requirement: max_difference= or "
                          "min_ratio=")
     canonical, parts = R.resolve(metric)
+    scores = canonical == R.AUC
+    if scores and (min_ratio is not None or reference == OVERALL):
+        raise InputError("roc_auc gaps are differences (max_difference=) against a group or "
+                         "the best (reference=): the AUC of the whole data is not a mixture "
+                         "of the groups' AUCs")
     from mlqa.engines import backend
 
     where = "memory" if data is None else backend(data)
+    summary: GroupedCells | GroupedAuc
     if where != "memory":
-        cells = _engine_cells(data, y_true, y_pred, groups, model, X)
+        summary = _engine_summary(data, y_true, y_pred, groups, model, X, scores)
     else:
-        cells = _memory(y_true, y_pred, groups, data, model, X)
+        arrays = _memory(y_true, y_pred, groups, data, model, X, scores)
+        summary = memory_auc(*arrays) if scores else memory_cells(*arrays)
     return decide_disparity(
-        cells, metric=canonical, parts=parts, max_difference=max_difference,
+        summary, metric=canonical, parts=parts, max_difference=max_difference,
         min_ratio=min_ratio, reference=reference, min_group_size=min_group_size,
         confidence=confidence, pair=pair, name=name or f"disparity_{canonical}",
         engine=where)
 
 
-def _memory(y_true: Any, y_pred: Any, groups: Any, data: Any, model: Any, X: Any
-            ) -> GroupedCells:
+def _memory(y_true: Any, y_pred: Any, groups: Any, data: Any, model: Any, X: Any,
+            scores: bool) -> tuple[Any, Any, Any]:
     if groups is None:
         raise InputError("groups is required: the group of each row, or a column's name")
     if data is not None:
@@ -121,17 +130,18 @@ def _memory(y_true: Any, y_pred: Any, groups: Any, data: Any, model: Any, X: Any
         from mlqa.metrics.registry import resolve_metric
         from mlqa.metrics.scoring import model_predictions
 
-        y_pred = model_predictions(resolve_metric("accuracy"), model, X)[0]
+        y_pred = model_predictions(resolve_metric("roc_auc" if scores else "accuracy"),
+                                   model, X)[0]
     elif y_pred is None:
         raise InputError("y_pred is required (or pass model= and X=)")
     from mlqa.metrics.inputs import check_same_index
 
     check_same_index(y_true=y_true, y_pred=y_pred, groups=groups)
-    return memory_cells(y_true, y_pred, groups)
+    return y_true, y_pred, groups
 
 
-def _engine_cells(data: Any, y_true: Any, y_pred: Any, groups: Any, model: Any, X: Any
-                  ) -> GroupedCells:
+def _engine_summary(data: Any, y_true: Any, y_pred: Any, groups: Any, model: Any, X: Any,
+                    scores: bool) -> GroupedCells | GroupedAuc:
     from mlqa.engines import metrics as summaries
     from mlqa.engines.failures import stage
     from mlqa.fairness.cells import grouped
@@ -144,20 +154,23 @@ def _engine_cells(data: Any, y_true: Any, y_pred: Any, groups: Any, model: Any, 
     if not isinstance(groups, str):
         raise InputError("with data= on an engine, groups names a column of it")
     with stage(f"check_disparity on {y_true!r}/{y_pred!r} by {groups!r}"):
-        engine, table = open_columns(data, resolve_metric("accuracy"),
+        engine, table = open_columns(data, resolve_metric("roc_auc" if scores else "accuracy"),
                                      {"y_true": y_true, "y_pred": y_pred})
         table.require([groups], "groups=")
+        if scores:
+            return engine_auc(engine, table, groups, y_true, y_pred)
         values, labels, cells = summaries.grouped_confusion_cells(
             engine, table, groups, [y_true, y_pred])
     return grouped(values, labels, cells)
 
 
-def decide_disparity(cells: GroupedCells, *, metric: str, parts: tuple[str, ...],
-                     max_difference: float | None, min_ratio: float | None, reference: str,
-                     min_group_size: int, confidence: float, pair: str | None, name: str,
-                     engine: str = "memory") -> DisparityResult:
-    """The decision from the grouped cells (in memory or from an engine alike)."""
-    names = cells.groups
+def decide_disparity(summary: GroupedCells | GroupedAuc, *, metric: str,
+                     parts: tuple[str, ...], max_difference: float | None,
+                     min_ratio: float | None, reference: str, min_group_size: int,
+                     confidence: float, pair: str | None, name: str, engine: str = "memory"
+                     ) -> DisparityResult:
+    """The decision from the per-group summary (in memory or from an engine alike)."""
+    names = summary.groups
     if len(names) < 2:
         raise InputError(f"disparity needs at least two groups; groups has {list(names)}")
     if reference not in (OVERALL, BEST) and reference not in names:
@@ -168,22 +181,26 @@ def decide_disparity(cells: GroupedCells, *, metric: str, parts: tuple[str, ...]
     assert margin is not None
     m = R.family_size(reference, len(names), len(parts))
     level = R.per_interval_level(confidence, m)
-    pos = positive_index(cells.labels)
-    counted = {r: R.counts(r, cells.cells, pos) for r in parts}
-    rows = cells.rows
-    compared = [g for g in range(len(names)) if reference == OVERALL or reference == BEST or
+    group_level = R.per_interval_level(confidence, len(names) * len(parts))
+    rows = summary.rows
+    judged: Judge
+    if isinstance(summary, GroupedAuc):
+        judged = AucJudge(summary, margin, reference, level, min_group_size)
+        table = tuple(_group_auc(summary, g, group_level) for g in range(len(names)))
+    else:
+        pos = positive_index(summary.labels)
+        counted = {r: R.counts(r, summary.cells, pos) for r in parts}
+        judged = Judge(kind, margin, reference, names, rows, counted, level, min_group_size)
+        table = tuple(_group_rate(names[g], r, int(rows[g]), counted[r], g, group_level)
+                      for r in parts for g in range(len(names)))
+    compared = [g for g in range(len(names)) if reference in (OVERALL, BEST) or
                 names[g] != reference]
-    ref_name = reference
-    judged = Judge(kind, margin, reference, names, rows, counted, level, min_group_size)
-    pairs = {f"{names[g]} vs {ref_name}": judged.pair(g, name, confidence, m)
+    pairs = {f"{names[g]} vs {reference}": judged.pair(g, name, confidence, m)
              for g in compared}
     if pair is not None:
         if pair not in pairs:
             raise InputError(f"pair={pair!r} is not a compared pair; pairs: {list(pairs)}")
         pairs = {pair: pairs[pair]}
-    group_level = R.per_interval_level(confidence, len(names) * len(parts))
-    table = tuple(_group_rate(names[g], r, int(rows[g]), counted[r], g, group_level)
-                  for r in parts for g in range(len(names)))
     outcome = worst(p.outcome for p in pairs.values())
     top = max(pairs.values(), key=lambda p: (severity(p.outcome), judged.badness(p.value)))
     counts = {o: sum(p.outcome is o for p in pairs.values()) for o in Outcome}
@@ -210,6 +227,16 @@ def _group_rate(group: str, rate: str, rows: int, counted: tuple[np.ndarray, np.
     if n == 0:
         return GroupRate(group, rate, rows, k, n, None, None)
     return GroupRate(group, rate, rows, k, n, k / n, R.group_interval(k, n, level))
+
+
+def _group_auc(s: GroupedAuc, g: int, level: float) -> GroupRate:
+    """A group's AUC for the report's table (``k``: its positives, ``n``: its negatives)."""
+    m, n = int(s.positives[g]), int(s.negatives[g])
+    if not math.isfinite(s.auc[g]):
+        return GroupRate(s.groups[g], "roc_auc", m + n, m, n, None, None)
+    low, high, _ = auc.group_interval(float(s.auc[g]), float(s.variance[g]), m, n, level)
+    ci = (low, high) if math.isfinite(low) and math.isfinite(high) else None
+    return GroupRate(s.groups[g], "roc_auc", m + n, m, n, float(s.auc[g]), ci)
 
 
 class Judge:
@@ -328,18 +355,74 @@ class Judge:
                            confidence=confidence, n=n_rows, details=details)
 
     def _deciding_size(self, rate: str, g: int, bounds: dict[str, float | None]) -> str:
-        """The sizes at which the observed rates would decide: every group scaled alike."""
-        involved = self._involved(g)
-        scale = 1.0
-        while scale < 1000:
-            scale *= 1.25
+        """The sizes at which the observed rates would decide, every group scaled alike:
+        the first doubling that decides, refined by bisection (to about 10%)."""
+
+        def decides(scale: float) -> bool:
             gap = self.gap(rate, g, scale)
-            if decide(gap.value, min=bounds["min"], max=bounds["max"],
-                      ci=(gap.low, gap.high)) is not Outcome.INCONCLUSIVE:
-                sizes = ", ".join(f"{math.ceil(self.rows[h] * scale)} in {self.names[h]}"
-                                  for h in involved[:4])
-                more = "" if len(involved) <= 4 else " (every group scaled alike)"
-                return (f"interval straddles the margin; about {scale:.1f}x the rows "
-                        f"({sizes}{more}) would decide at the observed rates")
-        return "interval straddles the margin; at the observed rates no size decides (the " \
-               "gap is at the margin)"
+            return decide(gap.value, min=bounds["min"], max=bounds["max"],
+                          ci=(gap.low, gap.high)) is not Outcome.INCONCLUSIVE
+
+        low, high = 1.0, 2.0
+        while not decides(high):
+            low, high = high, high * 2
+            if high > 1024:
+                return "interval straddles the margin; at the observed rates no size up to " \
+                       "1024x decides (the gap is at the margin)"
+        while high / low > 1.1:
+            middle = math.sqrt(low * high)
+            low, high = (low, middle) if decides(middle) else (middle, high)
+        involved = self._involved(g)
+        sizes = ", ".join(f"{math.ceil(self.rows[h] * high)} in {self.names[h]}"
+                          for h in involved[:4])
+        more = "" if len(involved) <= 4 else " (every group scaled alike)"
+        return (f"interval straddles the margin; about {high:.1f}x the rows ({sizes}{more}) "
+                f"would decide at the observed rates")
+
+
+class AucJudge(Judge):
+    """ROC AUC gaps: each group's interval as check_metric makes it, combined by MOVER
+    (:mod:`mlqa.fairness.auc`); against a group or the best, never the overall AUC."""
+
+    def __init__(self, summary: GroupedAuc, margin: float, reference: str, level: float,
+                 min_group_size: int) -> None:
+        super().__init__("difference", margin, reference, summary.groups, summary.rows,
+                         {"roc_auc": (summary.positives, summary.negatives)}, level,
+                         min_group_size)
+        self.summary = summary
+
+    def _interval(self, g: int, scale: float) -> tuple[float, float]:
+        s = self.summary
+        low, high, _ = auc.group_interval(float(s.auc[g]), float(s.variance[g]) / scale,
+                                          s.positives[g] * scale, s.negatives[g] * scale,
+                                          self.level)
+        return low, high
+
+    def gap(self, rate: str, g: int, scale: float = 1.0) -> R.Gap:
+        a = self.summary.auc
+        if self.ref is not None:
+            return auc.mover_difference(float(a[g]), self._interval(g, scale),
+                                        float(a[self.ref]), self._interval(self.ref, scale))
+        usable = [h for h in range(len(self.names)) if self._refusal(rate, h) is None]
+        gaps = [auc.mover_difference(float(a[h]), self._interval(h, scale), float(a[g]),
+                                     self._interval(g, scale)) for h in usable if h != g]
+        return R.Gap(float(max(a[usable])) - float(a[g]), max([0.0, *(x.low for x in gaps)]),
+                     max([0.0, *(x.high for x in gaps)]))
+
+    def _refusal(self, rate: str, g: int) -> tuple[Outcome, str] | None:
+        s = self.summary
+        involved = [g] if self.ref is None else [g, self.ref]
+        for h in involved:
+            if s.positives[h] == 0 or s.negatives[h] == 0:
+                return Outcome.ERROR, (f"group {self.names[h]}: roc_auc needs rows of both "
+                                       f"classes, and the group has only one")
+        for h in involved:
+            if self.rows[h] < self.min_group_size:
+                return Outcome.INCONCLUSIVE, (
+                    f"group {self.names[h]} has {int(self.rows[h])} rows < min_group_size "
+                    f"{self.min_group_size}, not decided")
+            low, high = self._interval(h, 1.0)
+            if not (math.isfinite(low) and math.isfinite(high)):
+                return Outcome.INCONCLUSIVE, (f"group {self.names[h]} has too few rows of a "
+                                              f"class for an interval of its AUC, not decided")
+        return None

@@ -51,11 +51,12 @@ from mlqa.stats.two_proportions import newcombe_difference, wilson_interval
 RATE_NAMES = ("true_positive_rate", "false_positive_rate", "true_negative_rate",
               "false_negative_rate", "precision", "selection_rate", "accuracy")
 EQUALIZED_ODDS = "equalized_odds"
+AUC = "roc_auc"  # from scores, per group (mlqa.fairness.auc)
 ALIASES = {"recall": "true_positive_rate", "tpr": "true_positive_rate",
            "fpr": "false_positive_rate", "tnr": "true_negative_rate",
            "specificity": "true_negative_rate", "fnr": "false_negative_rate",
-           "demographic_parity": "selection_rate"}
-METRICS = (*RATE_NAMES, EQUALIZED_ODDS, *ALIASES)
+           "demographic_parity": "selection_rate", "auc": AUC}
+METRICS = (*RATE_NAMES, EQUALIZED_ODDS, AUC, *ALIASES)
 # what each rate needs present to be defined (the denominator's rows)
 _DENOMINATOR = {"true_positive_rate": "rows of the positive class",
                 "false_positive_rate": "rows of the negative class",
@@ -70,6 +71,8 @@ def resolve(metric: str) -> tuple[str, tuple[str, ...]]:
     name = ALIASES.get(metric, metric)
     if name == EQUALIZED_ODDS:
         return name, ("true_positive_rate", "false_positive_rate")
+    if name == AUC:
+        return name, (AUC,)
     if name not in RATE_NAMES:
         from mlqa._text import did_you_mean
 

@@ -192,3 +192,48 @@ def test_result_round_trips_through_the_bundle_and_shows_pairs_and_groups():
     props = r.family_properties()
     assert props["pairs"] == 3 and props["reference"] == "overall"
     assert all(math.isfinite(gr.value) for gr in r.groups)
+
+
+def auc_scored(sizes, aucs, *, seed=0, prev=0.4):
+    """Normal scores whose AUC per group is ``aucs`` (separation sqrt(2) * Phi^-1(AUC))."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    g = np.repeat([chr(ord("A") + i) for i in range(len(sizes))], sizes)
+    y = (rng.random(len(g)) < prev).astype(int)
+    shift = np.repeat([np.sqrt(2) * norm.ppf(a) for a in aucs], sizes)
+    return y, rng.normal(y * shift, 1), g
+
+
+def test_roc_auc_gaps_join_check_metrics_intervals_and_combine_them_by_mover():
+    from mlqa.fairness.auc import mover_difference
+
+    y, s, g = auc_scored([3000, 2000, 300], [0.86, 0.86, 0.66])
+    r = mlqa.check_disparity(y, s, g, metric="roc_auc", max_difference=0.05, reference="A")
+    assert r.pairs["B vs A"].outcome is Outcome.PASS
+    assert r.pairs["C vs A"].outcome is Outcome.FAIL
+    level = r.details["pair_level"]
+
+    def interval(x):  # Newcombe's score interval, joined with DeLong's (>= 100 per class)
+        found = [mlqa.check_metric(y[g == x], s[g == x], "roc_auc", min=0.5, ci=ci,
+                                   confidence=level) for ci in ("newcombe", "delong")]
+        return found[0].value, (min(f.ci[0] for f in found), max(f.ci[1] for f in found))
+
+    (c, c_ci), (a, a_ci) = interval("C"), interval("A")
+    expected = mover_difference(c, c_ci, a, a_ci)
+    pair = r.pairs["C vs A"]
+    assert pair.value == pytest.approx(expected.value, abs=1e-12)
+    assert pair.ci == pytest.approx((expected.low, expected.high), abs=1e-9)
+    best = mlqa.check_disparity(y, s, g, metric="auc", max_difference=0.05, reference="best")
+    assert best.pairs["C vs best"].outcome is Outcome.FAIL
+
+
+def test_roc_auc_refuses_the_overall_reference_and_ratios_and_errors_on_one_class():
+    y, s, g = auc_scored([500, 500], [0.8, 0.8])
+    with pytest.raises(mlqa.InputError, match="not a mixture"):
+        mlqa.check_disparity(y, s, g, metric="roc_auc", max_difference=0.05)
+    with pytest.raises(mlqa.InputError, match="not a mixture"):
+        mlqa.check_disparity(y, s, g, metric="roc_auc", min_ratio=0.8, reference="A")
+    y = np.where(g == "B", 0, y)
+    r = mlqa.check_disparity(y, s, g, metric="roc_auc", max_difference=0.05, reference="A")
+    assert r.outcome is Outcome.ERROR and "needs rows of both classes" in r.message
