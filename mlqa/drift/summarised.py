@@ -50,7 +50,7 @@ from mlqa.drift.check import (
 )
 from mlqa.drift.profile import ColumnProfile
 from mlqa.drift.result import DriftResult
-from mlqa.drift.sketched import DECISION, Bounded, Context, bounded_run, settle
+from mlqa.drift.sketched import Bounded, Context, bounded_run, settle
 from mlqa.drift.stattests import ColumnTestError, get
 from mlqa.drift.stattests import from_sums as finish
 from mlqa.drift.stattests.binned import (

@@ -43,7 +43,7 @@ def grouped(values: list[Any], labels: np.ndarray, cells: np.ndarray) -> Grouped
         full = np.array([0, 1], dtype=labels.dtype)
         at = np.searchsorted(full, labels)
         grid = np.zeros((len(names), 2, 2), dtype=np.int64)
-        grid[np.ix_(range(len(names)), at, at)] = cells
+        grid[np.ix_(np.arange(len(names)), at, at)] = cells
         labels, cells = full, grid
     return GroupedCells(names, labels, cells)
 

@@ -20,7 +20,8 @@ A group against the **overall** rate is not two independent samples (the group i
 the whole). With ``w = n_g / N`` its share of the rate's denominator, the overall rate is
 ``w p_g + (1 - w) p_rest``, so exactly::
 
-    p_g - p_all = (1 - w) (p_g - p_rest)      p_g / p_all = rho / (w rho + 1 - w), rho = p_g / p_rest
+    p_g - p_all = (1 - w) (p_g - p_rest)
+    p_g / p_all = rho / (w rho + 1 - w),   rho = p_g / p_rest
 
 and the interval of the group against the rest of the data (independent) maps onto both
 (the second map increases in ``rho``).
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+
 import numpy as np
 
 from mlqa.errors import InputError

@@ -37,7 +37,15 @@ from mlqa._validation import as_1d, check_consistent_length, check_finite
 from mlqa.errors import InputError
 from mlqa.options import LEVEL, POSITIVE, Options, OptionTable, Text, at_least, param
 from mlqa.recording import observed
-from mlqa.result import CheckResult, FieldReader, Outcome, decide, describe, worst
+from mlqa.result import (
+    CheckResult,
+    CommonFields,
+    FieldReader,
+    Outcome,
+    decide,
+    describe,
+    worst,
+)
 
 LABELS, SCORES = "labels", "scores"
 DEFAULT_MIN_ROWS = 30
@@ -87,8 +95,9 @@ class ShadowResult(CheckResult):
         base = CheckResult.display(self)
         sections: list[d.Section] = []
         if details:
-            shown = [("disagreement" if self.mode == LABELS else "score shift", self)]
-            shown += list(self.components.items())
+            shown: list[tuple[str, CheckResult]] = [
+                ("disagreement" if self.mode == LABELS else "score shift", self),
+                *self.components.items()]
             rows = tuple((label, r.outcome.value, d.num(r.value),
                           d.interval_text(r.ci, r.confidence), d.num(r.n), r.message)
                          for label, r in shown)
@@ -218,23 +227,23 @@ def _shift(candidate: np.ndarray, champion: np.ndarray, limit: float | None,
 def _decided(label: str, metric: str, value: float, ci: tuple[float, float] | None,
              limit: float, confidence: float, n: int, min_rows: int, details: dict[str, Any],
              mode: str, disagreements: int | None) -> ShadowResult:
-    details = {**details, "max": limit, "min_rows": min_rows}
-    common = {"name": label, "check": "shadow", "metric": metric, "value": value,
-              "threshold": limit, "comparison": "<=", "n": n, "confidence": confidence,
-              "mode": mode, "disagreements": disagreements, "details": details}
+    fields: CommonFields = {"name": label, "check": "shadow", "metric": metric,
+                            "value": value, "threshold": limit, "comparison": "<=", "n": n}
+    base = ShadowResult(outcome=Outcome.INCONCLUSIVE, confidence=confidence, mode=mode,
+                        disagreements=disagreements, ci=ci,
+                        details={**details, "max": limit, "min_rows": min_rows}, **fields)
     if n < min_rows:
-        return ShadowResult(outcome=Outcome.INCONCLUSIVE, ci=ci, **common, message=(
-            f"{describe(metric, value, max=limit, n=n)}: the batch has {n} rows < "
-            f"min_rows {min_rows}, not decided"))
+        return base.replace(message=f"{describe(metric, value, max=limit, n=n)}: the batch "
+                                    f"has {n} rows < min_rows {min_rows}, not decided")
     if ci is None or not all(math.isfinite(c) for c in ci):
-        return ShadowResult(outcome=Outcome.INCONCLUSIVE, ci=None, **common, message=(
-            f"{describe(metric, value, max=limit, n=n)}: no interval, not decided"))
+        return base.replace(ci=None, message=f"{describe(metric, value, max=limit, n=n)}: "
+                                             f"no interval, not decided")
     outcome = decide(value, max=limit, ci=ci)
     text = describe(metric, value, max=limit, ci=ci, confidence=confidence, n=n,
                     outcome=outcome)
     if outcome is Outcome.INCONCLUSIVE and mode == LABELS and value < limit:
         text += f" (at this rate about {_rows_to_pass(value, limit, confidence)} rows pass)"
-    return ShadowResult(outcome=outcome, ci=ci, **common, message=text)
+    return base.replace(outcome=outcome, message=text)
 
 
 def _rows_to_pass(rate: float, limit: float, confidence: float) -> int:
