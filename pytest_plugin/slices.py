@@ -25,17 +25,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", PAIRS)
 
 
+def _marker(metafunc: pytest.Metafunc, name: str, what: str) -> pytest.Mark | None:
+    """The test's ``name`` marker, which takes ``what`` as its one positional argument."""
+    marker = metafunc.definition.get_closest_marker(name)
+    if marker is not None and len(marker.args) != 1:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {name} takes one "
+                                f"positional argument, {what}")
+    return marker
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     _pairs(metafunc)
-    marker = metafunc.definition.get_closest_marker("mlqa_slices")
+    marker = _marker(metafunc, "mlqa_slices", "the slices")
     if marker is None:
         return
     # mlqa (and numpy, pandas) are imported only by modules that use the marker
     from mlqa.metrics.slices import make_slices
 
-    if len(marker.args) != 1:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: mlqa_slices takes one "
-                                f"positional argument, the slices")
     argname = marker.kwargs.get("argname", "mlqa_slice")
     parts = make_slices(marker.args[0], X=marker.kwargs.get("X"))
     metafunc.parametrize(argname, [pytest.param(s, id=s.name) for s in parts])
@@ -45,14 +51,11 @@ def _pairs(metafunc: pytest.Metafunc) -> None:
     """``@pytest.mark.mlqa_pairs(groups, reference=...)``: one test case per compared pair,
     named by it (``test_tpr[B vs overall]``); the test passes ``pair=mlqa_pair`` to
     ``check_disparity``, which decides that pair within the whole family of pairs."""
-    marker = metafunc.definition.get_closest_marker("mlqa_pairs")
+    marker = _marker(metafunc, "mlqa_pairs", "the groups")
     if marker is None:
         return
     from mlqa.fairness import pair_names
 
-    if len(marker.args) != 1:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: mlqa_pairs takes one "
-                                f"positional argument, the groups")
     names = pair_names(marker.args[0], marker.kwargs.get("reference", "overall"))
     metafunc.parametrize(marker.kwargs.get("argname", "mlqa_pair"),
                          [pytest.param(n, id=n) for n in names])

@@ -10,28 +10,19 @@ import mlqa
 from mlqa.result import CheckResult, Outcome
 
 
-def labels(n, rate, seed=0):
-    rng = np.random.default_rng(seed)
-    champion = rng.integers(0, 2, n)
-    candidate = champion.copy()
-    flip = rng.random(n) < rate
-    candidate[flip] = 1 - candidate[flip]
-    return candidate, champion
-
-
-def test_disagreement_is_decided_on_the_exact_interval():
-    same = mlqa.check_shadow(*labels(2000, 0.0), max_disagreement=0.02)
+def test_disagreement_is_decided_on_the_exact_interval(flipped):
+    same = mlqa.check_shadow(*flipped(2000, 0.0), max_disagreement=0.02)
     assert same.outcome is Outcome.PASS and same.value == 0 and same.disagreements == 0
     assert same.ci[1] == pytest.approx(1 - 0.025 ** (1 / 2000), rel=1e-6)
-    far = mlqa.check_shadow(*labels(2000, 0.06), max_disagreement=0.02)
+    far = mlqa.check_shadow(*flipped(2000, 0.06), max_disagreement=0.02)
     assert far.outcome is Outcome.FAIL and far.ci[0] > 0.02
     assert far.metric == "disagreement_rate" and far.mode == "labels"
 
 
-def test_a_small_batch_is_inconclusive_never_pass():
-    r = mlqa.check_shadow(*labels(100, 0.0), max_disagreement=0.02)
+def test_a_small_batch_is_inconclusive_never_pass(flipped):
+    r = mlqa.check_shadow(*flipped(100, 0.0), max_disagreement=0.02)
     assert r.outcome is Outcome.INCONCLUSIVE and "rows pass" in r.message
-    tiny = mlqa.check_shadow(*labels(10, 0.0), max_disagreement=0.5)
+    tiny = mlqa.check_shadow(*flipped(10, 0.0), max_disagreement=0.5)
     assert tiny.outcome is Outcome.INCONCLUSIVE and "min_rows 30" in tiny.message
 
 
@@ -87,13 +78,13 @@ def test_models_score_the_rows_themselves():
     ({"max_score_shift": -1}, "max_score_shift must be"),
     ({"max_disagreement": 0.1, "correction": "bonf"}, "correction must be"),
 ])
-def test_bad_options_are_input_errors(kwargs, match):
+def test_bad_options_are_input_errors(kwargs, match, flipped):
     with pytest.raises(mlqa.InputError, match=match):
-        mlqa.check_shadow(*labels(100, 0.0), **kwargs)
+        mlqa.check_shadow(*flipped(100, 0.0), **kwargs)
 
 
-def test_bad_data_is_an_input_error():
-    a, b = labels(100, 0.0)
+def test_bad_data_is_an_input_error(flipped):
+    a, b = flipped(100, 0.0)
     with pytest.raises(mlqa.InputError, match="champion_pred is required"):
         mlqa.check_shadow(a, max_disagreement=0.1)
     with pytest.raises(mlqa.InputError, match="inconsistent|length|rows"):
@@ -104,9 +95,9 @@ def test_bad_data_is_an_input_error():
         mlqa.check_shadow(np.full(100, np.nan), b.astype(float), max_score_shift=0.1)
 
 
-def test_result_round_trips_and_shows_its_figures():
+def test_result_round_trips_and_shows_its_figures(flipped):
     rng = np.random.default_rng(4)
-    a, b = labels(1000, 0.03)
+    a, b = flipped(1000, 0.03)
     r = mlqa.check_shadow(a, b, max_disagreement=0.05, evaluation_pred=rng.integers(0, 2, 800))
     again = CheckResult.from_dict(r.to_dict())
     assert again == r and type(again).__name__ == "ShadowResult"

@@ -27,32 +27,23 @@ def exact_fail_rate(n, rate, limit=0.02):
     return float(stats.binom.pmf(np.flatnonzero(lows > limit), n, rate).sum())
 
 
-def flipped(seed, n, rate):
-    rng = np.random.default_rng(seed)
-    champion = rng.integers(0, 2, n)
-    candidate = champion.copy()
-    flip = rng.random(n) < rate
-    candidate[flip] = 1 - candidate[flip]
-    return candidate, champion
-
-
 def test_exact_error_rates_at_the_boundary_and_at_five_percent():
     assert max(exact_fail_rate(n, 0.02) for n in (100, 200, 400, 1000)) <= 0.025
     assert exact_fail_rate(400, 0.05) >= 0.9
 
 
-def test_simulated_rates_agree_with_the_exact_ones():
+def test_simulated_rates_agree_with_the_exact_ones(flipped):
     seeds = 300
-    boundary = sum(mlqa.check_shadow(*flipped(s, 1000, 0.02), max_disagreement=0.02).outcome
+    boundary = sum(mlqa.check_shadow(*flipped(1000, 0.02, s), max_disagreement=0.02).outcome
                    is Outcome.FAIL for s in range(seeds)) / seeds
-    caught = sum(mlqa.check_shadow(*flipped(s, 400, 0.05), max_disagreement=0.02).outcome
+    caught = sum(mlqa.check_shadow(*flipped(400, 0.05, s), max_disagreement=0.02).outcome
                  is Outcome.FAIL for s in range(seeds)) / seeds
     assert boundary <= 0.05
     assert abs(caught - exact_fail_rate(400, 0.05)) < 0.06
 
 
-def test_an_identical_candidate_never_fails_and_passes_once_the_batch_bounds_it():
-    _, champion = flipped(0, 400, 0.0)
+def test_an_identical_candidate_never_fails_and_passes_once_the_batch_bounds_it(flipped):
+    _, champion = flipped(400, 0.0)
     assert mlqa.check_shadow(champion[:182], champion[:182], max_disagreement=0.02
                              ).outcome is Outcome.INCONCLUSIVE
     assert mlqa.check_shadow(champion[:183], champion[:183], max_disagreement=0.02
