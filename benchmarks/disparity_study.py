@@ -10,7 +10,10 @@ set; the unequal sizes 1209/691/100 are those fairlearn's bootstrap interval was
   interval (every compared pair and rate covered at once), per reference;
 * a true TPR gap at the margin (0.05 vs max_difference=0.05): FAIL rate (<= alpha/2 expected);
 * power: a 10-point TPR gap against max_difference=0.05 at n rows per group (two groups);
-* the bias of the plain max-min point difference on fair data (what a point gate sees).
+* the bias of the plain max-min point difference on fair data (what a point gate sees);
+* ROC AUC (binormal scores, AUC = Phi(d / sqrt 2)): a gap at the margin (0.85 vs 0.80,
+  max_difference=0.05) with each group's interval DeLong's alone and as the check makes it
+  (Newcombe's joined with DeLong's); power for a 10-point AUC gap.
 
 Shadow, exact: FAIL rate of the disagreement gate (max_disagreement=0.02) at a true rate of
 0.02 (the boundary) and 0.05, per batch size, from the binomial distribution over the counts
@@ -78,6 +81,46 @@ def boundary_and_power(seeds: int) -> None:
         print(f"10-point gap vs margin 0.05, {n} rows per group: FAIL (found) {found / seeds:.3f}")
 
 
+def auc_scored(seed: int, sizes: list[int], aucs: list[float], prev: float = 0.4
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    g = np.repeat([chr(ord("A") + i) for i in range(len(sizes))], sizes)
+    y = (rng.random(len(g)) < prev).astype(int)
+    shift = np.repeat([np.sqrt(2) * stats.norm.ppf(a) for a in aucs], sizes)
+    return y, rng.normal(y * shift, 1), g
+
+
+def auc(seeds: int) -> None:
+    from mlqa.fairness import auc as module
+    from mlqa.metrics.intervals import binary_auc_interval
+
+    def delong_alone(a: float, variance: float, m: float, n: float, level: float
+                     ) -> tuple[float, float, str]:
+        iv = binary_auc_interval(a, variance, int(m), int(n), "delong", level)
+        return iv.low, iv.high, "delong"
+
+    joined = module.group_interval
+    for sizes in ([150, 150], [400, 400], [1000, 1000]):
+        for label, interval in (("DeLong alone", delong_alone), ("as checked", joined)):
+            module.group_interval = interval  # type: ignore[assignment]
+            try:
+                fails = sum(mlqa.check_disparity(*auc_scored(s, sizes, [0.85, 0.80]),
+                                                 metric="roc_auc", max_difference=0.05,
+                                                 reference="A").outcome is Outcome.FAIL
+                            for s in range(seeds))
+            finally:
+                module.group_interval = joined
+            print(f"roc_auc gap at the margin, {sizes[0]} rows per group, {label}: "
+                  f"FAIL {fails / seeds:.3f}")
+    for n in (500, 1000, 2000):
+        found = sum(mlqa.check_disparity(*auc_scored(s, [n, n], [0.85, 0.75]),
+                                         metric="roc_auc", max_difference=0.05,
+                                         reference="A").outcome is Outcome.FAIL
+                    for s in range(seeds))
+        print(f"10-point AUC gap vs margin 0.05, {n} rows per group: FAIL (found) "
+              f"{found / seeds:.3f}")
+
+
 def shadow() -> None:
     print("shadow, max_disagreement=0.02, exact FAIL rates")
     for n in (100, 200, 300, 400, 500, 600, 800, 1000, 2000):
@@ -94,6 +137,7 @@ def main() -> None:
     start = time.perf_counter()
     fair(args.seeds)
     boundary_and_power(args.seeds)
+    auc(args.seeds)
     shadow()
     print(f"({time.perf_counter() - start:.0f} s)")
 

@@ -120,7 +120,8 @@ def check_shadow(candidate_pred: Any = None, champion_pred: Any = None, *,
                  evaluation_pred: Any = None, model: Any = None, champion_model: Any = None,
                  X: Any = None, evaluation_X: Any = None, confidence: float = 0.95,
                  alpha: float = 0.05, correction: str | None = "holm",
-                 min_rows: int = DEFAULT_MIN_ROWS, name: str | None = None) -> ShadowResult:
+                 min_rows: int = DEFAULT_MIN_ROWS, data: Any = None,
+                 evaluation_data: Any = None, name: str | None = None) -> ShadowResult:
     """Compare ``candidate_pred`` with ``champion_pred`` on the same unlabelled rows.
 
     ``max_disagreement``: the largest share of rows on which the two predicted labels may
@@ -134,34 +135,131 @@ def check_shadow(candidate_pred: Any = None, champion_pred: Any = None, *,
     PASS when the interval lies at or below the limit (and no prediction drift), FAIL when
     it lies above it (or the outputs drifted), INCONCLUSIVE otherwise; a batch of fewer than
     ``min_rows`` rows is INCONCLUSIVE, never PASS.
+
+    ``data=``: a table (pandas, Arrow, a DuckDB relation, a Spark DataFrame, Parquet) whose
+    columns ``candidate_pred`` and ``champion_pred`` name; ``evaluation_data=`` the
+    evaluation set's table, whose ``evaluation_pred`` column (the candidate's outputs) is the
+    reference of prediction drift. An engine counts the disagreements (or the shift's
+    moments) where the data lives, and ``check_drift`` tests the column there too.
     """
     OPTIONS.validate(locals())
     if (max_disagreement is None) == (max_score_shift is None):
         raise InputError("check_shadow needs one requirement: max_disagreement= (labels) or "
                          "max_score_shift= (scores)")
     mode = LABELS if max_disagreement is not None else SCORES
-    candidate = _outputs("candidate_pred", candidate_pred, model, X, mode, "model")
-    champion = _outputs("champion_pred", champion_pred, champion_model, X, mode,
-                        "champion_model")
-    check_consistent_length(candidate_pred=candidate, champion_pred=champion)
+    limit = max_disagreement if mode == LABELS else max_score_shift
+    assert limit is not None
     label = name or "shadow"
+    from mlqa.engines import on_engine
+
+    if data is not None and on_engine(data):
+        summary, reference, current = _engine_summary(
+            data, evaluation_data, candidate_pred, champion_pred, evaluation_pred, model,
+            champion_model, mode)
+        tested = candidate_pred  # the candidate's column in both tables
+    else:
+        if data is not None or evaluation_data is not None:
+            from mlqa.tables import memory_columns
+
+            read = memory_columns(data, {"candidate_pred": candidate_pred,
+                                         "champion_pred": champion_pred}) \
+                if data is not None else {}
+            candidate_pred = read.get("candidate_pred", candidate_pred)
+            champion_pred = read.get("champion_pred", champion_pred)
+            if evaluation_data is not None:
+                evaluation_pred = memory_columns(evaluation_data, {
+                    "evaluation_pred": evaluation_pred})["evaluation_pred"]
+        candidate = _outputs("candidate_pred", candidate_pred, model, X, mode, "model")
+        champion = _outputs("champion_pred", champion_pred, champion_model, X, mode,
+                            "champion_model")
+        check_consistent_length(candidate_pred=candidate, champion_pred=champion)
+        summary = _summary(candidate, champion, mode)
+        reference = current = None
+        tested = PREDICTION
+        if evaluation_pred is not None or evaluation_X is not None:
+            import pandas as pd
+
+            evaluation = _outputs("evaluation_pred", evaluation_pred, model, evaluation_X,
+                                  mode, "model")
+            reference = pd.DataFrame({PREDICTION: evaluation})
+            current = pd.DataFrame({PREDICTION: candidate})
+    result = _decided(label, summary, limit, confidence, min_rows)
+    if reference is None:
+        return result.replace(details={**result.details, "prediction_drift":
+                                       "not checked: no evaluation_pred"})
+    from mlqa.drift import check_drift
+
+    drift = check_drift(reference, current, [tested], alpha=alpha, correction=correction,
+                        name=f"{label}[prediction_drift]")
+    return result.replace(outcome=worst([result.outcome, drift.outcome]),
+                          message=f"{result.message}; prediction drift: {drift.message}",
+                          components={"prediction_drift": drift})
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """What the decision needs, from the rows in memory or from an engine alike: ``n`` rows;
+    labels: ``disagreements``; scores: the mean and sample variance of ``|s_c - s_b|`` and
+    the mean signed shift."""
+
+    mode: str
+    n: int
+    disagreements: int = 0
+    mean: float = 0.0
+    variance: float = 0.0
+    signed: float = 0.0
+
+
+def _summary(candidate: np.ndarray, champion: np.ndarray, mode: str) -> Summary:
+    n = len(candidate)
     if mode == LABELS:
-        result = _disagreement(candidate, champion, max_disagreement, confidence, min_rows,
-                               label)
-    else:
-        result = _shift(candidate, champion, max_score_shift, confidence, min_rows, label)
-    if evaluation_pred is not None or evaluation_X is not None:
-        evaluation = _outputs("evaluation_pred", evaluation_pred, model, evaluation_X, mode,
-                              "model")
-        drift = _prediction_drift(evaluation, candidate, alpha, correction, label)
-        outcome = worst([result.outcome, drift.outcome])
-        message = f"{result.message}; prediction drift: {drift.message}"
-        result = result.replace(outcome=outcome, message=message,
-                                components={"prediction_drift": drift})
-    else:
-        result = result.replace(details={**result.details, "prediction_drift":
-                                         "not checked: no evaluation_pred"})
-    return result
+        try:
+            differ = candidate != champion
+        except TypeError:
+            raise InputError("candidate_pred and champion_pred hold labels that cannot be "
+                             "compared") from None
+        return Summary(mode, n, disagreements=int(np.sum(differ)))
+    shift = np.abs(candidate - champion)
+    return Summary(mode, n, mean=float(shift.mean()),
+                   variance=float(shift.var(ddof=1)) if n > 1 else 0.0,
+                   signed=float(np.mean(candidate - champion)))
+
+
+def _engine_summary(data: Any, evaluation_data: Any, candidate: Any, champion: Any,
+                    evaluation: Any, model: Any, champion_model: Any, mode: str
+                    ) -> tuple[Summary, Any, Any]:
+    """The summary counted where ``data`` lives, and the two sides of prediction drift
+    (the evaluation table and the traffic, tested on the candidate's column)."""
+    from mlqa.engines import metrics as summaries
+    from mlqa.engines.failures import stage
+    from mlqa.metrics.on_engine import open_columns
+    from mlqa.metrics.registry import resolve_metric
+
+    if model is not None or champion_model is not None:
+        raise InputError("model= needs the rows in memory; on an engine name the prediction "
+                         "columns in candidate_pred/champion_pred")
+    if evaluation_data is not None and evaluation != candidate:
+        raise InputError(f"on an engine, prediction drift compares one column: name the "
+                         f"candidate's outputs alike in both tables (evaluation_pred="
+                         f"{evaluation!r}, candidate_pred={candidate!r})")
+    metric = resolve_metric("accuracy" if mode == LABELS else "mean_absolute_error")
+    with stage(f"check_shadow on {candidate!r}/{champion!r}"):
+        engine, table = open_columns(data, metric, {"candidate_pred": candidate,
+                                                    "champion_pred": champion})
+        c, b = engine.quote(candidate), engine.quote(champion)
+        if mode == LABELS:
+            n, k = (int(v or 0) for v in engine.one(
+                f"SELECT COUNT(*), SUM(CASE WHEN {c} = {b} THEN 0 ELSE 1 END) "
+                f"FROM {table.source}"))
+            summary = Summary(mode, n, disagreements=k)
+        else:
+            shift = f"(CAST({c} AS DOUBLE) - CAST({b} AS DOUBLE))"
+            n, mean, variance = summaries.loss_moments(engine, table, f"ABS({shift})")
+            signed = summaries.loss_moments(engine, table, shift)[1]
+            summary = Summary(mode, n, mean=mean, variance=variance, signed=signed)
+    if evaluation_data is None:
+        return summary, None, None
+    return summary, evaluation_data, data
 
 
 def _outputs(arg: str, given: Any, model: Any, X: Any, mode: str, model_arg: str
@@ -190,48 +288,35 @@ def _outputs(arg: str, given: Any, model: Any, X: Any, mode: str, model_arg: str
     return out
 
 
-def _disagreement(candidate: np.ndarray, champion: np.ndarray, limit: float | None,
-                  confidence: float, min_rows: int, label: str) -> ShadowResult:
-    from mlqa.stats.proportion import proportion_interval
+def _decided(label: str, summary: Summary, limit: float, confidence: float,
+             min_rows: int) -> ShadowResult:
+    """The decision from the summary: the exact interval of the disagreement rate, or the
+    influence interval of the mean absolute shift, against ``limit``."""
+    n = summary.n
+    details: dict[str, Any] = {"max": limit, "min_rows": min_rows}
+    if n == 0:
+        raise InputError("candidate_pred is empty")
+    if summary.mode == LABELS:
+        from mlqa.stats.proportion import proportion_interval
 
-    assert limit is not None
-    try:
-        differ = candidate != champion
-    except TypeError:
-        raise InputError("candidate_pred and champion_pred hold labels that cannot be "
-                         "compared") from None
-    n, k = len(candidate), int(np.sum(differ))
-    value = k / n
-    ci = proportion_interval(k, n, confidence, method="exact")
-    return _decided(label, "disagreement_rate", value, ci, limit, confidence, n, min_rows,
-                    {"method": "exact", "disagreements": k}, LABELS, k)
+        metric, value = "disagreement_rate", summary.disagreements / n
+        ci: tuple[float, float] | None = proportion_interval(summary.disagreements, n,
+                                                             confidence, method="exact")
+        details["method"] = "exact"
+    else:
+        from mlqa.metrics.intervals import moments_interval
 
-
-def _shift(candidate: np.ndarray, champion: np.ndarray, limit: float | None,
-           confidence: float, min_rows: int, label: str) -> ShadowResult:
-    from mlqa.metrics.intervals import moments_interval
-
-    assert limit is not None
-    shift = np.abs(candidate - champion)
-    n = len(shift)
-    mean = float(shift.mean())
-    variance = float(shift.var(ddof=1)) if n > 1 else 0.0
-    iv = moments_interval("mean_absolute_error", n, mean, variance, confidence)
-    ci = (max(iv.low, 0.0), iv.high) if iv.defined else None
-    return _decided(label, "mean_absolute_score_shift", mean, ci, limit, confidence, n,
-                    min_rows, {"method": "influence",
-                               "mean_signed_shift": float(np.mean(candidate - champion))},
-                    SCORES, None)
-
-
-def _decided(label: str, metric: str, value: float, ci: tuple[float, float] | None,
-             limit: float, confidence: float, n: int, min_rows: int, details: dict[str, Any],
-             mode: str, disagreements: int | None) -> ShadowResult:
+        metric, value = "mean_absolute_score_shift", summary.mean
+        iv = moments_interval("mean_absolute_error", n, summary.mean, summary.variance,
+                              confidence)
+        ci = (max(iv.low, 0.0), iv.high) if iv.defined else None
+        details.update(method="influence", mean_signed_shift=summary.signed)
     fields: CommonFields = {"name": label, "check": "shadow", "metric": metric,
                             "value": value, "threshold": limit, "comparison": "<=", "n": n}
-    base = ShadowResult(outcome=Outcome.INCONCLUSIVE, confidence=confidence, mode=mode,
-                        disagreements=disagreements, ci=ci,
-                        details={**details, "max": limit, "min_rows": min_rows}, **fields)
+    base = ShadowResult(outcome=Outcome.INCONCLUSIVE, confidence=confidence, ci=ci,
+                        mode=summary.mode, details=details, disagreements=(
+                            summary.disagreements if summary.mode == LABELS else None),
+                        **fields)
     if n < min_rows:
         return base.replace(message=f"{describe(metric, value, max=limit, n=n)}: the batch "
                                     f"has {n} rows < min_rows {min_rows}, not decided")
@@ -241,7 +326,7 @@ def _decided(label: str, metric: str, value: float, ci: tuple[float, float] | No
     outcome = decide(value, max=limit, ci=ci)
     text = describe(metric, value, max=limit, ci=ci, confidence=confidence, n=n,
                     outcome=outcome)
-    if outcome is Outcome.INCONCLUSIVE and mode == LABELS and value < limit:
+    if outcome is Outcome.INCONCLUSIVE and summary.mode == LABELS and value < limit:
         text += f" (at this rate about {_rows_to_pass(value, limit, confidence)} rows pass)"
     return base.replace(outcome=outcome, message=text)
 
@@ -256,14 +341,3 @@ def _rows_to_pass(rate: float, limit: float, confidence: float) -> int:
         if proportion_interval(round(rate * n), n, confidence, method="exact")[1] <= limit:
             return n
     return n
-
-
-def _prediction_drift(evaluation: np.ndarray, candidate: np.ndarray, alpha: float,
-                      correction: str | None, label: str) -> CheckResult:
-    import pandas as pd
-
-    from mlqa.drift import check_drift
-
-    return check_drift(pd.DataFrame({PREDICTION: evaluation}),
-                       pd.DataFrame({PREDICTION: candidate}), alpha=alpha,
-                       correction=correction, name=f"{label}[prediction_drift]")
