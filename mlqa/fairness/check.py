@@ -99,11 +99,13 @@ def check_disparity(y_true: Any, y_pred: Any = None, groups: Any = None, *,
     else:
         arrays = _memory(y_true, y_pred, groups, data, model, X, scores)
         summary = memory_auc(*arrays) if scores else memory_cells(*arrays)
-    return decide_disparity(
+    result = decide_disparity(
         summary, metric=canonical, parts=parts, max_difference=max_difference,
         min_ratio=min_ratio, reference=reference, min_group_size=min_group_size,
-        confidence=confidence, pair=pair, name=name or f"disparity_{canonical}",
-        engine=where)
+        confidence=confidence, pair=pair, name=name or f"disparity_{canonical}", engine=where)
+    if name is None and pair is not None:  # the report tells one pair's checks apart
+        return result.replace(name=f"{result.name}[{pair}]")
+    return result
 
 
 def _memory(y_true: Any, y_pred: Any, groups: Any, data: Any, model: Any, X: Any,

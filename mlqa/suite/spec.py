@@ -73,27 +73,6 @@ def kinds() -> dict[str, Kind]:
             **REGRESSION.suite_options(),
         }, ["data", "target", "metric", "baseline"],
             "a change threshold against the baseline (check_regression)"),
-        "disparity": ({
-            "data": DATA_REF, "target": TEXT, "prediction": TEXT,
-            "groups": {**TEXT, "description": "a column of the data: the group of each row"},
-            **disparity,
-        }, ["data", "target", "groups"],
-            "a rate's gaps between groups on simultaneous intervals (check_disparity)"),
-        "shadow": ({
-            "data": {**DATA_REF, "description": "unlabelled recent traffic (a data source)"},
-            "champion": {**TEXT, "description": "the column of data holding the champion's "
-                                                "outputs on the same rows"},
-            "prediction": {**TEXT, "description": "the column holding the candidate's outputs "
-                                                  "(in data and evaluation); else the model "
-                                                  "scores them"},
-            "evaluation": {**DATA_REF, "description": "the evaluation set: the candidate's "
-                                                      "outputs there are the reference of "
-                                                      "prediction drift"},
-            "target": {**TEXT, "description": "the evaluation set's label column (never a "
-                                              "model input)"},
-            **SHADOW.suite_options(),
-        }, ["data", "champion"],
-            "candidate vs champion on unlabelled rows (check_shadow)"),
         "drift": ({"reference": DATA_REF, "current": DATA_REF, **DRIFT.suite_options()},
                   ["reference", "current"], "data drift (check_drift)"),
         "schema": ({"reference": DATA_REF, "data": DATA_REF, **quality.SCHEMA.suite_options()},
@@ -138,6 +117,27 @@ def kinds() -> dict[str, Kind]:
         }, ["url", "payloads", "rate", "max_ms"],
             "a served endpoint under open-loop load (measure_endpoint_latency + "
             "check_endpoint_latency; with champion:, also check_endpoint_latency_regression)"),
+        "disparity": ({
+            "data": DATA_REF, "target": TEXT, "prediction": TEXT,
+            "groups": {**TEXT, "description": "a column of the data: the group of each row"},
+            **disparity,
+        }, ["data", "target", "groups"],
+            "a rate's gaps between groups on simultaneous intervals (check_disparity)"),
+        "shadow": ({
+            "data": {**DATA_REF, "description": "unlabelled recent traffic (a data source)"},
+            "champion": {**TEXT, "description": "the column of data holding the champion's "
+                                                "outputs on the same rows"},
+            "prediction": {**TEXT, "description": "the column holding the candidate's outputs "
+                                                  "(in data and evaluation); else the model "
+                                                  "scores them"},
+            "evaluation": {**DATA_REF, "description": "the evaluation set: the candidate's "
+                                                      "outputs there are the reference of "
+                                                      "prediction drift"},
+            "target": {**TEXT, "description": "the evaluation set's label column (never a "
+                                              "model input)"},
+            **SHADOW.suite_options(),
+        }, ["data", "champion"],
+            "candidate vs champion on unlabelled rows (check_shadow)"),
     }
 
 
