@@ -331,14 +331,16 @@ class Judge:
                 assert gap is not None
                 outcome = decide(gap.value, min=bounds["min"], max=bounds["max"],
                                  ci=(gap.low, gap.high))
-                why = ""
+                why, sizes = "", None
                 if outcome is Outcome.INCONCLUSIVE:
-                    why = self._deciding_size(rate, g, bounds)
+                    why, sizes = self._deciding_size(rate, g, bounds)
             decided.append((outcome, rate, gap, why))
             parts[rate] = {"outcome": outcome.value,
                            **({} if gap is None else {"value": gap.value, "low": gap.low,
                                                       "high": gap.high}),
-                           **({"reason": why} if why else {})}
+                           **({"reason": why} if why else {}),
+                           **({"decides_at_rows": sizes} if refusal is None and sizes
+                              else {})}
         details["parts"] = parts
         outcome, rate, gap, why = max(decided, key=lambda x: (
             severity(x[0]), self.badness(None if x[2] is None else x[2].value)))
@@ -356,9 +358,11 @@ class Judge:
                            threshold=threshold, comparison=comparison, ci=ci,
                            confidence=confidence, n=n_rows, details=details)
 
-    def _deciding_size(self, rate: str, g: int, bounds: dict[str, float | None]) -> str:
+    def _deciding_size(self, rate: str, g: int, bounds: dict[str, float | None]
+                       ) -> tuple[str, dict[str, int] | None]:
         """The sizes at which the observed rates would decide, every group scaled alike:
-        the first doubling that decides, refined by bisection (to about 10%)."""
+        the first doubling that decides, refined by bisection (to about 10%); as text and
+        as rows per involved group (None where no size up to 1024x decides)."""
 
         def decides(scale: float) -> bool:
             gap = self.gap(rate, g, scale)
@@ -369,17 +373,16 @@ class Judge:
         while not decides(high):
             low, high = high, high * 2
             if high > 1024:
-                return "interval straddles the margin; at the observed rates no size up to " \
-                       "1024x decides (the gap is at the margin)"
+                return ("interval straddles the margin; at the observed rates no size up to "
+                        "1024x decides (the gap is at the margin)", None)
         while high / low > 1.1:
             middle = math.sqrt(low * high)
             low, high = (low, middle) if decides(middle) else (middle, high)
-        involved = self._involved(g)
-        sizes = ", ".join(f"{math.ceil(self.rows[h] * high)} in {self.names[h]}"
-                          for h in involved[:4])
-        more = "" if len(involved) <= 4 else " (every group scaled alike)"
+        rows = {self.names[h]: math.ceil(self.rows[h] * high) for h in self._involved(g)}
+        sizes = ", ".join(f"{n} in {group}" for group, n in list(rows.items())[:4])
+        more = "" if len(rows) <= 4 else " (every group scaled alike)"
         return (f"interval straddles the margin; about {high:.1f}x the rows ({sizes}{more}) "
-                f"would decide at the observed rates")
+                f"would decide at the observed rates", rows)
 
 
 class AucJudge(Judge):

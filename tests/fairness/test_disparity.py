@@ -115,6 +115,11 @@ def test_inconclusive_names_the_sizes_that_would_decide():
     assert pair.outcome is Outcome.INCONCLUSIVE
     assert "would decide at the observed rates" in pair.message
     assert "in A" in pair.message and "in B" in pair.message
+    sizes = pair.details["parts"]["true_positive_rate"]["decides_at_rows"]
+    assert set(sizes) == {"A", "B"} and sizes["A"] > 300 and sizes["A"] == sizes["B"]
+    more = mlqa.check_disparity(*scored([sizes["A"] * 2, sizes["B"] * 2], [0.8, 0.78], seed=8),
+                                max_difference=0.1, reference="A")
+    assert more.pairs["B vs A"].outcome is not Outcome.INCONCLUSIVE  # that size decides
 
 
 def test_an_undefined_rate_in_a_group_is_an_error_whatever_its_size():
