@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+
+# loaded here, outside the in-process runs: a C extension first imported inside one is dropped
+# after it and cannot be imported again (tests/conftest.py says more)
+duckdb = pytest.importorskip("duckdb")
 
 CONFTEST = """
 import numpy as np
@@ -45,6 +52,8 @@ suite: fair
 data:
   holdout: {fixture: holdout}
   traffic: {fixture: traffic}
+  scored_eval: {path: eval.parquet}
+  scored_traffic: {path: traffic.parquet}
 model: {fixture: model}
 checks:
   - id: recall_gap
@@ -73,6 +82,22 @@ checks:
     max_disagreement: 0.05
     evaluation: holdout
     target: y
+  - id: recall_gap_lake
+    kind: disparity
+    data: scored_eval
+    target: y
+    prediction: p
+    groups: region
+    metric: recall
+    max_difference: 0.2
+    reference_group: best
+  - id: shadow_lake
+    kind: shadow
+    data: scored_traffic
+    champion: champion
+    prediction: cand
+    evaluation: scored_eval
+    max_score_shift: 0.05
 """
 
 TESTS = """
@@ -92,6 +117,16 @@ def test_recall(holdout, mlqa_pair):
 
 @pytest.fixture
 def project(pytester):
+    rng = np.random.default_rng(5)  # scored tables as Parquet files: DuckDB reads them
+    y = rng.integers(0, 2, 3000)
+    # written by pyarrow itself: pandas' Parquet writer registers Arrow extension types, which
+    # an in-process pytest run before this one may have imported and dropped
+    pq.write_table(pa.table({"y": y, "p": np.where(rng.random(3000) < 0.9, y, 1 - y),
+                             "region": rng.choice(["n", "s"], 3000),
+                             "cand": rng.random(3000)}), pytester.path / "eval.parquet")
+    champion = rng.random(2000)
+    pq.write_table(pa.table({"cand": np.clip(champion + rng.normal(0, 0.01, 2000), 0, 1),
+                             "champion": champion}), pytester.path / "traffic.parquet")
     pytester.makeconftest(CONFTEST)
     pytester.makeini("[pytest]\njunit_family = xunit1\n")
     pytester.path.joinpath("fair.mlqa.yaml").write_text(SUITE)
@@ -101,12 +136,13 @@ def project(pytester):
 
 def test_one_testcase_per_pair_and_yaml_kinds(project, request):
     result = project.runpytest("--junitxml=j.xml", "--mlqa-results=b", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=2)
+    result.assert_outcomes(passed=5, failed=2)
     import xml.etree.ElementTree as ET
 
     cases = {c.get("name"): c for c in ET.parse(project.path / "j.xml").getroot()
              .iter("testcase")}
-    assert set(cases) == {"recall_gap", "odds_gap_south", "shadow",
+    assert set(cases) == {"recall_gap", "odds_gap_south", "shadow", "recall_gap_lake",
+                          "shadow_lake",
                           "test_recall[east vs north]", "test_recall[south vs north]"}
 
     def props(name):
@@ -127,8 +163,14 @@ def test_one_testcase_per_pair_and_yaml_kinds(project, request):
              .splitlines()]
     kinds = {r["result"]["type"] for r in lines}
     assert kinds == {"DisparityResult", "ShadowResult"}
+    by_id = {r["nodeid"].rsplit("::", 1)[-1]: r["result"] for r in lines}
+    assert by_id["recall_gap_lake"]["details"]["engine"] == "duckdb"
+    assert by_id["recall_gap_lake"]["outcome"] == "pass"
+    lake = by_id["shadow_lake"]
+    assert lake["outcome"] == "pass" and lake["mode"] == "scores"
+    assert lake["components"]["prediction_drift"]["outcome"] == "pass"
     verdict = request.getfixturevalue("jenkins_check")(project.path / "j.xml")
-    assert verdict["counts"]["total"] == 5 and verdict["predicted_build_result"] == "UNSTABLE"
+    assert verdict["counts"]["total"] == 7 and verdict["predicted_build_result"] == "UNSTABLE"
 
 
 def test_report_shows_pairs_groups_margin_and_shadow_figures(project, monkeypatch):
