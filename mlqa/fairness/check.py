@@ -304,7 +304,18 @@ class Judge:
             h = small[0]
             return Outcome.INCONCLUSIVE, (f"group {self.names[h]} has {int(self.rows[h])} rows "
                                           f"< min_group_size {self.min_group_size}, not decided")
+        if self.reference == BEST and not self._others(g, n > 0):
+            return Outcome.INCONCLUSIVE, self._alone()
         return None
+
+    def _others(self, g: int, defined: np.ndarray) -> bool:
+        """Whether a group besides ``g`` can be the best: its rate defined, its size enough."""
+        usable = (self.rows >= self.min_group_size) & defined
+        return bool(usable.sum() - usable[g] > 0)
+
+    def _alone(self) -> str:
+        return (f"no other group has min_group_size {self.min_group_size} rows to be the best, "
+                f"not decided")
 
     def pair(self, g: int, name: str, confidence: float, m: int) -> CheckResult:
         pair = f"{self.names[g]} vs {self.reference}"
@@ -430,4 +441,7 @@ class AucJudge(Judge):
             if not (math.isfinite(low) and math.isfinite(high)):
                 return Outcome.INCONCLUSIVE, (f"group {self.names[h]} has too few rows of a "
                                               f"class for an interval of its AUC, not decided")
+        if self.reference == BEST and not self._others(g, (s.positives > 0) &
+                                                       (s.negatives > 0)):
+            return Outcome.INCONCLUSIVE, self._alone()
         return None

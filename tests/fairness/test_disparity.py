@@ -108,6 +108,14 @@ def test_a_small_group_is_inconclusive_never_fail_and_names_its_size():
     assert "group B has 12 rows < min_group_size 30" in pair.message
 
 
+def test_against_the_best_a_group_with_no_rival_of_enough_size_is_not_decided():
+    y, p, g = scored([2000, 12], [0.9, 0.9], seed=7)
+    r = mlqa.check_disparity(y, p, g, max_difference=0.05, reference="best")
+    assert r.pairs["A vs best"].outcome is Outcome.INCONCLUSIVE  # not a PASS against itself
+    assert "no other group has min_group_size 30 rows" in r.pairs["A vs best"].message
+    assert r.pairs["B vs best"].outcome is Outcome.INCONCLUSIVE
+
+
 def test_inconclusive_names_the_sizes_that_would_decide():
     y, p, g = scored([300, 300], [0.8, 0.78], seed=8)
     r = mlqa.check_disparity(y, p, g, max_difference=0.1, reference="A")
