@@ -199,8 +199,9 @@ def check_shadow(candidate_pred: Any = None, champion_pred: Any = None, *,
 @dataclasses.dataclass(frozen=True)
 class Summary:
     """What the decision needs, from the rows in memory or from an engine alike: ``n`` rows;
-    labels: ``disagreements``; scores: the mean and sample variance of ``|s_c - s_b|`` and
-    the mean signed shift."""
+    labels: ``disagreements``; scores: the mean and sample variance of ``|s_c - s_b|``, the
+    mean signed shift, the rows whose scores differ at all (``disagreements`` too) and
+    whether every score lies in [0, 1] (``bounded``)."""
 
     mode: str
     n: int
@@ -208,6 +209,7 @@ class Summary:
     mean: float = 0.0
     variance: float = 0.0
     signed: float = 0.0
+    bounded: bool = False
 
 
 def _summary(candidate: np.ndarray, champion: np.ndarray, mode: str) -> Summary:
@@ -220,9 +222,11 @@ def _summary(candidate: np.ndarray, champion: np.ndarray, mode: str) -> Summary:
                              "compared") from None
         return Summary(mode, n, disagreements=int(np.sum(differ)))
     shift = np.abs(candidate - champion)
-    return Summary(mode, n, mean=float(shift.mean()),
+    both = np.concatenate([candidate, champion])
+    return Summary(mode, n, disagreements=int(np.count_nonzero(shift)), mean=float(shift.mean()),
                    variance=float(shift.var(ddof=1)) if n > 1 else 0.0,
-                   signed=float(np.mean(candidate - champion)))
+                   signed=float(np.mean(candidate - champion)),
+                   bounded=bool(both.min() >= 0 and both.max() <= 1))
 
 
 def _engine_summary(data: Any, evaluation_data: Any, candidate: Any, champion: Any,
@@ -256,7 +260,12 @@ def _engine_summary(data: Any, evaluation_data: Any, candidate: Any, champion: A
             shift = f"(CAST({c} AS DOUBLE) - CAST({b} AS DOUBLE))"
             n, mean, variance = summaries.loss_moments(engine, table, f"ABS({shift})")
             signed = summaries.loss_moments(engine, table, shift)[1]
-            summary = Summary(mode, n, mean=mean, variance=variance, signed=signed)
+            differing, low, high = engine.one(
+                f"SELECT SUM(CASE WHEN {shift} = 0 THEN 0 ELSE 1 END), MIN(LEAST({c}, {b})), "
+                f"MAX(GREATEST({c}, {b})) FROM {table.source}")
+            summary = Summary(mode, n, disagreements=int(differing or 0), mean=mean,
+                              variance=variance, signed=signed,
+                              bounded=low is not None and float(low) >= 0 and float(high) <= 1)
     if evaluation_data is None:
         return summary, None, None
     return summary, evaluation_data, data
@@ -307,10 +316,21 @@ def _decided(label: str, summary: Summary, limit: float, confidence: float,
         from mlqa.metrics.intervals import moments_interval
 
         metric, value = "mean_absolute_score_shift", summary.mean
-        iv = moments_interval("mean_absolute_error", n, summary.mean, summary.variance,
-                              confidence)
-        ci = (max(iv.low, 0.0), iv.high) if iv.defined else None
-        details.update(method="influence", mean_signed_shift=summary.signed)
+        details.update(mean_signed_shift=summary.signed, rows_shifted=summary.disagreements)
+        if summary.disagreements == 0:
+            # identical scores: no spread to build a mean's interval from. A shift of scores
+            # in [0, 1] is at most 1, so the mean is at most the share of rows that differ,
+            # bounded exactly; unbounded scores leave it unbounded (no interval: not decided)
+            from mlqa.stats.proportion import proportion_interval
+
+            ci = (0.0, proportion_interval(0, n, confidence, method="exact")[1]) \
+                if summary.bounded else None
+            details["method"] = "exact share of rows shifted"
+        else:
+            iv = moments_interval("mean_absolute_error", n, summary.mean, summary.variance,
+                                  confidence)
+            ci = (max(iv.low, 0.0), iv.high) if iv.defined else None
+            details["method"] = "influence"
     fields: CommonFields = {"name": label, "check": "shadow", "metric": metric,
                             "value": value, "threshold": limit, "comparison": "<=", "n": n}
     base = ShadowResult(outcome=Outcome.INCONCLUSIVE, confidence=confidence, ci=ci,

@@ -107,3 +107,15 @@ def test_result_round_trips_and_shows_its_figures(flipped):
     table = section.blocks[0]
     assert [row[0] for row in table.rows] == ["disagreement", "prediction_drift"]
     assert r.family_properties()["disagreements"] == r.disagreements
+
+
+def test_identical_scores_are_bounded_exactly_and_only_when_scores_are_bounded():
+    scores = np.random.default_rng(5).random(2000)
+    few = mlqa.check_shadow(scores[:100], scores[:100], max_score_shift=0.01)
+    assert few.outcome is Outcome.INCONCLUSIVE  # 100 identical rows bound the mean at 0.036
+    assert few.ci == pytest.approx((0.0, 1 - 0.025 ** (1 / 100)))
+    many = mlqa.check_shadow(scores, scores, max_score_shift=0.01)
+    assert many.outcome is Outcome.PASS and many.details["rows_shifted"] == 0
+    logits = scores * 20 - 10  # unbounded: identical rows say nothing of the rows unseen
+    unbounded = mlqa.check_shadow(logits, logits, max_score_shift=0.01)
+    assert unbounded.outcome is Outcome.INCONCLUSIVE and "no interval" in unbounded.message
