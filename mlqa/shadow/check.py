@@ -46,6 +46,7 @@ from mlqa.result import (
     describe,
     worst,
 )
+from mlqa.stats.small_sample import tail_rows
 
 LABELS, SCORES = "labels", "scores"
 DEFAULT_MIN_ROWS = 30
@@ -210,6 +211,7 @@ class Summary:
     variance: float = 0.0
     signed: float = 0.0
     bounded: bool = False
+    largest: tuple[float, ...] = ()  # the largest |s_c - s_b|, for the tail rule
 
 
 def _summary(candidate: np.ndarray, champion: np.ndarray, mode: str) -> Summary:
@@ -223,10 +225,12 @@ def _summary(candidate: np.ndarray, champion: np.ndarray, mode: str) -> Summary:
         return Summary(mode, n, disagreements=int(np.sum(differ)))
     shift = np.abs(candidate - champion)
     both = np.concatenate([candidate, champion])
+    top = min(tail_rows(n), n)
     return Summary(mode, n, disagreements=int(np.count_nonzero(shift)), mean=float(shift.mean()),
                    variance=float(shift.var(ddof=1)) if n > 1 else 0.0,
                    signed=float(np.mean(candidate - champion)),
-                   bounded=bool(both.min() >= 0 and both.max() <= 1))
+                   bounded=bool(both.min() >= 0 and both.max() <= 1),
+                   largest=tuple(np.sort(np.partition(shift, n - top)[n - top:])[::-1]))
 
 
 def _engine_summary(data: Any, evaluation_data: Any, candidate: Any, champion: Any,
@@ -265,7 +269,9 @@ def _engine_summary(data: Any, evaluation_data: Any, candidate: Any, champion: A
                 f"MAX(GREATEST({c}, {b})) FROM {table.source}")
             summary = Summary(mode, n, disagreements=int(differing or 0), mean=mean,
                               variance=variance, signed=signed,
-                              bounded=low is not None and float(low) >= 0 and float(high) <= 1)
+                              bounded=low is not None and float(low) >= 0 and float(high) <= 1,
+                              largest=tuple(summaries.largest(engine, table, f"ABS({shift})",
+                                                              tail_rows(n))))
     if evaluation_data is None:
         return summary, None, None
     return summary, evaluation_data, data
@@ -313,7 +319,8 @@ def _decided(label: str, summary: Summary, limit: float, confidence: float,
                                                              confidence, method="exact")
         details["method"] = "exact"
     else:
-        from mlqa.metrics.intervals import moments_interval
+        from mlqa.metrics.intervals import moments_interval, tail_from_largest
+        from mlqa.metrics.registry import resolve_metric
 
         metric, value = "mean_absolute_score_shift", summary.mean
         details.update(mean_signed_shift=summary.signed, rows_shifted=summary.disagreements)
@@ -327,10 +334,17 @@ def _decided(label: str, summary: Summary, limit: float, confidence: float,
                 if summary.bounded else None
             details["method"] = "exact share of rows shifted"
         else:
+            # the loss family's tail rule: a shift carried by a few rows (a candidate that
+            # changes 1% of rows a lot) leaves no interval of its mean trustworthy
+            details["method"] = "influence"
+            heavy = tail_from_largest(resolve_metric("mean_absolute_error"), n,
+                                      np.array(summary.largest), summary.mean,
+                                      summary.variance, None, details)
             iv = moments_interval("mean_absolute_error", n, summary.mean, summary.variance,
                                   confidence)
-            ci = (max(iv.low, 0.0), iv.high) if iv.defined else None
-            details["method"] = "influence"
+            ci = (max(iv.low, 0.0), iv.high) if iv.defined and heavy is None else None
+            if heavy is not None:
+                details["reason"] = heavy
     fields: CommonFields = {"name": label, "check": "shadow", "metric": metric,
                             "value": value, "threshold": limit, "comparison": "<=", "n": n}
     base = ShadowResult(outcome=Outcome.INCONCLUSIVE, confidence=confidence, ci=ci,
@@ -341,8 +355,9 @@ def _decided(label: str, summary: Summary, limit: float, confidence: float,
         return base.replace(message=f"{describe(metric, value, max=limit, n=n)}: the batch "
                                     f"has {n} rows < min_rows {min_rows}, not decided")
     if ci is None or not all(math.isfinite(c) for c in ci):
+        why = f" ({details['reason']})" if "reason" in details else ""
         return base.replace(ci=None, message=f"{describe(metric, value, max=limit, n=n)}: "
-                                             f"no interval, not decided")
+                                             f"no interval{why}, not decided")
     outcome = decide(value, max=limit, ci=ci)
     text = describe(metric, value, max=limit, ci=ci, confidence=confidence, n=n,
                     outcome=outcome)

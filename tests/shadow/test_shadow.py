@@ -119,3 +119,16 @@ def test_identical_scores_are_bounded_exactly_and_only_when_scores_are_bounded()
     logits = scores * 20 - 10  # unbounded: identical rows say nothing of the rows unseen
     unbounded = mlqa.check_shadow(logits, logits, max_score_shift=0.01)
     assert unbounded.outcome is Outcome.INCONCLUSIVE and "no interval" in unbounded.message
+
+
+def test_a_shift_carried_by_a_few_rows_is_not_decided_on_its_mean():
+    rng = np.random.default_rng(6)
+    champion = rng.random(3000)
+    candidate = champion.copy()
+    candidate[:15] = 1 - candidate[:15]  # 0.5% of rows move far: mean shift ~0.002
+    r = mlqa.check_shadow(candidate, champion, max_score_shift=0.01)
+    assert r.outcome is Outcome.INCONCLUSIVE and r.value < 0.01
+    assert "top 1% of rows carry" in r.message and r.ci is None
+    spread = mlqa.check_shadow(champion + rng.normal(0, 0.002, 3000), champion,
+                               max_score_shift=0.01)
+    assert spread.outcome is Outcome.PASS  # a shift spread over the rows is decided
