@@ -54,6 +54,12 @@ _EXPORTS: dict[str, str] = {
     "TrendResult": "mlqa.trend",
     "check_history_trend": "mlqa.trend",
     "expect_history_trend": "mlqa.trend",
+    "check_disparity": "mlqa.fairness",
+    "expect_disparity": "mlqa.fairness",
+    "DisparityResult": "mlqa.fairness",
+    "check_shadow": "mlqa.shadow",
+    "expect_shadow": "mlqa.shadow",
+    "ShadowResult": "mlqa.shadow",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -96,6 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
         QualityGateFailure,
     )
     from mlqa.expectations import expect
+    from mlqa.fairness import DisparityResult, check_disparity, expect_disparity
     from mlqa.latency import (
         check_endpoint_latency,
         check_endpoint_latency_regression,
@@ -111,6 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     from mlqa.metrics import check_metric, expect_metric
     from mlqa.quality import DataQualityResult, check_data, expect_data
     from mlqa.result import CheckResult, Outcome
+    from mlqa.shadow import ShadowResult, check_shadow, expect_shadow
     from mlqa.trend import (
         TrendResult,
         check_history_trend,

@@ -96,6 +96,8 @@ RESULT_TYPES: dict[str, str] = {
     "QualityResult": "mlqa.quality.result",
     "DataQualityResult": "mlqa.quality.result",
     "TrendResult": "mlqa.trend.check",
+    "DisparityResult": "mlqa.fairness.result",
+    "ShadowResult": "mlqa.shadow.check",
 }
 
 T = TypeVar("T")

@@ -157,7 +157,8 @@ class SuiteCheck(pytest.Function):
 
 # The result family of each kind (the data-quality kinds are all "quality").
 _FAMILY = {"metric": "metric", "regression": "regression", "drift": "drift",
-           "latency": "latency", "latency_regression": "latency", "trend": "trend"}
+           "latency": "latency", "latency_regression": "latency", "trend": "trend",
+           "disparity": "disparity", "shadow": "shadow"}
 
 
 class _Context:

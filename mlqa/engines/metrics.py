@@ -233,3 +233,49 @@ def paired_loss_moments(engine: Engine, table: Table, candidate: str, baseline: 
 
 def row_count(engine: Engine, table: Table) -> int:
     return int(engine.one(f"SELECT COUNT(*) FROM {table.source}")[0])
+
+
+def grouped_confusion_cells(engine: Engine, table: Table, group: str, columns: list[str]
+                            ) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """(group values sorted with NULL last, labels, counts (G, K, K)): the confusion cells of
+    ``columns`` (true, predicted) in each group of ``group``, from one ``GROUP BY``."""
+    g = engine.quote(group)
+    q = [engine.quote(c) for c in columns]
+    got = engine.rows(f"SELECT {g}, {', '.join(q)}, COUNT(*) FROM {table.source} "
+                      f"GROUP BY {g}, {', '.join(q)}")
+    present = {r[0] for r in got}
+    try:
+        values = sorted(v for v in present if v is not None)
+        labels = np.unique(np.array([v for r in got for v in r[1:-1]]))
+    except TypeError:
+        raise InputError("the group or label columns mix value types that cannot be "
+                         "compared") from None
+    if None in present:
+        values.append(None)
+    index = {v: i for i, v in enumerate(values)}
+    cells = np.zeros((len(values), *(len(labels),) * len(columns)), dtype=np.int64)
+    for r in got:
+        at = tuple(int(np.searchsorted(labels, v)) for v in r[1:-1])
+        cells[(index[r[0]], *at)] += int(r[-1])
+    return values, labels, cells
+
+
+def grouped_placement_sums(engine: Engine, table: Table, group: str, y: str, score: str,
+                           positive: Any) -> list[tuple[Any, int, int, float, float, float]]:
+    """Per group (NULL included): ``(group, positives, negatives, sum of V10 over the
+    positives, sum of V10^2 over the positives, sum of V01^2 over the negatives)``, DeLong's
+    placements within each group (windows partitioned by the group)."""
+    g, ys, sc = engine.quote(group), engine.quote(y), engine.quote(score)
+    part = "PARTITION BY g"
+    order = f"{part} ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    placements = f"""
+SELECT g, pos, neg,
+  (SUM(neg) OVER ({order}) - neg / 2) / SUM(neg) OVER ({part}) AS v10,
+  (SUM(pos) OVER ({part}) - SUM(pos) OVER ({order}) + pos / 2) / SUM(pos) OVER ({part}) AS v01
+FROM (SELECT {g} AS g, CAST({sc} AS DOUBLE) AS s,
+        CAST(SUM(CASE WHEN {ys} = {literal(positive)} THEN 1 ELSE 0 END) AS DOUBLE) AS pos,
+        CAST(SUM(CASE WHEN {ys} = {literal(positive)} THEN 0 ELSE 1 END) AS DOUBLE) AS neg
+      FROM {table.source} GROUP BY {g}, CAST({sc} AS DOUBLE)) t"""
+    rows = engine.rows(f"SELECT g, SUM(pos), SUM(neg), SUM(pos * v10), SUM(pos * v10 * v10), "
+                       f"SUM(neg * v01 * v01) FROM ({placements}) p GROUP BY g")
+    return [(r[0], int(r[1]), int(r[2]), *(float(v or 0.0) for v in r[3:])) for r in rows]

@@ -102,7 +102,8 @@ def _semantics(doc: Document) -> list[Problem]:
                             f"data:{did_you_mean(name, data)}; known: {known}"))
         if check["kind"] in _METRIC_KINDS:
             metric_checks.append(i)
-        if check["kind"] in ("metric", "regression", "latency", "latency_regression") and \
+        if check["kind"] in ("metric", "regression", "latency", "latency_regression",
+                             "disparity", "shadow") and \
                 "prediction" not in check and "model" not in value:
             alternative = "" if check["kind"].startswith("latency") else \
                 " or a prediction column"

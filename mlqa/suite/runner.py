@@ -169,6 +169,63 @@ def _drift(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
     return check_drift(reference, current, name=spec.id, **kwargs)
 
 
+def _source(ctx: Context, name: str) -> Any:
+    """A data source as a check that reads files itself takes it (a Parquet path stays a
+    path, for an engine), its reader recorded for provenance."""
+    from mlqa.engines import backend
+
+    table = ctx.table(name)
+    ctx.read_by(name, backend(table))
+    return table
+
+
+def _disparity(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.fairness import check_disparity
+    from mlqa.fairness.check import OPTIONS
+
+    groups = o["groups"]
+    kwargs = _take(o, *(n for n in OPTIONS.suite_names() if n != "reference"))
+    if "reference_group" in o:
+        kwargs["reference"] = str(o["reference_group"])
+    if "prediction" in o:  # columns of the source, wherever it lives
+        return check_disparity(o["target"], o["prediction"], groups,
+                               data=_source(ctx, o["data"]), name=spec.id, **kwargs)
+    frame = ctx.frame(o["data"])
+    for role, column in (("target", o["target"]), ("groups", groups)):
+        if column not in frame.columns:
+            raise InputError(f"{role} column {column!r} is not in data source {o['data']!r}")
+    model = ctx.model()
+    inputs = getattr(model, "feature_names_in_", None)
+    # the group column is a model input only where the model says so
+    rows = frame if inputs is not None and groups in inputs else frame.drop(columns=[groups])
+    return check_disparity(frame[o["target"]], groups=frame[groups], model=model,
+                           X=features(rows, o, model), name=spec.id, **kwargs)
+
+
+def _shadow(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
+    from mlqa.shadow import check_shadow
+    from mlqa.shadow.check import OPTIONS
+
+    kwargs = _take(o, *OPTIONS.suite_names())
+    column = o.get("prediction")
+    if column is not None:  # columns of the sources, wherever they live
+        evaluation = _source(ctx, o["evaluation"]) if "evaluation" in o else None
+        return check_shadow(column, o["champion"], data=_source(ctx, o["data"]),
+                            evaluation_data=evaluation,
+                            evaluation_pred=None if evaluation is None else column,
+                            name=spec.id, **kwargs)
+    frame = ctx.frame(o["data"])
+    if o["champion"] not in frame.columns:
+        raise InputError(f"champion column {o['champion']!r} is not in data source "
+                         f"{o['data']!r}")
+    model = ctx.model()
+    X = features(frame.drop(columns=[o["champion"]]), o, model)
+    evaluation_X = None if "evaluation" not in o else \
+        features(ctx.frame(o["evaluation"]), o, model)
+    return check_shadow(champion_pred=frame[o["champion"]], model=model, X=X,
+                        name=spec.id, evaluation_X=evaluation_X, **kwargs)
+
+
 def _quality(rule: str) -> Callable[[CheckSpec, dict[str, Any], Context], CheckResult]:
     def run(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
         from mlqa import quality
@@ -289,7 +346,8 @@ def _trend(spec: CheckSpec, o: dict[str, Any], ctx: Context) -> CheckResult:
 _KINDS: dict[str, Callable[[CheckSpec, dict[str, Any], Context], CheckResult]] = {
     "metric": _metric, "regression": _regression, "drift": _drift,
     "latency": _latency, "latency_regression": _latency_regression,
-    "endpoint_latency": _endpoint_latency, "trend": _trend,
+    "endpoint_latency": _endpoint_latency, "trend": _trend, "disparity": _disparity,
+    "shadow": _shadow,
     **{rule: _quality(rule) for rule in ("schema", "missing", "ranges", "categories",
                                          "duplicates", "row_count", "dates")},
 }

@@ -49,9 +49,11 @@ def kinds() -> dict[str, Kind]:
     (which reads the shipped file)."""
     from mlqa.compare.check import OPTIONS as REGRESSION
     from mlqa.drift.check import OPTIONS as DRIFT
+    from mlqa.fairness.check import OPTIONS as DISPARITY
     from mlqa.latency import options as latency
     from mlqa.metrics.check import OPTIONS as METRIC
     from mlqa.quality import options as quality
+    from mlqa.shadow.check import OPTIONS as SHADOW
     from mlqa.trend.history import OPTIONS as TREND
 
     endpoint = latency.CHECK_ENDPOINT_LATENCY
@@ -59,6 +61,9 @@ def kinds() -> dict[str, Kind]:
     load = latency.MEASURE_ENDPOINT_LATENCY.suite_options()
     load["seed"] = load.pop("random_state")  # the schedule's seed, by its suite name
     versus = latency.CHECK_ENDPOINT_LATENCY_REGRESSION.suite_options(["max_slowdown"])
+    disparity = DISPARITY.suite_options()
+    # a suite's ``reference`` names a data source: the group compared with is reference_group
+    disparity["reference_group"] = disparity.pop("reference")
     return {
         "metric": ({
             **SCORED, **METRIC.suite_options(),
@@ -129,11 +134,32 @@ def kinds() -> dict[str, Kind]:
         }, ["url", "payloads", "rate", "max_ms"],
             "a served endpoint under open-loop load (measure_endpoint_latency + "
             "check_endpoint_latency; with champion:, also check_endpoint_latency_regression)"),
+        "disparity": ({
+            "data": DATA_REF, "target": TEXT, "prediction": TEXT,
+            "groups": {**TEXT, "description": "a column of the data: the group of each row"},
+            **disparity,
+        }, ["data", "target", "groups"],
+            "a rate's gaps between groups on simultaneous intervals (check_disparity)"),
+        "shadow": ({
+            "data": {**DATA_REF, "description": "unlabelled recent traffic (a data source)"},
+            "champion": {**TEXT, "description": "the column of data holding the champion's "
+                                                "outputs on the same rows"},
+            "prediction": {**TEXT, "description": "the column holding the candidate's outputs "
+                                                  "(in data and evaluation); else the model "
+                                                  "scores them"},
+            "evaluation": {**DATA_REF, "description": "the evaluation set: the candidate's "
+                                                      "outputs there are the reference of "
+                                                      "prediction drift"},
+            "target": {**TEXT, "description": "the evaluation set's label column (never a "
+                                              "model input)"},
+            **SHADOW.suite_options(),
+        }, ["data", "champion"],
+            "candidate vs champion on unlabelled rows (check_shadow)"),
     }
 
 
 # Options that name a data source: the loader checks the name exists.
-DATA_KEYS = ("data", "reference", "current")
+DATA_KEYS = ("data", "reference", "current", "evaluation")
 
 
 def _kind(kind: str, spec: Kind) -> dict[str, Any]:

@@ -151,6 +151,20 @@ def _metrics(tmp: Path) -> dict[str, Any]:
     return names
 
 
+def _fairness(tmp: Path) -> dict[str, Any]:
+    names = _classifier()
+    y_train = names["clf"].predict(names["X_train"])  # the fitted model's own labels suffice
+    rng = np.random.default_rng(2)
+    n = len(names["X_test"])
+    champion = np.where(rng.random(n) < 0.99, names["clf"].predict(names["X_test"]), 1)
+    names.update(y_true=names["y_eval"], y_pred=names["clf"].predict(names["X_test"]),
+                 region=rng.choice(["north", "south", "east"], n), y_train=y_train,
+                 candidate_pred=names["clf"].predict(names["X_live"]), champion_pred=champion,
+                 candidate_on_eval=names["clf"].predict(names["X_eval"]),
+                 mlqa_pair="south vs north")
+    return names
+
+
 def _regression(tmp: Path) -> dict[str, Any]:
     names = {**_labels(), **_classifier(), **_torch_models()}
     names.update(_classifier())  # model: the scikit-learn one (save_model stores it as skops)
@@ -204,7 +218,7 @@ def _own_model(tmp: Path) -> dict[str, Any]:
 
 PAGES: dict[str, Callable[[Path], dict[str, Any]]] = {
     "README.md": _readme, "docs/drift.md": _drift_quality, "docs/quality.md": _drift_quality,
-    "docs/latency.md": _latency, "docs/metrics.md": _metrics,
+    "docs/latency.md": _latency, "docs/metrics.md": _metrics, "docs/fairness.md": _fairness,
     "docs/regression.md": _regression, "docs/report.md": _report, "docs/scale.md": _scale,
     "docs/own-model.md": _own_model, "docs/trend.md": lambda tmp: {},  # its data is inline
 }

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import mlqa.engines
 
-FAMILIES = ("mlqa.drift", "mlqa.quality", "mlqa.metrics", "mlqa.compare", "mlqa.latency")
+FAMILIES = ("mlqa.drift", "mlqa.quality", "mlqa.metrics", "mlqa.compare", "mlqa.latency",
+            "mlqa.fairness", "mlqa.shadow")
 ENGINES = Path(mlqa.engines.__file__).parent
 
 

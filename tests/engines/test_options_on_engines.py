@@ -29,6 +29,10 @@ CALLS = [
     (lambda data, **kw: mlqa.check_drift(data, data, columns=["x"], **kw),
      {"correction": "bonferroni"}, "correction must be one of 'holm', 'bh' or None, got "
                                    "'bonferroni'"),
+    (lambda data, **kw: mlqa.check_disparity("y", "p", "q", data=data, **kw),
+     {"max_difference": 1.5}, "max_difference must be a number in (0, 1) or None, got 1.5"),
+    (lambda data, **kw: mlqa.check_shadow("p", "q", data=data, **kw),
+     {"max_disagreement": 0}, "max_disagreement must be a number in (0, 1) or None, got 0"),
 ]
 
 

@@ -14,10 +14,12 @@ import pytest
 import mlqa
 from mlqa.compare.check import OPTIONS as REGRESSION
 from mlqa.drift.check import OPTIONS as DRIFT
+from mlqa.fairness.check import OPTIONS as DISPARITY
 from mlqa.latency import options as latency
 from mlqa.metrics.check import OPTIONS as METRIC
 from mlqa.metrics.intervals import METHODS
 from mlqa.quality import options as quality
+from mlqa.shadow.check import OPTIONS as SHADOW
 from mlqa.suite import SuiteError, load_suites, shipped_schema
 from mlqa.trend.history import OPTIONS as TREND
 
@@ -26,6 +28,7 @@ TABLES = {
     "schema": [quality.SCHEMA], "missing": [quality.MISSING], "ranges": [quality.RANGES],
     "categories": [quality.CATEGORIES], "duplicates": [quality.DUPLICATES],
     "row_count": [quality.ROW_COUNT], "dates": [quality.DATES],
+    "disparity": [DISPARITY], "shadow": [SHADOW],
     # a latency kind measures, then checks: both tables' suite options are its options
     "latency": [latency.CHECK_LATENCY, latency.MEASURE_LATENCY],
     "latency_regression": [latency.CHECK_LATENCY_REGRESSION, latency.MEASURE_LATENCY],
@@ -33,7 +36,8 @@ TABLES = {
     "trend": [TREND],
 }
 # a suite's name for a table's option
-SUITE_NAME = {("measure_endpoint_latency", "random_state"): "seed"}
+SUITE_NAME = {("measure_endpoint_latency", "random_state"): "seed",
+              ("check_disparity", "reference"): "reference_group"}
 
 
 def _options(kind: str):
@@ -54,6 +58,9 @@ REQUIRED = {
     "categories": {"data": "d"}, "duplicates": {"data": "d"}, "row_count": {"data": "d"},
     "dates": {"data": "d"},
     "latency": {"data": "d", "max_ms": 5},
+    "disparity": {"data": "d", "target": "y", "groups": "g", "prediction": "p",
+                  "max_difference": 0.1},
+    "shadow": {"data": "d", "champion": "c", "prediction": "p", "max_disagreement": 0.1},
     "latency_regression": {"data": "d", "baseline_file": "b.json"},
     "endpoint_latency": {"url": "http://127.0.0.1:1/", "payloads": "p.json", "rate": 5,
                          "max_ms": 5},
