@@ -51,7 +51,7 @@ def test_the_good_suite_loads(tmp_path):
     ("    kind: metric", "    kind: metrik",
      "s.mlqa.yaml:8:11: check 'auc': 'kind' must be one of: metric, regression, drift, schema, "
      "missing, ranges, categories, duplicates, row_count, dates, latency, latency_regression, "
-     "trend, endpoint_latency; got "
+     "trend, endpoint_latency, disparity, shadow; got "
      "'metrik' (did you mean 'metric'?)"),
     # out of range
     ("    min: 0.9", "    confidence: 1.5",
