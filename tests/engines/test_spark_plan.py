@@ -42,22 +42,17 @@ def _funnels(plan: str) -> list[str]:
 def _checks(ref, cur):
     """The engine paths whose queries the plan tests read: evidently's and auto mode's
     defaults, and every numerical column forced through both pooled-order plans."""
-    from mlqa.engines import sql
-
     yield lambda: mlqa.check_drift(ref, cur, tests="evidently")
     yield lambda: mlqa.check_drift(ref, cur, tests="auto")
-    real = sql.pooled_sums
+    real = engine_drift._plan
     for plan in ("rows", "grouped"):
-        def forced(*args, plan=plan, **options):
-            return real(*args, **dict(options, plan=plan))
-
-        sql.pooled_sums = forced
+        engine_drift._plan = lambda rm, cm, plan=plan: plan
         try:
             yield lambda: mlqa.check_drift(ref, cur, ["x", "tied", "skew", "big"],
                                            tests={"x": "ks", "tied": "mannw",
                                                   "skew": "anderson", "big": "cramer_von_mises"})
         finally:
-            sql.pooled_sums = real
+            engine_drift._plan = real
 
 
 @pytest.mark.spark
@@ -77,10 +72,20 @@ def test_no_spark_query_passes_rows_through_one_partition(spark, monkeypatch):
     monkeypatch.setattr(SparkEngine, "rows", rows)
     ref, cur = drift_frame(3000, 0.0, 21), drift_frame(3500, 0.1, 22)
     sref, scur = spark.createDataFrame(ref).cache(), spark.createDataFrame(cur).cache()
+    per_check = []
     for check in _checks(sref, scur):
+        before = len(plans)
         check()
-    pooled = [p for sql, p in plans if "PARTITION BY rid" in sql]
-    assert len(pooled) >= 8 and all("Window" in p for p in pooled)
+        per_check.append([(sql, p) for sql, p in plans[before:] if "GROUP BY k" in sql
+                          or "PARTITION BY rid" in sql])
+    # every check's numerical columns (4 or 5) in one job per plan: stacked by one scan per
+    # side (a Generate), cut by one or two counting scans for all, one window per range
+    pooled = [p for queries in per_check for sql, p in queries if "PARTITION BY rid" in sql]
+    assert [len([q for q in queries if "PARTITION BY rid" in q[0]]) for queries in per_check] \
+        == [2, 2, 1, 1]  # evidently's and auto's defaults take both plans, then one forced
+    assert all(1 <= len([q for q in queries if "GROUP BY k" in q[0]]) <= 2
+               for queries in per_check)
+    assert all("Window" in p and "Generate stack(" in p for p in pooled)
     funnels = {sql.strip()[:80]: _funnels(p) for sql, p in plans if _funnels(p)}
     assert funnels == {}
     # the test can fail: the single-partition window it guards against is seen as one
