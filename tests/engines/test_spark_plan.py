@@ -128,7 +128,7 @@ def test_every_duckdb_window_is_partitioned(tmp_path, monkeypatch):
 
 
 _DEFAULT_SESSION = textwrap.dedent("""
-    import json, sys
+    import json, sys, time
     import numpy as np
     import pandas as pd
     from pyspark.sql import SparkSession
@@ -149,21 +149,27 @@ _DEFAULT_SESSION = textwrap.dedent("""
              .config("spark.driver.host", "127.0.0.1")
              .config("spark.ui.enabled", "false").getOrCreate())
     spark.sparkContext.setLogLevel("OFF")
-    engine = mlqa.check_drift(spark.createDataFrame(ref), spark.createDataFrame(cur),
-                              tests="evidently")
-    memory = mlqa.check_drift(ref, cur, tests="evidently")
-    print(json.dumps({"engine": engine.details["engine"], "outcome": str(engine.outcome),
-                      "memory_outcome": str(memory.outcome),
+    sref, scur = spark.createDataFrame(ref), spark.createDataFrame(cur)
+    out = {}
+    for tests in ("evidently", "auto"):
+        t = time.perf_counter()
+        engine = mlqa.check_drift(sref, scur, tests=tests)
+        seconds = time.perf_counter() - t
+        memory = mlqa.check_drift(ref, cur, tests=tests)
+        out[tests] = {"engine": engine.details["engine"], "outcome": str(engine.outcome),
+                      "memory_outcome": str(memory.outcome), "seconds": seconds,
                       "scores": {c: [engine.columns[c].score, memory.columns[c].score,
                                      engine.columns[c].test, memory.columns[c].test]
-                                 for c in memory.columns}}))
+                                 for c in memory.columns}}
+    print(json.dumps(out))
 """)
 
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_evidently_mode_completes_on_a_default_local_session(tmp_path):
-    """200,000 rows per side x 12 columns (10 numerical, 2 categorical): before, the driver's
+def test_both_modes_complete_on_a_default_local_session(tmp_path):
+    """200,000 rows per side x 12 columns (10 numerical, 2 categorical), ``tests="evidently"``
+    and ``tests="auto"`` on the same DataFrames: before, the driver's
     heap went to a copy of the pandas rows in every query plus one partition holding a
     column's whole pooled order, and the default 1 GB driver died (OutOfMemoryError, the JVM
     lost) in the pooled-order query of a continuous column — at this size too (measured at
@@ -176,11 +182,15 @@ def test_evidently_mode_completes_on_a_default_local_session(tmp_path):
     script.write_text(_DEFAULT_SESSION)
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
     env.pop("PYSPARK_SUBMIT_ARGS", None)
-    done = subprocess.run([sys.executable, str(script), "200000", "10"], capture_output=True,
+    numerical = 10
+    done = subprocess.run([sys.executable, str(script), "200000", str(numerical)],
+                          capture_output=True,
                           text=True, timeout=1200, env=env, cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
-    got = json.loads(done.stdout.strip().splitlines()[-1])
-    assert got["engine"] == "spark" and got["outcome"] == got["memory_outcome"]
-    for column, (engine, memory, test, memory_test) in got["scores"].items():
-        assert test == memory_test, column
-        assert engine == pytest.approx(memory, rel=1e-9, abs=1e-12), column
+    runs = json.loads(done.stdout.strip().splitlines()[-1])
+    for tests, got in runs.items():
+        assert got["engine"] == "spark" and got["outcome"] == got["memory_outcome"], tests
+        assert len(got["scores"]) == 2 + numerical
+        for column, (engine, memory, test, memory_test) in got["scores"].items():
+            assert test == memory_test, (tests, column)
+            assert engine == pytest.approx(memory, rel=1e-9, abs=1e-12), (tests, column)
