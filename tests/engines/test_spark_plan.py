@@ -139,6 +139,7 @@ _DEFAULT_SESSION = textwrap.dedent("""
     def side(shift):
         cols = {f"n{j}": (r.normal(shift, 1 + j / 10, rows) if j % 2 == 0
                           else r.lognormal(shift, 1, rows)) for j in range(numerical)}
+        cols["n0"] = np.round(cols["n0"], 1)  # discrete: the grouped plan beside the rows one
         cols["c0"] = r.choice(["a", "b", "c"], rows)
         cols["c1"] = r.choice(["x", "y"], rows, p=[0.5 + shift / 10, 0.5 - shift / 10])
         return pd.DataFrame(cols)
