@@ -1,6 +1,6 @@
 """No mlqa query funnels a column through one partition (Spark) or one thread (DuckDB), read
-from the engines' own physical plans; and evidently's mode completes on a default Spark session
-at a size that crashed the single-partition window.
+from the engines' own physical plans (Spark: every numerical column of a check in one job per
+plan); and both drift modes complete on a default Spark session, equal to memory.
 
 On Spark a global aggregate (``SELECT SUM(..) FROM t``) ends in an ``Exchange SinglePartition``
 that carries one partial-aggregate row per partition: that is the tree reduction every engine
@@ -169,22 +169,24 @@ _DEFAULT_SESSION = textwrap.dedent("""
 @pytest.mark.spark
 @pytest.mark.slow
 def test_both_modes_complete_on_a_default_local_session(tmp_path):
-    """200,000 rows per side x 12 columns (10 numerical, 2 categorical), ``tests="evidently"``
-    and ``tests="auto"`` on the same DataFrames: before, the driver's
-    heap went to a copy of the pandas rows in every query plus one partition holding a
-    column's whole pooled order, and the default 1 GB driver died (OutOfMemoryError, the JVM
-    lost) in the pooled-order query of a continuous column — at this size too (measured at
-    2db7dc6; the issue's 22 columns died the same way, and at 4 numerical columns it still
-    completed). Now the check completes and equals the in-memory figures. Its own process: a
-    plain session with Spark's defaults, not the test suite's tuned one. The issue's full
-    22 columns take minutes and run in benchmarks/drift_at_scale.py."""
+    """A plain session as a Spark user starts one (``local[2]``, the default 1 GB driver,
+    200 shuffle partitions), the sides handed in as ``spark.createDataFrame(pandas)``:
+    ``tests="evidently"`` and ``tests="auto"`` both complete and equal the in-memory figures.
+    100,000 rows per side x 12 columns (10 numerical, one of them discrete, 2 categorical):
+    every numerical column through the engine-side pooled order, both plans, in one job per
+    plan. At 2db7dc6 the issue's 22 columns died at 200,000 rows in evidently's mode (the
+    driver's heap went to a copy of the local rows in every query plus one partition
+    holding a column's whole pooled order: OutOfMemoryError, the JVM lost). Sized for CI:
+    about 3 minutes at load 10 on 2 shared cores, JVM start included; the issue's 1M rows
+    x 22 columns with 1, 2 and 4 shuffle partitions run in benchmarks/drift_at_scale.py
+    (``--spark-default-rows``)."""
     pytest.importorskip("pyspark")
     script = tmp_path / "default_session.py"
     script.write_text(_DEFAULT_SESSION)
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
     env.pop("PYSPARK_SUBMIT_ARGS", None)
     numerical = 10
-    done = subprocess.run([sys.executable, str(script), "200000", str(numerical)],
+    done = subprocess.run([sys.executable, str(script), "100000", str(numerical)],
                           capture_output=True,
                           text=True, timeout=1200, env=env, cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
