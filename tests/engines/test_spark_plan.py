@@ -177,7 +177,7 @@ def test_both_modes_complete_on_a_default_local_session(tmp_path):
     plan. At 2db7dc6 the issue's 22 columns died at 200,000 rows in evidently's mode (the
     driver's heap went to a copy of the local rows in every query plus one partition
     holding a column's whole pooled order: OutOfMemoryError, the JVM lost). Sized for CI:
-    about 3 minutes at load 10 on 2 shared cores, JVM start included; the issue's 1M rows
+    107 s at load 5 on 2 shared cores (196 s at load 10), JVM start included; the issue's 1M rows
     x 22 columns with 1, 2 and 4 shuffle partitions run in benchmarks/drift_at_scale.py
     (``--spark-default-rows``)."""
     pytest.importorskip("pyspark")
