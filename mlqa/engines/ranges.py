@@ -32,7 +32,7 @@ CELLS = 4096
 # ranges per column: enough for every core of a small cluster to get several (balance), more
 # as the rows grow (each window partition stays near ROWS_PER_RANGE rows), and few enough that
 # the per-row lookups (binary CASE trees of depth log2(ranges)) stay short
-MIN_RANGES = 64
+MIN_RANGES = 64  # in one query: each of its k columns gets at least MIN_RANGES / k
 MAX_RANGES = 256
 ROWS_PER_RANGE = 2_000_000
 # cells holding more than a range's share are split once, by one more scan, into CELLS
@@ -144,10 +144,10 @@ def cut_many(engine: Engine, union: str, columns: Sequence[Pooled]) -> list[Rang
     """The ranges of each column ``i`` of ``union`` (rows ``col, v, r, c``, ``col = i``),
     from one counting scan for all the columns (two where a cell holds more than a range's
     share of a column's values)."""
-    # MIN_RANGES per column, however many share the query: fewer, larger ranges would make
-    # each window partition larger (Spark buffers one in a task's share of the heap: 4 per
-    # column ran a default 1 GB driver out of memory at 1M rows per side x 20 columns)
-    least = MIN_RANGES
+    # MIN_RANGES in all (for balance): a query of many columns has many ranges already, and
+    # fewer ranges keep its lookups short (64 per column changed nothing at 1M rows per side
+    # x 20 columns on a 1 GB Spark driver: the window partitions are not what fills it)
+    least = -(-MIN_RANGES // max(len(columns), 1))
     missing = [i for i, p in enumerate(columns) if p.bounds is None]
     found: dict[int, tuple[float, float]] = {}
     if missing:
