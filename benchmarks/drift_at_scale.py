@@ -8,6 +8,13 @@ cap (``RLIMIT_AS``) and reports where it runs out instead of taking the machine 
     python benchmarks/drift_at_scale.py --rows 2000000 --skip-duckdb --skip-memory \
         --floor-columns 0 --numpy-floor 0 --spark-rows 1000000
     python benchmarks/drift_at_scale.py --rows 0 --metric-rows 100000000 ...
+    python benchmarks/drift_at_scale.py --rows 0 --skip-duckdb --skip-memory --floor-columns 0 \
+        --numpy-floor 0 --spark-default-rows 1000000 --spark-partitions default,1,2,4
+
+The last is issue 18's Spark table: a plain ``local[2]`` session (default 1 GB driver), the
+sides as ``spark.createDataFrame(pandas)``, ``tests="evidently"`` and ``"auto"``, with Spark's
+default shuffle partitions and 1, 2 and 4, each in its own process, against the in-memory
+check on the same frames (parity) and with the time of mlqa's Spark queries by kind.
 
 Beside mlqa's time it prints the sort floor measured in the same run (DuckDB's ORDER BY of
 each column's union that took the row plan, and numpy's sort of one or more continuous
@@ -165,12 +172,16 @@ def _where_memory_ran_out(exc: BaseException) -> str:
     return f"{_PROGRESS['step']}; peak RSS so far {rss:.0f} MB"
 
 
-def _time_queries() -> dict:
-    """Wall time of every DuckDB query mlqa runs, by kind, and the plan of each column."""
-    from mlqa.engines import duckdb as ddb
+def _time_queries(spark: bool = False) -> dict:
+    """Wall time of every DuckDB (or Spark) query mlqa runs, by kind, and the plan of each
+    column (DuckDB: one pooled-order query per column; Spark batches the columns)."""
+    if spark:
+        from mlqa.engines.spark import SparkEngine as engine_class
+    else:
+        from mlqa.engines.duckdb import DuckDBEngine as engine_class
 
     phases: dict = {"seconds": {}, "count": {}, "columns": {}}
-    real = ddb.DuckDBEngine.rows
+    real = engine_class.rows
 
     def rows(self, sql):
         t = time.perf_counter()
@@ -179,7 +190,7 @@ def _time_queries() -> dict:
                 if sql.startswith("SELECT k, COUNT(*)") else
                 "range cuts of the pooled order (scans)" if "SUM(r), SUM(c) FROM" in sql else
                 "pooled order, one sort of the rows" if "s1 AS" in sql else
-                "pooled order, GROUP BY value" if "WITH w AS" in sql else
+                "pooled order, GROUP BY value" if "PARTITION BY rid" in sql else
                 "bin counts" if "CASE WHEN" in sql and "GROUP BY b" in sql else
                 "moments (+HyperLogLog)" if "VAR_POP" in sql else
                 "category counts" if "GROUP BY" in sql else "other")
@@ -192,7 +203,7 @@ def _time_queries() -> dict:
             phases["columns"][column] = (kind, seconds)
         return out
 
-    setattr(ddb.DuckDBEngine, "rows", rows)  # noqa: B010 (timing wrapper)
+    setattr(engine_class, "rows", rows)  # noqa: B010 (timing wrapper)
     return phases
 
 
@@ -237,6 +248,52 @@ def numpy_floor(ref: str, cur: str, columns: list[str]) -> dict:
         del both
     out["total"] = sum(out["columns"].values())
     return out
+
+def spark_default_session(ref: str, cur: str, tests: str, partitions: int | None) -> dict:
+    """Issue 18's Spark run: a plain ``local[2]`` session as a Spark user starts one (the
+    default 1 GB driver; only ``spark.sql.shuffle.partitions`` set, or nothing), the sides
+    handed in as ``spark.createDataFrame(pandas)``, and the in-memory check on the same
+    frames for parity. The clock runs around the check only (it includes Spark's first read
+    of the local rows, which mlqa persists once)."""
+    import pandas as pd
+    from pyspark.sql import SparkSession
+
+    import mlqa
+
+    builder = (SparkSession.builder.master("local[2]").appName("mlqa-default-session")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.bindAddress", "127.0.0.1")  # this sandbox's network
+               .config("spark.driver.host", "127.0.0.1"))
+    if partitions:
+        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("OFF")
+    _step("reading the sides into pandas")
+    a, b = pd.read_parquet(ref), pd.read_parquet(cur)
+    t = time.perf_counter()
+    memory = mlqa.check_drift(a, b, tests=tests)
+    out: dict = {"memory_s": time.perf_counter() - t}
+    _step("spark.createDataFrame of both sides")
+    sa, sb = spark.createDataFrame(a), spark.createDataFrame(b)
+    phases = _time_queries(spark=True)
+    _step(f"check_drift on Spark, tests={tests}, shuffle partitions {partitions or 'default'}")
+    t = time.perf_counter()
+    engine = mlqa.check_drift(sa, sb, tests=tests)
+    out["check_s"] = time.perf_counter() - t
+    out["driver_memory"] = spark.conf.get("spark.driver.memory", "default (1g)")
+    out["shuffle_partitions"] = spark.conf.get("spark.sql.shuffle.partitions")
+    out["same_outcome"] = engine.outcome == memory.outcome
+    out["same_tests"] = all(engine.columns[c].test == m.test for c, m in memory.columns.items())
+    # |engine - memory| / max(1, |memory|) over every column's figures
+    out["max_diff"] = max(abs((getattr(engine.columns[c], f) or 0.0) - (getattr(m, f) or 0.0))
+                          / max(1.0, abs(getattr(m, f) or 0.0))
+                          for c, m in memory.columns.items()
+                          for f in ("statistic", "p_value", "adjusted_p_value", "effect_size"))
+    out["phases"] = phases
+    spark.stop()
+    return out
+
 
 def child(task: str, args: dict) -> dict:
     if args.get("cap_gb"):
@@ -283,6 +340,9 @@ def child(task: str, args: dict) -> dict:
             r = mlqa.check_drift(args["ref"], args["cur"], tests="auto", exact=False)
             out["outcome"] = r.outcome.value
             out["scores"] = {c: v.score for c, v in r.columns.items()}
+        elif task == "spark_default":
+            out.update(spark_default_session(args["ref"], args["cur"], args["tests"],
+                                             args.get("partitions")))
         elif task == "spark":
             out.update(spark_vs_evidently(args["ref"], args["cur"], args.get("columns")))
         elif task == "metric":
@@ -381,6 +441,50 @@ def print_issue_table(issue: dict, rows: int, tests: str) -> None:
           "the table above); partition scaling: benchmarks/spark_partitions.py", flush=True)
 
 
+def spark_table(a: argparse.Namespace) -> list[tuple[str, str, dict]]:
+    """Every (mode, shuffle partitions) of issue 18's Spark table, each in its own process
+    (its own JVM and session), on --spark-default-rows rows per side."""
+    sfolder = os.path.join(a.folder, f"spark{a.spark_default_rows}")
+    os.makedirs(sfolder, exist_ok=True)
+    made = run_child("generate", {"folder": sfolder, "rows": a.spark_default_rows}, a.timeout)
+    if not made.get("ok"):
+        raise SystemExit(f"data generation failed: {made}")
+    out = []
+    for tests in a.spark_tests.split(","):
+        for p in a.spark_partitions.split(","):
+            r = run_child("spark_default", {"ref": made["ref"], "cur": made["cur"],
+                                            "tests": tests,
+                                            "partitions": None if p == "default" else int(p)},
+                          a.timeout)
+            print(f"spark {tests} partitions={p}:", {k: v for k, v in r.items()
+                                                     if k != "phases"}, flush=True)
+            out.append((tests, p, r))
+    return out
+
+
+def print_spark_table(runs: list[tuple[str, str, dict]], rows: int) -> None:
+    print(f"\nissue 18, Spark local[2], default 1 GB driver, spark.createDataFrame(pandas), "
+          f"{rows:,} rows per side x 22 columns (20 numerical, 2 categorical):")
+    print("| tests | shuffle partitions | check_drift on Spark s | in memory s | Spark queries "
+          "| pooled-order s (queries) | max rel. difference from memory | same outcome and "
+          "tests | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for tests, p, r in runs:
+        if not r.get("ok"):
+            print(f"| {tests} | {p} | failed: {r.get('error', '')} {r.get('at', '')} | | | | "
+                  f"| | {r.get('load', '')} |", flush=True)
+            continue
+        phases = r.get("phases", {})
+        pooled = [k for k in phases.get("seconds", {}) if k.startswith("pooled")]
+        pooled_s = sum(phases["seconds"][k] for k in pooled)
+        pooled_n = sum(phases["count"][k] for k in pooled)
+        print(f"| {tests} | {r.get('shuffle_partitions') if p == 'default' else p} | "
+              f"{r['check_s']:.1f} | {r['memory_s']:.1f} | "
+              f"{sum(phases.get('count', {}).values())} | {pooled_s:.1f} ({pooled_n}) | "
+              f"{r['max_diff']:.2g} | {'yes' if r['same_outcome'] and r['same_tests'] else 'NO'}"
+              f" | {r.get('load', '')} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=5_000_000, help="rows per side")
@@ -403,6 +507,14 @@ def main() -> None:
                     help="comma-separated columns for the Spark comparison (default all)")
     ap.add_argument("--spark-rows", type=int, default=0,
                     help="rows per side for mlqa on Spark vs evidently's legacy Spark engine")
+    ap.add_argument("--spark-default-rows", type=int, default=0,
+                    help="issue 18's Spark table: rows per side on a plain local[2] session "
+                         "(default 1 GB driver), createDataFrame of pandas, each mode and "
+                         "shuffle partition count in its own process")
+    ap.add_argument("--spark-partitions", default="default,1,2,4",
+                    help="shuffle partition counts for --spark-default-rows ('default': "
+                         "Spark's own, 200 with adaptive coalescing)")
+    ap.add_argument("--spark-tests", default="evidently,auto")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--clean", action="store_true", help="delete the generated data at the end")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -520,6 +632,8 @@ def main() -> None:
                               "peak_rss_mb": sp["peak_rss_mb"], "load": load}))
             else:
                 rows.append(("Spark comparison", sp))
+        if a.spark_default_rows:
+            issue["spark"] = spark_table(a)
         if a.metric_rows:
             t1 = time.perf_counter()
             path = generate_metric(a.folder, a.metric_rows)
@@ -536,8 +650,10 @@ def main() -> None:
             print(f"| {label} | {r.get('wall', r.get('seconds', 0)):.1f} | "
                   f"{r.get('peak_rss_mb', float('nan')):.0f} | {r.get('load', '')} | {note} |",
                   flush=True)
-        if issue:
+        if issue.keys() - {"spark"}:
             print_issue_table(issue, a.rows, a.tests)
+        if issue.get("spark"):
+            print_spark_table(issue["spark"], a.spark_default_rows)
         if a.clean:
             shutil.rmtree(a.folder, ignore_errors=True)
             print(f"deleted {a.folder}")

@@ -66,6 +66,19 @@ class Engine(abc.ABC):
     def quote(self, identifier: str) -> str:
         """An identifier quoted for this engine's SQL."""
 
+    # Whether several columns' pooled orders are better summarised in one query
+    # (:func:`mlqa.engines.sql.pooled_sums_many`): where each query costs a job and its
+    # shuffles (Spark), yes; where one query already uses every thread and a sort of many
+    # columns at once would only spill more (DuckDB), no.
+    batches_columns: bool = False
+
+    def unpivot(self, source: str, values: Sequence[str]) -> str:
+        """SQL of rows ``(col, v)``: for every row of ``source``, ``col = i`` and ``v`` the
+        value of the expression ``values[i]``, for each ``i`` (here ``UNION ALL``: one scan
+        per expression; an engine with a generator scans once)."""
+        return " UNION ALL ".join(f"SELECT {i} AS col, {v} AS v FROM {source}"
+                                  for i, v in enumerate(values))
+
     def one(self, sql: str) -> tuple[Any, ...]:
         out = self.rows(sql)
         return out[0]

@@ -32,7 +32,7 @@ CELLS = 4096
 # ranges per column: enough for every core of a small cluster to get several (balance), more
 # as the rows grow (each window partition stays near ROWS_PER_RANGE rows), and few enough that
 # the per-row lookups (binary CASE trees of depth log2(ranges)) stay short
-MIN_RANGES = 64
+MIN_RANGES = 64  # in one query: each of its k columns gets at least MIN_RANGES / k
 MAX_RANGES = 256
 ROWS_PER_RANGE = 2_000_000
 # cells holding more than a range's share are split once, by one more scan, into CELLS
@@ -91,50 +91,106 @@ def tree(key: str, starts: Sequence[str], leaves: Sequence[str]) -> str:
     return node(0, len(leaves))
 
 
-def _cells(engine: Engine, union: str, spans: Sequence[tuple[float, float]]) -> np.ndarray:
-    """Rows (smallest value, largest value, reference count, current count) of the non-empty
-    cells of ``CELLS`` equal-width cells over each span ``[a, b]`` (spans sorted, disjoint;
-    values outside every span are not counted)."""
-    def cell(h: int) -> str:
-        a, b = spans[h]
-        return (f"{h * CELLS} + LEAST(GREATEST(CAST(FLOOR((v - {literal(a)}) / "
+# a cell's number in one counting query: the column's index times STRIDE, plus its span's
+# index times CELLS, plus the cell within the span (at most MAX_SPLIT spans per column)
+STRIDE = MAX_SPLIT * CELLS
+
+
+def _cells(engine: Engine, union: str, spans: Sequence[Sequence[tuple[float, float]]]
+           ) -> list[np.ndarray]:
+    """Per column ``i`` of ``union`` (rows ``col, v, r, c``; ``col`` may be absent when there
+    is one column), rows (smallest value, largest value, reference count, current count) of
+    the non-empty cells of ``CELLS`` equal-width cells over each of its spans ``spans[i]``
+    (sorted, disjoint; values outside every span, and columns without spans, not counted).
+    One ``GROUP BY`` for every column at once."""
+    def cell(i: int, h: int, a: float, b: float) -> str:
+        return (f"{i * STRIDE + h * CELLS} + LEAST(GREATEST(CAST(FLOOR((v - {literal(a)}) / "
                 f"{literal((b - a) / CELLS)}) AS BIGINT), 0), {CELLS - 1})")
 
-    inside = [f"CASE WHEN v <= {literal(b)} THEN {cell(h)} END" for h, (_, b) in enumerate(spans)]
-    key = f"CASE WHEN v >= {literal(spans[0][0])} THEN " \
-          f"{tree('v', [literal(a) for a, _ in spans], inside)} END"
-    got = engine.rows(f"SELECT MIN(v), MAX(v), SUM(r), SUM(c) FROM (SELECT {key} AS k, v, r, c "
-                      f"FROM ({union}) u) t WHERE k IS NOT NULL GROUP BY k")
-    return np.array(got, dtype=np.float64).reshape(-1, 4)
+    def column(i: int) -> str:
+        if not spans[i]:
+            return "CAST(NULL AS BIGINT)"
+        inside = [f"CASE WHEN v <= {literal(b)} THEN {cell(i, h, a, b)} END"
+                  for h, (a, b) in enumerate(spans[i])]
+        return (f"CASE WHEN v >= {literal(spans[i][0][0])} THEN "
+                f"{tree('v', [literal(a) for a, _ in spans[i]], inside)} END")
+
+    key = tree("col", [str(i) for i in range(len(spans))], [column(i) for i in range(len(spans))])
+    got = engine.rows(f"SELECT k, MIN(v), MAX(v), SUM(r), SUM(c) FROM (SELECT {key} AS k, v, "
+                      f"r, c FROM ({union}) u) t WHERE k IS NOT NULL GROUP BY k")
+    rows = np.array(got, dtype=np.float64).reshape(-1, 5)
+    which = rows[:, 0].astype(np.int64) // STRIDE
+    return [rows[which == i, 1:] for i in range(len(spans))]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pooled:
+    """What the cut of one column needs: its usable values per side and, when the first pass
+    has them, their pooled min and max (saves a scan)."""
+
+    n_ref: int
+    n_cur: int
+    bounds: tuple[float, float] | None = None
 
 
 def cut(engine: Engine, union: str, n_ref: int, n_cur: int,
         bounds: tuple[float, float] | None = None) -> Ranges:
-    """The ranges of the pooled values of ``union`` (rows ``v, r, c``), from one counting scan
-    (two where a cell holds more than a range's share of the values); ``bounds`` (the pooled
-    min and max, when the first pass has them) saves a scan."""
-    if bounds is None:
-        low, high = engine.one(f"SELECT MIN(v), MAX(v) FROM ({union}) u")
-        bounds = (float(low), float(high)) if low is not None else (0.0, 0.0)
-    total = n_ref + n_cur
-    wanted = min(max(total // ROWS_PER_RANGE, MIN_RANGES), MAX_RANGES)
-    cells = np.array([[bounds[0], bounds[1], n_ref, n_cur]])
+    """The ranges of the pooled values of ``union`` (rows ``v, r, c``): :func:`cut_many` of
+    one column."""
+    return cut_many(engine, union, [Pooled(n_ref, n_cur, bounds)])[0]
+
+
+def cut_many(engine: Engine, union: str, columns: Sequence[Pooled]) -> list[Ranges]:
+    """The ranges of each column ``i`` of ``union`` (rows ``col, v, r, c``, ``col = i``),
+    from one counting scan for all the columns (two where a cell holds more than a range's
+    share of a column's values)."""
+    # MIN_RANGES in all (for balance): a query of many columns has many ranges already, and
+    # fewer ranges keep its lookups short (64 per column changed nothing at 1M rows per side
+    # x 20 columns on a 1 GB Spark driver: the window partitions are not what fills it)
+    least = -(-MIN_RANGES // max(len(columns), 1))
+    missing = [i for i, p in enumerate(columns) if p.bounds is None]
+    found: dict[int, tuple[float, float]] = {}
+    if missing:
+        col = "col" if len(columns) > 1 else "0"
+        for i, low, high in engine.rows(f"SELECT {col}, MIN(v), MAX(v) FROM ({union}) u "
+                                        f"GROUP BY {col}"):
+            found[int(i)] = (float(low), float(high))
+    cells, wanted = [], []
+    for i, p in enumerate(columns):
+        low, high = p.bounds or found.get(i, (0.0, 0.0))
+        cells.append(np.array([[low, high, p.n_ref, p.n_cur]], dtype=np.float64))
+        wanted.append(min(max((p.n_ref + p.n_cur) // ROWS_PER_RANGE, least), MAX_RANGES))
     for _ in range(2):
-        counts = cells[:, 2] + cells[:, 3]
-        with np.errstate(over="ignore"):
-            width = (cells[:, 1] - cells[:, 0]) / CELLS
-        heavy = np.flatnonzero((counts > total / wanted) & np.isfinite(width) & (width > 0))
-        if heavy.size == 0:
+        heavy = [_heavy(c, w) for c, w in zip(cells, wanted, strict=True)]
+        if not any(h.size for h in heavy):
             break
-        heavy = np.sort(heavy[np.argsort(-counts[heavy], kind="stable")[:MAX_SPLIT]])
-        spans = [(float(cells[h, 0]), float(cells[h, 1])) for h in heavy]
+        spans = [[(float(c[h, 0]), float(c[h, 1])) for h in hs]
+                 for c, hs in zip(cells, heavy, strict=True)]
         split = _cells(engine, union, spans)
-        cells = np.concatenate([np.delete(cells, heavy, axis=0), split])
-        cells = cells[np.argsort(cells[:, 0], kind="stable")]  # disjoint: ordered by min
+        for i, hs in enumerate(heavy):
+            if hs.size:
+                both = np.concatenate([np.delete(cells[i], hs, axis=0), split[i]])
+                cells[i] = both[np.argsort(both[:, 0], kind="stable")]  # disjoint: by min
+    return [_grouped(c, p, w) for c, p, w in zip(cells, columns, wanted, strict=True)]
+
+
+def _heavy(cells: np.ndarray, wanted: int) -> np.ndarray:
+    """The cells (at most ``MAX_SPLIT``, the heaviest, in order of value) holding more than a
+    range's share of the column's values that can be split (a positive finite width)."""
+    counts = cells[:, 2] + cells[:, 3]
+    with np.errstate(over="ignore"):
+        width = (cells[:, 1] - cells[:, 0]) / CELLS
+    heavy = np.flatnonzero((counts > counts.sum() / wanted) & np.isfinite(width) & (width > 0))
+    return np.sort(heavy[np.argsort(-counts[heavy], kind="stable")[:MAX_SPLIT]])
+
+
+def _grouped(cells: np.ndarray, p: Pooled, wanted: int) -> Ranges:
+    """Consecutive cells grouped into ranges of about equal counts."""
+    total = p.n_ref + p.n_cur
     ref, cur = cells[:, 2].astype(np.int64), cells[:, 3].astype(np.int64)
-    if int(ref.sum()) != n_ref or int(cur.sum()) != n_cur:
+    if int(ref.sum()) != p.n_ref or int(cur.sum()) != p.n_cur:
         raise RuntimeError(f"internal: the range cut counted {ref.sum()}/{cur.sum()} values, "
-                           f"the first pass {n_ref}/{n_cur}")
+                           f"the first pass {p.n_ref}/{p.n_cur}")
     # each cell goes to the range its first value's pooled rank falls in: ranges of about
     # total / wanted values, consecutive cells, none empty
     before = np.cumsum(ref + cur) - (ref + cur)

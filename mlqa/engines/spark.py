@@ -42,6 +42,13 @@ class SparkEngine(Engine):
                              "start a new SparkSession and make the DataFrames in it")
         return cls(session)
 
+    batches_columns = True  # a query is a job with its own shuffles and task waves
+
+    def unpivot(self, source: str, values: Sequence[str]) -> str:
+        """One scan: Spark's ``stack`` generator emits a row per expression."""
+        pairs = ", ".join(f"{i}, {v}" for i, v in enumerate(values))
+        return f"SELECT stack({len(values)}, {pairs}) AS (col, v) FROM {source}"
+
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
 

@@ -30,7 +30,7 @@ so each is exact, equal to scipy's on the same values up to the order of floatin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,18 +173,118 @@ def pooled_sums(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
     values (:mod:`mlqa.engines.ranges`; ``bounds``, the pooled min and max when known, saves
     a scan), every window runs per range with the counts below the range as literals, and the
     per-range sums come back (one row per range) and are merged here (:func:`_merged`)."""
-    if plan not in ("rows", "grouped"):
-        raise ValueError(f"plan must be 'rows' or 'grouped', got {plan!r}")
-    cut = ranges.cut(engine, _union(engine, ref, cur, column), n_ref, n_cur, bounds)
-    if plan == "rows":
-        got = engine.rows(_rows_sql(engine, ref, cur, column, n_ref, n_cur, cut))
-        if all(row[-1] is None or int(row[-1]) == 0 for row in got):
-            # every range's rows streamed in its window's order
-            return _merged([row[:-1] for row in got], cut, n_ref, n_cur)
-        # the engine did not stream the sorted rows in order: the grouped plan is exact
-        # whatever the order (its windows sort again)
-    return _merged(engine.rows(_grouped_sql(engine, ref, cur, column, n_ref, n_cur, cut)),
-                   cut, n_ref, n_cur)
+    return pooled_sums_many(engine, ref, cur, {column: ranges.Pooled(n_ref, n_cur, bounds)},
+                            {column: plan})[column]
+
+
+def pooled_sums_many(engine: Engine, ref: Table, cur: Table,
+                     columns: Mapping[str, ranges.Pooled], plans: Mapping[str, str]
+                     ) -> dict[str, PooledSums]:
+    """:func:`pooled_sums` of several columns in one job per plan: the columns are stacked
+    into rows ``(col, v, r, c)`` (one scan of each side, :meth:`Engine.unpivot`), cut into
+    ranges by one counting scan for all of them (:func:`mlqa.engines.ranges.cut_many`), and
+    every column's ranges are window partitions of the same query (``rid`` numbers the ranges
+    of all the columns), so an engine that pays per query or per shuffle (Spark: a job, its
+    stages and tasks) pays once instead of once per column. Each column's rows come back
+    apart and merge as alone; the figures are :func:`pooled_sums`' column by column."""
+    names = list(columns)
+    bad = sorted({p for p in plans.values() if p not in ("rows", "grouped")})
+    if bad or set(plans) != set(names):
+        raise ValueError(f"plans must map each column to 'rows' or 'grouped', got {plans!r}")
+    if not names:
+        return {}
+    union = _union(engine, ref, cur, names[0]) if len(names) == 1 else \
+        _stacked(engine, ref, cur, names)
+    cuts = ranges.cut_many(engine, union, [columns[n] for n in names])
+    out: dict[str, PooledSums] = {}
+    for plan in ("rows", "grouped"):
+        chosen = [i for i, n in enumerate(names) if plans[n] == plan]
+        if plan == "grouped":  # and the row plan's columns whose stream was not in order
+            chosen += [i for i, n in enumerate(names) if plans[n] == "rows" and n not in out]
+        if not chosen:
+            continue
+        layout = _Layout(union, [cuts[i] for i in chosen], [columns[names[i]] for i in chosen],
+                         chosen, len(names))
+        query = _rows_sql(engine, layout) if plan == "rows" else _grouped_sql(engine, layout)
+        got = engine.rows(query)
+        for j, i in enumerate(chosen):
+            mine = layout.rows_of(j, got)
+            if plan == "rows" and any(row[-1] is not None and int(row[-1]) != 0
+                                      for row in mine):
+                # the engine did not stream the sorted rows in order: the grouped plan is
+                # exact whatever the order (its windows sort again)
+                continue
+            p = columns[names[i]]
+            out[names[i]] = _merged([row[:_SUMS + 4] for row in mine], cuts[i], p.n_ref,
+                                    p.n_cur)
+    return out
+
+
+def _stacked(engine: Engine, ref: Table, cur: Table, columns: Sequence[str]) -> str:
+    """The union rows of several columns, ``(col, v, r, c)`` with ``col`` the column's index:
+    each side scanned once (unpivoted), its unusable values dropped."""
+    one, zero = "CAST(1 AS DOUBLE)", "CAST(0 AS DOUBLE)"
+    sides = []
+    for table, r, c in ((ref, one, zero), (cur, zero, one)):
+        values = [f"CASE WHEN {finite(engine, table, x)} THEN {as_double(engine, x)} END"
+                  for x in columns]
+        sides.append(f"SELECT col, v, {r} AS r, {c} AS c FROM "
+                     f"({engine.unpivot(table.source, values)}) s WHERE v IS NOT NULL")
+    return " UNION ALL ".join(sides)
+
+
+class _Layout:
+    """The ranges of one or more columns as the window partitions of one query: ``rid``
+    numbers them across the columns (column ``j``'s ranges follow column ``j - 1``'s), so
+    what a range needs (its counts below and up to its top, the next range's smallest
+    value, its column's sizes) is one lookup by ``rid``. ``indices[j]`` is the ``col`` of
+    column ``j`` in ``union`` (``width`` columns in all)."""
+
+    def __init__(self, union: str, cuts: Sequence[ranges.Ranges],
+                 sizes: Sequence[ranges.Pooled], indices: Sequence[int], width: int) -> None:
+        self.union, self.cuts, self.sizes = union, list(cuts), list(sizes)
+        self.first = np.cumsum([0] + [c.count for c in cuts])
+        self.all = ranges.Ranges(*(np.concatenate([getattr(c, f) for c in cuts])
+                                   for f in ("low", "ref", "cur")))
+        picked = dict(zip(indices, range(len(cuts)), strict=True))
+        # the range number of a row: its column's first range plus its range in the column
+        self.key = ranges.tree("col", [str(i) for i in range(width)],
+                               [f"{self.first[picked[i]]} + {cuts[picked[i]].key('v')}"
+                                if i in picked else "CAST(NULL AS BIGINT)"
+                                for i in range(width)])
+        self.filter = "" if len(picked) == width else \
+            f" WHERE col IN ({', '.join(str(i) for i in indices)})"
+        by = "col, " if width > 1 else ""  # one column's union has no col
+        self.grouped = (f"SELECT {by}v, CAST(SUM(r) AS DOUBLE) AS r, CAST(SUM(c) AS DOUBLE) "
+                        f"AS c FROM ({union}) u{self.filter} GROUP BY {by}v")
+
+    def _per_range(self, values: Any) -> str:
+        return self.all.lookup("rid", np.concatenate([values(c) for c in self.cuts]))
+
+    def _per_column(self, values: Sequence[float]) -> str:
+        return ranges.tree("rid", [str(int(f)) for f in self.first[:-1]],
+                           [literal(float(v)) for v in values])
+
+    @property
+    def sizes_sql(self) -> tuple[str, str, str]:
+        """SQL of the row's column's n, m and N."""
+        return (self._per_column([p.n_ref for p in self.sizes]),
+                self._per_column([p.n_cur for p in self.sizes]),
+                self._per_column([p.n_ref + p.n_cur for p in self.sizes]))
+
+    def offsets(self) -> tuple[str, str, str, str, str]:
+        """SQL of the range's reference and current counts below it and up to its top, and of
+        the next range of its column's smallest value (NULL above the last), for the row's
+        ``rid``."""
+        return (self._per_range(lambda c: c.below_ref), self._per_range(lambda c: c.below_cur),
+                self._per_range(lambda c: c.below_ref + c.ref),
+                self._per_range(lambda c: c.below_cur + c.cur),
+                self._per_range(lambda c: c.next_low))
+
+    def rows_of(self, j: int, got: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Column ``j``'s per-range rows of a query's result, ``rid`` made the column's own."""
+        low, high = int(self.first[j]), int(self.first[j + 1])
+        return [(int(row[0]) - low, *row[1:]) for row in got if low <= int(row[0]) < high]
 
 
 # the per-range row of both plans: rid, the 17 sums of PooledSums' fields in order (the h
@@ -250,26 +350,16 @@ FROM (
 GROUP BY rid"""
 
 
-def _offsets(cut: ranges.Ranges) -> tuple[str, str, str, str, str, str]:
-    """SQL of the range's reference and current counts below it and up to its top, and of the
-    next range's smallest value (NULL above the last), for the row's ``rid``."""
-    below_r, below_c = cut.below_ref, cut.below_cur
-    return (cut.lookup("rid", below_r), cut.lookup("rid", below_c),
-            cut.lookup("rid", below_r + cut.ref), cut.lookup("rid", below_c + cut.cur),
-            cut.lookup("rid", cut.next_low), cut.key("v"))
-
-
-def _grouped_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
-                 n_cur: int, cut: ranges.Ranges) -> str:
+def _grouped_sql(engine: Engine, layout: _Layout) -> str:
     """``GROUP BY`` value, then windows over the distinct values of each range (ascending for
     the cumulative counts, descending for ``h``: two sorts, of the distinct values only)."""
-    n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
-    below_r, below_c, _, _, next_low, key = _offsets(cut)
+    n, m, big_n = layout.sizes_sql
+    below_r, below_c, _, _, next_low = layout.offsets()
     order = "PARTITION BY rid ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     above = "PARTITION BY rid ORDER BY v DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     return f"""
 WITH g AS (
-  SELECT v, r, c, {key} AS rid FROM ({_grouped(engine, ref, cur, column)}) g0),
+  SELECT v, r, c, {layout.key} AS rid FROM ({layout.grouped}) g0),
 w AS (
   SELECT v, r, c, rid, SUM(r) OVER ({order}) AS lr, SUM(c) OVER ({order}) AS lc,
          LEAD(v) OVER (PARTITION BY rid ORDER BY v) AS nv
@@ -287,8 +377,7 @@ y AS (
 {_sums_select(n, m, big_n, "y")}"""
 
 
-def _rows_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
-              n_cur: int, cut: ranges.Ranges) -> str:
+def _rows_sql(engine: Engine, layout: _Layout) -> str:
     """One sort of the union rows of each range (descending), then running sums over the
     sorted stream.
 
@@ -309,8 +398,8 @@ def _rows_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
     number ``pos`` (DuckDB). Whether every stage saw the rows in the sorted order is checked in
     the query itself (each stage's running count equals the first stage's row number, and
     ``up >= v`` on every row); the last column counts the rows where it failed."""
-    n, m, big_n = literal(float(n_ref)), literal(float(n_cur)), literal(float(n_ref + n_cur))
-    _, _, top_r, top_c, next_low, key = _offsets(cut)
+    n, m, big_n = layout.sizes_sql
+    _, _, top_r, top_c, next_low = layout.offsets()
     by = "" if engine.streams_window_order else "ORDER BY pos "
     run = f"PARTITION BY rid {by}ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     near = "PARTITION BY rid ORDER BY v DESC"
@@ -318,7 +407,7 @@ def _rows_sql(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
     unsorted = ", SUM(CASE WHEN unsorted = 0 AND k2 = pos AND k3 = pos THEN 0 ELSE 1 END)"
     return f"""
 WITH s0 AS (
-  SELECT v, r, c, {key} AS rid FROM ({_union(engine, ref, cur, column)}) u),
+  SELECT v, r, c, {layout.key} AS rid FROM ({layout.union}) u{layout.filter}),
 s1 AS (
   SELECT v, r, c, rid, ROW_NUMBER() OVER ({near}) AS pos, LAG(v) OVER ({near}) AS up,
          LEAD(v) OVER ({near}) AS dn,

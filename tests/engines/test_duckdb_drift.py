@@ -150,6 +150,41 @@ def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
     assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests), engine)
 
 
+@pytest.mark.parametrize("ascending", [False, True])
+def test_columns_batched_in_one_query_equal_in_memory(sides, monkeypatch, ascending):
+    """Spark's batched pooled order (every numerical column stacked, cut and summed in one
+    query per plan, ``sql.pooled_sums_many``) run on DuckDB through the generic unpivot:
+    the in-memory figures, with one window query per plan for the five columns. Fed an
+    ascending stream, the row plan's columns notice and go together to the grouped plan."""
+    from mlqa.engines import sql
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    rows_sql, grouped_sql = sql._rows_sql, sql._grouped_sql
+    calls = []
+
+    def rows(*args):
+        calls.append(("rows", len(args[1].cuts)))
+        out = rows_sql(*args)
+        return out.replace("ORDER BY v DESC", "ORDER BY v") if ascending else out
+
+    def grouped(*args):
+        calls.append(("grouped", len(args[1].cuts)))
+        return grouped_sql(*args)
+
+    monkeypatch.setattr(DuckDBEngine, "batches_columns", True)
+    monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    monkeypatch.setattr(sql, "_rows_sql", rows)
+    monkeypatch.setattr(sql, "_grouped_sql", grouped)
+    ref, cur, ref_path, cur_path = sides["large"]
+    columns = ["x", "tied", "skew", "few", "big"]
+    tests = {"x": "ks", "tied": "mannw", "skew": "anderson", "few": "wasserstein",
+             "big": "cramer_von_mises"}
+    engine = mlqa.check_drift(ref_path, cur_path, columns, tests=tests)
+    # x and skew are continuous (the row plan), tied, few and big discrete
+    assert calls == [("rows", 2), ("grouped", 5 if ascending else 3)]
+    assert_same_drift(mlqa.check_drift(ref, cur, columns, tests=tests), engine)
+
+
 def test_missing_share_change_equals_in_memory(tmp_path):
     """A column going from 2.6% to 31.5% missing: the engine decides the change from its
     exact counts with the in-memory function (Newcombe, Bonferroni), so outcome, message and

@@ -57,6 +57,30 @@ def test_spark_refuses_bad_values_reads_paths_as_themselves_and_names_failures(
     assert "disk on fire" in str(failed.value)
 
 
+def test_a_failure_in_the_batched_pooled_order_is_an_input_error(spark, monkeypatch):
+    """Spark sums every numerical column's pooled order in one job: a Spark error there (its
+    view gone: Spark's own AnalysisException) is an InputError naming the engine and that
+    stage, like any other query's."""
+    from mlqa.drift import summarised
+    from mlqa.engines import sql
+
+    real = sql.pooled_sums_many
+
+    def view_gone(engine, ref, cur, columns, plans):
+        spark.catalog.dropTempView(ref.source)
+        return real(engine, ref, cur, columns, plans)
+
+    monkeypatch.setattr(summarised, "SMALL_ROWS", 0)
+    monkeypatch.setattr(sql, "pooled_sums_many", view_gone)
+    r = np.random.default_rng(11)
+    frame = pd.DataFrame({"a": r.normal(0, 1, 400), "b": r.normal(0, 1, 400)})
+    with pytest.raises(mlqa.InputError) as failed:
+        mlqa.check_drift(spark.createDataFrame(frame), spark.createDataFrame(frame))
+    assert str(failed.value).startswith(
+        "spark could not run mlqa's query during check_drift pooled order of 2 numerical "
+        "columns (one query per plan)")
+
+
 _LOST_SESSION = r"""
 import json, os, signal, pandas as pd, mlqa
 from pyspark.sql import SparkSession

@@ -32,14 +32,15 @@ def test_spark_engine_equals_in_memory(spark, monkeypatch):
     # order of "x" by GROUP BY value, of the others (ties included) by one sort of the rows
     from mlqa.engines import sql
 
-    real, plans = sql.pooled_sums, {}
+    real, plans = sql.pooled_sums_many, {}
 
-    def by_column(engine, ref_t, cur_t, column, n_ref, n_cur, plan="rows", **options):
-        plans[column] = "grouped" if column == "x" else "rows"
-        return real(engine, ref_t, cur_t, column, n_ref, n_cur, plan=plans[column], **options)
+    def by_column(engine, ref_t, cur_t, columns, chosen):
+        # every numerical column in one job per plan (Spark batches them)
+        plans.update({c: "grouped" if c == "x" else "rows" for c in columns})
+        return real(engine, ref_t, cur_t, columns, plans)
 
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
-    monkeypatch.setattr(sql, "pooled_sums", by_column)
+    monkeypatch.setattr(sql, "pooled_sums_many", by_column)
     tests = {"x": "ks", "tied": "mannw", "skew": "psi", "few": "hellinger", "s": "chisquare"}
     assert_same_drift(mlqa.check_drift(ref, cur, list(tests), tests=tests),
                       mlqa.check_drift(sref, scur, list(tests), tests=tests))

@@ -1,6 +1,6 @@
 """No mlqa query funnels a column through one partition (Spark) or one thread (DuckDB), read
-from the engines' own physical plans; and evidently's mode completes on a default Spark session
-at a size that crashed the single-partition window.
+from the engines' own physical plans (Spark: every numerical column of a check in one job per
+plan); and both drift modes complete on a default Spark session, equal to memory.
 
 On Spark a global aggregate (``SELECT SUM(..) FROM t``) ends in an ``Exchange SinglePartition``
 that carries one partial-aggregate row per partition: that is the tree reduction every engine
@@ -42,22 +42,17 @@ def _funnels(plan: str) -> list[str]:
 def _checks(ref, cur):
     """The engine paths whose queries the plan tests read: evidently's and auto mode's
     defaults, and every numerical column forced through both pooled-order plans."""
-    from mlqa.engines import sql
-
     yield lambda: mlqa.check_drift(ref, cur, tests="evidently")
     yield lambda: mlqa.check_drift(ref, cur, tests="auto")
-    real = sql.pooled_sums
+    real = engine_drift._plan
     for plan in ("rows", "grouped"):
-        def forced(*args, plan=plan, **options):
-            return real(*args, **dict(options, plan=plan))
-
-        sql.pooled_sums = forced
+        engine_drift._plan = lambda rm, cm, plan=plan: plan
         try:
             yield lambda: mlqa.check_drift(ref, cur, ["x", "tied", "skew", "big"],
                                            tests={"x": "ks", "tied": "mannw",
                                                   "skew": "anderson", "big": "cramer_von_mises"})
         finally:
-            sql.pooled_sums = real
+            engine_drift._plan = real
 
 
 @pytest.mark.spark
@@ -77,10 +72,20 @@ def test_no_spark_query_passes_rows_through_one_partition(spark, monkeypatch):
     monkeypatch.setattr(SparkEngine, "rows", rows)
     ref, cur = drift_frame(3000, 0.0, 21), drift_frame(3500, 0.1, 22)
     sref, scur = spark.createDataFrame(ref).cache(), spark.createDataFrame(cur).cache()
+    per_check = []
     for check in _checks(sref, scur):
+        before = len(plans)
         check()
-    pooled = [p for sql, p in plans if "PARTITION BY rid" in sql]
-    assert len(pooled) >= 8 and all("Window" in p for p in pooled)
+        per_check.append([(sql, p) for sql, p in plans[before:] if "GROUP BY k" in sql
+                          or "PARTITION BY rid" in sql])
+    # every check's numerical columns (4 or 5) in one job per plan: stacked by one scan per
+    # side (a Generate), cut by one or two counting scans for all, one window per range
+    pooled = [p for queries in per_check for sql, p in queries if "PARTITION BY rid" in sql]
+    assert [len([q for q in queries if "PARTITION BY rid" in q[0]]) for queries in per_check] \
+        == [2, 2, 1, 1]  # evidently's and auto's defaults take both plans, then one forced
+    assert all(1 <= len([q for q in queries if "GROUP BY k" in q[0]]) <= 2
+               for queries in per_check)
+    assert all("Window" in p and "Generate stack(" in p for p in pooled)
     funnels = {sql.strip()[:80]: _funnels(p) for sql, p in plans if _funnels(p)}
     assert funnels == {}
     # the test can fail: the single-partition window it guards against is seen as one
@@ -123,7 +128,7 @@ def test_every_duckdb_window_is_partitioned(tmp_path, monkeypatch):
 
 
 _DEFAULT_SESSION = textwrap.dedent("""
-    import json, sys
+    import json, sys, time
     import numpy as np
     import pandas as pd
     from pyspark.sql import SparkSession
@@ -134,6 +139,7 @@ _DEFAULT_SESSION = textwrap.dedent("""
     def side(shift):
         cols = {f"n{j}": (r.normal(shift, 1 + j / 10, rows) if j % 2 == 0
                           else r.lognormal(shift, 1, rows)) for j in range(numerical)}
+        cols["n0"] = np.round(cols["n0"], 1)  # discrete: the grouped plan beside the rows one
         cols["c0"] = r.choice(["a", "b", "c"], rows)
         cols["c1"] = r.choice(["x", "y"], rows, p=[0.5 + shift / 10, 0.5 - shift / 10])
         return pd.DataFrame(cols)
@@ -144,38 +150,50 @@ _DEFAULT_SESSION = textwrap.dedent("""
              .config("spark.driver.host", "127.0.0.1")
              .config("spark.ui.enabled", "false").getOrCreate())
     spark.sparkContext.setLogLevel("OFF")
-    engine = mlqa.check_drift(spark.createDataFrame(ref), spark.createDataFrame(cur),
-                              tests="evidently")
-    memory = mlqa.check_drift(ref, cur, tests="evidently")
-    print(json.dumps({"engine": engine.details["engine"], "outcome": str(engine.outcome),
-                      "memory_outcome": str(memory.outcome),
+    sref, scur = spark.createDataFrame(ref), spark.createDataFrame(cur)
+    out = {}
+    for tests in ("evidently", "auto"):
+        t = time.perf_counter()
+        engine = mlqa.check_drift(sref, scur, tests=tests)
+        seconds = time.perf_counter() - t
+        memory = mlqa.check_drift(ref, cur, tests=tests)
+        out[tests] = {"engine": engine.details["engine"], "outcome": str(engine.outcome),
+                      "memory_outcome": str(memory.outcome), "seconds": seconds,
                       "scores": {c: [engine.columns[c].score, memory.columns[c].score,
                                      engine.columns[c].test, memory.columns[c].test]
-                                 for c in memory.columns}}))
+                                 for c in memory.columns}}
+    print(json.dumps(out))
 """)
 
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_evidently_mode_completes_on_a_default_local_session(tmp_path):
-    """200,000 rows per side x 12 columns (10 numerical, 2 categorical): before, the driver's
-    heap went to a copy of the pandas rows in every query plus one partition holding a
-    column's whole pooled order, and the default 1 GB driver died (OutOfMemoryError, the JVM
-    lost) in the pooled-order query of a continuous column — at this size too (measured at
-    2db7dc6; the issue's 22 columns died the same way, and at 4 numerical columns it still
-    completed). Now the check completes and equals the in-memory figures. Its own process: a
-    plain session with Spark's defaults, not the test suite's tuned one. The issue's full
-    22 columns take minutes and run in benchmarks/drift_at_scale.py."""
+def test_both_modes_complete_on_a_default_local_session(tmp_path):
+    """A plain session as a Spark user starts one (``local[2]``, the default 1 GB driver,
+    200 shuffle partitions), the sides handed in as ``spark.createDataFrame(pandas)``:
+    ``tests="evidently"`` and ``tests="auto"`` both complete and equal the in-memory figures.
+    100,000 rows per side x 12 columns (10 numerical, one of them discrete, 2 categorical):
+    every numerical column through the engine-side pooled order, both plans, in one job per
+    plan. At 2db7dc6 the issue's 22 columns died at 200,000 rows in evidently's mode (the
+    driver's heap went to a copy of the local rows in every query plus one partition
+    holding a column's whole pooled order: OutOfMemoryError, the JVM lost). Sized for CI:
+    107 s at load 5 on 2 shared cores (196 s at load 10), JVM start included; the issue's 1M rows
+    x 22 columns with 1, 2 and 4 shuffle partitions run in benchmarks/drift_at_scale.py
+    (``--spark-default-rows``)."""
     pytest.importorskip("pyspark")
     script = tmp_path / "default_session.py"
     script.write_text(_DEFAULT_SESSION)
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
     env.pop("PYSPARK_SUBMIT_ARGS", None)
-    done = subprocess.run([sys.executable, str(script), "200000", "10"], capture_output=True,
+    numerical = 10
+    done = subprocess.run([sys.executable, str(script), "100000", str(numerical)],
+                          capture_output=True,
                           text=True, timeout=1200, env=env, cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
-    got = json.loads(done.stdout.strip().splitlines()[-1])
-    assert got["engine"] == "spark" and got["outcome"] == got["memory_outcome"]
-    for column, (engine, memory, test, memory_test) in got["scores"].items():
-        assert test == memory_test, column
-        assert engine == pytest.approx(memory, rel=1e-9, abs=1e-12), column
+    runs = json.loads(done.stdout.strip().splitlines()[-1])
+    for tests, got in runs.items():
+        assert got["engine"] == "spark" and got["outcome"] == got["memory_outcome"], tests
+        assert len(got["scores"]) == 2 + numerical
+        for column, (engine, memory, test, memory_test) in got["scores"].items():
+            assert test == memory_test, (tests, column)
+            assert engine == pytest.approx(memory, rel=1e-9, abs=1e-12), (tests, column)
