@@ -10,11 +10,12 @@ engine reads exactly like one in memory:
 
 * categorical columns: the count of every value per side -> the same ``Sample`` the in-memory
   path builds, so every categorical test and effect size is the in-memory function itself;
-* numerical columns: pass 1, one scan per side: n, min, max, mean, population variance and a
-  HyperLogLog estimate of the distinct values; then the pooled order reduced to the sums
-  every rank statistic needs, by one of two exact plans (:func:`mlqa.engines.sql.pooled_sums`):
-  one sort of the union rows where most values are distinct (continuous columns), or
-  ``GROUP BY`` value and a window over the distinct values (discrete columns).
+* numerical columns: pass 1, one scan per side: n, min, max, mean, population variance and
+  (``exact=True``) a HyperLogLog estimate of the distinct values; then the pooled order
+  reduced to the sums every rank statistic needs, by one of two exact plans
+  (:func:`mlqa.engines.sql.pooled_sums`): one sort of the union rows where most values are
+  distinct (continuous columns), or ``GROUP BY`` value and a window over the distinct values
+  (discrete columns).
   Where it is small (at most 20 distinct values, or at most ``SMALL_ROWS`` values in all)
   the pooled order itself is fetched and the in-memory tests run on it (that covers scipy's
   exact small-sample p-values); otherwise the statistics are finished from the sums
@@ -147,8 +148,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     numerical = [n for n in names if types[n] == col.NUMERICAL]
     other = [n for n in names if types[n] in (col.CATEGORICAL, col.BINARY)]
     with stage("check_drift pass 1 (counts and moments of every column)"):
-        ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact is not False)
-        cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact is not False)
+        # the HyperLogLog estimate only picks the exact path's plan: exact=True needs it for
+        # every numerical column, "decision" only for a column that falls back (_sums)
+        ref_m = sql.moments(engine, ref_t, numerical, other, distinct=exact is True)
+        cur_m = sql.moments(engine, cur_t, numerical, other, distinct=exact is True)
     side = _Sides(engine, ref_t, cur_t, ref_m, cur_m, exact)
     side.alpha = alpha
     side.context = Context(mode, alpha, correction, dict(thresholds or {}),
@@ -297,8 +300,14 @@ class _Sides:
         if name in self.pooled:
             return self.pooled.pop(name)
         p = self._pooled(name)
+        rm, cm = self.ref_m[name], self.cur_m[name]
+        if rm.distinct_estimate is None or cm.distinct_estimate is None:
+            # exact="decision" skips pass 1's HyperLogLog (the cells need none); a column
+            # that falls back to the exact path gets its estimate now, for its plan
+            rm, cm = (dataclasses.replace(m, distinct_estimate=sql.approx_distinct(
+                self.engine, t, name)) for m, t in ((rm, self.ref), (cm, self.cur)))
         return sql.pooled_sums(self.engine, self.ref, self.cur, name, p.n_ref, p.n_cur,
-                               plan=_plan(self.ref_m[name], self.cur_m[name]), bounds=p.bounds)
+                               plan=_plan(rm, cm), bounds=p.bounds)
 
     def exact_run(self, name: str, type_: str, test_name: str | None, mode: str,
                   min_rows: int) -> ColumnRun:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import abc
 import dataclasses
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from mlqa.errors import InputError
 
@@ -82,6 +84,13 @@ class Engine(abc.ABC):
     def one(self, sql: str) -> tuple[Any, ...]:
         out = self.rows(sql)
         return out[0]
+
+    def sorted_batches(self, sql: str) -> Iterator[tuple[np.ndarray, ...]] | None:
+        """The rows of ``sql`` (an ``ORDER BY`` query of numeric columns) as batches of numpy
+        columns, in order, where the engine and mlqa share a process (DuckDB): the pooled
+        order is then one sort and a pass here (:mod:`mlqa.engines.streamed`). None where
+        the rows should stay in the engine (Spark: its driver is not where they belong)."""
+        return None
 
 
 def canonical(type_name: str) -> str:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+import numpy as np
 
 from mlqa.engines.base import Engine, Table, canonical, fresh_name, literal
 from mlqa.engines.failures import translated
@@ -107,15 +109,28 @@ class DuckDBEngine(Engine):
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
 
+    def _relation(self, sql: str) -> Any:
+        if self._connection is not None:
+            return self._connection.sql(sql)
+        assert self._anchor is not None  # one of connection/anchor is always set
+        if self._anchor_view is None:
+            self._anchor_view = fresh_name("anchor")
+            self._anchor.create_view(self._anchor_view, replace=True)
+        return self._anchor.query(self._anchor_view, sql)
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with translated(self.name, query=sql):
-            if self._connection is not None:
-                return self._connection.sql(sql).fetchall()
-            assert self._anchor is not None  # one of connection/anchor is always set
-            if self._anchor_view is None:
-                self._anchor_view = fresh_name("anchor")
-                self._anchor.create_view(self._anchor_view, replace=True)
-            return self._anchor.query(self._anchor_view, sql).fetchall()
+            return self._relation(sql).fetchall()
+
+    def sorted_batches(self, sql: str) -> Iterator[tuple[np.ndarray, ...]]:
+        """Arrow record batches of ``sql`` streamed in order (DuckDB's ORDER BY is a parallel
+        sort that spills past the memory limit; the result is read back batch by batch)."""
+        from mlqa.engines.streamed import BATCH_ROWS
+
+        with translated(self.name, query=sql):
+            for batch in self._relation(sql).to_arrow_reader(BATCH_ROWS):
+                yield tuple(np.asarray(column.to_numpy(zero_copy_only=False),
+                                       dtype=np.float64) for column in batch.columns)
 
     def table(self, data: Any, label: str) -> Table:
         duckdb = _duckdb()

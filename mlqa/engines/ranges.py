@@ -151,9 +151,10 @@ def cut_many(engine: Engine, union: str, columns: Sequence[Pooled]) -> list[Rang
     missing = [i for i, p in enumerate(columns) if p.bounds is None]
     found: dict[int, tuple[float, float]] = {}
     if missing:
-        col = "col" if len(columns) > 1 else "0"
-        for i, low, high in engine.rows(f"SELECT {col}, MIN(v), MAX(v) FROM ({union}) u "
-                                        f"GROUP BY {col}"):
+        # one column's union has no col (and GROUP BY 0 would be a position)
+        query = (f"SELECT col, MIN(v), MAX(v) FROM ({union}) u GROUP BY col"
+                 if len(columns) > 1 else f"SELECT 0, MIN(v), MAX(v) FROM ({union}) u")
+        for i, low, high in engine.rows(query):
             found[int(i)] = (float(low), float(high))
     cells, wanted = [], []
     for i, p in enumerate(columns):

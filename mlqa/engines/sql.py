@@ -9,7 +9,10 @@ over the groups (cheap when a column is discrete: its size is the number of dist
 or one sort of the union rows and running sums over the sorted stream, which find each tie
 group's counts on its last row (continuous columns: one sort, nothing else). Both run per
 value range (:mod:`mlqa.engines.ranges`): no window sees more than one range, so no column goes
-through one partition or one thread, and the per-range sums merge exactly. Either gives the
+through one partition or one thread, and the per-range sums merge exactly. Where the engine
+shares mlqa's process and streams an ``ORDER BY`` back in order (DuckDB), neither window
+runs: the union rows (or the grouped values) are sorted once by the engine's parallel sort
+and the same sums are added up from the stream (:mod:`mlqa.engines.streamed`). Either gives the
 cumulative counts ``R_j = sum_{i<=j} r_i``, ``C_j`` and the gap ``v_{j+1} - v_j`` once per
 distinct value; every statistic below is one aggregate over those rows (``n``, ``m`` the side
 sizes, ``N = n + m``, ``F_j = R_j / n``, ``G_j = C_j / m``, ``l_j = r_j + c_j``,
@@ -94,6 +97,13 @@ def moments(engine: Engine, table: Table, numerical: Sequence[str],
         out[c] = Moments(n_rows, int(row[i] or 0))
         i += 1
     return out
+
+
+def approx_distinct(engine: Engine, table: Table, column: str) -> int:
+    """The engine's HyperLogLog estimate of the distinct usable values of one column (as
+    :func:`moments` gives with ``distinct=True``)."""
+    return int(engine.one(f"SELECT APPROX_COUNT_DISTINCT({as_double(engine, column)}) FROM "
+                          f"{table.source} WHERE {finite(engine, table, column)}")[0] or 0)
 
 
 def _f(x: Any) -> float | None:
@@ -193,6 +203,9 @@ def pooled_sums_many(engine: Engine, ref: Table, cur: Table,
         raise ValueError(f"plans must map each column to 'rows' or 'grouped', got {plans!r}")
     if not names:
         return {}
+    streamed_sums = {n: _streamed(engine, ref, cur, n, columns[n], plans[n]) for n in names}
+    if all(s is not None for s in streamed_sums.values()):
+        return {n: s for n, s in streamed_sums.items() if s is not None}
     union = _union(engine, ref, cur, names[0]) if len(names) == 1 else \
         _stacked(engine, ref, cur, names)
     cuts = ranges.cut_many(engine, union, [columns[n] for n in names])
@@ -218,6 +231,30 @@ def pooled_sums_many(engine: Engine, ref: Table, cur: Table,
             out[names[i]] = _merged([row[:_SUMS + 4] for row in mine], cuts[i], p.n_ref,
                                     p.n_cur)
     return out
+
+
+def _streamed(engine: Engine, ref: Table, cur: Table, column: str, p: ranges.Pooled,
+              plan: str) -> PooledSums | None:
+    """:func:`pooled_sums` from one ``ORDER BY`` streamed back in order, where the engine
+    offers that (:meth:`Engine.sorted_batches`; :mod:`mlqa.engines.streamed`): the rows plan
+    sorts the union rows (a side flag as payload), the grouped plan its distinct values with
+    their counts. None where the engine keeps its rows (the windows run there)."""
+    from mlqa.engines import streamed
+
+    if plan == "rows":
+        query = (f"SELECT v, CAST(r AS TINYINT) AS r FROM ({_union(engine, ref, cur, column)}) "
+                 f"u ORDER BY v")
+    else:
+        query = f"SELECT v, r, c FROM ({_grouped(engine, ref, cur, column)}) g ORDER BY v"
+    batches = engine.sorted_batches(query)
+    if batches is None:
+        return None
+    # one row per occurrence in the rows plan: its side flag r, and c = 1 - r
+    triples = ((b[0], b[1], 1.0 - b[1]) if plan == "rows" else (b[0], b[1], b[2])
+               for b in streamed.prefetched(batches))
+    rows, low, ref_counts, cur_counts = streamed.chunk_rows(
+        streamed.distinct_chunks(triples), p.n_ref, p.n_cur)
+    return _merged(rows, ranges.Ranges(low, ref_counts, cur_counts), p.n_ref, p.n_cur)
 
 
 def _stacked(engine: Engine, ref: Table, cur: Table, columns: Sequence[str]) -> str:

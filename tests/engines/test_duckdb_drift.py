@@ -122,6 +122,65 @@ def test_row_plan_on_every_column_equals_in_memory(sides, monkeypatch):
     assert any(c.effect_low is not None for c in memory.columns.values())
 
 
+def windows_on_duckdb(monkeypatch):
+    """DuckDB summarises the pooled order from one streamed ORDER BY; these tests run the
+    range-partitioned windows Spark takes (the same SQL) on DuckDB instead."""
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    monkeypatch.setattr(DuckDBEngine, "sorted_batches", lambda self, sql: None)
+
+
+@pytest.mark.parametrize("plan", ["rows", "grouped"])
+@pytest.mark.parametrize("batch", [7, 1000, 1 << 20])
+def test_streamed_pooled_sums_equal_the_windows(sides, monkeypatch, plan, batch):
+    """DuckDB's pooled order from one ORDER BY read back batch by batch equals the
+    range-partitioned windows (Spark's SQL, run on DuckDB) field by field, whatever the batch
+    size: ties that run across batches (7 rows per batch: every tie group of the discrete
+    columns does) are held back and counted once."""
+    import dataclasses
+
+    from mlqa.engines import ranges, sql, streamed
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    _, _, ref_path, cur_path = sides["large"]
+    engine = DuckDBEngine.for_data([ref_path, cur_path])
+    ref, cur = engine.table(ref_path, "reference"), engine.table(cur_path, "current")
+    monkeypatch.setattr(streamed, "BATCH_ROWS", batch)
+    for column in ("x", "tied", "skew", "few", "big"):
+        n_ref, n_cur = (int(engine.one(f"SELECT COUNT(*) FROM {t.source} WHERE "
+                                       f"{sql.finite(engine, t, column)}")[0])
+                        for t in (ref, cur))
+        got = sql._streamed(engine, ref, cur, column, ranges.Pooled(n_ref, n_cur), plan)
+        with monkeypatch.context() as m:
+            m.setattr(DuckDBEngine, "sorted_batches", lambda self, q: None)
+            want = sql.pooled_sums(engine, ref, cur, column, n_ref, n_cur, plan)
+        assert got is not None
+        for f in dataclasses.fields(want):
+            a, b = getattr(got, f.name), getattr(want, f.name)
+            assert a == pytest.approx(b, rel=1e-9, abs=1e-12), (column, f.name)
+
+
+def test_a_stream_out_of_order_is_refused_not_summed():
+    """Sums over a stream that is not ascending would be wrong figures: refused."""
+    import numpy as np
+
+    from mlqa.engines import streamed
+
+    def batches(*values):
+        for v in values:
+            a = np.array(v, dtype=float)
+            yield a, np.ones_like(a), np.zeros_like(a)
+
+    assert [c[0].tolist() for c in streamed.distinct_chunks(batches([1, 2, 2], [2, 3]))] == \
+        [[1.0], [2.0], [3.0]]
+    assert [c[1].tolist() for c in streamed.distinct_chunks(batches([1, 2, 2], [2, 3]))] == \
+        [[1.0], [3.0], [1.0]]
+    with pytest.raises(RuntimeError, match="not in order"):
+        list(streamed.distinct_chunks(batches([1, 3], [2, 4])))
+    with pytest.raises(RuntimeError, match="not in order"):
+        list(streamed.distinct_chunks(batches([1, 3, 2])))
+
+
 def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
     """The row plan verifies in its own query that the windows saw the sorted order; fed an
     ascending stream it notices, and the column falls back to the grouped plan (same
@@ -143,6 +202,7 @@ def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
     monkeypatch.setattr(sql, "_rows_sql", ascending)
     monkeypatch.setattr(sql, "_grouped_sql", grouped)
     monkeypatch.setattr(engine_drift, "ROWS_PLAN_SHARE", -1.0)
+    windows_on_duckdb(monkeypatch)
     ref, cur, ref_path, cur_path = sides["large"]
     tests = {"x": "ks", "tied": "mannw"}
     engine = mlqa.check_drift(ref_path, cur_path, list(tests), tests=tests)
@@ -173,6 +233,7 @@ def test_columns_batched_in_one_query_equal_in_memory(sides, monkeypatch, ascend
 
     monkeypatch.setattr(DuckDBEngine, "batches_columns", True)
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
+    windows_on_duckdb(monkeypatch)
     monkeypatch.setattr(sql, "_rows_sql", rows)
     monkeypatch.setattr(sql, "_grouped_sql", grouped)
     ref, cur, ref_path, cur_path = sides["large"]

@@ -100,31 +100,50 @@ def test_no_spark_query_passes_rows_through_one_partition(spark, monkeypatch):
 
 def test_every_duckdb_window_is_partitioned(tmp_path, monkeypatch):
     """DuckDB runs a window's partitions on all its threads; a window without PARTITION BY
-    runs on one. Every window operator in the plans of mlqa's queries is partitioned."""
+    runs on one. On DuckDB the pooled order is one ORDER BY per column read back in order (a
+    parallel sort, no window at all); every window operator left in the plans of mlqa's
+    queries is partitioned, and run with the range-partitioned windows (Spark's SQL) every
+    one of those is too."""
     from mlqa.engines.duckdb import DuckDBEngine
 
     monkeypatch.setattr(engine_drift, "SMALL_ROWS", 0)
     explained: list[str] = []
-    real_rows = DuckDBEngine.rows
+    streamed: list[str] = []
+    real_rows, real_batches = DuckDBEngine.rows, DuckDBEngine.sorted_batches
+
+    def plan(self, sql):
+        return "\n".join(str(r[-1]) for r in real_rows(self, f"EXPLAIN {sql}"))
 
     def rows(self, sql):
         if "OVER (" in sql:
-            explained.append("\n".join(str(r[-1]) for r in
-                                       real_rows(self, f"EXPLAIN {sql}")))
+            explained.append(plan(self, sql))
         return real_rows(self, sql)
 
+    def batches(self, sql):
+        streamed.append(plan(self, sql))
+        return real_batches(self, sql)
+
     monkeypatch.setattr(DuckDBEngine, "rows", rows)
+    monkeypatch.setattr(DuckDBEngine, "sorted_batches", batches)
     ref, cur = drift_frame(3000, 0.0, 21), drift_frame(3500, 0.1, 22)
     ref.to_parquet(tmp_path / "ref.parquet")
     cur.to_parquet(tmp_path / "cur.parquet")
-    for check in _checks(str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")):
+    paths = (str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet"))
+    for check in _checks(*paths):
+        check()
+    # 5 numerical columns in each default mode, then 4 per forced plan
+    assert len(streamed) == 18
+    assert all("Order By" in p and "Window" not in p for p in streamed)
+    assert [p for p in explained if re.search(r"OVER \((?![^)]*PARTITION BY)", p)] == []
+    monkeypatch.setattr(DuckDBEngine, "sorted_batches", lambda self, sql: None)
+    for check in _checks(*paths):
         check()
     windows = [w for plan in explained for w in re.findall(r"OVER \(([^)]*)\)", plan)]
     assert len(explained) >= 8 and windows
     assert [w for w in windows if "PARTITION BY" not in w] == []
     # the check reads what it claims: an unpartitioned window shows as one
-    plan = duckdb.sql("EXPLAIN SELECT SUM(x) OVER (ORDER BY x) FROM range(3) t(x)").fetchall()
-    assert "PARTITION BY" not in re.findall(r"OVER \(([^)]*)\)", plan[0][-1])[0]
+    plan_ = duckdb.sql("EXPLAIN SELECT SUM(x) OVER (ORDER BY x) FROM range(3) t(x)").fetchall()
+    assert "PARTITION BY" not in re.findall(r"OVER \(([^)]*)\)", plan_[0][-1])[0]
 
 
 _DEFAULT_SESSION = textwrap.dedent("""
