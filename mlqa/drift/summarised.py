@@ -277,10 +277,10 @@ class _Sides:
         wanted = {n: self._pooled(n) for n in names
                   if min(self.ref_m[n].n, self.cur_m[n].n) >= max(min_rows, 1)}
         batch: dict[str, ranges.Pooled] = {}
+        last = next(reversed(wanted), None)
         for n, p in wanted.items():  # batches of at most BATCH_VALUES values
             batch[n] = p
-            if sum(q.n_ref + q.n_cur for q in batch.values()) >= BATCH_VALUES or \
-                    n == list(wanted)[-1]:
+            if sum(q.n_ref + q.n_cur for q in batch.values()) >= BATCH_VALUES or n == last:
                 if len(batch) > 1:
                     with stage(f"check_drift pooled order of {len(batch)} numerical columns "
                                f"(one query per plan)"):
