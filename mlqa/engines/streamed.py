@@ -89,20 +89,25 @@ def prefetched(batches: Iterator[tuple[np.ndarray, ...]], depth: int = 4
     done = object()
     stop = threading.Event()
 
+    def offer(item: Any) -> bool:
+        """Put ``item`` unless the consumer has stopped (a full queue nobody reads would hold
+        this thread, and the consumer's join, for ever)."""
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def read() -> None:
         try:
             for item in batches:
-                while not stop.is_set():
-                    try:
-                        box.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
-            box.put(done)
+            offer(done)
         except BaseException as exc:  # handed to the consumer, raised there
-            box.put(exc)
+            offer(exc)
 
     reader = threading.Thread(target=read, name="mlqa-stream", daemon=True)
     reader.start()

@@ -181,6 +181,52 @@ def test_a_stream_out_of_order_is_refused_not_summed():
         list(streamed.distinct_chunks(batches([1, 3, 2])))
 
 
+def test_the_read_ahead_thread_stops_and_hands_errors_over():
+    """The reading thread never outlives its consumer: a consumer that stops while the reader
+    has filled the queue and finished (or failed) ends at once, and the reader's own error is
+    raised in the consumer, in order after the batches before it."""
+    import threading
+    import time
+
+    import numpy as np
+
+    from mlqa.engines import streamed
+
+    def batches(fail_at=None):  # 3 batches, then the end (or the reader's error)
+        for i in range(4):
+            if i == 3 and fail_at is None:
+                return
+            if i == fail_at:
+                raise ValueError("reader failed at batch 3")
+            yield (np.full(4, float(i)),)
+
+    before = threading.active_count()
+    for fail_at in (None, 3):
+        stream = streamed.prefetched(batches(fail_at), depth=2)
+        assert next(stream)[0][0] == 0.0
+        time.sleep(0.3)  # the reader fills the queue and waits to put its end (or error)
+        t = time.perf_counter()
+        stream.close()  # the consumer stops early
+        assert time.perf_counter() - t < 2.0
+    got = []
+    with pytest.raises(ValueError, match="batch 3"):
+        for (v,) in streamed.prefetched(batches(3), depth=2):
+            got.append(float(v[0]))
+    assert got == [0.0, 1.0, 2.0]
+    assert threading.active_count() == before
+
+
+def test_a_failing_streamed_query_is_an_input_error_naming_duckdb(tmp_path):
+    """A query that fails while its rows stream back (here: a cast that fails on one row of
+    the sorted stream) is DuckDB's error as an InputError, as every other query's is."""
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine.for_data([])
+    with pytest.raises(mlqa.InputError, match="duckdb"):
+        list(engine.sorted_batches("SELECT CAST(CASE WHEN x = 1500000 THEN 'a' ELSE '1' END "
+                                   "AS DOUBLE) AS v FROM range(2000000) t(x) ORDER BY v"))
+
+
 def test_rows_plan_checks_the_order_it_streamed(sides, monkeypatch):
     """The row plan verifies in its own query that the windows saw the sorted order; fed an
     ascending stream it notices, and the column falls back to the grouped plan (same
