@@ -4,9 +4,9 @@
 The three modes (``exact=`` on an engine; in memory every mode is exact):
 
 * ``exact=True`` (the default): every statistic exact, equal to the in-memory path to 1e-9
-  (the range-partitioned pooled order, :func:`mlqa.engines.sql.pooled_sums`). It stays the
-  default because the parity and regression tests - and users comparing figures with
-  evidently - read the statistics themselves, not only the verdicts; a default that reported
+  (the pooled order, :func:`mlqa.engines.sql.pooled_sums`: one streamed sort on DuckDB). It
+  stays the default because the parity and regression tests - and users comparing figures
+  with evidently - read the statistics themselves, not only the verdicts; a default that reported
   bounds would change what ``statistic`` and ``p_value`` mean.
 * ``exact="decision"``: the same verdicts as ``exact=True``, at scan speed. Each large
   numerical column is counted on histogram cells (:mod:`mlqa.engines.sketch`: a ``GROUP BY``

@@ -4,17 +4,19 @@ threads and the sums are added up here, chunk by chunk, in bounded memory.
 
 This is the exact path's cheapest form where the engine and mlqa share a process: the sort is
 the engine's own ``ORDER BY`` (parallel, spilling to disk past its memory limit) and nothing
-else runs per row in SQL. The windows of :func:`mlqa.engines.sql.pooled_sums` cost 19x that
-sort on DuckDB at 5M rows per side (each window re-sorts its partition); one ``ORDER BY``
-and a numpy pass cost about the sort. Spark keeps the range-partitioned windows: its driver
-is not where the rows should go.
+else runs per row in SQL. The range-partitioned windows of
+:func:`mlqa.engines.sql.pooled_sums` cost 19x that sort on DuckDB at 5M rows per side (each
+window re-sorts its partition); one ``ORDER BY`` and this pass cost 1.06x the sort alone at
+50M rows per side (``docs/scale.md``). Spark keeps the windows: its driver is not where the
+rows should go.
 
 Each batch's rows are collapsed into distinct values (ties are adjacent in sorted order; the
-last value of a batch may continue in the next, so it is held back), and each chunk of
-complete distinct values is one "range" of :func:`mlqa.engines.sql._merged`: its sums with
-the counts below it as offsets, its part of the suffix sum ``h`` merged there. The per-value
-terms are the module docstring's of :mod:`mlqa.engines.sql`, term for term as
-``_sums_select`` writes them in SQL.
+last value of a batch may continue in the next, so it is held back), and the distinct values
+are summed in pieces of ``SUB_CHUNK``: each piece is one "range" of
+:func:`mlqa.engines.sql._merged`, its sums taken with the counts below it as offsets, its
+part of the suffix sum ``h`` merged there. The per-value terms are the module docstring's of
+:mod:`mlqa.engines.sql` (simplified in :func:`value_sums`; ``_sums_select`` writes them in
+SQL).
 """
 
 from __future__ import annotations
