@@ -6,9 +6,9 @@ a baseline store). A block that defines ``test_*`` functions has each of them ca
 arguments taken from that namespace by name, as pytest would pass fixtures. A block preceded by
 ``<!-- docs-test: skip REASON -->`` is not run (signatures, a Spark session); latency blocks
 measure on the CPU (the policy ``--mlqa-device=cpu`` sets), each measurement on the short
-windows of ``DOCS_TIMING`` and ``DOCS_ROUNDS`` interleaved rounds (the docs run checks that the
-examples run as written, not their figures: at the default 10 s, which a shared CI agent
-reaches, the latency pages took over 4 minutes; at 1.5 s, about 75 s).
+windows of tests/_short_latency.py (the docs run checks that the examples run as written, not
+their figures: at the default 10 s, which a shared CI agent reaches, the latency pages took over
+4 minutes; at 1.5 s, about 75 s; at 0.5 s, 0.1 s minimum, about 25 s).
 """
 
 from __future__ import annotations
@@ -23,18 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _short_latency import shorten
 from threadpoolctl import threadpool_limits
 
 import mlqa
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS_MAX_TIME_S = 0.5
-# Windows long enough for min_iters=700 queries of the pages' small models (a finite p99
-# bound needs 528), short enough that the latency page runs in seconds, not a minute.
-DOCS_TIMING = {"warmup_time_s": 0.05, "min_time_s": 0.1, "max_time_s": DOCS_MAX_TIME_S,
-               "throughput_time_s": 0.02}
-DOCS_ROUNDS = 8  # rounds of measure_latency_interleaved
-DOCS_SEGMENT_S = 0.02  # and seconds of each of its segments
 BLOCK = re.compile(r"(?:<!-- docs-test: skip (?P<skip>[^>]*?) -->\n)?```python\n(?P<code>.*?)```",
                    re.S)
 
@@ -249,39 +243,6 @@ def _call_tests(defined: dict[str, Any], namespace: dict[str, Any], where: str) 
         func(*(namespace[a] for a in inspect.signature(func).parameters))
 
 
-def _shorter_latency(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every ``measure_latency`` of the page, in this process or in the fresh processes of
-    ``measure_latency_runs``, runs on ``DOCS_TIMING``'s short windows (its ``max_time_s`` at
-    most ``DOCS_MAX_TIME_S``, even where the page gives a longer one); an interleaved
-    measurement runs at most ``DOCS_ROUNDS`` rounds of at most ``DOCS_SEGMENT_S``."""
-    from mlqa.latency import measure
-
-    for name, value in DOCS_TIMING.items():
-        monkeypatch.setitem(measure.measure_latency.__kwdefaults__, name, value)
-    for name in ("warmup_time_s", "throughput_time_s"):
-        monkeypatch.setitem(measure.measure_latency_interleaved.__kwdefaults__, name,
-                            DOCS_TIMING[name])
-    single, runs = measure.measure_latency, measure.measure_latency_runs
-
-    def shorter(*args: Any, max_time_s: float = DOCS_MAX_TIME_S, **kwargs: Any) -> Any:
-        return single(*args, max_time_s=min(max_time_s, DOCS_MAX_TIME_S), **kwargs)
-
-    def shorter_runs(*args: Any, **kwargs: Any) -> Any:  # a child sees no patched default
-        return runs(*args, **{**DOCS_TIMING, **kwargs})
-
-    interleaved = measure.measure_latency_interleaved
-
-    def fewer_rounds(*args: Any, rounds: int = 30, segment_time_s: float = 0.1,
-                     **kwargs: Any) -> Any:
-        return interleaved(*args, rounds=min(rounds, DOCS_ROUNDS),
-                           segment_time_s=min(segment_time_s, DOCS_SEGMENT_S), **kwargs)
-
-    monkeypatch.setattr(mlqa, "measure_latency", shorter)
-    monkeypatch.setattr(mlqa.latency, "measure_latency", shorter)
-    monkeypatch.setattr(mlqa.latency, "measure_latency_runs", shorter_runs)
-    monkeypatch.setattr(mlqa.latency, "measure_latency_interleaved", fewer_rounds)
-
-
 # Pages whose examples gate on wall-clock latency measured seconds apart: on a shared agent a
 # burst of load between the baseline's runs and the example's run can FAIL an example that is
 # right (seen twice in about 15 runs of latency.md on a loaded 2-core machine). One rerun is
@@ -300,7 +261,7 @@ def test_the_examples_run_as_written(page, tmp_path, monkeypatch):
 def _run_page(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
               stack: contextlib.ExitStack) -> None:
     monkeypatch.chdir(tmp_path)
-    _shorter_latency(monkeypatch)
+    shorten(monkeypatch.setattr, monkeypatch.setitem)
     # One OpenMP/BLAS thread in this process: under `pytest -n 2` on two busy cores,
     # own-model.md's HistGradientBoosting fit took 3 to 30 s with two spinning OpenMP threads
     # and 0.15 s with one. The examples run as written; only the pools' size is the test's.
