@@ -34,6 +34,10 @@ def to_plain(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): to_plain(v) for k, v in obj.items()}
     if np is not None and isinstance(obj, np.ndarray):
+        # numbers convert in C: a latency run's samples are 10^5 values, each a Python call
+        # through this function otherwise (about 1 s a record); the same values either way
+        if obj.dtype.kind in "biu" or (obj.dtype.kind == "f" and np.isfinite(obj).all()):
+            return obj.tolist()
         return to_plain(obj.tolist())
     if isinstance(obj, list | tuple | set | frozenset):
         return [to_plain(v) for v in obj]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -25,6 +26,12 @@ from _verdict import assert_one_verdict  # noqa: E402
 # scientific stack) once, here, so every in-process run finds it loaded.
 for _module in pkgutil.walk_packages(mlqa.__path__, "mlqa."):
     importlib.import_module(_module.name)
+# torch too (mlqa imports it lazily): first imported inside one in-process run, dropped, and
+# imported again by the next, it crashed the process in the garbage collector (a segmentation
+# fault: tests/regression/test_anchor.py then tests/suites/test_collection.py, in one process,
+# -k "yaml_latency or latency_slo").
+with contextlib.suppress(ImportError):
+    import torch  # noqa: F401
 
 # Nothing may call home from a test run (evidently reads this; so do other libraries).
 os.environ.setdefault("DO_NOT_TRACK", "1")

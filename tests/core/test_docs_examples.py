@@ -5,14 +5,15 @@ talks about (``PAGES`` below gives each page its names: labels, scores, models, 
 a baseline store). A block that defines ``test_*`` functions has each of them called with its
 arguments taken from that namespace by name, as pytest would pass fixtures. A block preceded by
 ``<!-- docs-test: skip REASON -->`` is not run (signatures, a Spark session); latency blocks
-measure on the CPU (the policy ``--mlqa-device=cpu`` sets), each measurement for at most
-``DOCS_MAX_TIME_S`` and ``DOCS_ROUNDS`` interleaved rounds (the docs run checks that the
-examples run as written, not their figures: at the default 10 s, which a shared CI agent
-reaches, the latency pages took over 4 minutes).
+measure on the CPU (the policy ``--mlqa-device=cpu`` sets), each measurement on the short
+windows of tests/_short_latency.py (the docs run checks that the examples run as written, not
+their figures: at the default 10 s, which a shared CI agent reaches, the latency pages took over
+4 minutes; at 1.5 s, about 75 s; at 0.5 s, 0.1 s minimum, about 25 s).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Callable
@@ -22,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _short_latency import shorten
+from threadpoolctl import threadpool_limits
 
 import mlqa
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS_MAX_TIME_S = 1.5
-DOCS_ROUNDS = 8  # rounds of measure_latency_interleaved
 BLOCK = re.compile(r"(?:<!-- docs-test: skip (?P<skip>[^>]*?) -->\n)?```python\n(?P<code>.*?)```",
                    re.S)
 
@@ -242,27 +243,6 @@ def _call_tests(defined: dict[str, Any], namespace: dict[str, Any], where: str) 
         func(*(namespace[a] for a in inspect.signature(func).parameters))
 
 
-def _shorter_latency(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every ``measure_latency`` of the page, in this process or in the fresh processes of
-    ``measure_latency_runs``, stops after ``DOCS_MAX_TIME_S``; an interleaved measurement
-    runs at most ``DOCS_ROUNDS`` rounds."""
-    from mlqa.latency import measure
-
-    monkeypatch.setitem(measure.measure_latency.__kwdefaults__, "max_time_s", DOCS_MAX_TIME_S)
-    runs = measure.measure_latency_runs
-
-    def shorter_runs(*args: Any, **kwargs: Any) -> Any:
-        return runs(*args, **{"max_time_s": DOCS_MAX_TIME_S, **kwargs})
-
-    monkeypatch.setattr(mlqa.latency, "measure_latency_runs", shorter_runs)
-    interleaved = measure.measure_latency_interleaved
-
-    def fewer_rounds(*args: Any, rounds: int = 30, **kwargs: Any) -> Any:
-        return interleaved(*args, rounds=min(rounds, DOCS_ROUNDS), **kwargs)
-
-    monkeypatch.setattr(mlqa.latency, "measure_latency_interleaved", fewer_rounds)
-
-
 # Pages whose examples gate on wall-clock latency measured seconds apart: on a shared agent a
 # burst of load between the baseline's runs and the example's run can FAIL an example that is
 # right (seen twice in about 15 runs of latency.md on a loaded 2-core machine). One rerun is
@@ -274,8 +254,18 @@ TIMED = {"docs/latency.md", "docs/regression.md"}
 @pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.flaky(reruns=1))
                                   if p in TIMED else p for p in sorted(PAGES)])
 def test_the_examples_run_as_written(page, tmp_path, monkeypatch):
+    with contextlib.ExitStack() as stack:
+        _run_page(page, tmp_path, monkeypatch, stack)
+
+
+def _run_page(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              stack: contextlib.ExitStack) -> None:
     monkeypatch.chdir(tmp_path)
-    _shorter_latency(monkeypatch)
+    shorten(monkeypatch.setattr, monkeypatch.setitem)
+    # One OpenMP/BLAS thread in this process: under `pytest -n 2` on two busy cores,
+    # own-model.md's HistGradientBoosting fit took 3 to 30 s with two spinning OpenMP threads
+    # and 0.15 s with one. The examples run as written; only the pools' size is the test's.
+    stack.enter_context(threadpool_limits(1))
     namespace: dict[str, Any] = {"__name__": "docs_example", **PAGES[page](tmp_path)}
     ran = 0
     for line, skip, code in blocks(ROOT / page):

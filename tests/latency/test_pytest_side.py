@@ -86,18 +86,24 @@ def test_mlqa_device_moves_the_measurement_to_cpu(pytester, jenkins_check):
     assert props["mlqa.device"] == "cpu" and props["mlqa.outcome"] == "pass"
 
 
-def _run_example(tmp_path, *args):
+def _run_example(tmp_path, *args, short=False):
     """The example suite with JUnit and a results bundle (fresh each run); JUnit's red is the
-    gate's blocking set whatever the run gave."""
+    gate's blocking set whatever the run gave. ``short``: its measurements on the short windows
+    of tests/_short_latency.py (loaded as a plugin from the run's folder, which `python -m`
+    puts on the path): the pipeline is under test here, not the figures."""
     import shutil
 
     from _verdict import assert_one_verdict
 
     junit, results = tmp_path / "junit.xml", tmp_path / "mlqa-results"
     shutil.rmtree(results, ignore_errors=True)
+    plugin = []
+    if short:
+        shutil.copy(Path(__file__).parents[1] / "_short_latency.py", tmp_path)
+        plugin = ["-p", "_short_latency"]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(EXAMPLE), f"--junitxml={junit}",
-         f"--mlqa-results={results}", "-p", "no:cacheprovider", "-q", "-rs", *args],
+         f"--mlqa-results={results}", "-p", "no:cacheprovider", "-q", "-rs", *plugin, *args],
         capture_output=True, text=True, cwd=tmp_path, check=False)
     assert_one_verdict(junit, results, proc.returncode)
     return proc, junit
@@ -123,13 +129,13 @@ def test_example_suite_records_promotes_and_compares_through_the_store(tmp_path,
 
     store = tmp_path / "store"
     cpu = ("--mlqa-device=cpu", f"--mlqa-baseline={store}")
-    proc, junit = _run_example(tmp_path, *cpu, "-k", "stored_baseline")
+    proc, junit = _run_example(tmp_path, *cpu, "-k", "stored_baseline", short=True)
     assert proc.returncode == 1, proc.stdout[-3000:]
     case = _cases(jenkins_check(junit))["test_p50_not_slower_than_stored_baseline"]
     assert case["status"] == "FAILED", case  # an <error>: Jenkins counts it with failures
     assert "no baseline 'approved'" in proc.stdout
 
-    proc, junit = _run_example(tmp_path, *cpu, "--mlqa-save-baseline", "-k", "record")
+    proc, junit = _run_example(tmp_path, *cpu, "--mlqa-save-baseline", "-k", "record", short=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "baseline record" in proc.stdout and "saved to" in proc.stdout
     runs = load_record(store, "latest").latency("torch_mlp")
@@ -137,7 +143,7 @@ def test_example_suite_records_promotes_and_compares_through_the_store(tmp_path,
     assert runs.environment["device_type"] == "cpu"
     assert mlqa_main(["baseline", "promote", "--store", str(store), "--by", "ci"]) == 0
 
-    proc, junit = _run_example(tmp_path, *cpu)
+    proc, junit = _run_example(tmp_path, *cpu, short=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
     verdict = jenkins_check(junit)
     assert verdict["predicted_build_result"] == "SUCCESS"

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,14 +40,29 @@ def _outcomes(results: Path) -> dict[str, str]:
     return {r["nodeid"].split("::")[-1]: r["result"]["outcome"] for r in lines}
 
 
-@pytest.fixture
-def first_run(tmp_path, mlflow_store):
-    """A passed run that saved its baseline record, and its model logged and registered as
-    version 1 of churn (what the training pipeline does before the gate)."""
-    (tmp_path / "test_model.py").write_text(SUITE)
-    ran = _pytest(tmp_path, f"--mlqa-baseline={tmp_path / 'store'}", "--mlqa-save-baseline",
-                  f"--mlqa-results={tmp_path / 'run1'}")
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    """A passed run that saved its baseline record: its store, results bundle and suite in
+    ``work/``, and a pristine copy of them. Made once per module (4-5 s), not once per test."""
+    base = tmp_path_factory.mktemp("saved-run")
+    work = base / "work"
+    work.mkdir()
+    (work / "test_model.py").write_text(SUITE)
+    ran = _pytest(work, f"--mlqa-baseline={work / 'store'}", "--mlqa-save-baseline",
+                  f"--mlqa-results={work / 'run1'}")
     assert ran.returncode == 0, ran.stdout + ran.stderr
+    shutil.copytree(work, base / "pristine")
+    return work
+
+
+@pytest.fixture
+def first_run(saved_run, mlflow_store):
+    """The saved run, as it was made (restored at the same path: the bundle names its store),
+    and its model logged and registered as version 1 of churn (what the training pipeline
+    does before the gate)."""
+    shutil.rmtree(saved_run)
+    shutil.copytree(saved_run.parent / "pristine", saved_run)
+    tmp_path = saved_run
     model = tmp_path / "model.skops"
     model.write_bytes(b"the model file")
     run_id = mlflow_store.log_model_run(model)

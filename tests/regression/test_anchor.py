@@ -195,7 +195,7 @@ def test_a_yaml_latency_comparison_reads_the_approved_release_when_asked(pyteste
         builder = RecordBuilder(model_name="clf", model_version=alias)
         builder.add_latency("predict", measure_latency_runs(
             call, lambda bs: X.iloc[:bs], runs=3, isolate=False, device="cpu", min_iters=100,
-            max_time_s=0.3))
+            max_time_s=0.3, warmup_time_s=0.05, throughput_time_s=0.02))
         ids[alias] = builder.save(store)
     set_alias(store, "approved", ids["approved"], by="gatekeeper")
     pytester.makefile(".mlqa.yaml", speed=LATENCY_SUITE)

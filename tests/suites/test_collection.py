@@ -278,7 +278,8 @@ def stored_latency(model, holdout, tmp_path_factory):
     path = os.path.join(os.getcwd(), "latency.json")
     X = holdout[["a", "b", "c", "d"]]
     save_latency(measure_latency(model.predict, lambda bs: X.iloc[:bs], device="cpu",
-                                 min_iters=300, max_time_s=1.0), path)
+                                 min_iters=300, max_time_s=1.0, warmup_time_s=0.05,
+                                 throughput_time_s=0.02), path)
 ''')
     project.path.joinpath("gate.mlqa.yaml").write_text(textwrap.dedent("""
         data:
