@@ -141,3 +141,10 @@ def mlflow_store(mlflow_template, tmp_path, monkeypatch):
     store = TrackingStore(mlflow_template, tmp_path / "mlflow")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)
     return store
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long tests (marked slow) first, in their order: pytest-xdist hands tests to the
+    workers in this order, so the longest start while the short ones fill the other worker,
+    instead of one of them running on alone at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
