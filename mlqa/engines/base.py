@@ -92,6 +92,11 @@ class Engine(abc.ABC):
         the rows should stay in the engine (Spark: its driver is not where they belong)."""
         return None
 
+    def interrupt(self) -> None:
+        """Stop the query running now from another thread, where the engine can (DuckDB's
+        own connection); else nothing."""
+        return None
+
 
 def canonical(type_name: str) -> str:
     """Map an engine's type name (DuckDB ``DOUBLE``/``BIGINT``..., Spark ``double``/``bigint``

@@ -122,6 +122,12 @@ class DuckDBEngine(Engine):
         with translated(self.name, query=sql):
             return self._relation(sql).fetchall()
 
+    def interrupt(self) -> None:
+        # mlqa's own connection only: a user's relation shares their connection, where an
+        # interrupt could stop a query of theirs
+        if self._connection is not None:
+            self._connection.interrupt()
+
     def sorted_batches(self, sql: str) -> Iterator[tuple[np.ndarray, ...]]:
         """Arrow record batches of ``sql`` streamed in order (DuckDB's ORDER BY is a parallel
         sort that spills past the memory limit; the result is read back batch by batch)."""

@@ -251,7 +251,7 @@ def _streamed(engine: Engine, ref: Table, cur: Table, column: str, p: ranges.Poo
         return None
     # one row per occurrence in the rows plan: its side flag r, and c = 1 - r
     triples = ((b[0], b[1], 1.0 - b[1]) if plan == "rows" else (b[0], b[1], b[2])
-               for b in streamed.prefetched(batches))
+               for b in streamed.prefetched(batches, interrupt=engine.interrupt))
     rows, low, ref_counts, cur_counts = streamed.chunk_rows(
         streamed.distinct_chunks(triples), p.n_ref, p.n_cur)
     return _merged(rows, ranges.Ranges(low, ref_counts, cur_counts), p.n_ref, p.n_cur)

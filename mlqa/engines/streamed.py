@@ -21,7 +21,8 @@ SQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -79,11 +80,14 @@ def value_sums(v: np.ndarray, r: np.ndarray, c: np.ndarray, below_r: float, belo
             float(ch.sum()), float((ch * h).sum()), rs, cs, float(step.sum())]
 
 
-def prefetched(batches: Iterator[tuple[np.ndarray, ...]], depth: int = 4
+def prefetched(batches: Iterator[tuple[np.ndarray, ...]], depth: int = 4,
+               interrupt: Callable[[], None] | None = None
                ) -> Iterator[tuple[np.ndarray, ...]]:
     """``batches`` read ahead by a thread: the engine hands out (and converts) the next
     batches while this thread sums the last ones (both release the GIL in their loops). An
-    error of the reader is raised here, in order; stopping early stops the reader."""
+    error of the reader is raised here, in order; stopping early (an error here, Ctrl-C)
+    stops the reader, first ``interrupt``-ing the engine's query where the reader is still
+    inside it (a sort of 100M rows runs minutes before its first batch)."""
     import queue
     import threading
 
@@ -120,6 +124,9 @@ def prefetched(batches: Iterator[tuple[np.ndarray, ...]], depth: int = 4
             yield item
     finally:
         stop.set()
+        if reader.is_alive() and interrupt is not None:
+            with contextlib.suppress(Exception):  # the query may just have ended
+                interrupt()
         reader.join()
 
 

@@ -216,6 +216,53 @@ def test_the_read_ahead_thread_stops_and_hands_errors_over():
     assert threading.active_count() == before
 
 
+def test_stopping_early_interrupts_the_engine_query_the_reader_is_in():
+    """A consumer that stops (an error, Ctrl-C) while the reader is still inside the engine's
+    query (a long sort before its first batch) interrupts that query instead of waiting it
+    out; and DuckDB's interrupt stops a streamed sort on mlqa's connection at once."""
+    import threading
+    import time
+
+    import numpy as np
+
+    from mlqa.engines import streamed
+    from mlqa.engines.duckdb import DuckDBEngine
+
+    sorting = threading.Event()
+    calls = []
+
+    def batches():
+        yield (np.zeros(2),)
+        if not sorting.wait(30):  # the engine's long sort, until interrupted
+            return
+        raise RuntimeError("interrupted")
+
+    stream = streamed.prefetched(batches(), interrupt=lambda: (calls.append(1), sorting.set()))
+    next(stream)
+    time.sleep(0.2)  # the reader is inside the sort now
+    t = time.perf_counter()
+    stream.close()
+    assert time.perf_counter() - t < 2.0 and calls == [1]
+
+    engine = DuckDBEngine.for_data([])
+    got: list[BaseException] = []
+
+    def read():
+        try:
+            list(engine.sorted_batches("SELECT x FROM range(400000000) t(x) ORDER BY x DESC"))
+        except BaseException as exc:  # noqa: BLE001 - what the reader saw, asserted below
+            got.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.5)
+    t = time.perf_counter()
+    engine.interrupt()
+    reader.join(30)
+    assert not reader.is_alive() and time.perf_counter() - t < 5.0
+    assert len(got) == 1 and "nterrupt" in str(got[0])
+
+
 def test_a_failing_streamed_query_is_an_input_error_naming_duckdb(tmp_path):
     """A query that fails while its rows stream back (here: a cast that fails on one row of
     the sorted stream) is DuckDB's error as an InputError, as every other query's is."""
