@@ -29,8 +29,9 @@ import numpy as np
 
 # rows per batch fetched from the engine (two float64 columns: 16 MB)
 BATCH_ROWS = 1 << 20
-# distinct values summed at once: about 20 float64 temporaries of this length stay in a
-# core's cache (measured: 16k values twice as fast per value as 120k)
+# distinct values summed at once: the twenty-odd float64 temporaries of this length stay in a
+# core's cache (measured with the terms below: 0.34 s per 10M values, against 1.4 s for
+# DuckDB's ~120k-row batches summed whole with the terms unsimplified)
 SUB_CHUNK = 1 << 14
 
 
