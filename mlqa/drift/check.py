@@ -427,7 +427,7 @@ def _run_column(column: ColumnProfile, series: Any, test_name: str | None, mode:
 
 
 def tested(run: ColumnRun, ref: col.Sample, cur: col.Sample, test_name: str | None,
-                 mode: str, min_rows: int, alpha: float) -> ColumnRun:
+           mode: str, min_rows: int, alpha: float) -> ColumnRun:
     """``run`` with the tests of one prepared column (or text descriptor, or calendar part)."""
     run.distribution = column_distribution(ref, cur)
     run.reason = untestable(ref, cur, min_rows)

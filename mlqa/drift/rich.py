@@ -100,8 +100,10 @@ def _parts(runs: dict[str, ColumnRun], missing: tuple[float, float]) -> dict[str
     return out
 
 
-def _missing(ref: Any, cur: Any, n_ref: int, n_cur: int) -> tuple[float, float]:
-    return (1 - n_ref / len(ref) if len(ref) else 0.0, 1 - n_cur / len(cur) if len(cur) else 0.0)
+def _missing(rows: tuple[int, int], kept: tuple[int, int]) -> tuple[float, float]:
+    """Each side's missing share: of its ``rows``, those not ``kept``."""
+    (n_ref, n_cur), (k_ref, k_cur) = rows, kept
+    return (1 - k_ref / n_ref if n_ref else 0.0, 1 - k_cur / n_cur if n_cur else 0.0)
 
 
 def _text(name: str, ref: pd.Series, cur: pd.Series, min_rows: int, alpha: float,
@@ -109,7 +111,7 @@ def _text(name: str, ref: pd.Series, cur: pd.Series, min_rows: int, alpha: float
     from mlqa.drift.check import ColumnRun
 
     ref_docs, cur_docs = text.documents(ref), text.documents(cur)
-    missing = _missing(ref, cur, len(ref_docs), len(cur_docs))
+    missing = _missing((len(ref), len(cur)), (len(ref_docs), len(cur_docs)))
     used_ref = ref_docs[domain.subsample(len(ref_docs), text.MAX_ROWS, rng)]
     used_cur = cur_docs[domain.subsample(len(cur_docs), text.MAX_ROWS, rng)]
     split = rng.permutation(len(used_ref))
@@ -138,7 +140,7 @@ def run_embedding(name: str, x: np.ndarray, y: np.ndarray, min_rows: int, alpha:
     from mlqa.drift.check import ColumnRun
     from mlqa.drift.stattests import get
 
-    missing = _missing(range(n_rows[0]), range(n_rows[1]), len(x), len(y))
+    missing = _missing(n_rows, (len(x), len(y)))
     container = ColumnRun(EMBEDDING, n_rows[0], missing[0], EMBEDDING, n_rows[1], missing[1])
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or x.shape[1] == 0:
         container.reason = (f"embeddings {name!r}: reference and current must have the same "
@@ -196,7 +198,7 @@ def _datetime(name: str, ref: pd.Series, cur: pd.Series, min_rows: int, alpha: f
         runs["hour"] = _derived_part(f"{name}.hour", r.dt.hour.astype("Int64"),
                                      c.dt.hour.astype("Int64"), min_rows, alpha,
                                      col.CATEGORICAL)
-    missing = _missing(ref, cur, int(r.notna().sum()), int(c.notna().sum()))
+    missing = _missing((len(ref), len(cur)), (int(r.notna().sum()), int(c.notna().sum())))
     return ColumnRun(DATETIME, len(ref), missing[0], DATETIME, len(cur), missing[1],
                      parts=_parts(runs, missing),
                      view={"type": DATETIME, "parts": list(runs)})

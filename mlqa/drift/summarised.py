@@ -162,10 +162,10 @@ def check_drift_on_engine(reference: Any, current: Any, columns: Sequence[str] |
     excluded: dict[str, str] = {}
     for n in names:
         if types[n] in col.EXCLUDED:
-            excluded[n] = col.EXCLUDED[types[n]] if types[n] not in NEEDS_ROWS or \
-                mode != AUTO else \
-                f"{NEEDS_ROWS[types[n]]}, which only summaries leave an engine: not tested " \
-                f"(run it in memory)"
+            excluded[n] = col.EXCLUDED[types[n]]
+            if types[n] in NEEDS_ROWS and mode == AUTO:  # in memory auto mode tests it
+                excluded[n] = (f"{NEEDS_ROWS[types[n]]}, which only summaries leave an "
+                               f"engine: not tested (run it in memory)")
             continue
         with stage(f"check_drift column {n!r}"):
             runs[n] = side.run(n, types[n], by_column.get(n), mode, min_rows)
@@ -277,17 +277,18 @@ class _Sides:
         wanted = {n: self._pooled(n) for n in names
                   if min(self.ref_m[n].n, self.cur_m[n].n) >= max(min_rows, 1)}
         batch: dict[str, ranges.Pooled] = {}
-        last = next(reversed(wanted), None)
+        size, last = 0, next(reversed(wanted), None)
         for n, p in wanted.items():  # batches of at most BATCH_VALUES values
             batch[n] = p
-            if sum(q.n_ref + q.n_cur for q in batch.values()) >= BATCH_VALUES or n == last:
+            size += p.n_ref + p.n_cur
+            if size >= BATCH_VALUES or n == last:
                 if len(batch) > 1:
                     with stage(f"check_drift pooled order of {len(batch)} numerical columns "
                                f"(one query per plan)"):
                         self.pooled.update(sql.pooled_sums_many(
                             self.engine, self.ref, self.cur, batch,
                             {c: _plan(self.ref_m[c], self.cur_m[c]) for c in batch}))
-                batch = {}
+                batch, size = {}, 0
 
     def _pooled(self, name: str) -> ranges.Pooled:
         rm, cm = self.ref_m[name], self.cur_m[name]

@@ -133,13 +133,6 @@ class Pooled:
     bounds: tuple[float, float] | None = None
 
 
-def cut(engine: Engine, union: str, n_ref: int, n_cur: int,
-        bounds: tuple[float, float] | None = None) -> Ranges:
-    """The ranges of the pooled values of ``union`` (rows ``v, r, c``): :func:`cut_many` of
-    one column."""
-    return cut_many(engine, union, [Pooled(n_ref, n_cur, bounds)])[0]
-
-
 def cut_many(engine: Engine, union: str, columns: Sequence[Pooled]) -> list[Ranges]:
     """The ranges of each column ``i`` of ``union`` (rows ``col, v, r, c``, ``col = i``),
     from one counting scan for all the columns (two where a cell holds more than a range's

@@ -179,10 +179,12 @@ def pooled_sums(engine: Engine, ref: Table, cur: Table, column: str, n_ref: int,
     (continuous columns); ``plan="grouped"`` groups by value first (discrete columns: the
     window then runs over the few distinct values). Both are exact; only the cost differs.
 
-    Neither sorts in one partition: a first scan cuts the pooled values into ranges of whole
-    values (:mod:`mlqa.engines.ranges`; ``bounds``, the pooled min and max when known, saves
-    a scan), every window runs per range with the counts below the range as literals, and the
-    per-range sums come back (one row per range) and are merged here (:func:`_merged`)."""
+    Neither sorts in one partition. Where the engine streams an ``ORDER BY`` back (DuckDB),
+    the column is sorted once and summed from the stream (:func:`_streamed`); elsewhere a
+    first scan cuts the pooled values into ranges of whole values (:mod:`mlqa.engines.ranges`;
+    ``bounds``, the pooled min and max when known, saves a scan), every window runs per range
+    with the counts below the range as literals, and the per-range sums come back (one row
+    per range) and are merged here (:func:`_merged`)."""
     return pooled_sums_many(engine, ref, cur, {column: ranges.Pooled(n_ref, n_cur, bounds)},
                             {column: plan})[column]
 
